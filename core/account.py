@@ -1,0 +1,119 @@
+"""Balances of one paper account, derived from its positions and orders.
+
+Stored: the cross wallet, each isolated position's margin, and the running cross totals
+(Σ uPnL, Σ MM) that make the per-tick liquidation test O(1). Everything else — wallet
+balance, margin balance, available balance, held margin — is computed on demand so it can
+never disagree with the positions it comes from.
+
+Invariant: wallet balance = cross wallet + Σ isolated margins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from core.numbers import ZERO
+from core.orders import Order, held_margin
+from core.positions import Position
+
+
+class Account:
+    __slots__ = (
+        "cross_mm",
+        "cross_upnl",
+        "cross_wallet",
+        "orders",
+        "orders_by_symbol",
+        "positions",
+    )
+
+    def __init__(self, cross_wallet: Decimal) -> None:
+        self.cross_wallet = cross_wallet
+        self.positions: dict[str, Position] = {}
+        self.orders: dict[str, Order] = {}
+        self.orders_by_symbol: dict[str, list[Order]] = {}
+        self.cross_upnl = ZERO
+        self.cross_mm = ZERO
+
+    # --- positions ---------------------------------------------------------------------------
+
+    def cross_positions(self) -> Iterator[Position]:
+        return (p for p in self.positions.values() if p.mode == "cross")
+
+    def add_position(self, pos: Position) -> None:
+        self.positions[pos.symbol] = pos
+
+    def remove_position(self, pos: Position) -> None:
+        if pos.mode == "cross":
+            self.cross_upnl -= pos.upnl
+            self.cross_mm -= pos.mm
+        del self.positions[pos.symbol]
+
+    def recompute_cross_totals(self) -> None:
+        self.cross_upnl = sum((p.upnl for p in self.cross_positions()), ZERO)
+        self.cross_mm = sum((p.mm for p in self.cross_positions()), ZERO)
+
+    # --- orders ------------------------------------------------------------------------------
+
+    def add_order(self, order: Order) -> None:
+        self.orders[order.id] = order
+        self.orders_by_symbol.setdefault(order.symbol, []).append(order)
+
+    def remove_order(self, order: Order) -> None:
+        del self.orders[order.id]
+        book = self.orders_by_symbol[order.symbol]
+        book.remove(order)
+        if not book:
+            del self.orders_by_symbol[order.symbol]
+
+    def held_margin(self, symbol: str | None = None) -> Decimal:
+        """Initial margin held by resting orders (one symbol, or all)."""
+        symbols = [symbol] if symbol is not None else list(self.orders_by_symbol)
+        total = ZERO
+        for sym in symbols:
+            book = self.orders_by_symbol.get(sym)
+            if book:
+                pos = self.positions.get(sym)
+                total += held_margin(book, pos.size if pos else ZERO)
+        return total
+
+    # --- balances ----------------------------------------------------------------------------
+
+    def isolated_margin(self) -> Decimal:
+        return sum((p.margin for p in self.positions.values() if p.mode == "isolated"), ZERO)
+
+    def wallet_balance(self) -> Decimal:
+        return self.cross_wallet + self.isolated_margin()
+
+    def unrealized_pnl(self) -> Decimal:
+        return sum((p.upnl for p in self.positions.values()), ZERO)
+
+    def margin_balance(self) -> Decimal:
+        return self.wallet_balance() + self.unrealized_pnl()
+
+    def cross_initial_margin(self) -> Decimal:
+        return sum((p.qty * p.mark / p.leverage for p in self.cross_positions()), ZERO)
+
+    def available_raw(self) -> Decimal:
+        """Cross wallet + cross uPnL − cross IM (at mark) − margin held by orders; may be < 0."""
+        return (
+            self.cross_wallet + self.cross_upnl - self.cross_initial_margin() - self.held_margin()
+        )
+
+    def available_balance(self) -> Decimal:
+        return max(ZERO, self.available_raw())
+
+    def cross_margin_balance(self) -> Decimal:
+        return self.cross_wallet + self.cross_upnl
+
+    def cross_liquidatable(self) -> bool:
+        return self.cross_mm > 0 and self.cross_wallet + self.cross_upnl <= self.cross_mm
+
+    def cross_margin_ratio(self) -> Decimal | None:
+        """Σ cross MM / cross margin balance; None without cross positions; ≥ 1 means
+        liquidation (an exhausted balance reports 1)."""
+        if self.cross_mm == 0:
+            return None
+        balance = self.cross_wallet + self.cross_upnl
+        return self.cross_mm / balance if balance > 0 else Decimal(1)

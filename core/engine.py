@@ -1,0 +1,878 @@
+"""The simulated exchange: a deterministic state machine over market events and commands.
+
+`Engine.apply(event)` is the only way in. It validates commands (a rejected command changes
+nothing and says why), matches resting orders against quotes and trades, marks positions to
+market, liquidates on every mark price and settles funding. No clock, no I/O: the same events
+in always give the same outcomes out, which is what makes a replay exact.
+
+Rules follow Binance USDⓈ-M in one-way mode; see README "How the simulation works".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core import events as ev
+from core.account import Account
+from core.instruments import Instrument, InstrumentBook, bundled
+from core.margin import liquidation_price, max_removable_margin
+from core.market import MarketState
+from core.numbers import ZERO, ceil_to, dec, floor_to, human, money, plain
+from core.orders import Order, opening_qty
+from core.positions import ENTRY_QUANTUM, Position
+
+DEFAULT_LEVERAGE = 20
+DEFAULT_MODE: ev.MarginMode = "cross"
+STATE_VERSION = 1
+
+
+class _Reject(Exception):
+    """Raised inside a command handler; becomes a `Rejected` outcome, state untouched."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Totals:
+    """Running sums of what moved the wallet (for the account panel and stats)."""
+
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    funding: Decimal = ZERO
+    liquidation_losses: Decimal = ZERO
+    fills: int = 0
+    liquidations: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class OrderPreview:
+    """What an order ticket shows before submitting: the order as the engine would take it
+    and the risk it adds. `reason` is set (and the rest is best effort) when it would be
+    rejected."""
+
+    reason: str | None
+    qty: Decimal
+    price: Decimal | None
+    notional: Decimal
+    required_margin: Decimal
+    fee: Decimal
+    liquidation_price: Decimal | None
+    max_loss: Decimal
+    margin_mode: ev.MarginMode
+    leverage: int
+    fills_now: bool
+
+
+class Engine:
+    def __init__(
+        self,
+        instruments: InstrumentBook | None = None,
+        settings: ev.SessionSettings | None = None,
+    ) -> None:
+        self.instruments = instruments if instruments is not None else bundled("binance")
+        self.settings = settings or ev.SessionSettings()
+        self.acct = Account(self.settings.balance)
+        self.markets: dict[str, MarketState] = {}
+        self.symbol_settings: dict[str, tuple[ev.MarginMode, int]] = {}
+        self.used_ids: set[str] = set()
+        self.totals = Totals()
+        self.last_ts = 0
+        self._handlers: dict[type, Callable[[Any], list[ev.Outcome]]] = {
+            ev.MarkPrice: self._on_mark,
+            ev.Quote: self._on_quote,
+            ev.Trade: self._on_trade,
+            ev.Funding: self._on_funding,
+            ev.PlaceOrder: self._on_order,
+            ev.CancelOrder: self._on_cancel,
+            ev.ClosePosition: self._on_close,
+            ev.AdjustMargin: self._on_adjust_margin,
+            ev.SetLeverage: self._on_set_leverage,
+            ev.SetMarginMode: self._on_set_margin_mode,
+            ev.Snapshot: self._on_snapshot,
+        }
+
+    # --- the one way in ----------------------------------------------------------------------
+
+    def apply(self, event: ev.Event) -> list[ev.Outcome]:
+        self.last_ts = event.ts
+        return self._handlers[type(event)](event)
+
+    # --- read side ---------------------------------------------------------------------------
+
+    @property
+    def positions(self) -> dict[str, Position]:
+        return self.acct.positions
+
+    @property
+    def orders(self) -> dict[str, Order]:
+        return self.acct.orders
+
+    def market(self, symbol: str) -> MarketState:
+        m = self.markets.get(symbol)
+        if m is None:
+            m = self.markets[symbol] = MarketState(symbol)
+        return m
+
+    def symbol_setting(self, symbol: str) -> tuple[ev.MarginMode, int]:
+        """(margin mode, leverage) of a symbol: cross and 20× unless changed (capped at the
+        instrument's maximum)."""
+        setting = self.symbol_settings.get(symbol)
+        if setting is not None:
+            return setting
+        inst = self.instruments.get(symbol)
+        lev = min(DEFAULT_LEVERAGE, inst.max_leverage) if inst else DEFAULT_LEVERAGE
+        return (DEFAULT_MODE, lev)
+
+    def wallet_balance(self) -> Decimal:
+        return self.acct.wallet_balance()
+
+    def available_balance(self) -> Decimal:
+        return money(self.acct.available_balance())
+
+    def position_liquidation_price(self, pos: Position) -> Decimal | None:
+        if pos.mode == "isolated":
+            return liquidation_price(pos.instrument, pos.size, pos.entry, pos.margin)
+        return liquidation_price(
+            pos.instrument,
+            pos.size,
+            pos.entry,
+            self.acct.cross_wallet,
+            self.acct.cross_mm - pos.mm,
+            self.acct.cross_upnl - pos.upnl,
+        )
+
+    def position_margin(self, pos: Position) -> Decimal:
+        """Isolated: its isolated margin. Cross: initial margin at the current mark."""
+        if pos.mode == "isolated":
+            return pos.margin
+        return money(pos.qty * pos.mark / pos.leverage)
+
+    def position_margin_ratio(self, pos: Position) -> Decimal | None:
+        """Isolated: the position's own ratio. Cross: the cross account's ratio."""
+        if pos.mode == "cross":
+            return self.acct.cross_margin_ratio()
+        balance = pos.margin + pos.upnl
+        return pos.mm / balance if balance > 0 else Decimal(1)
+
+    def position_state(self, pos: Position) -> ev.PositionState:
+        ratio = self.position_margin_ratio(pos)
+        return ev.PositionState(
+            symbol=pos.symbol,
+            side=pos.side,
+            qty=pos.qty,
+            entry_price=pos.entry,
+            mark_price=pos.mark,
+            margin_mode=pos.mode,
+            leverage=pos.leverage,
+            margin=self.position_margin(pos),
+            maintenance_margin=money(pos.mm),
+            unrealized_pnl=money(pos.upnl),
+            liquidation_price=self.position_liquidation_price(pos),
+            margin_ratio=None if ratio is None else ratio.quantize(Decimal("0.0001")),
+        )
+
+    def account(self, ts: int | None = None) -> ev.AccountState:
+        acct = self.acct
+        ratio = acct.cross_margin_ratio()
+        return ev.AccountState(
+            ts=self.last_ts if ts is None else ts,
+            wallet_balance=money(acct.wallet_balance()),
+            margin_balance=money(acct.margin_balance()),
+            available_balance=money(acct.available_balance()),
+            positions=tuple(self.position_state(acct.positions[s]) for s in sorted(acct.positions)),
+            open_orders=tuple(o.state() for o in acct.orders.values()),
+            cross_margin_ratio=None if ratio is None else ratio.quantize(Decimal("0.0001")),
+        )
+
+    # --- market events -----------------------------------------------------------------------
+
+    def _on_mark(self, e: ev.MarkPrice) -> list[ev.Outcome]:
+        m = self.markets.get(e.symbol)
+        if m is None:
+            m = self.market(e.symbol)
+        m.mark = e.price
+        m.has_mark = True
+        if e.index is not None:
+            m.index = e.index
+        if e.funding_rate is not None:
+            m.funding_rate = e.funding_rate
+        if e.next_funding_ts is not None:
+            m.next_funding_ts = e.next_funding_ts
+        pos = self.acct.positions.get(e.symbol)
+        if pos is None:
+            return []
+        return self._remark(pos, e.price, e.ts)
+
+    def _on_quote(self, e: ev.Quote) -> list[ev.Outcome]:
+        m = self.markets.get(e.symbol)
+        if m is None:
+            m = self.market(e.symbol)
+        m.bid = e.bid
+        m.ask = e.ask
+        out: list[ev.Outcome] = []
+        if e.symbol in self.acct.orders_by_symbol:
+            out = self._match(e.symbol, e.ts, buy_at=e.ask, sell_at=e.bid)
+        if not m.has_mark:
+            mid = (e.bid + e.ask) / 2
+            m.mark = mid
+            pos = self.acct.positions.get(e.symbol)
+            if pos is not None:
+                out += self._remark(pos, mid, e.ts)
+        return out
+
+    def _on_trade(self, e: ev.Trade) -> list[ev.Outcome]:
+        m = self.markets.get(e.symbol)
+        if m is None:
+            m = self.market(e.symbol)
+        m.last = e.price
+        out: list[ev.Outcome] = []
+        if e.symbol in self.acct.orders_by_symbol:
+            out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
+        if not m.has_mark:
+            m.mark = e.price
+            pos = self.acct.positions.get(e.symbol)
+            if pos is not None:
+                out += self._remark(pos, e.price, e.ts)
+        return out
+
+    def _on_funding(self, e: ev.Funding) -> list[ev.Outcome]:
+        pos = self.acct.positions.get(e.symbol)
+        if pos is None:
+            return []
+        # Positive rate: longs pay, shorts receive. Isolated funding moves the isolated margin.
+        amount = money(-pos.size * pos.mark * e.rate)
+        if pos.mode == "isolated":
+            pos.margin += amount
+        else:
+            self.acct.cross_wallet += amount
+        self.totals.funding += amount
+        out: list[ev.Outcome] = [ev.FundingPaid(e.ts, e.symbol, amount)]
+        out += self._check_liquidations(e.ts)
+        return out
+
+    # --- marking and liquidation ------------------------------------------------------------
+
+    def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
+        size = pos.size
+        upnl = size * (price - pos.entry)
+        notional = (size if size > 0 else -size) * price
+        bracket = pos.instrument.bracket_for(notional)
+        mm = notional * bracket.mmr - bracket.cum
+        pos.mark = price
+        if pos.mode == "cross":
+            acct = self.acct
+            acct.cross_upnl += upnl - pos.upnl
+            acct.cross_mm += mm - pos.mm
+            pos.upnl = upnl
+            pos.mm = mm
+            if acct.cross_wallet + acct.cross_upnl <= acct.cross_mm:
+                return self._liquidate_cross(ts)
+            return []
+        pos.upnl = upnl
+        pos.mm = mm
+        if pos.margin + upnl <= mm:
+            return self._liquidate_isolated(pos, ts)
+        return []
+
+    def _check_liquidations(self, ts: int) -> list[ev.Outcome]:
+        out: list[ev.Outcome] = []
+        if self.acct.cross_liquidatable():
+            out += self._liquidate_cross(ts)
+        for pos in list(self.acct.positions.values()):
+            if pos.mode == "isolated" and pos.margin + pos.upnl <= pos.mm:
+                out += self._liquidate_isolated(pos, ts)
+        return out
+
+    def _cancel_symbol_orders(self, symbol: str, ts: int, reason: str) -> list[ev.Outcome]:
+        out: list[ev.Outcome] = []
+        for order in list(self.acct.orders_by_symbol.get(symbol, ())):
+            self.acct.remove_order(order)
+            out.append(ev.OrderCancelled(ts, order.id, reason))
+        return out
+
+    def _liquidate_isolated(self, pos: Position, ts: int) -> list[ev.Outcome]:
+        """The position is closed and its whole isolated margin is lost; nothing else moves."""
+        out = self._cancel_symbol_orders(pos.symbol, ts, f"{pos.symbol} position liquidated")
+        loss = pos.margin
+        self.acct.remove_position(pos)
+        self.totals.liquidation_losses += loss
+        self.totals.liquidations += 1
+        out.append(ev.Liquidation(ts, pos.symbol, "isolated", pos.side, pos.qty, pos.mark, loss))
+        return out
+
+    def _liquidate_cross(self, ts: int) -> list[ev.Outcome]:
+        """Every cross position is closed and the cross wallet goes to 0 (never below).
+
+        The wallet's fall is attributed per position as its own unrealized loss plus a share,
+        by maintenance margin, of whatever margin balance was left; the shares add up to the
+        whole fall exactly.
+        """
+        acct = self.acct
+        victims = sorted(acct.cross_positions(), key=lambda p: p.symbol)
+        wallet = acct.cross_wallet
+        remaining = wallet + acct.cross_upnl
+        total_mm = acct.cross_mm
+        out: list[ev.Outcome] = []
+        for pos in victims:
+            out += self._cancel_symbol_orders(pos.symbol, ts, f"{pos.symbol} position liquidated")
+        attributed = ZERO
+        for i, pos in enumerate(victims):
+            if i == len(victims) - 1:
+                loss = wallet - attributed
+            else:
+                share = remaining * pos.mm / total_mm if total_mm else ZERO
+                loss = money(-pos.upnl + share)
+            attributed += loss
+            acct.remove_position(pos)
+            self.totals.liquidations += 1
+            out.append(ev.Liquidation(ts, pos.symbol, "cross", pos.side, pos.qty, pos.mark, loss))
+        acct.cross_wallet = ZERO
+        acct.recompute_cross_totals()
+        self.totals.liquidation_losses += wallet
+        return out
+
+    # --- fills -------------------------------------------------------------------------------
+
+    def _fill(
+        self,
+        ts: int,
+        order_id: str,
+        inst: Instrument,
+        side: ev.Side,
+        qty: Decimal,
+        price: Decimal,
+        liquidity: ev.Liquidity,
+        mode: ev.MarginMode,
+        leverage: int,
+    ) -> list[ev.Outcome]:
+        acct = self.acct
+        symbol = inst.symbol
+        rate = self.settings.taker_fee if liquidity == "taker" else self.settings.maker_fee
+        fee = money(qty * price * rate)
+        signed = qty if side == "buy" else -qty
+        realized = ZERO
+        remaining = qty
+        out: list[ev.Outcome] = []
+        pos = acct.positions.get(symbol)
+        if pos is not None and (pos.size > 0) != (signed > 0):
+            close_qty = min(qty, pos.qty)
+            direction = 1 if pos.size > 0 else -1
+            realized = money(close_qty * (price - pos.entry) * direction)
+            if pos.mode == "isolated":
+                released = (
+                    pos.margin if close_qty == pos.qty else money(pos.margin * close_qty / pos.qty)
+                )
+                pos.margin -= released
+                acct.cross_wallet += released
+            remaining = qty - close_qty
+            if close_qty == pos.qty:
+                acct.remove_position(pos)
+                pos = None
+            else:
+                pos.size += close_qty if signed > 0 else -close_qty
+        if remaining:
+            if pos is None:
+                pos = Position(inst, ZERO, price, mode, leverage)
+                acct.add_position(pos)
+            new_qty = pos.qty + remaining
+            if pos.size:
+                pos.entry = ((pos.qty * pos.entry + remaining * price) / new_qty).quantize(
+                    ENTRY_QUANTUM
+                )
+            pos.size = new_qty if signed > 0 else -new_qty
+            if pos.mode == "isolated":
+                im = money(remaining * price / pos.leverage)
+                acct.cross_wallet -= im
+                pos.margin += im
+        acct.cross_wallet += realized - fee
+        self.totals.realized_pnl += realized
+        self.totals.fees += fee
+        self.totals.fills += 1
+        out.append(ev.Fill(ts, order_id, symbol, side, qty, price, fee, realized, liquidity))
+        if symbol not in acct.positions:
+            out += self._drop_reduce_only(symbol, ts)
+        else:
+            m = self.market(symbol)
+            out += self._remark(acct.positions[symbol], m.mark or price, ts)
+        out += self._check_liquidations(ts)
+        return out
+
+    def _drop_reduce_only(self, symbol: str, ts: int) -> list[ev.Outcome]:
+        out: list[ev.Outcome] = []
+        for order in list(self.acct.orders_by_symbol.get(symbol, ())):
+            if order.reduce_only:
+                self.acct.remove_order(order)
+                out.append(ev.OrderCancelled(ts, order.id, "position closed: nothing to reduce"))
+        return out
+
+    def _match(self, symbol: str, ts: int, buy_at: Decimal, sell_at: Decimal) -> list[ev.Outcome]:
+        """Fill resting orders the market has reached: a buy when the ask or a trade is at or
+        below its price, a sell when the bid or a trade is at or above; always at the order's
+        own price, as maker."""
+        out: list[ev.Outcome] = []
+        for order in list(self.acct.orders_by_symbol.get(symbol, ())):
+            if order.id not in self.acct.orders:
+                continue  # cancelled by an earlier fill in this loop (reduce-only, liquidation)
+            if (order.side == "buy" and buy_at <= order.price) or (
+                order.side == "sell" and sell_at >= order.price
+            ):
+                out += self._fill_resting(order, ts)
+        return out
+
+    def _fill_resting(self, order: Order, ts: int) -> list[ev.Outcome]:
+        acct = self.acct
+        inst = self.instruments[order.symbol]
+        acct.remove_order(order)
+        pos = acct.positions.get(order.symbol)
+        qty = order.qty
+        if order.reduce_only:
+            if pos is None or (pos.size > 0) == (order.side == "buy"):
+                return [ev.OrderCancelled(ts, order.id, "reduce-only: no position left to reduce")]
+            qty = min(qty, pos.qty)
+        else:
+            size = pos.size if pos else ZERO
+            opening = opening_qty(qty, order.side, size, ZERO)
+            needed = opening * order.price / order.leverage + money(
+                qty * order.price * self.settings.maker_fee
+            )
+            available = acct.available_balance()
+            if opening and needed > available:
+                return [
+                    ev.OrderCancelled(
+                        ts,
+                        order.id,
+                        f"insufficient available balance at fill: needs {human(needed)} USDT, "
+                        f"{human(available)} available",
+                    )
+                ]
+        return self._fill(
+            ts, order.id, inst, order.side, qty, order.price, "maker", order.mode, order.leverage
+        )
+
+    # --- commands ----------------------------------------------------------------------------
+
+    def _instrument(self, symbol: str) -> Instrument:
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            raise _Reject(f"unknown symbol {symbol}: not a {self.instruments.venue} perpetual")
+        return inst
+
+    def _taker_price(self, symbol: str, side: ev.Side) -> Decimal | None:
+        """Best ask (buy) / bid (sell) of the latest quote, else last trade, else mark."""
+        m = self.markets.get(symbol)
+        if m is None:
+            return None
+        book = m.ask if side == "buy" else m.bid
+        if book is not None:
+            return book
+        if m.last is not None:
+            return m.last
+        return m.mark if m.has_mark else None
+
+    def _run(
+        self, command: str, order_id: str | None, ts: int, body: Callable[[], list[ev.Outcome]]
+    ) -> list[ev.Outcome]:
+        try:
+            return body()
+        except _Reject as exc:
+            return [ev.Rejected(ts, command, order_id, exc.reason)]
+
+    def _on_order(self, c: ev.PlaceOrder) -> list[ev.Outcome]:
+        changes_settings = (c.margin_mode is not None or c.leverage is not None) and (
+            (
+                c.margin_mode or self.symbol_setting(c.symbol)[0],
+                c.leverage or self.symbol_setting(c.symbol)[1],
+            )
+            != self.symbol_setting(c.symbol)
+        )
+        if not changes_settings:
+            return self._run("order", c.id, c.ts, lambda: self._place(c))
+        saved = self.to_state()
+
+        def transaction() -> list[ev.Outcome]:
+            out: list[ev.Outcome] = []
+            if c.margin_mode is not None:
+                out += self._set_margin_mode(c.symbol, c.margin_mode)
+            if c.leverage is not None:
+                out += self._set_leverage(c.symbol, c.leverage)
+            return out + self._place(c)
+
+        result = self._run("order", c.id, c.ts, transaction)
+        if result and isinstance(result[0], ev.Rejected):
+            self._restore(saved)
+        return result
+
+    def _place(self, c: ev.PlaceOrder) -> list[ev.Outcome]:
+        acct = self.acct
+        if c.id in self.used_ids:
+            raise _Reject(f"order id {c.id} is already in use")
+        inst = self._instrument(c.symbol)
+        mode, lev = self.symbol_setting(c.symbol)
+        qty = floor_to(c.qty, inst.step_size)
+        if qty < inst.min_qty or qty <= 0:
+            raise _Reject(
+                f"quantity {plain(c.qty)} is below the minimum of {plain(inst.min_qty)} "
+                f"{inst.base} (step {plain(inst.step_size)})"
+            )
+        ref = self._taker_price(c.symbol, c.side)
+        if c.order_type == "market":
+            if ref is None:
+                raise _Reject(f"no price for {c.symbol} yet: wait for market data")
+            price = ref
+            taker = True
+        else:
+            assert c.price is not None
+            tick = inst.tick_size
+            price = floor_to(c.price, tick) if c.side == "buy" else ceil_to(c.price, tick)
+            if price <= 0:
+                raise _Reject(f"price {plain(c.price)} is below the tick size {plain(tick)}")
+            taker = ref is not None and (price >= ref if c.side == "buy" else price <= ref)
+            if taker and c.post_only:
+                raise _Reject(
+                    f"post-only order would take liquidity: {c.side} at {plain(price)} crosses "
+                    f"the market at {plain(ref)}"  # type: ignore[arg-type]
+                )
+        fill_price = ref if taker else price
+        assert fill_price is not None
+        pos = acct.positions.get(c.symbol)
+        size = pos.size if pos else ZERO
+        if c.reduce_only:
+            if pos is None or (size > 0) == (c.side == "buy"):
+                want = "short" if c.side == "buy" else "long"
+                raise _Reject(f"reduce-only order would not reduce: no {want} {c.symbol} position")
+            qty = min(qty, pos.qty)
+        else:
+            notional = qty * fill_price
+            if notional < inst.min_notional:
+                raise _Reject(
+                    f"order value {human(notional)} USDT is below the {c.symbol} minimum of "
+                    f"{human(inst.min_notional)} USDT"
+                )
+            same_side = [o for o in acct.orders_by_symbol.get(c.symbol, ()) if o.side == c.side]
+            ahead = sum((o.qty for o in same_side if not o.reduce_only), ZERO)
+            exposure = (size if c.side == "buy" else -size) + ahead + qty
+            cap = inst.notional_cap(lev)
+            if exposure * fill_price > cap:
+                raise _Reject(
+                    f"position would reach {human(exposure * fill_price)} USDT, above the "
+                    f"{human(cap)} USDT maximum at {lev}x for {c.symbol}: lower the leverage"
+                )
+            opening = opening_qty(qty, c.side, size, ahead)
+            needed = opening * fill_price / lev
+            m = self.markets.get(c.symbol)
+            if m is not None and m.mark is not None and opening:
+                diff = fill_price - m.mark if c.side == "buy" else m.mark - fill_price
+                needed += opening * max(ZERO, diff)  # "open loss" of Binance's cost formula
+            if taker:
+                needed += money(qty * fill_price * self.settings.taker_fee)
+            available = acct.available_balance()
+            if opening and needed > available:
+                raise _Reject(
+                    f"insufficient available balance: needs {human(needed)} USDT, "
+                    f"{human(available)} available"
+                )
+        self.used_ids.add(c.id)
+        if taker:
+            return self._fill(c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev)
+        acct.add_order(
+            Order(c.id, c.symbol, c.side, qty, price, c.ts, mode, lev, c.reduce_only, c.post_only)
+        )
+        return []
+
+    def _on_cancel(self, c: ev.CancelOrder) -> list[ev.Outcome]:
+        def body() -> list[ev.Outcome]:
+            order = self.acct.orders.get(c.id)
+            if order is None:
+                raise _Reject(f"no open order with id {c.id}")
+            self.acct.remove_order(order)
+            return [ev.OrderCancelled(c.ts, c.id, "cancelled by user")]
+
+        return self._run("cancel", c.id, c.ts, body)
+
+    def _on_close(self, c: ev.ClosePosition) -> list[ev.Outcome]:
+        def body() -> list[ev.Outcome]:
+            pos = self.acct.positions.get(c.symbol)
+            if pos is None:
+                raise _Reject(f"no open {c.symbol} position to close")
+            side: ev.Side = "sell" if pos.size > 0 else "buy"
+            price = self._taker_price(c.symbol, side)
+            if price is None:
+                raise _Reject(f"no price for {c.symbol} yet: wait for market data")
+            order_id = f"close-{c.symbol}-{c.ts}"
+            n = 1
+            while order_id in self.used_ids:
+                n += 1
+                order_id = f"close-{c.symbol}-{c.ts}-{n}"
+            self.used_ids.add(order_id)
+            return self._fill(
+                c.ts,
+                order_id,
+                pos.instrument,
+                side,
+                pos.qty,
+                price,
+                "taker",
+                pos.mode,
+                pos.leverage,
+            )
+
+        return self._run("close", None, c.ts, body)
+
+    def _on_adjust_margin(self, c: ev.AdjustMargin) -> list[ev.Outcome]:
+        def body() -> list[ev.Outcome]:
+            pos = self.acct.positions.get(c.symbol)
+            if pos is None or pos.mode != "isolated":
+                raise _Reject(
+                    f"margin can only be adjusted on an open isolated position; {c.symbol} has "
+                    + ("none" if pos is None else "a cross position")
+                )
+            amount = money(c.amount)
+            if amount == 0:
+                raise _Reject("amount rounds to zero at 8 decimals")
+            if amount > 0:
+                available = self.acct.available_balance()
+                if amount > available:
+                    raise _Reject(
+                        f"insufficient available balance: needs {human(amount)} USDT, "
+                        f"{human(available)} available"
+                    )
+            else:
+                removable = max_removable_margin(
+                    pos.margin, pos.mm, pos.size, pos.entry, pos.mark, pos.leverage
+                )
+                if -amount > removable:
+                    raise _Reject(
+                        f"can remove at most {human(removable)} USDT from the {c.symbol} "
+                        f"isolated margin (asked {human(-amount)})"
+                    )
+            pos.margin += amount
+            self.acct.cross_wallet -= amount
+            return self._check_liquidations(c.ts)
+
+        return self._run("adjust_margin", None, c.ts, body)
+
+    def _on_set_leverage(self, c: ev.SetLeverage) -> list[ev.Outcome]:
+        return self._run(
+            "set_leverage", None, c.ts, lambda: self._set_leverage(c.symbol, c.leverage)
+        )
+
+    def _on_set_margin_mode(self, c: ev.SetMarginMode) -> list[ev.Outcome]:
+        return self._run(
+            "set_margin_mode", None, c.ts, lambda: self._set_margin_mode(c.symbol, c.margin_mode)
+        )
+
+    def _set_margin_mode(self, symbol: str, mode: ev.MarginMode) -> list[ev.Outcome]:
+        self._instrument(symbol)
+        current, lev = self.symbol_setting(symbol)
+        if mode == current:
+            return []
+        if symbol in self.acct.positions or symbol in self.acct.orders_by_symbol:
+            raise _Reject(
+                f"cannot switch {symbol} to {mode} while it has an open position or orders: "
+                "close them first"
+            )
+        self.symbol_settings[symbol] = (mode, lev)
+        return []
+
+    def _set_leverage(self, symbol: str, leverage: int) -> list[ev.Outcome]:
+        inst = self._instrument(symbol)
+        mode, current = self.symbol_setting(symbol)
+        if leverage < 1 or leverage > inst.max_leverage:
+            raise _Reject(f"leverage {leverage}x is outside 1x..{inst.max_leverage}x for {symbol}")
+        if leverage == current:
+            return []
+        acct = self.acct
+        pos = acct.positions.get(symbol)
+        cap = inst.notional_cap(leverage)
+        exposure = ZERO
+        if pos is not None:
+            exposure = pos.qty * pos.mark
+        for order in acct.orders_by_symbol.get(symbol, ()):
+            exposure = max(
+                exposure, (pos.qty * pos.mark if pos else ZERO) + order.qty * order.price
+            )
+        if exposure > cap:
+            raise _Reject(
+                f"{symbol} position of {human(exposure)} USDT exceeds the {human(cap)} USDT "
+                f"maximum at {leverage}x"
+            )
+        orders = acct.orders_by_symbol.get(symbol, ())
+        old = [(o, o.leverage) for o in orders]
+        self.symbol_settings[symbol] = (mode, leverage)
+        for o in orders:
+            o.leverage = leverage
+        topup = ZERO
+        if pos is not None:
+            pos.leverage = leverage
+            if pos.mode == "isolated":
+                topup = max(ZERO, money(pos.qty * pos.entry / leverage) - pos.margin)
+        if acct.available_raw() - topup < 0:
+            needed = -(acct.available_raw() - topup)
+            self.symbol_settings[symbol] = (mode, current)
+            for o, lev in old:
+                o.leverage = lev
+            if pos is not None:
+                pos.leverage = current
+            raise _Reject(
+                f"insufficient margin for {leverage}x on {symbol}: {human(needed)} USDT short"
+            )
+        if topup and pos is not None:
+            pos.margin += topup
+            acct.cross_wallet -= topup
+        return []
+
+    def _on_snapshot(self, c: ev.Snapshot) -> list[ev.Outcome]:
+        return [self.account(c.ts)]
+
+    # --- preview for the order ticket -------------------------------------------------------
+
+    def preview(self, c: ev.PlaceOrder) -> OrderPreview:
+        """Run the order on a copy of the engine, filling it at once (a resting limit at its
+        own price), and report margin, fee, liquidation price and the most it can lose."""
+        mode = c.margin_mode or self.symbol_setting(c.symbol)[0]
+        lev = c.leverage or self.symbol_setting(c.symbol)[1]
+        clone = Engine.from_state(self.to_state(), self.instruments)
+        inst = self.instruments.get(c.symbol)
+        ref = clone._taker_price(c.symbol, c.side)
+        price = c.price if c.order_type == "limit" else ref
+        if inst is not None and price is not None and c.order_type == "limit":
+            tick = inst.tick_size
+            price = floor_to(price, tick) if c.side == "buy" else ceil_to(price, tick)
+        qty = floor_to(c.qty, inst.step_size) if inst else c.qty
+        notional = qty * price if price is not None else ZERO
+        fills_now = c.order_type == "market" or (
+            ref is not None
+            and price is not None
+            and (price >= ref if c.side == "buy" else price <= ref)
+        )
+        if fills_now and ref is not None:
+            notional = qty * ref
+        fee_rate = self.settings.taker_fee if fills_now else self.settings.maker_fee
+        fee = money(notional * fee_rate)
+        before = clone.acct.available_raw()
+        outcomes = clone.apply(c)
+        reason = next((o.reason for o in outcomes if isinstance(o, ev.Rejected)), None)
+        if reason is None and not fills_now and c.id in clone.acct.orders:
+            clone._fill_resting(clone.acct.orders[c.id], c.ts)
+        required = (
+            max(ZERO, before - clone.acct.available_raw() - fee)
+            if reason is None
+            else (notional / lev if notional else ZERO)
+        )
+        pos = clone.acct.positions.get(c.symbol)
+        lp = clone.position_liquidation_price(pos) if pos is not None and reason is None else None
+        if mode == "isolated":
+            max_loss = pos.margin if pos is not None and reason is None else money(notional / lev)
+        else:
+            max_loss = clone.acct.cross_wallet if reason is None else self.acct.cross_wallet
+        return OrderPreview(
+            reason=reason,
+            qty=qty,
+            price=ref if fills_now else price,
+            notional=money(notional),
+            required_margin=money(required),
+            fee=fee,
+            liquidation_price=lp,
+            max_loss=money(max(ZERO, max_loss)),
+            margin_mode=mode,
+            leverage=lev,
+            fills_now=fills_now,
+        )
+
+    # --- state -------------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly from here, as JSON-ready data."""
+        t = self.totals
+        return {
+            "version": STATE_VERSION,
+            "venue": self.instruments.venue,
+            "settings": {
+                "balance": str(self.settings.balance),
+                "taker_fee": str(self.settings.taker_fee),
+                "maker_fee": str(self.settings.maker_fee),
+            },
+            "last_ts": self.last_ts,
+            "cross_wallet": str(self.acct.cross_wallet),
+            "positions": [p.to_state() for p in self.acct.positions.values()],
+            "orders": [o.to_state() for o in self.acct.orders.values()],
+            "markets": [m.to_state() for m in self.markets.values()],
+            "symbol_settings": {s: [m, lev] for s, (m, lev) in self.symbol_settings.items()},
+            "used_ids": sorted(self.used_ids),
+            "totals": {
+                "realized_pnl": str(t.realized_pnl),
+                "fees": str(t.fees),
+                "funding": str(t.funding),
+                "liquidation_losses": str(t.liquidation_losses),
+                "fills": t.fills,
+                "liquidations": t.liquidations,
+            },
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], instruments: InstrumentBook | None = None) -> Engine:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported engine state version {state.get('version')!r}")
+        s = state["settings"]
+        settings = ev.SessionSettings(dec(s["balance"]), dec(s["taker_fee"]), dec(s["maker_fee"]))
+        engine = cls(instruments or bundled(state.get("venue", "binance")), settings)
+        engine._restore(state)
+        return engine
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        acct = Account(dec(state["cross_wallet"]))
+        for p in state["positions"]:
+            inst = self.instruments[p["symbol"]]
+            pos = Position(
+                inst,
+                dec(p["size"]),
+                dec(p["entry"]),
+                p["mode"],
+                int(p["leverage"]),
+                dec(p["margin"]),
+            )
+            acct.add_position(pos)
+            self._remark_quiet(pos, dec(p["mark"]))
+        for o in state["orders"]:
+            acct.add_order(
+                Order(
+                    o["id"],
+                    o["symbol"],
+                    o["side"],
+                    dec(o["qty"]),
+                    dec(o["price"]),
+                    int(o["ts"]),
+                    o["mode"],
+                    int(o["leverage"]),
+                    bool(o["reduce_only"]),
+                    bool(o["post_only"]),
+                )
+            )
+        acct.recompute_cross_totals()
+        self.acct = acct
+        self.markets = {m["symbol"]: MarketState.from_state(m) for m in state["markets"]}
+        self.symbol_settings = {s: (v[0], int(v[1])) for s, v in state["symbol_settings"].items()}
+        self.used_ids = set(state["used_ids"])
+        t = state["totals"]
+        self.totals = Totals(
+            dec(t["realized_pnl"]),
+            dec(t["fees"]),
+            dec(t["funding"]),
+            dec(t["liquidation_losses"]),
+            int(t["fills"]),
+            int(t["liquidations"]),
+        )
+        self.last_ts = int(state["last_ts"])
+
+    @staticmethod
+    def _remark_quiet(pos: Position, price: Decimal) -> None:
+        notional = pos.qty * price
+        bracket = pos.instrument.bracket_for(notional)
+        pos.mark = price
+        pos.upnl = pos.size * (price - pos.entry)
+        pos.mm = notional * bracket.mmr - bracket.cum

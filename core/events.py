@@ -1,0 +1,260 @@
+"""The engine's vocabulary: what goes in (market events and user commands) and what comes out.
+
+Inputs carry their own timestamp (`ts`, integer milliseconds UTC); the engine never reads a
+clock. These are light slotted dataclasses because millions of them cross the hot path; the
+validating edge (pydantic, in `core.codec` and the feed adapters) builds them from untrusted
+text. Treat them as immutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+Side = Literal["buy", "sell"]
+PositionSide = Literal["long", "short"]
+MarginMode = Literal["isolated", "cross"]
+OrderType = Literal["market", "limit"]
+Liquidity = Literal["maker", "taker"]
+
+SIDES: tuple[Side, ...] = ("buy", "sell")
+MARGIN_MODES: tuple[MarginMode, ...] = ("isolated", "cross")
+ORDER_TYPES: tuple[OrderType, ...] = ("market", "limit")
+
+
+# --- market events -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MarkPrice:
+    """Mark price (drives uPnL, margin ratio and liquidation), with the venue's funding info."""
+
+    ts: int
+    symbol: str
+    price: Decimal
+    index: Decimal | None = None
+    funding_rate: Decimal | None = None
+    next_funding_ts: int | None = None
+    type: ClassVar[str] = "mark"
+
+
+@dataclass(slots=True)
+class Quote:
+    """Best bid and ask: market orders take them, resting limit orders fill against them."""
+
+    ts: int
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    bid_qty: Decimal | None = None
+    ask_qty: Decimal | None = None
+    type: ClassVar[str] = "quote"
+
+
+@dataclass(slots=True)
+class Trade:
+    """A public trade: sets the last price; resting limit orders fill when it reaches them."""
+
+    ts: int
+    symbol: str
+    price: Decimal
+    qty: Decimal
+    type: ClassVar[str] = "trade"
+
+
+@dataclass(slots=True)
+class Funding:
+    """A funding settlement: every open position of the symbol pays or receives now."""
+
+    ts: int
+    symbol: str
+    rate: Decimal
+    type: ClassVar[str] = "funding"
+
+
+# --- user commands ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PlaceOrder:
+    ts: int
+    id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    order_type: OrderType
+    price: Decimal | None = None
+    margin_mode: MarginMode | None = None
+    leverage: int | None = None
+    reduce_only: bool = False
+    post_only: bool = False
+    type: ClassVar[str] = "order"
+
+
+@dataclass(slots=True)
+class CancelOrder:
+    ts: int
+    id: str
+    type: ClassVar[str] = "cancel"
+
+
+@dataclass(slots=True)
+class ClosePosition:
+    ts: int
+    symbol: str
+    type: ClassVar[str] = "close"
+
+
+@dataclass(slots=True)
+class AdjustMargin:
+    """Move margin into (+) or out of (−) an isolated position."""
+
+    ts: int
+    symbol: str
+    amount: Decimal
+    type: ClassVar[str] = "adjust_margin"
+
+
+@dataclass(slots=True)
+class SetLeverage:
+    ts: int
+    symbol: str
+    leverage: int
+    type: ClassVar[str] = "set_leverage"
+
+
+@dataclass(slots=True)
+class SetMarginMode:
+    ts: int
+    symbol: str
+    margin_mode: MarginMode
+    type: ClassVar[str] = "set_margin_mode"
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Ask for an `AccountState` outcome at this point of the stream."""
+
+    ts: int
+    type: ClassVar[str] = "snapshot"
+
+
+MarketEvent = MarkPrice | Quote | Trade | Funding
+Command = PlaceOrder | CancelOrder | ClosePosition | AdjustMargin | SetLeverage | SetMarginMode
+Event = MarketEvent | Command | Snapshot
+
+MARKET_TYPES = frozenset({"mark", "quote", "trade", "funding"})
+COMMAND_TYPES = frozenset(
+    {"order", "cancel", "close", "adjust_margin", "set_leverage", "set_margin_mode"}
+)
+
+
+@dataclass(slots=True, frozen=True)
+class SessionSettings:
+    """Starting conditions of an account: the optional first line of a drill file."""
+
+    balance: Decimal = Decimal("10000")
+    taker_fee: Decimal = Decimal("0.0005")
+    maker_fee: Decimal = Decimal("0.0002")
+    type: ClassVar[str] = "session"
+
+
+# --- outcomes --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class Fill:
+    ts: int
+    order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    realized_pnl: Decimal
+    liquidity: Liquidity
+    type: ClassVar[str] = "fill"
+
+
+@dataclass(slots=True, frozen=True)
+class Rejected:
+    ts: int
+    command: str
+    order_id: str | None
+    reason: str
+    type: ClassVar[str] = "rejected"
+
+
+@dataclass(slots=True, frozen=True)
+class Liquidation:
+    ts: int
+    symbol: str
+    margin_mode: MarginMode
+    side: PositionSide
+    qty: Decimal
+    mark_price: Decimal
+    loss: Decimal
+    type: ClassVar[str] = "liquidation"
+
+
+@dataclass(slots=True, frozen=True)
+class FundingPaid:
+    ts: int
+    symbol: str
+    amount: Decimal
+    type: ClassVar[str] = "funding_paid"
+
+
+@dataclass(slots=True, frozen=True)
+class OrderCancelled:
+    ts: int
+    order_id: str
+    reason: str
+    type: ClassVar[str] = "order_cancelled"
+
+
+@dataclass(slots=True, frozen=True)
+class PositionState:
+    symbol: str
+    side: PositionSide
+    qty: Decimal
+    entry_price: Decimal
+    mark_price: Decimal | None
+    margin_mode: MarginMode
+    leverage: int
+    margin: Decimal
+    maintenance_margin: Decimal
+    unrealized_pnl: Decimal
+    liquidation_price: Decimal | None
+    margin_ratio: Decimal | None
+
+
+@dataclass(slots=True, frozen=True)
+class OrderState:
+    id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    post_only: bool
+    margin_mode: MarginMode
+    leverage: int
+    ts: int
+
+
+@dataclass(slots=True, frozen=True)
+class AccountState:
+    ts: int
+    wallet_balance: Decimal
+    margin_balance: Decimal
+    available_balance: Decimal
+    positions: tuple[PositionState, ...]
+    open_orders: tuple[OrderState, ...]
+    cross_margin_ratio: Decimal | None = None
+    type: ClassVar[str] = "account"
+
+
+Outcome = Fill | Rejected | Liquidation | FundingPaid | OrderCancelled | AccountState

@@ -1,0 +1,63 @@
+"""The latest market picture of one symbol, as the engine has seen it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+class MarketState:
+    """Last quote, trade and mark of a symbol.
+
+    `has_mark` tells whether a real mark-price stream has been seen; until then the engine
+    marks positions at the quote mid or the last trade, so drills without marks still work.
+    """
+
+    __slots__ = (
+        "ask",
+        "bid",
+        "funding_rate",
+        "has_mark",
+        "index",
+        "last",
+        "mark",
+        "next_funding_ts",
+        "symbol",
+    )
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.bid: Decimal | None = None
+        self.ask: Decimal | None = None
+        self.last: Decimal | None = None
+        self.mark: Decimal | None = None
+        self.index: Decimal | None = None
+        self.funding_rate: Decimal | None = None
+        self.next_funding_ts: int | None = None
+        self.has_mark = False
+
+    def to_state(self) -> dict[str, object]:
+        def s(v: Decimal | None) -> str | None:
+            return None if v is None else str(v)
+
+        return {
+            "symbol": self.symbol,
+            "bid": s(self.bid),
+            "ask": s(self.ask),
+            "last": s(self.last),
+            "mark": s(self.mark),
+            "index": s(self.index),
+            "funding_rate": s(self.funding_rate),
+            "next_funding_ts": self.next_funding_ts,
+            "has_mark": self.has_mark,
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, object]) -> MarketState:
+        m = cls(str(data["symbol"]))
+        for name in ("bid", "ask", "last", "mark", "index", "funding_rate"):
+            value = data.get(name)
+            setattr(m, name, None if value is None else Decimal(str(value)))
+        nft = data.get("next_funding_ts")
+        m.next_funding_ts = None if nft is None else int(str(nft))
+        m.has_mark = bool(data.get("has_mark"))
+        return m

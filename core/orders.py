@@ -1,0 +1,104 @@
+"""Resting limit orders and the margin they hold.
+
+Held margin is derived from the open orders whenever it is needed (never stored), the way
+hummingbot's paper exchange derives locked balances: only the part of an order that would
+open or grow a position holds margin; the part that would close the opposite position is free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from core.events import MarginMode, OrderState, Side
+from core.numbers import ZERO
+
+
+class Order:
+    __slots__ = (
+        "id",
+        "leverage",
+        "mode",
+        "post_only",
+        "price",
+        "qty",
+        "reduce_only",
+        "side",
+        "symbol",
+        "ts",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        price: Decimal,
+        ts: int,
+        mode: MarginMode,
+        leverage: int,
+        reduce_only: bool = False,
+        post_only: bool = False,
+    ) -> None:
+        self.id = id
+        self.symbol = symbol
+        self.side: Side = side
+        self.qty = qty
+        self.price = price
+        self.ts = ts
+        self.mode: MarginMode = mode
+        self.leverage = leverage
+        self.reduce_only = reduce_only
+        self.post_only = post_only
+
+    def state(self) -> OrderState:
+        return OrderState(
+            id=self.id,
+            symbol=self.symbol,
+            side=self.side,
+            order_type="limit",
+            qty=self.qty,
+            price=self.price,
+            reduce_only=self.reduce_only,
+            post_only=self.post_only,
+            margin_mode=self.mode,
+            leverage=self.leverage,
+            ts=self.ts,
+        )
+
+    def to_state(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "qty": str(self.qty),
+            "price": str(self.price),
+            "ts": self.ts,
+            "mode": self.mode,
+            "leverage": self.leverage,
+            "reduce_only": self.reduce_only,
+            "post_only": self.post_only,
+        }
+
+
+def opening_qty(qty: Decimal, side: Side, position_size: Decimal, ahead: Decimal) -> Decimal:
+    """How much of an order opens exposure, given the signed position and the quantity of
+    earlier orders on the same side (`ahead`) that get to close the position first."""
+    opposite = -position_size if side == "buy" else position_size
+    closable = max(ZERO, opposite - ahead)
+    return max(ZERO, qty - closable)
+
+
+def held_margin(orders: Iterable[Order], position_size: Decimal) -> Decimal:
+    """Initial margin held by one symbol's resting orders (in placement order)."""
+    total = ZERO
+    ahead = {"buy": ZERO, "sell": ZERO}
+    for order in orders:
+        if order.reduce_only:
+            continue
+        opening = opening_qty(order.qty, order.side, position_size, ahead[order.side])
+        ahead[order.side] += order.qty
+        if opening:
+            total += opening * order.price / order.leverage
+    return total

@@ -1,0 +1,224 @@
+"""What every feed offers the rest of papertrade: an async stream of core market events and a
+status the UI can show at all times.
+
+Live venues and offline feeds (`sim`, `file:`) implement the same protocol, so the engine, the
+recorder and the TUI never know which one they are reading.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from core.events import Funding, MarketEvent, MarkPrice
+
+FeedState = Literal["connecting", "live", "stale", "reconnecting", "failed", "ended"]
+
+
+@dataclass(slots=True, frozen=True)
+class FeedStatus:
+    """A snapshot of a feed's health.
+
+    `since_ms` is when this state began (feed-local monotonic milliseconds for live feeds);
+    `retry_in_s` is set while reconnecting; `detail` says why (last error, stale stream).
+    """
+
+    state: FeedState
+    detail: str = ""
+    since_ms: int = 0
+    retry_in_s: float | None = None
+
+    def describe(self, now_ms: int | None = None) -> str:
+        """Words for a status bar: 'live', 'stale for 12 s', 'reconnecting in 3 s', ..."""
+        if self.state == "stale" and now_ms is not None:
+            text = f"stale for {max(0, now_ms - self.since_ms) // 1000} s"
+        elif self.state == "reconnecting" and self.retry_in_s is not None:
+            text = f"reconnecting in {self.retry_in_s:.0f} s"
+        else:
+            text = self.state
+        return f"{text}: {self.detail}" if self.detail and self.state != "live" else text
+
+
+@runtime_checkable
+class Feed(Protocol):
+    """A source of market events. Iterate it to receive events; `aclose()` to stop."""
+
+    name: str
+
+    @property
+    def status(self) -> FeedStatus: ...
+
+    def __aiter__(self) -> AsyncIterator[MarketEvent]: ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- helpers shared by the live venue adapters ----------------------------------------------
+# They sit here, beside the protocol, so every adapter validates and counts the same way and the
+# supervisor stays free of venue knowledge.
+
+
+class FeedFatal(Exception):
+    """The venue refused us (unknown symbol, rejected subscription): retrying cannot help, so the
+    feed goes to `failed` with this reason instead of hammering the venue."""
+
+
+class ReconnectRequested(Exception):
+    """The venue announced it will drop us soon (maintenance notice): reconnect now."""
+
+
+class Drop(Exception):
+    """A message (or one item of it) is unusable; `reason` is the counter it goes to."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class FeedStats:
+    """Counters for what a live feed received (per stream) and dropped (per reason).
+
+    Bad input is counted, never raised: a feed must survive anything a server sends, and these
+    counters are how a user (or a test) sees that something was thrown away.
+    """
+
+    received: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    connects: Counter[str] = field(default_factory=Counter)
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        self.dropped[reason] += n
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {
+            "received": dict(self.received),
+            "dropped": dict(self.dropped),
+            "connects": dict(self.connects),
+        }
+
+
+_CONTROL = {c: " " for c in range(32)} | {127: " "}
+
+
+def plain_text(text: object, limit: int = 200) -> str:
+    """Untrusted server text made safe to store and show: control characters blanked, length
+    capped. It is only ever treated as data, never parsed or formatted as markup."""
+    return str(text).translate(_CONTROL)[:limit]
+
+
+def positive(text: object) -> Decimal:
+    """A price or size that must be > 0 and finite, from its wire string (never a float)."""
+    if type(text) is not str:
+        raise Drop("invalid_fields")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Drop("bad_number") from None
+    if not value.is_finite() or value <= 0:
+        raise Drop("bad_price")
+    return value
+
+
+def non_negative(text: object) -> Decimal:
+    """A size that may be zero (an empty book side's quantity), finite, from a string."""
+    if type(text) is not str:
+        raise Drop("invalid_fields")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Drop("bad_number") from None
+    if not value.is_finite() or value < 0:
+        raise Drop("bad_size")
+    return value
+
+
+def finite(text: object) -> Decimal:
+    """A signed finite decimal (a funding rate), from a string."""
+    if type(text) is not str:
+        raise Drop("invalid_fields")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Drop("bad_number") from None
+    if not value.is_finite():
+        raise Drop("bad_number")
+    return value
+
+
+class Sequencer:
+    """Drops duplicates and out-of-order updates by a per-(stream kind, symbol) ordering key
+    (trade id, book update id, timestamp): venues re-send and reorder, the engine must not see
+    either."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], object] = {}
+
+    def check(self, kind: str, symbol: str, key: Any) -> str | None:
+        """None if `key` is newer than everything seen (and remember it), else the drop reason."""
+        slot = (kind, symbol)
+        last = self._last.get(slot)
+        if last is not None:
+            if key == last:
+                return "duplicate"
+            if key < last:
+                return "out_of_order"
+        self._last[slot] = key
+        return None
+
+
+class RecentIds:
+    """Bounded memory of recent ids per symbol, for venues whose trade ids are not ordered
+    (Bybit UUIDs, Hyperliquid hashes)."""
+
+    __slots__ = ("_ids", "_size")
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._ids: dict[str, dict[object, None]] = {}
+
+    def seen(self, symbol: str, key: object) -> bool:
+        """True if `key` was already seen for `symbol`; otherwise remember it."""
+        ids = self._ids.setdefault(symbol, {})
+        if key in ids:
+            return True
+        ids[key] = None
+        if len(ids) > self._size:
+            del ids[next(iter(ids))]
+        return False
+
+
+class FundingClock:
+    """Turns announced funding (rate + next funding time, carried by mark prices) into one
+    `Funding` settlement per funding time.
+
+    The settlement is emitted when a mark price's time reaches the announced funding time, at that
+    time and with the last rate announced before it — the rate the venue settles. Each funding
+    time settles once, however the marks that announce it repeat or reconnects replay them.
+    """
+
+    __slots__ = ("_announced", "_settled")
+
+    def __init__(self) -> None:
+        self._announced: dict[str, tuple[int, Decimal]] = {}
+        self._settled: dict[str, int] = {}
+
+    def observe(self, mark: MarkPrice) -> Funding | None:
+        symbol = mark.symbol
+        out: Funding | None = None
+        announced = self._announced.get(symbol)
+        if announced is not None and mark.ts >= announced[0]:
+            when, rate = announced
+            if when > self._settled.get(symbol, -1):
+                self._settled[symbol] = when
+                out = Funding(ts=when, symbol=symbol, rate=rate)
+            del self._announced[symbol]
+        nxt, rate = mark.next_funding_ts, mark.funding_rate
+        if nxt is not None and rate is not None and nxt > self._settled.get(symbol, -1):
+            self._announced[symbol] = (nxt, rate)
+        return out

@@ -1,0 +1,1 @@
+"""The SQLite session store: an event journal of engine inputs, snapshots, derived views."""

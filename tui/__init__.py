@@ -1,0 +1,1 @@
+"""The composition root: the Textual app and the `papertrade` command line."""

@@ -1,0 +1,52 @@
+"""`papertrade` entry point: dispatches subcommands; with none it opens the trading terminal."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# subcommand name -> module under tui.commands exposing add_parser(subparsers) and run(args)
+COMMANDS: dict[str, str] = {
+    "simulate": "tui.commands.simulate",
+}
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as `papertrade: error: ...`, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="papertrade",
+        description="Paper-trade crypto perpetual futures with an exact margin engine.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS.values():
+        importlib.import_module(module).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    known = set(COMMANDS)
+    if not args_list or args_list[0] not in known | {"-h", "--help"}:
+        # No subcommand: the trading terminal, with its own options.
+        app_module = importlib.import_module("tui.commands.app")
+        args = app_module.build_parser().parse_args(args_list)
+        return int(app_module.run(args))
+    args = parser.parse_args(args_list)
+    module = importlib.import_module(COMMANDS[args.command])
+    try:
+        return int(module.run(args))
+    except UsageError as exc:
+        print(f"papertrade {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

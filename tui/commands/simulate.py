@@ -1,0 +1,166 @@
+"""`papertrade simulate FILE.jsonl [--json]`: run the engine over a drill file.
+
+The whole file is validated before anything runs; a malformed line is reported with its number
+and the exit status is 2. A valid command the engine refuses is a `rejected` outcome, not an
+error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from core import codec
+from core import events as ev
+from core.engine import Engine
+from core.numbers import human, plain
+from tui.cli import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="run the margin engine over a JSON-lines file of events (a drill or an export)",
+        description="Run the engine over FILE (JSON lines; '-' reads standard input) and report "
+        "fills, rejections, liquidations, funding and the final account.",
+    )
+    p.add_argument("file", metavar="FILE.jsonl", help="events file, or - for standard input")
+    p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
+    p.set_defaults(handler=run)
+
+
+def read_drill(path: str) -> tuple[ev.SessionSettings, list[ev.Event]]:
+    """Read and validate a drill file whole; `UsageError` says where it is wrong."""
+    try:
+        if path == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a UTF-8 text file") from None
+    try:
+        return codec.parse_lines(lines)
+    except codec.FormatError as exc:
+        raise UsageError(f"{path}:{exc.line}: {exc.message}") from None
+
+
+def simulate(engine: Engine, events: Iterable[ev.Event]) -> Iterator[ev.Outcome]:
+    """Every outcome of the events, then the final account state."""
+    for event in events:
+        yield from engine.apply(event)
+    yield engine.account()
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def _time(ts: int) -> str:
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _money(d: Decimal) -> str:
+    return human(d)
+
+
+def _signed(d: Decimal) -> str:
+    return ("+" if d > 0 else "-" if d < 0 else "±") + _money(abs(d))
+
+
+def describe(outcome: ev.Outcome) -> str:
+    """One readable line for an outcome (the account gets its own block)."""
+    match outcome:
+        case ev.Fill():
+            pnl = f"  realized {_money(outcome.realized_pnl)}" if outcome.realized_pnl else ""
+            return (
+                f"FILL         {outcome.order_id}: {outcome.side} {plain(outcome.qty)} "
+                f"{outcome.symbol} @ {plain(outcome.price)} ({outcome.liquidity}), "
+                f"fee {_money(outcome.fee)}{pnl}"
+            )
+        case ev.Rejected():
+            ident = f" {outcome.order_id}" if outcome.order_id else ""
+            return f"REJECTED     {outcome.command}{ident}: {outcome.reason}"
+        case ev.Liquidation():
+            return (
+                f"LIQUIDATION  {outcome.symbol} {outcome.margin_mode} {outcome.side} "
+                f"{plain(outcome.qty)} at mark {plain(outcome.mark_price)}: "
+                f"wallet {_signed(-outcome.loss)} USDT"
+            )
+        case ev.FundingPaid():
+            verb = "received" if outcome.amount >= 0 else "paid"
+            return f"FUNDING      {outcome.symbol}: {verb} {_money(abs(outcome.amount))} USDT"
+        case ev.OrderCancelled():
+            return f"CANCELLED    {outcome.order_id}: {outcome.reason}"
+        case ev.AccountState():
+            return "ACCOUNT"
+    raise AssertionError(outcome)
+
+
+def account_block(state: ev.AccountState) -> list[str]:
+    lines = [
+        f"Account at {_time(state.ts)}",
+        f"  wallet balance     {_money(state.wallet_balance):>16} USDT",
+        f"  margin balance     {_money(state.margin_balance):>16} USDT",
+        f"  available balance  {_money(state.available_balance):>16} USDT",
+    ]
+    if state.cross_margin_ratio is not None:
+        lines.append(f"  cross margin ratio {state.cross_margin_ratio * 100:>15.2f}%")
+    if state.positions:
+        lines.append(
+            "  positions:  symbol        side    qty          entry        mark         "
+            "mode      lev  margin        uPnL          liq. price"
+        )
+        for p in state.positions:
+            liq = plain(p.liquidation_price) if p.liquidation_price is not None else "--"
+            mark = plain(p.mark_price) if p.mark_price is not None else "--"
+            lines.append(
+                f"              {p.symbol:<13} {p.side:<7} {plain(p.qty):<12} "
+                f"{plain(p.entry_price):<12} {mark:<12} {p.margin_mode:<9} {p.leverage:>3}x "
+                f"{_money(p.margin):<13} {_money(p.unrealized_pnl):<13} {liq}"
+            )
+    else:
+        lines.append("  no open positions")
+    for o in state.open_orders:
+        flags = " reduce-only" if o.reduce_only else ""
+        lines.append(
+            f"  open order {o.id}: {o.side} {plain(o.qty)} {o.symbol} @ {plain(o.price)} "
+            f"({o.margin_mode} {o.leverage}x){flags}"
+        )
+    return lines
+
+
+def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: TextIO) -> None:
+    """Print outcomes as JSON lines or as a readable report (shared with `replay`)."""
+    if json_mode:
+        for outcome in outcomes:
+            out.write(codec.dumps(outcome) + "\n")
+        return
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.type] = counts.get(outcome.type, 0) + 1
+        if isinstance(outcome, ev.AccountState):
+            out.write("\n".join(account_block(outcome)) + "\n")
+        else:
+            out.write(f"{_time(outcome.ts)}  {describe(outcome)}\n")
+    counts.pop("account", None)
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no outcomes"
+    out.write(f"Outcomes: {summary}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings, events = read_drill(args.file)
+    engine = Engine(settings=settings)
+    if not args.json:
+        sys.stdout.write(
+            f"Simulating {len(events)} events from {args.file}: starting balance "
+            f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
+            f"maker {settings.maker_fee * 100}%\n\n"
+        )
+    write_outcomes(simulate(engine, events), args.json, sys.stdout)
+    return 0
