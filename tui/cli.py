@@ -7,14 +7,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from tui.errors import UsageError
+
+__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
+
 # subcommand name -> module under tui.commands exposing add_parser(subparsers) and run(args)
 COMMANDS: dict[str, str] = {
     "simulate": "tui.commands.simulate",
 }
-
-
-class UsageError(Exception):
-    """Bad command-line input: printed as `papertrade: error: ...`, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

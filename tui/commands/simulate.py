@@ -19,7 +19,7 @@ from core import codec
 from core import events as ev
 from core.engine import Engine
 from core.numbers import human, plain
-from tui.cli import UsageError
+from tui.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

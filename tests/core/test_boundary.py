@@ -1,0 +1,47 @@
+"""The core/ boundary of DESIGN.md as a failing check: importing every core module must pull
+in no I/O library and none of our adapters."""
+
+import pkgutil
+import subprocess
+import sys
+
+import core
+
+FORBIDDEN = ("textual", "websockets", "sqlite_utils", "sqlite3", "feeds", "saves", "tui")
+
+
+def _loaded_after_importing(modules: list[str], roots: tuple[str, ...]) -> list[str]:
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"bad = [m for m in sys.modules if m.split('.')[0] in {roots!r}]\n"
+        "print(','.join(sorted(bad)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return [m for m in result.stdout.strip().split(",") if m]
+
+
+def test_core_imports_no_io_library_nor_adapter() -> None:
+    modules = [f"core.{m.name}" for m in pkgutil.iter_modules(core.__path__)]
+    assert "core.engine" in modules and "core.codec" in modules
+    assert _loaded_after_importing(modules, FORBIDDEN) == []
+
+
+def test_engine_runs_without_asyncio() -> None:
+    # pydantic (used only by core.codec, the validating edge) imports asyncio itself; the
+    # engine and everything it needs must not.
+    engine_side = ["core.engine", "core.margin", "core.account", "core.instruments"]
+    assert _loaded_after_importing(engine_side, ("asyncio", *FORBIDDEN)) == []
+
+
+def test_headless_simulate_does_not_import_textual() -> None:
+    script = (
+        "import sys\n"
+        "from tui.cli import main\n"
+        "rc = main(['simulate', 'examples/drills/funding.jsonl', '--json'])\n"
+        "print('TEXTUAL' if 'textual' in sys.modules else 'CLEAN', rc, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.stderr.strip().endswith("CLEAN 0"), result.stderr

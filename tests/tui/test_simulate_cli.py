@@ -1,0 +1,102 @@
+"""`papertrade simulate` as a user runs it: the real console script in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+DRILLS = Path(__file__).parents[2] / "examples" / "drills"
+
+
+def papertrade(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=Path(__file__).parents[2],
+    )
+
+
+def test_json_output_is_one_outcome_per_line_then_the_account() -> None:
+    result = papertrade("simulate", str(DRILLS / "funding.jsonl"), "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [x["type"] for x in lines] == [
+        "fill",
+        "fill",
+        "funding_paid",
+        "funding_paid",
+        "account",
+        "account",
+    ]
+    btc, eth = lines[0], lines[1]
+    # BTC: buy 0.2 at the ask 60000.0, taker 0.05%: 0.2*60000*0.0005 = 6
+    assert (btc["price"], btc["fee"], btc["liquidity"]) == ("60000", "6", "taker")
+    # ETH: sell 4 at the bid 2999.99: fee 4*2999.99*0.0005 = 5.99998
+    assert (eth["price"], eth["fee"]) == ("2999.99", "5.99998")
+    assert lines[2] == {
+        "type": "funding_paid",
+        "ts": 1767254400000,
+        "symbol": "BTCUSDT",
+        "amount": "-1.22",
+    }  # -(0.2 * 61000 * 0.0001)
+    assert lines[3]["amount"] == "1.22"  # 4 * 3050 * 0.0001
+    final = lines[-1]
+    assert D(final["wallet_balance"]) == D(10000) - 6 - D("5.99998") - D("1.22") + D("1.22")
+    eth_pos = next(p for p in final["positions"] if p["symbol"] == "ETHUSDT")
+    assert set(eth_pos) >= {
+        "symbol",
+        "side",
+        "qty",
+        "entry_price",
+        "mark_price",
+        "margin_mode",
+        "leverage",
+        "margin",
+        "maintenance_margin",
+        "unrealized_pnl",
+        "liquidation_price",
+    }
+    # isolated short at 5x: margin 4*2999.99/5 = 2399.992, plus 1.22 funding received
+    assert D(eth_pos["margin"]) == D("2399.992") + D("1.22")
+
+
+def test_readable_report_tells_the_story() -> None:
+    result = papertrade("simulate", str(DRILLS / "btc-crash-isolated.jsonl"))
+    assert result.returncode == 0
+    assert (
+        "LIQUIDATION  BTCUSDT isolated long 0.5 at mark 56000: wallet -2,000.00 USDT"
+        in result.stdout
+    )
+    assert re.search(r"wallet balance +8,000\.00 USDT", result.stdout)
+
+
+def test_malformed_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    drill = tmp_path / "bad.jsonl"
+    drill.write_text(
+        '{"type":"mark","ts":5,"symbol":"BTCUSDT","price":"1"}\n'
+        '{"type":"order","ts":6,"id":"a","symbol":"BTCUSDT","side":"buy","qty":"1"}\n'
+    )
+    result = papertrade("simulate", str(drill), "--json")
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"{drill}:2: order: missing field 'order_type'" in result.stderr
+
+
+def test_missing_file_and_stdin() -> None:
+    missing = papertrade("simulate", "/nonexistent/drill.jsonl")
+    assert missing.returncode == 2 and "cannot read /nonexistent/drill.jsonl" in missing.stderr
+    piped = papertrade("simulate", "-", "--json", stdin='{"type":"snapshot","ts":3}\n')
+    assert json.loads(piped.stdout.splitlines()[0])["wallet_balance"] == "10000"
+
+
+def test_same_file_gives_identical_output_bit_for_bit() -> None:
+    runs = {
+        papertrade("simulate", str(DRILLS / "btc-crash-cross.jsonl"), "--json").stdout
+        for _ in range(2)
+    }
+    assert len(runs) == 1
