@@ -213,10 +213,10 @@ class FundingClock:
         out: Funding | None = None
         announced = self._announced.get(symbol)
         if announced is not None and mark.ts >= announced[0]:
-            when, rate = announced
+            when, settled_rate = announced
             if when > self._settled.get(symbol, -1):
                 self._settled[symbol] = when
-                out = Funding(ts=when, symbol=symbol, rate=rate)
+                out = Funding(ts=when, symbol=symbol, rate=settled_rate)
             del self._announced[symbol]
         nxt, rate = mark.next_funding_ts, mark.funding_rate
         if nxt is not None and rate is not None and nxt > self._settled.get(symbol, -1):

@@ -1,0 +1,461 @@
+"""`file:PATH`: play recorded market data as a feed, at real speed, N× or as fast as possible.
+
+Why: recorded real markets make reproducible sessions, demos and tests; the file feed turns
+them into exactly the events a live feed produces. Formats (recognised from the content, gzip
+or plain, see `/work/shared/data/market/SOURCES.md`):
+
+- **drill / export JSON lines** (`core.codec`): market lines are played; the `session` line,
+  user commands and `snapshot` lines are skipped (a feed carries market data only).
+- **hftbacktest** (`<local_ns> <combined-stream JSON>`): Binance USDⓈ-M `bookTicker` → `Quote`,
+  `trade`/`aggTrade` → `Trade`, `markPriceUpdate` → `MarkPrice`; `depthUpdate` frames and
+  REST snapshots are ignored.
+- **cryptofeed `.ws.txt`** (`<local_ts>: <combined-stream JSON>`; the connect and sent lines
+  are skipped): same frames as above; `kline` and `depth` are ignored.
+- **freqtrade CSV** (`open_time_ms,open,high,low,close,volume`), chosen by the file name:
+  `funding_rate` → a `Funding` per row (the rate is in `open`); `mark` → `MarkPrice` points;
+  other candles (1m, 5m, …) → per candle four points (open, then the low and the high in the
+  candle's direction: low first for a rising candle, then close), at 0, ⅓, ⅔ of the candle and
+  its last millisecond; each point is a `Quote` one tick wide touching the price (ask = price at
+  the high, bid = price elsewhere), a `Trade` of a quarter of the candle's volume and a
+  `MarkPrice` at the price. The symbol comes from the file name (`…BTCUSDT…`, `BTC_USDT…`).
+
+**Marks**: the Binance captures carry no `markPrice` stream, so for them this feed *derives* a
+`MarkPrice` from the book-ticker mid, at most one a second per symbol, without funding data
+(a real mark follows an index of several spot venues and differs from the mid by a premium);
+a symbol whose capture does carry `markPriceUpdate` frames gets those instead.
+
+Timestamps follow the live Binance adapter: trades the trade time `T`, book tickers `T` (else
+`E`), marks `E` (ms). Frames from different streams arrive
+slightly out of order, so an event earlier than the previous one is stamped with the previous
+one's time (time never runs backwards into the engine); a book ticker whose update id `u` is
+not newer than the last one for its symbol is dropped as stale.
+
+Pacing follows the timestamps: `speed=1` replays in real time, `N` N× faster, `0` as fast as
+the consumer reads. Status: `connecting` → `live` while playing → `ended` at the end of the
+file (`failed`, with the reason, if the file turns out to be corrupt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import gzip
+import io
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from core import codec
+from core.events import MARKET_TYPES, Funding, MarketEvent, MarkPrice, Quote, Trade
+from core.instruments import bundled
+from core.numbers import dec, floor_to, round_to
+
+from .base import FeedStatus
+
+Format = Literal["drill", "hftbacktest", "cryptofeed", "csv"]
+
+CSV_HEADER = ["open_time_ms", "open", "high", "low", "close", "volume"]
+DERIVED_MARK_INTERVAL_MS = 1000
+
+
+class FileFeedError(ValueError):
+    """The file cannot be played: unknown format or a corrupt line (with its number)."""
+
+
+# --- Binance frames (combined-stream `data` objects) ------------------------------------------
+
+
+class _BookTicker(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    e: Literal["bookTicker"]
+    E: int | None = None
+    T: int | None = None
+    u: int | None = None
+    s: codec.Symbol
+    b: codec.PosDec
+    B: codec.Dec
+    a: codec.PosDec
+    A: codec.Dec
+
+    def to_event(self) -> Quote:
+        ts = self.T or self.E
+        if ts is None:
+            raise ValueError("bookTicker without a time")
+        return Quote(ts, self.s, self.b, self.a, self.B, self.A)
+
+
+class _Trade(BaseModel):
+    """`trade` and `aggTrade`: stamped with the trade time `T`, as the live Binance feed does."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    e: Literal["trade", "aggTrade"]
+    E: int
+    T: int | None = None
+    s: codec.Symbol
+    p: codec.PosDec
+    q: codec.PosDec
+
+    def to_event(self) -> Trade:
+        return Trade(self.T or self.E, self.s, self.p, self.q)
+
+
+class _MarkPrice(BaseModel):
+    """`markPriceUpdate`, in case a capture has it (the bundled ones do not)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    e: Literal["markPriceUpdate"]
+    E: int
+    s: codec.Symbol
+    p: codec.PosDec
+    i: codec.PosDec | None = None
+    r: codec.Dec | None = None
+    T: int | None = None
+
+    def to_event(self) -> MarkPrice:
+        return MarkPrice(self.E, self.s, self.p, self.i, self.r, self.T or None)
+
+
+_Frame = _BookTicker | _Trade | _MarkPrice
+_FRAMES: dict[str, type[_Frame]] = {
+    "bookTicker": _BookTicker,
+    "trade": _Trade,
+    "aggTrade": _Trade,
+    "markPriceUpdate": _MarkPrice,
+}
+
+
+def parse_binance_model(obj: Any) -> _Frame | None:
+    """Validate a Binance combined-stream frame (or its bare `data`); None if not played."""
+    if not isinstance(obj, dict):
+        return None
+    data = obj.get("data", obj)
+    if not isinstance(data, dict):
+        return None
+    model = _FRAMES.get(data.get("e", ""))
+    if model is None:
+        return None
+    return model.model_validate(data)
+
+
+def parse_binance_frame(obj: Any) -> MarketEvent | None:
+    """A Binance combined-stream frame (or its bare `data`) as a core event; None if ignored."""
+    frame = parse_binance_model(obj)
+    return None if frame is None else frame.to_event()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _open_text(path: Path) -> io.TextIOWrapper:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+    return path.open("r", encoding="utf-8")
+
+
+_HFT_LINE = re.compile(r"^\d{10,} \{")
+_CF_LINE = re.compile(r"^\d{9,}(\.\d+)?: \{")
+
+
+def detect_format(path: Path) -> Format:
+    """Recognise the format from the first meaningful lines."""
+    with _open_text(path) as fh:
+        for _, line in zip(range(50), fh, strict=False):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            if text.replace(" ", "") == ",".join(CSV_HEADER):
+                return "csv"
+            if " <-> " in text or _CF_LINE.match(text):
+                return "cryptofeed"
+            if _HFT_LINE.match(text):
+                return "hftbacktest"
+            if text.startswith("{"):
+                return "drill"
+            break
+    raise FileFeedError(
+        f"{path}: unknown format (expected drill JSON lines, hftbacktest, cryptofeed .ws.txt "
+        f"or a freqtrade CSV with header {','.join(CSV_HEADER)})"
+    )
+
+
+def symbol_from_name(name: str) -> str | None:
+    """`binance-usdm-BTCUSDT-5m-….csv.gz` or `BTC_USDT_USDT-5m-futures.csv` → `BTCUSDT`."""
+    match = re.search(r"(?<![A-Za-z0-9])([A-Z0-9]{2,})_?(USDT|USDC)(?![a-z])", name)
+    return f"{match.group(1)}{match.group(2)}" if match else None
+
+
+class FileFeed:
+    """Plays one recorded file; `events()` is the pure, unpaced sequence (tests, recorder)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        symbols: Collection[str] | None = None,
+        *,
+        speed: float = 1.0,
+        derive_marks: bool = True,
+    ) -> None:
+        if speed < 0:
+            raise ValueError("speed must be >= 0 (0 = as fast as possible)")
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileFeedError(f"{self.path}: no such file")
+        self.format = detect_format(self.path)
+        self.symbols = frozenset(symbols) if symbols else None
+        self.speed = speed
+        self.derive_marks = derive_marks
+        self.name = f"file:{self.path.name}"
+        self._status = FeedStatus("connecting", since_ms=_mono_ms())
+        self._closed = False
+
+    @property
+    def status(self) -> FeedStatus:
+        return self._status
+
+    def __aiter__(self) -> AsyncIterator[MarketEvent]:
+        return self._run()
+
+    @property
+    def closed(self) -> bool:
+        """Set by `aclose()`; checked again after every sleep, since closing can happen then."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._status.state not in ("ended", "failed"):
+            self._status = FeedStatus("ended", "closed", _mono_ms())
+
+    async def _run(self) -> AsyncIterator[MarketEvent]:
+        speed = self.speed
+        self._status = FeedStatus("live", since_ms=_mono_ms())
+        wall0 = time.monotonic()
+        ts0: int | None = None
+        last_ts = -1
+        count = 0
+        try:
+            for event in self.events():
+                if self._closed:
+                    return
+                if ts0 is None:
+                    ts0 = event.ts
+                if speed > 0 and event.ts != last_ts:
+                    last_ts = event.ts
+                    delay = wall0 + (event.ts - ts0) / 1000 / speed - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                        if self.closed:
+                            return
+                        count = 0
+                count += 1
+                if count % 500 == 0:
+                    await asyncio.sleep(0)
+                yield event
+            self._status = FeedStatus("ended", "end of file", _mono_ms())
+        except FileFeedError as exc:
+            self._status = FeedStatus("failed", str(exc), _mono_ms())
+            raise
+        finally:
+            if self._status.state == "live":
+                self._status = FeedStatus("ended", "closed", _mono_ms())
+
+    # --- the event sequence ----------------------------------------------------------------
+
+    def events(self) -> Iterator[MarketEvent]:
+        """Every market event of the file, filtered to `symbols`, time never decreasing."""
+        last_ts = -1
+        wanted = self.symbols
+        for event in self._raw_events():
+            if wanted is not None and event.symbol not in wanted:
+                continue
+            if event.ts < last_ts:
+                event = _restamp(event, last_ts)
+            last_ts = event.ts
+            yield event
+
+    def _raw_events(self) -> Iterator[MarketEvent]:
+        readers: dict[Format, Callable[[Iterable[str]], Iterator[MarketEvent]]] = {
+            "drill": self._drill,
+            "hftbacktest": lambda lines: self._frames(lines, _split_hftbacktest),
+            "cryptofeed": lambda lines: self._frames(lines, _split_cryptofeed),
+            "csv": self._csv,
+        }
+        with _open_text(self.path) as fh:
+            yield from readers[self.format](fh)
+
+    def _drill(self, lines: Iterable[str]) -> Iterator[MarketEvent]:
+        try:
+            for item in codec.iter_events(lines):
+                if item.type in MARKET_TYPES:
+                    yield item  # type: ignore[misc]
+        except codec.FormatError as exc:
+            raise FileFeedError(f"{self.path}: {exc}") from None
+
+    def _frames(
+        self, lines: Iterable[str], split: Callable[[str], str | None]
+    ) -> Iterator[MarketEvent]:
+        last_u: dict[str, int] = {}
+        next_mark: dict[str, int] = {}
+        has_marks: set[str] = set()
+        for number, line in enumerate(lines, start=1):
+            payload = split(line)
+            if payload is None:
+                continue
+            try:
+                frame = parse_binance_model(json.loads(payload))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                raise FileFeedError(f"{self.path}: line {number}: bad frame: {exc}") from None
+            if frame is None:
+                continue
+            try:
+                event = frame.to_event()
+            except ValueError as exc:
+                raise FileFeedError(f"{self.path}: line {number}: bad frame: {exc}") from None
+            if isinstance(frame, _MarkPrice):
+                has_marks.add(frame.s)
+                yield event
+            elif isinstance(frame, _BookTicker):
+                if frame.b > frame.a:
+                    continue  # a crossed book ticker is a venue glitch; the next one fixes it
+                if frame.u is not None:
+                    if frame.u <= last_u.get(frame.s, -1):
+                        continue
+                    last_u[frame.s] = frame.u
+                yield event
+                if (
+                    self.derive_marks
+                    and frame.s not in has_marks
+                    and event.ts >= next_mark.get(frame.s, -1)
+                ):
+                    next_mark[frame.s] = event.ts + DERIVED_MARK_INTERVAL_MS
+                    yield MarkPrice(event.ts, frame.s, (frame.b + frame.a) / 2)
+            else:
+                yield event
+
+    def _csv(self, lines: Iterable[str]) -> Iterator[MarketEvent]:
+        name = self.path.name
+        symbol = symbol_from_name(name)
+        if symbol is None and self.symbols is not None and len(self.symbols) == 1:
+            symbol = next(iter(self.symbols))
+        if symbol is None:
+            raise FileFeedError(f"{name}: cannot tell the symbol from the file name")
+        reader = csv.reader(lines)
+        header = [h.strip() for h in next(reader, [])]
+        if header != CSV_HEADER:
+            raise FileFeedError(f"{name}: expected header {','.join(CSV_HEADER)}")
+        rows = _csv_rows(reader, name)
+        if "funding" in name:
+            for ts, o, _h, _l, _c, _v in rows:
+                yield Funding(ts, symbol, o)
+        elif "mark" in name.lower().replace("market", ""):
+            for ts, points in _candle_paths(rows):
+                for offset, price, _is_high in points:
+                    yield MarkPrice(ts + offset, symbol, price)
+        else:
+            yield from _candle_events(rows, symbol)
+
+
+def _csv_rows(
+    reader: Iterable[list[str]], name: str
+) -> Iterator[tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+    for number, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        try:
+            ts = int(row[0])
+            o, h, low, c, v = (dec(x) for x in row[1:6])
+        except (ValueError, IndexError) as exc:
+            raise FileFeedError(f"{name}: line {number}: bad row {row!r}: {exc}") from None
+        yield ts, o, h, low, c, v
+
+
+_Row = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
+
+
+def _candle_paths(
+    rows: Iterable[_Row],
+) -> Iterator[tuple[int, list[tuple[int, Decimal, bool]]]]:
+    """Per candle: its open time and four (offset ms, price, is the high) points."""
+    interval: int | None = None
+    pending: _Row | None = None
+    for row in rows:
+        if pending is not None:
+            gap = row[0] - pending[0]
+            if gap > 0:
+                interval = gap if interval is None else min(interval, gap)
+            yield pending[0], _points(pending, interval or 60_000)
+        pending = row
+    if pending is not None:
+        yield pending[0], _points(pending, interval or 60_000)
+
+
+def _points(row: _Row, interval: int) -> list[tuple[int, Decimal, bool]]:
+    _ts, o, h, low, c, _v = row
+    first, second = ((low, False), (h, True)) if c >= o else ((h, True), (low, False))
+    return [
+        (0, o, False),
+        (interval // 3, first[0], first[1]),
+        (2 * interval // 3, second[0], second[1]),
+        (interval - 1, c, False),
+    ]
+
+
+def _candle_events(rows: Iterable[_Row], symbol: str) -> Iterator[MarketEvent]:
+    try:
+        inst = bundled("binance")[symbol]
+        tick, step = inst.tick_size, inst.step_size
+    except (OSError, ValueError, KeyError):
+        tick, step = None, None
+    volumes: dict[int, Decimal] = {}
+
+    def with_volume() -> Iterator[_Row]:
+        for row in rows:
+            volumes[row[0]] = row[5]
+            yield row
+
+    for ts, points in _candle_paths(with_volume()):
+        volume = volumes.pop(ts)
+        t = tick or _grid_of(points)
+        s = step or Decimal("0.001")
+        qty = max(s, floor_to(volume / 4, s))
+        for offset, raw, is_high in points:
+            price = round_to(raw, t)
+            bid, ask = (price - t, price) if is_high else (price, price + t)
+            when = ts + offset
+            yield Quote(when, symbol, bid, ask)
+            yield Trade(when, symbol, price, qty)
+            yield MarkPrice(when, symbol, price)
+
+
+def _grid_of(points: list[tuple[int, Decimal, bool]]) -> Decimal:
+    """Smallest decimal place used by the candle's prices (when the symbol is not bundled)."""
+    exponent = min(int(p.normalize().as_tuple().exponent) for _, p, _ in points)
+    return Decimal(1).scaleb(min(exponent, 0))
+
+
+def _split_hftbacktest(line: str) -> str | None:
+    _, sep, payload = line.partition(" ")
+    return payload if sep and '"stream"' in payload else None
+
+
+def _split_cryptofeed(line: str) -> str | None:
+    if " <-> " in line or " <- " in line:
+        return None
+    _, sep, payload = line.partition(": ")
+    return payload if sep and payload.startswith("{") else None
+
+
+def _restamp(event: MarketEvent, ts: int) -> MarketEvent:
+    return dataclasses.replace(event, ts=ts)
+
+
+def _mono_ms() -> int:
+    return int(time.monotonic() * 1000)

@@ -1,0 +1,265 @@
+"""Hyperliquid perps: subscriptions and wire schemas → core market events.
+
+Coins are named without a quote (`BTC`); coins priced per 1000 units carry a `k` prefix
+(`kPEPE`), which is exactly the `1000PEPEUSDT` user symbol. Hyperliquid settles in USDC; the
+simulator quotes everything in USDT terms (documented simplification).
+
+`activeAssetCtx` carries mark and the hourly funding rate but no timestamp and no next-funding
+time: marks are stamped with the receive wall clock (injectable) and funding is paid at the top
+of every UTC hour. Trade ids (`tid`) are hashes, not ordered, and the subscription ack may replay
+recent trades, so trades are deduplicated by `(time, tid)` with a bounded memory.
+
+Keepalive: the server closes a connection it has not heard from for 60 s, so a JSON
+`{"method":"ping"}` goes out every 50 s (as the official SDK does).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from core.events import MarketEvent, MarkPrice, Quote, Trade
+from feeds.base import (
+    Drop,
+    FeedFatal,
+    FeedStats,
+    RecentIds,
+    Sequencer,
+    finite,
+    non_negative,
+    plain_text,
+    positive,
+)
+from feeds.supervisor import ConnectionSpec, Keepalive
+
+DEFAULT_WS_URL = "wss://api.hyperliquid.xyz"
+WS_PATH = "/ws"
+REST_URL = "https://api.hyperliquid.xyz"
+PING = '{"method":"ping"}'
+PING_INTERVAL_S = 50.0
+CTX_STALE_S = 120.0
+HOUR_MS = 3_600_000
+
+
+def venue_symbol(symbol: str) -> str:
+    """`BTCUSDT` → `BTC`, `1000PEPEUSDT` → `kPEPE`."""
+    symbol = symbol.upper()
+    for quote in ("USDT", "USDC", "USD"):
+        if symbol.endswith(quote) and len(symbol) > len(quote):
+            coin = symbol[: -len(quote)]
+            return f"k{coin[4:]}" if coin.startswith("1000") and len(coin) > 4 else coin
+    raise ValueError(f"not a perpetual symbol: {symbol}")
+
+
+def user_symbol(coin: str) -> str:
+    """`BTC` → `BTCUSDT`, `kPEPE` → `1000PEPEUSDT`."""
+    if len(coin) > 1 and coin[0] == "k" and coin[1:].isupper():
+        return f"1000{coin[1:]}USDT"
+    return f"{coin}USDT"
+
+
+def next_hour(ts: int) -> int:
+    return (ts // HOUR_MS + 1) * HOUR_MS
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class AssetCtx(_Wire):
+    funding: str
+    markPx: str
+    oraclePx: str | None = None
+
+
+class ActiveAssetCtx(_Wire):
+    coin: str
+    ctx: AssetCtx
+
+    def to_event(self, symbol: str, ts: int) -> MarkPrice:
+        return MarkPrice(
+            ts=ts,
+            symbol=symbol,
+            price=positive(self.ctx.markPx),
+            index=positive(self.ctx.oraclePx) if self.ctx.oraclePx else None,
+            funding_rate=finite(self.ctx.funding),
+            next_funding_ts=next_hour(ts),
+        )
+
+
+class Level(_Wire):
+    px: str
+    sz: str
+
+
+class Bbo(_Wire):
+    coin: str
+    time: int
+    bbo: list[Level | None]
+
+    def to_event(self, symbol: str) -> Quote:
+        if len(self.bbo) != 2 or self.bbo[0] is None or self.bbo[1] is None:
+            raise Drop("one_sided_book")
+        bid, ask = self.bbo[0], self.bbo[1]
+        bid_px, ask_px = positive(bid.px), positive(ask.px)
+        if bid_px > ask_px:
+            raise Drop("crossed_book")
+        return Quote(
+            ts=self.time,
+            symbol=symbol,
+            bid=bid_px,
+            ask=ask_px,
+            bid_qty=non_negative(bid.sz),
+            ask_qty=non_negative(ask.sz),
+        )
+
+
+class WsTrade(_Wire):
+    coin: str
+    px: str
+    sz: str
+    time: int
+    tid: int
+
+    def to_event(self, symbol: str) -> Trade:
+        return Trade(ts=self.time, symbol=symbol, price=positive(self.px), qty=positive(self.sz))
+
+
+class HyperliquidAdapter:
+    """Hyperliquid: one connection, one subscribe message per (type, coin), JSON pings."""
+
+    venue = "hyperliquid"
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        ws_url: str | None = None,
+        wall_ms: Callable[[], int] | None = None,
+    ) -> None:
+        if not symbols:
+            raise ValueError("at least one symbol is needed")
+        self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
+        self._by_coin = {venue_symbol(s): s.upper() for s in symbols}
+        self._wall_ms = wall_ms or (lambda: time.time_ns() // 1_000_000)
+        self.stats = FeedStats()
+        self._seq = Sequencer()
+        self._trade_ids = RecentIds()
+
+    def connections(self) -> list[ConnectionSpec]:
+        subs = [
+            {"type": kind, "coin": coin}
+            for coin in self._by_coin
+            for kind in ("activeAssetCtx", "bbo", "trades")
+        ]
+        return [
+            ConnectionSpec(
+                name="ws",
+                url=f"{self.base_url}{WS_PATH}",
+                subscribe=tuple(
+                    json.dumps({"method": "subscribe", "subscription": s}, separators=(",", ":"))
+                    for s in subs
+                ),
+                streams={
+                    f"{s['type']}:{s['coin']}": (
+                        CTX_STALE_S if s["type"] == "activeAssetCtx" else None
+                    )
+                    for s in subs
+                },
+                keepalive=Keepalive(PING, PING_INTERVAL_S, idle_only=False),
+            )
+        ]
+
+    def on_connect(self, conn: str) -> None:
+        """Snapshots replayed in acks are caught by the trade-id memory; nothing to reset."""
+
+    def decode(self, conn: str, raw: str | bytes) -> tuple[str | None, list[MarketEvent]]:
+        stats = self.stats
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            stats.dropped["malformed_json"] += 1
+            return None, []
+        if not isinstance(msg, dict):
+            stats.dropped["unknown_message"] += 1
+            return None, []
+        channel, data = msg.get("channel"), msg.get("data")
+        if channel in ("pong", "subscriptionResponse"):
+            return None, []
+        if channel == "error":
+            raise FeedFatal(f"Hyperliquid error: {plain_text(data)}")
+        try:
+            if channel == "activeAssetCtx":
+                return self._ctx(data)
+            if channel == "bbo":
+                return self._bbo(data)
+            if channel == "trades":
+                return self._trades(data)
+        except ValidationError:
+            stats.dropped["invalid_fields"] += 1
+            return None, []
+        stats.dropped["unknown_message"] += 1
+        return None, []
+
+    def _symbol(self, coin: str, stream: str) -> str | None:
+        self.stats.received[stream] += 1
+        symbol = self._by_coin.get(coin)
+        if symbol is None:
+            self.stats.dropped["unknown_symbol"] += 1
+        return symbol
+
+    def _ctx(self, data: Any) -> tuple[str | None, list[MarketEvent]]:
+        parsed = ActiveAssetCtx.model_validate(data)
+        stream = f"activeAssetCtx:{parsed.coin}"
+        symbol = self._symbol(parsed.coin, stream)
+        if symbol is None:
+            return stream, []
+        try:
+            return stream, [parsed.to_event(symbol, self._wall_ms())]
+        except Drop as drop:
+            self.stats.dropped[drop.reason] += 1
+            return stream, []
+
+    def _bbo(self, data: Any) -> tuple[str | None, list[MarketEvent]]:
+        parsed = Bbo.model_validate(data)
+        stream = f"bbo:{parsed.coin}"
+        symbol = self._symbol(parsed.coin, stream)
+        if symbol is None:
+            return stream, []
+        try:
+            quote = parsed.to_event(symbol)
+            late = self._seq.check("bbo", symbol, parsed.time)
+            if late:
+                raise Drop(late)
+        except Drop as drop:
+            self.stats.dropped[drop.reason] += 1
+            return stream, []
+        return stream, [quote]
+
+    def _trades(self, data: Any) -> tuple[str | None, list[MarketEvent]]:
+        if not isinstance(data, list) or not data:
+            self.stats.dropped["invalid_fields"] += 1
+            return None, []
+        events: list[MarketEvent] = []
+        stream: str | None = None
+        for item in data:
+            try:
+                trade = WsTrade.model_validate(item)
+            except ValidationError:
+                self.stats.dropped["invalid_fields"] += 1
+                continue
+            stream = f"trades:{trade.coin}"
+            symbol = self._symbol(trade.coin, stream)
+            if symbol is None:
+                continue
+            if self._trade_ids.seen(symbol, (trade.time, trade.tid)):
+                self.stats.dropped["duplicate"] += 1
+                continue
+            try:
+                events.append(trade.to_event(symbol))
+            except Drop as drop:
+                self.stats.dropped[drop.reason] += 1
+        return stream, events

@@ -1,0 +1,300 @@
+"""OKX v5 public SWAP (USDT-margined perpetuals): channels and wire schemas → core events.
+
+OKX splits what Binance sends in one message: `mark-price` (the mark) and `funding-rate` (rate
+and settlement time, every 30–90 s). The adapter remembers the latest funding per instrument
+and attaches it to each mark. Sizes are in contracts: `ctVal` base units each, converted here so
+the engine only ever sees base units. Where OKX quotes a coin per unit and the user symbol is a
+per-1000 contract (`1000PEPEUSDT` ↔ `PEPE-USDT-SWAP`), prices are scaled ×1000 and sizes ÷1000.
+
+Keepalive: OKX drops a connection that receives nothing for 30 s; after 25 s of silence the
+client sends the text `ping` and expects the text `pong` (not JSON) — no pong means the link is
+dead and is reconnected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from core.events import MarketEvent, MarkPrice, Quote, Trade
+from feeds.base import (
+    Drop,
+    FeedFatal,
+    FeedStats,
+    ReconnectRequested,
+    Sequencer,
+    finite,
+    non_negative,
+    plain_text,
+    positive,
+)
+from feeds.supervisor import ConnectionSpec, Keepalive
+
+DEFAULT_WS_URL = "wss://ws.okx.com:8443"
+WS_PATH = "/ws/v5/public"
+REST_URL = "https://www.okx.com"
+PING_IDLE_S = 25.0
+PONG_TIMEOUT_S = 5.0
+MARK_STALE_S = 60.0
+FUNDING_STALE_S = 300.0
+CHANNELS = ("mark-price", "funding-rate", "bbo-tbt", "trades")
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """How one OKX swap maps to a user symbol: base units per contract, price scale."""
+
+    inst_id: str
+    ct_val: Decimal
+    scale: Decimal = Decimal(1)
+
+
+# ctVal of the main USDT swaps (GET /api/v5/public/instruments?instType=SWAP; see
+# core/data/SOURCES.md). `refresh_instruments("okx")` reads the live values.
+CONTRACTS: dict[str, Contract] = {
+    "BTCUSDT": Contract("BTC-USDT-SWAP", Decimal("0.01")),
+    "ETHUSDT": Contract("ETH-USDT-SWAP", Decimal("0.1")),
+    "SOLUSDT": Contract("SOL-USDT-SWAP", Decimal("1")),
+    "BNBUSDT": Contract("BNB-USDT-SWAP", Decimal("0.01")),
+    "XRPUSDT": Contract("XRP-USDT-SWAP", Decimal("100")),
+    "DOGEUSDT": Contract("DOGE-USDT-SWAP", Decimal("1000")),
+    "1000PEPEUSDT": Contract("PEPE-USDT-SWAP", Decimal("10000000"), Decimal(1000)),
+    "1000SHIBUSDT": Contract("SHIB-USDT-SWAP", Decimal("1000000"), Decimal(1000)),
+}
+
+
+def venue_symbol(symbol: str, contracts: Mapping[str, Contract] = CONTRACTS) -> str:
+    """`BTCUSDT` → `BTC-USDT-SWAP` (known contracts first, then the regular pattern)."""
+    symbol = symbol.upper()
+    if symbol in contracts:
+        return contracts[symbol].inst_id
+    if symbol.endswith("USDT"):
+        return f"{symbol[:-4]}-USDT-SWAP"
+    raise ValueError(f"not a USDT perpetual symbol: {symbol}")
+
+
+def user_symbol(inst_id: str) -> str:
+    """`BTC-USDT-SWAP` → `BTCUSDT`; per-1000 mapped coins come back as `1000PEPEUSDT`."""
+    for symbol, contract in CONTRACTS.items():
+        if contract.inst_id == inst_id:
+            return symbol
+    base, quote, _kind = inst_id.split("-")
+    return f"{base}{quote}"
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+def _ms(text: str) -> int:
+    if not text.isdigit():
+        raise Drop("invalid_fields")
+    return int(text)
+
+
+class MarkPx(_Wire):
+    instId: str
+    markPx: str
+    ts: str
+
+    def to_event(
+        self, symbol: str, contract: Contract, funding: tuple[Decimal, int] | None
+    ) -> MarkPrice:
+        return MarkPrice(
+            ts=_ms(self.ts),
+            symbol=symbol,
+            price=positive(self.markPx) * contract.scale,
+            funding_rate=funding[0] if funding else None,
+            next_funding_ts=funding[1] if funding else None,
+        )
+
+
+class FundingRate(_Wire):
+    """`fundingTime` is the next settlement, the one `fundingRate` applies to."""
+
+    instId: str
+    fundingRate: str
+    fundingTime: str
+
+    def to_funding(self) -> tuple[Decimal, int]:
+        """OKX sends no event of its own for funding: it rides on the next mark."""
+        return finite(self.fundingRate), _ms(self.fundingTime)
+
+
+class BboTbt(_Wire):
+    asks: list[list[str]]
+    bids: list[list[str]]
+    ts: str
+    seqId: int | None = None
+
+    def to_event(self, symbol: str, contract: Contract) -> Quote:
+        if not self.asks or not self.bids or len(self.asks[0]) < 2 or len(self.bids[0]) < 2:
+            raise Drop("one_sided_book")
+        bid, ask = positive(self.bids[0][0]), positive(self.asks[0][0])
+        if bid > ask:
+            raise Drop("crossed_book")
+        units = contract.ct_val / contract.scale
+        return Quote(
+            ts=_ms(self.ts),
+            symbol=symbol,
+            bid=bid * contract.scale,
+            ask=ask * contract.scale,
+            bid_qty=non_negative(self.bids[0][1]) * units,
+            ask_qty=non_negative(self.asks[0][1]) * units,
+        )
+
+
+class OkxTrade(_Wire):
+    instId: str
+    tradeId: str
+    px: str
+    sz: str
+    ts: str
+
+    def to_event(self, symbol: str, contract: Contract) -> Trade:
+        return Trade(
+            ts=_ms(self.ts),
+            symbol=symbol,
+            price=positive(self.px) * contract.scale,
+            qty=positive(self.sz) * contract.ct_val / contract.scale,
+        )
+
+
+class OkxAdapter:
+    """OKX v5 public: one connection, one subscribe message replayed on connect, text pings."""
+
+    venue = "okx"
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        ws_url: str | None = None,
+        contracts: Mapping[str, Contract] | None = None,
+    ) -> None:
+        if not symbols:
+            raise ValueError("at least one symbol is needed")
+        self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
+        table = dict(CONTRACTS) | dict(contracts or {})
+        self._by_inst: dict[str, tuple[str, Contract]] = {}
+        for symbol in symbols:
+            sym = symbol.upper()
+            contract = table.get(sym)
+            if contract is None:
+                # Unknown ctVal: 1 is wrong for most coins, so refuse rather than guess.
+                hint = "pass contracts= from feeds.rest.okx_contracts"
+                raise ValueError(f"{sym}: OKX contract size unknown ({hint})")
+            self._by_inst[contract.inst_id] = (sym, contract)
+        self.stats = FeedStats()
+        self._seq = Sequencer()
+        self._funding: dict[str, tuple[Decimal, int]] = {}
+
+    def args(self) -> list[dict[str, str]]:
+        return [{"channel": c, "instId": inst} for inst in self._by_inst for c in CHANNELS]
+
+    def connections(self) -> list[ConnectionSpec]:
+        args = self.args()
+        stale = {"mark-price": MARK_STALE_S, "funding-rate": FUNDING_STALE_S}
+        return [
+            ConnectionSpec(
+                name="public",
+                url=f"{self.base_url}{WS_PATH}",
+                subscribe=(json.dumps({"op": "subscribe", "args": args}, separators=(",", ":")),),
+                streams={f"{a['channel']}:{a['instId']}": stale.get(a["channel"]) for a in args},
+                keepalive=Keepalive(
+                    "ping", PING_IDLE_S, idle_only=True, pong_timeout=PONG_TIMEOUT_S
+                ),
+            )
+        ]
+
+    def on_connect(self, conn: str) -> None:
+        """Pushes are full objects (no deltas): nothing to forget."""
+
+    def decode(self, conn: str, raw: str | bytes) -> tuple[str | None, list[MarketEvent]]:
+        stats = self.stats
+        if raw == "pong":
+            return None, []
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            stats.dropped["malformed_json"] += 1
+            return None, []
+        if not isinstance(msg, dict):
+            stats.dropped["unknown_message"] += 1
+            return None, []
+        if "event" in msg:
+            return self._event(msg)
+        arg, data = msg.get("arg"), msg.get("data")
+        if not isinstance(arg, dict) or not isinstance(data, list):
+            stats.dropped["unknown_message"] += 1
+            return None, []
+        channel, inst = arg.get("channel"), arg.get("instId")
+        if channel not in CHANNELS or not isinstance(inst, str):
+            stats.dropped["unknown_message"] += 1
+            return None, []
+        stream = f"{channel}:{inst}"
+        stats.received[stream] += 1
+        target = self._by_inst.get(inst)
+        if target is None:
+            stats.dropped["unknown_symbol"] += 1
+            return stream, []
+        events: list[MarketEvent] = []
+        for item in data:
+            try:
+                event = self._item(channel, inst, target, item)
+            except ValidationError:
+                stats.dropped["invalid_fields"] += 1
+                continue
+            except Drop as drop:
+                stats.dropped[drop.reason] += 1
+                continue
+            if event is not None:
+                events.append(event)
+        return stream, events
+
+    def _item(
+        self, channel: str, inst: str, target: tuple[str, Contract], item: Any
+    ) -> MarketEvent | None:
+        symbol, contract = target
+        seq = self._seq
+        if channel == "trades":
+            trade = OkxTrade.model_validate(item)
+            if not trade.tradeId.isdigit():
+                raise Drop("invalid_fields")
+            late = seq.check(channel, symbol, int(trade.tradeId))
+            if late:
+                raise Drop(late)
+            return trade.to_event(symbol, contract)
+        if channel == "bbo-tbt":
+            bbo = BboTbt.model_validate(item)
+            quote = bbo.to_event(symbol, contract)
+            late = seq.check(channel, symbol, (quote.ts, bbo.seqId or 0))
+            if late:
+                raise Drop(late)
+            return quote
+        if channel == "mark-price":
+            mark = MarkPx.model_validate(item).to_event(symbol, contract, self._funding.get(inst))
+            late = seq.check(channel, symbol, mark.ts)
+            if late:
+                raise Drop(late)
+            return mark
+        rate = FundingRate.model_validate(item).to_funding()
+        self._funding[inst] = rate
+        return None
+
+    def _event(self, msg: dict[str, Any]) -> tuple[str | None, list[MarketEvent]]:
+        kind = msg.get("event")
+        if kind in ("subscribe", "unsubscribe", "channel-conn-count"):
+            return None, []
+        if kind == "error":
+            raise FeedFatal(
+                f"OKX error {plain_text(msg.get('code'), 12)}: {plain_text(msg.get('msg'))}"
+            )
+        if kind == "notice":
+            raise ReconnectRequested(plain_text(msg.get("msg")))
+        self.stats.dropped["unknown_message"] += 1
+        return None, []

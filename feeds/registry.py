@@ -1,0 +1,77 @@
+"""One place that turns a feed spec (`binance`, `sim`, `file:PATH`, …) into a `Feed`.
+
+Why: the TUI, the recorder and the tests all choose a feed from a string; keeping the mapping
+here means a new venue or offline feed is added once. Live venues are imported lazily, so the
+offline feeds work (and start fast) without touching the websocket stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .base import Feed
+
+VENUES = ("binance", "bybit", "okx", "hyperliquid")
+OFFLINE = ("sim", "file:PATH")
+VALID_FEEDS = (*VENUES, *OFFLINE)
+
+
+def parse_speed(value: str | float | int) -> float:
+    """`1`, `2.5`, `10x`, `max` or `0` → a replay speed factor (0 = as fast as possible)."""
+    if isinstance(value, int | float):
+        speed = float(value)
+    else:
+        text = value.strip().lower()
+        if text in ("max", "inf", "fast"):
+            return 0.0
+        text = text.removesuffix("x").removesuffix("×")
+        try:
+            speed = float(text)
+        except ValueError:
+            raise ValueError(f"speed must be a number, 'Nx' or 'max', got {value!r}") from None
+    if speed < 0 or speed != speed or speed == float("inf"):
+        raise ValueError(f"speed must be >= 0 and finite (0 = max), got {value!r}")
+    return speed
+
+
+def feed_kind(spec: str) -> str:
+    """The feed family of a spec: a venue name, `sim` or `file` (ValueError if unknown)."""
+    text = spec.strip()
+    if text.startswith("file:"):
+        if not text[5:]:
+            raise ValueError("file: needs a path, e.g. file:session.jsonl")
+        return "file"
+    name = text.lower()
+    if name in VENUES or name == "sim":
+        return name
+    raise ValueError(f"unknown feed {spec!r}; valid feeds: {', '.join(VALID_FEEDS)}")
+
+
+def open_feed(
+    spec: str,
+    symbols: Sequence[str],
+    ws_url: str | None = None,
+    speed: str | float = 1.0,
+    seed: int | None = None,
+    **kw: Any,
+) -> Feed:
+    """Build the feed named by `spec` for `symbols`.
+
+    `speed` and `seed` apply to the offline feeds (`seed` defaults to 0 for `sim`); `ws_url`
+    overrides a venue's base URL. Extra keywords go to the feed's constructor (`sim`:
+    `start_ts`, `interval_ms`, `end_ts`, `instruments`; `file:`: `derive_marks`).
+    """
+    kind = feed_kind(spec)
+    factor = parse_speed(speed)
+    if kind == "sim":
+        from .sim import DEFAULT_SYMBOLS, SimFeed
+
+        return SimFeed(list(symbols) or list(DEFAULT_SYMBOLS), seed=seed or 0, speed=factor, **kw)
+    if kind == "file":
+        from .file import FileFeed
+
+        return FileFeed(spec.strip()[5:], list(symbols) or None, speed=factor, **kw)
+    from .venues import open_venue_feed
+
+    return open_venue_feed(kind, list(symbols), ws_url=ws_url, **kw)

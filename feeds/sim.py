@@ -1,0 +1,314 @@
+"""`sim`: an offline, seeded synthetic market that needs no network.
+
+Why: the terminal, the tests and the benchmarks need a market that is always there, never
+flaky and reproducible to the last digit. The sim emits exactly the events a live venue feed
+does (`Quote`, `Trade`, `MarkPrice`, `Funding`), on each instrument's tick/step grid.
+
+Model, per symbol, with its own `random.Random(f"{seed}:{symbol}")` (so adding a symbol does
+not change the others' paths):
+
+- mid price: geometric Brownian motion with annualised volatility `vol` (table below), plus
+  jumps: a Poisson process of `JUMPS_PER_DAY` (1.5) jumps a day, each moving the price by
+  ±(0.4 % + an exponential with mean 0.6 %);
+- book: bid/ask straddle the mid with a spread of 1 tick (most steps), 2 or 3 ticks;
+  sizes are a few tens of thousands of USDT notional on the step grid;
+- trades: about `TRADES_PER_SECOND` a second, at the bid (taker sells) or the ask;
+- mark price: once a second of simulated time (like Binance's `@markPrice@1s`): the mid
+  times (1 + a small mean-reverting premium), with the current funding rate (a slow
+  mean-reverting walk around 0.01 % per 8 h) and the next funding time;
+- funding: a `Funding` event at every 00:00, 08:00 and 16:00 UTC of simulated time.
+
+Starting prices (rounded levels of late 2025) and volatilities:
+
+    BTCUSDT 95,000  50 %    ETHUSDT 3,100  65 %    SOLUSDT 140  80 %
+    BNBUSDT    920  55 %    XRPUSDT     2.2  75 %
+
+Any other symbol of the bundled Binance book starts at `tick_size × 20,000` (±20 %, so a
+quote has a realistic ~0.5 bp tick) with 80 % volatility. The jumps add about 6-9 points of
+realised volatility on top (BTC measures ~57 % a year, SOL ~85 %).
+
+Time: the sim makes its own timestamps: step `k` is at `start_ts + k * interval_ms` (default
+100 ms: 10 quote updates a second per symbol), `start_ts` defaulting to now.
+`speed` chooses the pacing: 1 = real time (the TUI: one step of every symbol each
+`interval_ms` of wall time), N = N× faster, 0 = unpaced, as fast as the consumer reads
+(tests, benchmarks, `record --speed max`). The events are identical at any speed; only the
+sleeps between them change. Determinism: the same `seed`, `start_ts` and `interval_ms` give
+each symbol the same events (on the same Python and platform: the path uses float maths
+before being rounded onto the price grid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
+from core.instruments import Instrument, bundled
+
+from .base import FeedStatus
+
+DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")
+
+# symbol -> (start price, annualised volatility)
+PROFILES: dict[str, tuple[str, float]] = {
+    "BTCUSDT": ("95000", 0.50),
+    "ETHUSDT": ("3100", 0.65),
+    "SOLUSDT": ("140", 0.80),
+    "BNBUSDT": ("920", 0.55),
+    "XRPUSDT": ("2.2", 0.75),
+}
+DEFAULT_VOL = 0.80
+
+JUMPS_PER_DAY = 1.5
+TRADES_PER_SECOND = 5.0
+MARK_INTERVAL_MS = 1000
+FUNDING_INTERVAL_MS = 8 * 3600 * 1000
+BASE_FUNDING_RATE = 0.0001
+_YEAR_MS = 365.25 * 24 * 3600 * 1000
+_RATE_UNIT = Decimal("0.00000001")
+
+
+class UnknownSymbol(ValueError):
+    """A symbol the sim has no instrument grid for."""
+
+
+@dataclass(slots=True)
+class _Symbol:
+    """The evolving state of one simulated instrument (floats inside, Decimals out)."""
+
+    symbol: str
+    tick: Decimal
+    step: Decimal
+    tick_f: float
+    step_f: float
+    vol: float
+    rng: random.Random
+    mid: float
+    premium: float = 0.0
+    funding: float = BASE_FUNDING_RATE
+    bid: Decimal = field(default=Decimal(0))
+    ask: Decimal = field(default=Decimal(0))
+
+
+def _grid(symbol: str, book: Mapping[str, Instrument]) -> tuple[Decimal, Decimal]:
+    if symbol not in book:
+        raise UnknownSymbol(f"sim: {symbol} is not in the bundled Binance instruments")
+    inst = book[symbol]
+    return inst.tick_size, inst.step_size
+
+
+class SimMarket:
+    """The synchronous, pure generator behind `SimFeed` (tests and benchmarks use it directly).
+
+    `events()` yields forever (or until `end_ts`), step by step; it never sleeps.
+    """
+
+    def __init__(
+        self,
+        symbols: Sequence[str] = DEFAULT_SYMBOLS,
+        *,
+        seed: int = 0,
+        start_ts: int = 1_735_689_600_000,
+        interval_ms: int = 100,
+        end_ts: int | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
+    ) -> None:
+        if interval_ms <= 0:
+            raise ValueError("interval_ms must be positive")
+        if not symbols:
+            raise ValueError("the sim needs at least one symbol")
+        book = instruments if instruments is not None else bundled("binance")
+        self.seed = seed
+        self.start_ts = start_ts
+        self.interval_ms = interval_ms
+        self.end_ts = end_ts
+        self.jumps = 0
+        self._state: list[_Symbol] = []
+        for symbol in symbols:
+            tick, step = _grid(symbol, book)
+            rng = random.Random(f"{seed}:{symbol}")
+            start, vol = PROFILES.get(symbol, (None, DEFAULT_VOL))
+            start_price = float(start) if start else float(tick) * 20_000 * rng.uniform(0.8, 1.2)
+            self._state.append(
+                _Symbol(symbol, tick, step, float(tick), float(step), vol, rng, start_price)
+            )
+
+    @property
+    def symbols(self) -> list[str]:
+        return [s.symbol for s in self._state]
+
+    def events(self) -> Iterator[MarketEvent]:
+        """Every event in timestamp order; step 0 is at `start_ts`."""
+        dt_ms = self.interval_ms
+        dt_years = dt_ms / _YEAR_MS
+        jump_p = JUMPS_PER_DAY * dt_ms / 86_400_000
+        trade_p = min(1.0, TRADES_PER_SECOND * dt_ms / 1000)
+        ts = self.start_ts
+        next_funding = (ts // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
+        next_mark = ts
+        first = True
+        while self.end_ts is None or ts < self.end_ts:
+            funding_due = ts >= next_funding
+            mark_due = ts >= next_mark
+            if funding_due:
+                for s in self._state:
+                    yield Funding(next_funding, s.symbol, self._rate(s))
+                next_funding += FUNDING_INTERVAL_MS
+            for s in self._state:
+                if not first:
+                    self._move(s, dt_years, jump_p)
+                yield self._quote(s, ts)
+                if s.rng.random() < trade_p:
+                    yield self._trade(s, ts)
+                if mark_due:
+                    yield self._mark(s, ts, next_funding, dt_ms)
+            if mark_due:
+                next_mark = ts + MARK_INTERVAL_MS - (ts - self.start_ts) % MARK_INTERVAL_MS
+            first = False
+            ts += dt_ms
+
+    # --- the model -------------------------------------------------------------------------
+
+    def _move(self, s: _Symbol, dt_years: float, jump_p: float) -> None:
+        rng = s.rng
+        sigma = s.vol * math.sqrt(dt_years)
+        r = -0.5 * sigma * sigma + sigma * rng.gauss(0.0, 1.0)
+        if rng.random() < jump_p:
+            size = 0.004 + rng.expovariate(1 / 0.006)
+            r += size if rng.random() < 0.5 else -size
+            self.jumps += 1
+        s.mid *= math.exp(r)
+        floor = 50 * s.tick_f  # keep a quotable price however far a path drifts
+        if s.mid < floor:
+            s.mid = floor
+
+    def _quote(self, s: _Symbol, ts: int) -> Quote:
+        rng = s.rng
+        u = rng.random()
+        spread = 1 if u < 0.8 else (2 if u < 0.95 else 3)
+        mid_ticks = s.mid / s.tick_f
+        bid_ticks = max(1, math.floor(mid_ticks - spread / 2 + 0.5))
+        s.bid = Decimal(bid_ticks) * s.tick
+        s.ask = Decimal(bid_ticks + spread) * s.tick
+        return Quote(ts, s.symbol, s.bid, s.ask, self._size(s, 30_000), self._size(s, 30_000))
+
+    def _trade(self, s: _Symbol, ts: int) -> Trade:
+        price = s.ask if s.rng.random() < 0.5 else s.bid
+        return Trade(ts, s.symbol, price, self._size(s, 3_000))
+
+    def _mark(self, s: _Symbol, ts: int, next_funding: int, dt_ms: int) -> MarkPrice:
+        rng = s.rng
+        # Ornstein-Uhlenbeck premium (mean 0, ~3 bp) and funding (mean 1 bp per 8 h).
+        k = min(1.0, dt_ms / 60_000)
+        s.premium += -k * s.premium + 0.0003 * math.sqrt(k) * rng.gauss(0.0, 1.0)
+        kf = min(1.0, dt_ms / 3_600_000)
+        s.funding += kf * (BASE_FUNDING_RATE - s.funding) + 0.00005 * math.sqrt(kf) * rng.gauss(
+            0.0, 1.0
+        )
+        s.funding = min(0.003, max(-0.003, s.funding))
+        index = Decimal(max(1, round(s.mid / s.tick_f))) * s.tick
+        mark = Decimal(max(1, round(s.mid * (1 + s.premium) / s.tick_f))) * s.tick
+        return MarkPrice(ts, s.symbol, mark, index, self._rate(s), next_funding)
+
+    def _size(self, s: _Symbol, mean_notional: float) -> Decimal:
+        notional = s.rng.lognormvariate(math.log(mean_notional), 0.8)
+        steps = max(1, round(notional / s.mid / s.step_f))
+        return Decimal(steps) * s.step
+
+    @staticmethod
+    def _rate(s: _Symbol) -> Decimal:
+        return Decimal(round(s.funding * 1e8)) * _RATE_UNIT
+
+
+class SimFeed:
+    """The `sim` feed: a `SimMarket` behind the `Feed` protocol, paced by `speed`.
+
+    Paced (`speed > 0`), the sim's step `k` is due at wall time `t0 + k * interval / speed`;
+    the feed sleeps until then, so it never drifts and never bursts after a slow consumer
+    more than one step's worth. Unpaced (`speed == 0`) it yields to the event loop every few
+    hundred events so a UI stays responsive.
+    """
+
+    def __init__(
+        self,
+        symbols: Sequence[str] = DEFAULT_SYMBOLS,
+        *,
+        seed: int = 0,
+        start_ts: int | None = None,
+        interval_ms: int = 100,
+        speed: float = 1.0,
+        end_ts: int | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
+    ) -> None:
+        if speed < 0:
+            raise ValueError("speed must be >= 0 (0 = as fast as possible)")
+        if start_ts is None:
+            now = int(time.time() * 1000)
+            start_ts = now - now % interval_ms
+        self.name = "sim"
+        self.speed = speed
+        self.market = SimMarket(
+            symbols,
+            seed=seed,
+            start_ts=start_ts,
+            interval_ms=interval_ms,
+            end_ts=end_ts,
+            instruments=instruments,
+        )
+        self._status = FeedStatus("connecting", since_ms=_mono_ms())
+        self._closed = False
+
+    @property
+    def status(self) -> FeedStatus:
+        return self._status
+
+    def __aiter__(self) -> AsyncIterator[MarketEvent]:
+        return self._run()
+
+    @property
+    def closed(self) -> bool:
+        """Set by `aclose()`; checked again after every sleep, since closing can happen then."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._status.state != "ended":
+            self._status = FeedStatus("ended", "closed", _mono_ms())
+
+    async def _run(self) -> AsyncIterator[MarketEvent]:
+        market = self.market
+        speed = self.speed
+        self._status = FeedStatus("live", since_ms=_mono_ms())
+        wall0 = time.monotonic()
+        ts0 = market.start_ts
+        last_ts = ts0
+        count = 0
+        try:
+            for event in market.events():
+                if self._closed:
+                    return
+                if speed > 0:
+                    if event.ts != last_ts:
+                        last_ts = event.ts
+                        delay = wall0 + (event.ts - ts0) / 1000 / speed - time.monotonic()
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+                            if self.closed:
+                                return
+                else:
+                    count += 1
+                    if count % 500 == 0:
+                        await asyncio.sleep(0)
+                yield event
+        finally:
+            if self._status.state != "ended":
+                self._status = FeedStatus("ended", since_ms=_mono_ms())
+
+
+def _mono_ms() -> int:
+    return int(time.monotonic() * 1000)

@@ -1,0 +1,48 @@
+"""Open a live venue feed by name: the one place that knows which adapter serves which venue."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from feeds.base import Feed
+from feeds.binance import BinanceAdapter
+from feeds.bybit import BybitAdapter
+from feeds.hyperliquid import HyperliquidAdapter
+from feeds.okx import OkxAdapter
+from feeds.supervisor import TIMING_FIELDS, Adapter, SupervisedFeed, Timing
+
+ADAPTERS: dict[str, Callable[..., Adapter]] = {
+    "binance": BinanceAdapter,
+    "bybit": BybitAdapter,
+    "okx": OkxAdapter,
+    "hyperliquid": HyperliquidAdapter,
+}
+LIVE_VENUES = tuple(ADAPTERS)
+
+
+def open_venue_feed(
+    venue: str,
+    symbols: list[str],
+    ws_url: str | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+    **timing: Any,
+) -> Feed:
+    """A supervised live feed for `venue` ("binance", "bybit", "okx", "hyperliquid").
+
+    `ws_url` replaces the venue's base URL (testnets, proxies, local servers; `ws://` works);
+    paths and subscriptions are built as for the real venue. Keyword arguments named like
+    `Timing` fields set timing; the rest go to the adapter (e.g. OKX `contracts`, Hyperliquid
+    `wall_ms`). Nothing connects until the feed is iterated.
+    """
+    factory = ADAPTERS.get(venue)
+    if factory is None:
+        raise ValueError(f"unknown venue {venue!r}; choose one of {', '.join(LIVE_VENUES)}")
+    timing_args = {k: v for k, v in timing.items() if k in TIMING_FIELDS}
+    adapter_args = {k: v for k, v in timing.items() if k not in TIMING_FIELDS}
+    adapter = factory(symbols, ws_url, **adapter_args)
+    return SupervisedFeed(adapter, Timing(**timing_args), clock=clock, rng=rng)

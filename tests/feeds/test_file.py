@@ -1,0 +1,197 @@
+"""The `file:` feed plays every recorded format with the numbers that are in the file."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from core import codec
+from core.events import Funding, MarkPrice, Quote, Trade
+from feeds.base import Feed
+from feeds.file import FileFeed, FileFeedError, detect_format, symbol_from_name
+from feeds.registry import open_feed
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "offline"
+HFT = FIXTURES / "btcusdt-2024-08-08-head60.hftbacktest.gz"
+CRYPTOFEED = FIXTURES / "binance-futures-2021-07-22-head40.cryptofeed.ws.txt"
+CANDLES_1M = FIXTURES / "binance-usdm-BTCUSDT-1m-head5.csv"
+FUNDING = FIXTURES / "binance-usdm-BTCUSDT-8h-funding_rate-head4.csv"
+MARK = FIXTURES / "binance-usdm-BTCUSDT-8h-mark-head3.csv"
+SHARED = Path("/work/shared/data/market")
+
+D = Decimal
+
+
+def events_of(path: Path, symbols: list[str] | None = None) -> list:
+    return list(FileFeed(path, symbols, speed=0).events())
+
+
+def test_formats_are_recognised_from_the_content() -> None:
+    assert detect_format(HFT) == "hftbacktest"
+    assert detect_format(CRYPTOFEED) == "cryptofeed"
+    assert detect_format(CANDLES_1M) == "csv"
+    assert symbol_from_name(CANDLES_1M.name) == "BTCUSDT"
+    assert symbol_from_name("BTC_USDT_USDT-5m-futures.csv") == "BTCUSDT"
+
+
+def test_hftbacktest_capture_plays_book_tickers_and_trades_with_a_derived_mark() -> None:
+    events = events_of(HFT)
+    assert events[:4] == [
+        Quote(1723161256313, "BTCUSDT", D("61800.20"), D("61800.30"), D("2.507"), D("2.510")),
+        MarkPrice(1723161256313, "BTCUSDT", D("61800.25")),  # derived from the mid
+        Trade(1723161256322, "BTCUSDT", D("61800.30"), D("0.006")),
+        Quote(1723161256322, "BTCUSDT", D("61800.20"), D("61800.30"), D("2.507"), D("2.504")),
+    ]
+    quotes = [e for e in events if isinstance(e, Quote)]
+    trades = [e for e in events if isinstance(e, Trade)]
+    marks = [e for e in events if isinstance(e, MarkPrice)]
+    # 46 bookTicker and 6 trade frames; 6 depth frames and the REST snapshot are ignored
+    assert (len(quotes), len(trades)) == (46, 6)
+    assert trades[-1] == Trade(1723161256624, "BTCUSDT", D("61800.30"), D("0.003"))
+    assert [m.ts for m in marks] == [1723161256313]  # at most one derived mark a second
+    assert all(b.ts >= a.ts for a, b in itertools.pairwise(events))
+
+
+def test_cryptofeed_capture_plays_book_tickers_and_agg_trades() -> None:
+    events = events_of(CRYPTOFEED)
+    assert events[:6] == [
+        Quote(1626992741012, "SUSHIUSDT", D("7.6110"), D("7.6120"), D("2"), D("297")),
+        MarkPrice(1626992741012, "SUSHIUSDT", D("7.6115")),
+        Quote(1626992741163, "SUSHIUSDT", D("7.6110"), D("7.6120"), D("6"), D("297")),
+        Quote(1626992741421, "CTKUSDT", D("1.01000"), D("1.01100"), D("85782"), D("6483")),
+        MarkPrice(1626992741421, "CTKUSDT", D("1.01050")),
+        Trade(1626992741421, "CTKUSDT", D("1.01100"), D("10")),  # aggTrade at its T
+    ]
+    only_ctk = events_of(CRYPTOFEED, ["CTKUSDT"])
+    assert only_ctk and {e.symbol for e in only_ctk} == {"CTKUSDT"}
+
+
+def test_one_minute_candles_become_open_extremes_close_points() -> None:
+    events = events_of(CANDLES_1M)
+    t0 = 1746372780000  # 95505.4 / 95505.5 / 95502.7 / 95502.7, 16.536: a falling candle
+    qty = D("4.134")  # a quarter of the volume, on the 0.001 step
+    assert events[:12] == [
+        Quote(t0, "BTCUSDT", D("95505.4"), D("95505.5")),
+        Trade(t0, "BTCUSDT", D("95505.4"), qty),
+        MarkPrice(t0, "BTCUSDT", D("95505.4")),
+        Quote(t0 + 20_000, "BTCUSDT", D("95505.4"), D("95505.5")),  # the high first: ask = high
+        Trade(t0 + 20_000, "BTCUSDT", D("95505.5"), qty),
+        MarkPrice(t0 + 20_000, "BTCUSDT", D("95505.5")),
+        Quote(t0 + 40_000, "BTCUSDT", D("95502.7"), D("95502.8")),
+        Trade(t0 + 40_000, "BTCUSDT", D("95502.7"), qty),
+        MarkPrice(t0 + 40_000, "BTCUSDT", D("95502.7")),
+        Quote(t0 + 59_999, "BTCUSDT", D("95502.7"), D("95502.8")),
+        Trade(t0 + 59_999, "BTCUSDT", D("95502.7"), qty),
+        MarkPrice(t0 + 59_999, "BTCUSDT", D("95502.7")),
+    ]
+    # the fourth candle rises (95457.7 -> 95467.7): its low comes before its high
+    fourth = [e.price for e in events[36:48] if isinstance(e, Trade)]
+    assert fourth == [D("95457.7"), D("95457.6"), D("95467.7"), D("95467.7")]
+    assert len(events) == 5 * 12
+
+
+def test_funding_and_mark_csv_files() -> None:
+    assert events_of(FUNDING) == [
+        Funding(1741276800000, "BTCUSDT", D("0.00006818")),
+        Funding(1741305600000, "BTCUSDT", D("-0.00000612")),
+        Funding(1741334400001, "BTCUSDT", D("-0.00001539")),
+        Funding(1741363200000, "BTCUSDT", D("0.00002028")),
+    ]
+    marks = events_of(MARK)
+    assert marks[:4] == [
+        MarkPrice(1741276800000, "BTCUSDT", D("90776.94748889")),
+        MarkPrice(1741286400000, "BTCUSDT", D("91023.10873333")),
+        MarkPrice(1741296000000, "BTCUSDT", D("87808.72914815")),
+        MarkPrice(1741305599999, "BTCUSDT", D("89887.9")),
+    ]
+    assert len(marks) == 12
+
+
+DRILL = """\
+{"type":"session","balance":"5000"}
+# a comment
+{"type":"quote","ts":1000,"symbol":"BTCUSDT","bid":"100","ask":"100.1"}
+{"type":"order","ts":1000,"id":"o1","symbol":"BTCUSDT","side":"buy","qty":"1","order_type":"market"}
+{"type":"mark","ts":2000,"symbol":"BTCUSDT","price":"100.05"}
+{"type":"cancel","ts":2500,"id":"o1"}
+{"type":"snapshot","ts":2500}
+{"type":"trade","ts":3000,"symbol":"BTCUSDT","price":"100.1","qty":"0.5"}
+{"type":"funding","ts":11000,"symbol":"BTCUSDT","rate":"0.0001"}
+"""
+
+
+def test_drill_files_play_market_lines_and_skip_commands(tmp_path: Path) -> None:
+    path = tmp_path / "drill.jsonl"
+    path.write_text(DRILL)
+    assert detect_format(path) == "drill"
+    assert events_of(path) == [
+        Quote(1000, "BTCUSDT", D("100"), D("100.1")),
+        MarkPrice(2000, "BTCUSDT", D("100.05")),
+        Trade(3000, "BTCUSDT", D("100.1"), D("0.5")),
+        Funding(11000, "BTCUSDT", D("0.0001")),
+    ]
+    gz = tmp_path / "drill.jsonl.gz"
+    gz.write_bytes(gzip.compress(DRILL.encode()))
+    assert events_of(gz) == events_of(path)
+
+
+async def test_playback_speed_follows_the_recorded_timestamps(tmp_path: Path) -> None:
+    path = tmp_path / "ten-seconds.jsonl"
+    path.write_text(DRILL)  # 1.0 s .. 11.0 s: ten seconds of market time
+    feed = open_feed(f"file:{path}", [], speed="100x")
+    assert isinstance(feed, Feed) and feed.status.state == "connecting"
+    started = time.monotonic()
+    got = [e async for e in feed]
+    elapsed = time.monotonic() - started
+    assert len(got) == 4
+    assert 0.09 <= elapsed < 0.4  # 10 s / 100
+    assert feed.status.state == "ended"
+
+    fast = open_feed(f"file:{path}", [], speed="max")
+    started = time.monotonic()
+    assert [e async for e in fast] == got
+    assert time.monotonic() - started < 0.05
+
+
+async def test_closing_mid_file_ends_the_feed() -> None:
+    feed = FileFeed(HFT, speed=0)
+    async for _ in feed:
+        assert feed.status.state == "live"
+        break
+    await feed.aclose()
+    assert feed.status.state == "ended"
+
+
+async def test_a_corrupt_file_fails_with_the_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        '{"type":"quote","ts":1,"symbol":"BTCUSDT","bid":"1","ask":"2"}\n{"type":"quote"\n'
+    )
+    feed = FileFeed(path, speed=0)
+    with pytest.raises(FileFeedError, match="line 2"):
+        _ = [e async for e in feed]
+    assert feed.status.state == "failed" and "line 2" in feed.status.detail
+
+    unknown = tmp_path / "notes.txt"
+    unknown.write_text("hello\n")
+    with pytest.raises(FileFeedError, match="unknown format"):
+        FileFeed(unknown)
+    with pytest.raises(FileFeedError, match="no such file"):
+        open_feed(f"file:{tmp_path / 'missing.jsonl'}", [])
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared market data not available")
+def test_the_full_eth_capture_plays_in_order() -> None:
+    path = SHARED / "binance-usdm-ETHUSDT-ws-raw-2024-08-08T2354-2400Z.hftbacktest.gz"
+    events = events_of(path)
+    assert len(events) > 60_000
+    assert all(b.ts >= a.ts for a, b in itertools.pairwise(events))
+    assert {e.type for e in events} == {"quote", "trade", "mark"}
+    lines = [codec.dumps(e) for e in events[:1000]]
+    _, parsed = codec.parse_lines(lines)
+    assert parsed == events[:1000]

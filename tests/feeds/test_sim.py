@@ -1,0 +1,217 @@
+"""The `sim` feed: reproducible, on the instrument grid, with funding, jumps and realistic vol."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from core.events import Funding, MarkPrice, Quote, Trade
+from core.instruments import bundled
+from feeds.base import Feed
+from feeds.registry import VALID_FEEDS, feed_kind, open_feed, parse_speed
+from feeds.sim import DEFAULT_SYMBOLS, SimFeed, SimMarket, UnknownSymbol
+
+START = 1_735_689_600_000  # 2025-01-01 00:00:00 UTC
+HOUR = 3_600_000
+
+
+def take(market: SimMarket, n: int) -> list:
+    return list(itertools.islice(market.events(), n))
+
+
+def test_same_seed_and_start_give_identical_events() -> None:
+    a = take(SimMarket(seed=7, start_ts=START), 5000)
+    b = take(SimMarket(seed=7, start_ts=START), 5000)
+    assert a == b
+    assert take(SimMarket(seed=8, start_ts=START), 5000) != a
+
+
+def test_a_symbol_path_does_not_depend_on_the_other_symbols() -> None:
+    alone = [e for e in take(SimMarket(["ETHUSDT"], seed=3, start_ts=START), 3000)]
+    mixed = [
+        e
+        for e in take(SimMarket(["BTCUSDT", "ETHUSDT"], seed=3, start_ts=START), 9000)
+        if e.symbol == "ETHUSDT"
+    ]
+    assert mixed[: len(alone) // 2] == alone[: len(alone) // 2]
+
+
+def test_prices_and_sizes_sit_on_the_instrument_grid_with_a_positive_spread() -> None:
+    book = bundled("binance")
+    spreads: Counter[int] = Counter()
+    for event in take(SimMarket(seed=1, start_ts=START), 20_000):
+        inst = book[event.symbol]
+        tick, step = inst.tick_size, inst.step_size
+        match event:
+            case Quote():
+                assert event.bid % tick == 0 and event.ask % tick == 0
+                assert event.bid_qty is not None and event.bid_qty % step == 0
+                assert event.ask_qty is not None and event.ask_qty % step == 0
+                assert event.bid_qty > 0 and event.ask_qty > 0
+                assert event.ask > event.bid > 0
+                spreads[int((event.ask - event.bid) / tick)] += 1
+            case Trade():
+                assert event.price % tick == 0 and event.qty % step == 0 and event.qty > 0
+            case MarkPrice():
+                assert event.price % tick == 0
+                assert event.funding_rate is not None
+                assert event.funding_rate.as_tuple().exponent >= -8
+    assert set(spreads) <= {1, 2, 3}
+    assert spreads[1] > spreads[2] > spreads[3] > 0
+
+
+def test_starting_prices_are_the_documented_levels() -> None:
+    first = {e.symbol: e for e in take(SimMarket(seed=0, start_ts=START), 20) if e.type == "quote"}
+    mids = {s: (q.bid + q.ask) / 2 for s, q in first.items()}
+    assert set(mids) == set(DEFAULT_SYMBOLS)
+    for symbol, level in [
+        ("BTCUSDT", 95000),
+        ("ETHUSDT", 3100),
+        ("SOLUSDT", 140),
+        ("BNBUSDT", 920),
+        ("XRPUSDT", Decimal("2.2")),
+    ]:
+        assert abs(mids[symbol] / Decimal(level) - 1) < Decimal("0.001")
+
+
+def test_any_bundled_symbol_can_be_simulated_and_unknown_ones_are_refused() -> None:
+    book = bundled("binance")
+    extra = next(s for s in book if s not in DEFAULT_SYMBOLS)
+    events = take(SimMarket([extra], seed=1, start_ts=START), 50)
+    assert {e.symbol for e in events} == {extra}
+    with pytest.raises(UnknownSymbol):
+        SimMarket(["NOPEUSDT"], seed=1)
+
+
+def test_funding_settles_at_00_08_16_utc_and_marks_announce_the_next_one() -> None:
+    start = START + 8 * HOUR - 2_000  # 07:59:58
+    events = list(
+        SimMarket(["BTCUSDT", "ETHUSDT"], seed=2, start_ts=start, end_ts=start + 4_000).events()
+    )
+    fundings = [e for e in events if isinstance(e, Funding)]
+    assert [(f.ts, f.symbol) for f in fundings] == [
+        (START + 8 * HOUR, "BTCUSDT"),
+        (START + 8 * HOUR, "ETHUSDT"),
+    ]
+    marks = [e for e in events if isinstance(e, MarkPrice) and e.symbol == "BTCUSDT"]
+    before = [m for m in marks if m.ts < START + 8 * HOUR]
+    after = [m for m in marks if m.ts >= START + 8 * HOUR]
+    assert before and after
+    assert {m.next_funding_ts for m in before} == {START + 8 * HOUR}
+    assert {m.next_funding_ts for m in after} == {START + 16 * HOUR}
+    assert fundings[0].rate == before[-1].funding_rate
+    assert all(b.ts >= a.ts for a, b in itertools.pairwise(events))
+
+    two_days = SimMarket(["SOLUSDT"], seed=2, start_ts=START + 1, interval_ms=60_000)
+    two_days.end_ts = START + 48 * HOUR + 120_000
+    settled = [e.ts for e in two_days.events() if isinstance(e, Funding)]
+    assert settled == [START + h * HOUR for h in (8, 16, 24, 32, 40, 48)]
+
+
+def test_marks_come_once_a_simulated_second_close_to_the_mid() -> None:
+    events = list(SimMarket(["BTCUSDT"], seed=5, start_ts=START, end_ts=START + 10_000).events())
+    marks = [e for e in events if isinstance(e, MarkPrice)]
+    assert [m.ts - START for m in marks] == list(range(0, 10_000, 1000))
+    quotes = {q.ts: q for q in events if isinstance(q, Quote)}
+    for mark in marks:
+        mid = (quotes[mark.ts].bid + quotes[mark.ts].ask) / 2
+        assert abs(mark.price / mid - 1) < Decimal("0.005")
+
+
+def _log_returns(symbol: str, seed: int, interval_ms: int, days: int) -> tuple[list[float], int]:
+    market = SimMarket(
+        [symbol],
+        seed=seed,
+        start_ts=START,
+        interval_ms=interval_ms,
+        end_ts=START + days * 24 * HOUR,
+    )
+    mids = [float((e.bid + e.ask) / 2) for e in market.events() if isinstance(e, Quote)]
+    return [math.log(b / a) for a, b in itertools.pairwise(mids)], market.jumps
+
+
+def test_jumps_happen_over_a_long_run() -> None:
+    returns, jumps = _log_returns("ETHUSDT", seed=11, interval_ms=10_000, days=8)
+    # one 10 s diffusion step has sd ~0.04 %; every jump moves the price by at least 0.4 %
+    big = [r for r in returns if abs(r) > 0.003]
+    assert jumps >= 4
+    assert len(big) >= jumps * 0.8
+    assert any(r > 0 for r in big) and any(r < 0 for r in big)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "low", "high"), [("BTCUSDT", 0.40, 0.62), ("SOLUSDT", 0.65, 0.95)]
+)
+def test_realised_volatility_is_plausible(symbol: str, low: float, high: float) -> None:
+    returns, _ = _log_returns(symbol, seed=4, interval_ms=60_000, days=45)
+    per_year = 365.25 * 24 * 60
+    diffusion = [r for r in returns if abs(r) < 0.003]
+    vol = math.sqrt(sum(r * r for r in diffusion) / len(diffusion) * per_year)
+    total = math.sqrt(sum(r * r for r in returns) / len(returns) * per_year)
+    assert low < vol < high
+    assert vol < total < 1.0
+
+
+async def test_paced_feed_follows_wall_time_and_reports_its_status() -> None:
+    feed = SimFeed(["BTCUSDT"], seed=1, start_ts=START, interval_ms=50, speed=1)
+    assert isinstance(feed, Feed)
+    assert feed.status.state == "connecting"
+    started = time.monotonic()
+    seen = []
+    async for event in feed:
+        assert feed.status.state == "live"
+        seen.append(event)
+        if event.ts >= START + 200:
+            break
+    elapsed = time.monotonic() - started
+    await feed.aclose()
+    assert feed.status.state == "ended"
+    assert 0.17 < elapsed < 0.6
+    assert seen[0].ts == START
+
+
+async def test_unpaced_feed_runs_as_fast_as_it_is_read() -> None:
+    feed = open_feed("sim", ["BTCUSDT", "ETHUSDT"], speed="max", seed=9, start_ts=START)
+    started = time.monotonic()
+    n = 0
+    async for event in feed:
+        n += 1
+        if event.ts >= START + 600_000:  # ten simulated minutes
+            break
+    await feed.aclose()
+    assert n > 10_000
+    assert time.monotonic() - started < 2.0
+    same = take(SimMarket(["BTCUSDT", "ETHUSDT"], seed=9, start_ts=START), 100)
+    again = SimFeed(["BTCUSDT", "ETHUSDT"], seed=9, start_ts=START, speed=0)
+    got = [e async for e in _first(again, 100)]
+    assert got == same
+
+
+async def _first(feed: SimFeed, n: int):  # type: ignore[no-untyped-def]
+    count = 0
+    async for event in feed:
+        yield event
+        count += 1
+        if count == n:
+            await feed.aclose()
+            return
+
+
+def test_registry_knows_the_feeds_and_explains_unknown_ones() -> None:
+    assert feed_kind("sim") == "sim" and feed_kind("file:x.jsonl") == "file"
+    assert feed_kind("Binance") == "binance"
+    with pytest.raises(ValueError, match="valid feeds: binance, bybit, okx, hyperliquid, sim"):
+        open_feed("kraken", ["BTCUSDT"])
+    with pytest.raises(ValueError, match="needs a path"):
+        open_feed("file:", ["BTCUSDT"])
+    assert "file:PATH" in VALID_FEEDS
+    assert parse_speed("max") == 0 and parse_speed("10x") == 10 and parse_speed(2) == 2
+    for bad in ("-1", "fast-ish", "nan"):
+        with pytest.raises(ValueError):
+            parse_speed(bad)
+    assert isinstance(open_feed("sim", [], seed=1, start_ts=START), SimFeed)
