@@ -1,1 +1,22 @@
-"""The SQLite session store: an event journal of engine inputs, snapshots, derived views."""
+"""The SQLite session store: an event journal of engine inputs, snapshots, derived views.
+
+What the rest of papertrade uses (all in `saves.store` / `saves.writer`):
+
+    store = Store.open(path_or_None)                  # --db / $PAPERTRADE_DB / user data dir
+    writer = store.start_session(name, venue, symbols, settings, engine=engine)
+    outcomes = writer.apply(event)                    # engine.apply + journal (hot path)
+    writer.append(event[, outcomes])                  # journal only, after engine.apply
+    writer.flush(); writer.flushed_seq; writer.close(status="ended")
+    engine, writer = store.resume(session)            # interrupted/ended session, or a branch
+    store.sessions() / store.session(ref)             # SessionInfo rows (ref: id, name, prefix)
+    store.events(ref, start_seq, end_seq)             # (seq, event) through branch parents
+    store.engine_at(ref, seq)                         # seek: nearest snapshot + replay
+    store.replay(ref)                                 # (seq, event, outcomes) from a fresh engine
+    store.branch(ref, at_seq=|at_ts=, name=)          # -> new session id
+    store.branch_market_events(branch)                # parent's later market data to play
+    store.stats(ref)                                  # saves.stats.SessionStats
+    store.delete(ref); store.import_session(...); store.export_lines(ref)
+
+Errors are `saves.errors.StoreError` subclasses with messages meant for the user.
+`saves/` imports only `core/` (plus sqlite-utils and platformdirs), never `feeds/` or `tui/`.
+"""

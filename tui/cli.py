@@ -14,6 +14,13 @@ __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 # subcommand name -> module under tui.commands exposing add_parser(subparsers) and run(args)
 COMMANDS: dict[str, str] = {
     "simulate": "tui.commands.simulate",
+    "record": "tui.commands.record",
+    "sessions": "tui.commands.sessions",
+    "replay": "tui.commands.replay",
+    "export": "tui.commands.export",
+    "import": "tui.commands.import_",
+    "stats": "tui.commands.stats",
+    "branch": "tui.commands.branch",
 }
 
 

@@ -19,6 +19,7 @@ from core import codec
 from core import events as ev
 from core.engine import Engine
 from core.numbers import human, plain
+from tui.commands.import_ import add_save_options, save_run
 from tui.errors import UsageError
 
 
@@ -31,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", metavar="FILE.jsonl", help="events file, or - for standard input")
     p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
+    add_save_options(p)  # --save/--name/--db: sessions (tui/commands/import_.py)
     p.set_defaults(handler=run)
 
 
@@ -155,6 +157,7 @@ def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: TextIO)
 
 def run(args: argparse.Namespace) -> int:
     settings, events = read_drill(args.file)
+    save_run(args, settings, events)  # --save: store the run as a session (exit 2 on error)
     engine = Engine(settings=settings)
     if not args.json:
         sys.stdout.write(

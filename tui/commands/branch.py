@@ -1,0 +1,44 @@
+"""`papertrade branch SESSION --at SEQ|--at-ts MS [--name NAME]`: "what if" from a saved point.
+
+Creates a session that starts from SESSION's state after event SEQ (or the last event at or
+before MS) and can be resumed to trade again on the parent's later market data, without the
+parent's later commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tui.commands.sessions import add_db_option, opened_store
+from tui.errors import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "branch",
+        help="start a new session from a saved session's state at a chosen point",
+        description="Branch SESSION at a sequence number (--at) or a time (--at-ts, ms UTC).",
+    )
+    p.add_argument("session", metavar="SESSION", help="session id or name")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--at", type=int, metavar="SEQ", help="branch after this event number")
+    where.add_argument("--at-ts", type=int, metavar="MS", help="branch at this time (ms UTC)")
+    p.add_argument("--name", help="name of the new session (default: <parent>-branch-<seq>)")
+    add_db_option(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.at is not None and args.at < 0:
+        raise UsageError("--at must be a sequence number, 0 or more")
+    if args.at_ts is not None and args.at_ts < 0:
+        raise UsageError("--at-ts must be a time in milliseconds, 0 or more")
+    with opened_store(args) as store:
+        parent = store.session(args.session)
+        sid = store.branch(parent.id, at_seq=args.at, at_ts=args.at_ts, name=args.name)
+        info = store.session(sid)
+        print(
+            f"created session {info.name} (id {sid}): branch of {parent.name} after event "
+            f"{info.branch_seq} of {parent.events}"
+        )
+    return 0

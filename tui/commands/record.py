@@ -1,0 +1,289 @@
+"""`papertrade record`: record any feed headlessly into a saved session (and a drill file).
+
+Why: a recorded session replays the exact market the engine saw, so it can be resumed,
+branched or exported later; `--out` also writes it as a drill (`papertrade simulate` reads it).
+
+What is recorded is what the engine would consume: the feed conflated (at most `--conflate`
+quotes per symbol per second, extremes kept, see `feeds/conflate.py`; `--conflate 0` records
+every quote). The recording ends on `--duration`, at the end of a `file:` feed, or on Ctrl-C /
+SIGTERM; each way everything is saved and the exit status is 0.
+
+`--duration S` stops at whichever comes first: S seconds of wall-clock time, or S seconds of
+*event* time (from the first event). For live venues and real-time offline feeds they agree;
+for an unpaced feed (`--speed max`) it is the event time, so `--feed sim --speed max
+--duration 3600` records one simulated hour in a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import re
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from core import codec
+from core import events as ev
+from core.instruments import bundled
+from feeds.base import Feed
+from feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
+from feeds.registry import VALID_FEEDS, feed_kind, open_feed, parse_speed
+from feeds.sim import DEFAULT_SYMBOLS
+from tui.cli import UsageError
+
+_SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
+_STREAMS = ("quote", "trade", "mark", "funding")
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "record",
+        help="record a feed (a venue, sim or file:PATH) into a saved session",
+        description="Record market data headlessly into a session of the store (and, with "
+        "--out, a JSON-lines drill file). Ends on --duration, at the end of a file, or on "
+        "Ctrl-C; everything is saved either way.",
+    )
+    p.add_argument(
+        "--feed",
+        required=True,
+        metavar="FEED",
+        help=f"one of: {', '.join(VALID_FEEDS)}",
+    )
+    p.add_argument(
+        "--symbols",
+        metavar="SYM,SYM",
+        help=f"comma-separated symbols (default {','.join(DEFAULT_SYMBOLS)}; "
+        "for file: feeds, every symbol in the file)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds (wall clock, or event time if that runs faster)",
+    )
+    p.add_argument("--ws-url", metavar="URL", help="override the venue's websocket base URL")
+    p.add_argument("--db", metavar="PATH", help="session store (default: $PAPERTRADE_DB)")
+    p.add_argument("--out", metavar="FILE.jsonl", help="also write the events as a drill file")
+    p.add_argument("--name", help="session name (default: generated)")
+    p.add_argument(
+        "--speed",
+        default="1",
+        help="sim and file: feeds: 1 = real time, N or Nx = N times faster, max = unpaced",
+    )
+    p.add_argument("--seed", type=int, default=0, help="sim feed: random seed (default 0)")
+    p.add_argument(
+        "--conflate",
+        type=int,
+        default=DEFAULT_PER_SECOND,
+        metavar="N",
+        help=f"at most N quotes per symbol per second (default {DEFAULT_PER_SECOND}; 0 = all)",
+    )
+    p.set_defaults(handler=run)
+
+
+def parse_symbols(text: str | None, kind: str) -> list[str]:
+    """Validate `--symbols`: `BTCUSDT,ETHUSDT` (case-insensitive, no duplicates)."""
+    if text is None:
+        return [] if kind == "file" else list(DEFAULT_SYMBOLS)
+    symbols: list[str] = []
+    for part in text.split(","):
+        symbol = part.strip().upper()
+        if not _SYMBOL.match(symbol):
+            raise UsageError(
+                f"--symbols: {part.strip()!r} is not a symbol; "
+                "expected a comma-separated list like BTCUSDT,ETHUSDT"
+            )
+        if symbol not in symbols:
+            symbols.append(symbol)
+    return symbols
+
+
+def check_known(symbols: list[str], kind: str) -> None:
+    """Every symbol must be in the venue's bundled instruments (the sim uses Binance's)."""
+    if kind == "file":
+        return
+    venue = "binance" if kind == "sim" else kind
+    book = bundled(venue)
+    unknown = [s for s in symbols if s not in book]
+    if unknown:
+        sample = ", ".join(list(book)[:5])
+        raise UsageError(
+            f"unknown symbol{'s' if len(unknown) > 1 else ''} for {kind}: {', '.join(unknown)} "
+            f"(the {venue} instruments include {sample}, …)"
+        )
+
+
+class _Recorder:
+    """Counts what is saved and where it goes (store writer and optional drill file)."""
+
+    def __init__(self, append: Callable[[ev.MarketEvent], object], out: TextIO | None) -> None:
+        self.append = append
+        self.out = out
+        self.received = 0
+        self.saved: Counter[str] = Counter()
+
+    def save(self, event: ev.MarketEvent) -> None:
+        self.append(event)
+        if self.out is not None:
+            self.out.write(codec.dumps(event))
+            self.out.write("\n")
+        self.saved[event.type] += 1
+
+    def describe(self) -> str:
+        parts = "  ".join(f"{kind} {self.saved[kind]}" for kind in _STREAMS)
+        return f"{parts}; received {self.received}"
+
+
+async def record(
+    feed: Feed,
+    recorder: _Recorder,
+    *,
+    duration: float | None,
+    per_second: int,
+    progress: TextIO | bool | None = True,
+) -> str:
+    """Pump `feed` into `recorder` until the end, the duration, or a signal; returns why.
+
+    `progress`: a stream for the progress line, True for the current `sys.stderr` (looked up
+    now, not at import, so captured or redirected stderr is honoured), False/None for none.
+    """
+    out: TextIO | None = sys.stderr if progress is True else (progress or None)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    conflator = Conflator(per_second) if per_second > 0 else None
+    monotonic = Monotonic()  # drills and the engine need time that never runs backwards
+    limit_ms = None if duration is None else duration * 1000
+    reason = "end of feed"
+
+    async def pump() -> None:
+        nonlocal reason
+        first_ts: int | None = None
+        async for event in feed:
+            recorder.received += 1
+            if limit_ms is not None:
+                if first_ts is None:
+                    first_ts = event.ts
+                elif event.ts - first_ts >= limit_ms:
+                    reason = "duration (event time)"
+                    return
+            if conflator is None:
+                recorder.save(monotonic(event))
+            else:
+                for item in conflator.push(event):
+                    recorder.save(item)
+
+    started = time.monotonic()
+
+    async def report() -> None:
+        tty = out is not None and out.isatty()
+        while True:
+            await asyncio.sleep(1.0)
+            if out is None:
+                continue
+            line = (
+                f"recording {feed.name} [{feed.status.describe()}] "
+                f"{time.monotonic() - started:6.1f} s  {recorder.describe()}"
+            )
+            out.write(f"\r{line}\x1b[K" if tty else f"{line}\n")
+            out.flush()
+
+    pump_task = asyncio.create_task(pump(), name="record-pump")
+    stop_task = asyncio.create_task(stop.wait(), name="record-stop")
+    report_task = asyncio.create_task(report(), name="record-progress")
+    try:
+        done, _ = await asyncio.wait(
+            {pump_task, stop_task}, timeout=duration, return_when=asyncio.FIRST_COMPLETED
+        )
+        if stop_task in done:
+            reason = "interrupted"
+        elif not done:
+            reason = "duration"
+    finally:
+        for task in (pump_task, stop_task, report_task):
+            task.cancel()
+        await asyncio.gather(pump_task, stop_task, report_task, return_exceptions=True)
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await feed.aclose()
+        if conflator is not None:
+            for item in conflator.flush():
+                recorder.save(item)
+        if out is not None and out.isatty():
+            out.write("\n")
+    if pump_task.done() and not pump_task.cancelled() and pump_task.exception() is not None:
+        raise pump_task.exception()  # type: ignore[misc]
+    return reason
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        kind = feed_kind(args.feed)
+        speed = parse_speed(args.speed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    symbols = parse_symbols(args.symbols, kind)
+    check_known(symbols, kind)
+    if args.duration is not None and not args.duration > 0:
+        raise UsageError("--duration must be a positive number of seconds")
+    if args.conflate < 0:
+        raise UsageError("--conflate must be >= 0")
+    try:
+        feed = open_feed(args.feed, symbols, ws_url=args.ws_url, speed=speed, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    from saves.errors import StoreError
+    from saves.store import Store
+
+    venue = "file" if kind == "file" else kind
+    try:
+        store = Store.open(args.db)
+    except StoreError as exc:
+        print(f"papertrade record: error: {exc}", file=sys.stderr)
+        return 1
+    with contextlib.ExitStack() as stack:
+        stack.callback(store.close)
+        out: TextIO | None = None
+        if args.out:
+            try:
+                out = stack.enter_context(Path(args.out).open("w", encoding="utf-8"))
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        settings = ev.SessionSettings()
+        writer = store.start_session(args.name, venue, symbols, settings)
+        if out is not None:
+            head = codec.to_dict(settings) | {"name": writer.name, "venue": venue}
+            out.write(json.dumps(head, separators=(",", ":")) + "\n")
+        recorder = _Recorder(writer.append, out)
+        code = 0
+        try:
+            reason = asyncio.run(
+                record(feed, recorder, duration=args.duration, per_second=args.conflate)
+            )
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        except Exception as exc:  # a failed feed: keep what was recorded, say why
+            reason = f"feed failed: {exc}"
+            code = 1
+        finally:
+            writer.close(status="ended")
+        total = sum(recorder.saved.values())
+        where = f" and {args.out}" if args.out else ""
+        print(
+            f"recorded {total} events [{recorder.describe()}] into session "
+            f"#{writer.id} {writer.name!r} of {store.path}{where}; stopped: {reason}",
+            file=sys.stderr,
+        )
+        return code

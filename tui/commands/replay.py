@@ -1,0 +1,98 @@
+"""`papertrade replay SESSION --headless [--json]`: recompute a saved session's outcomes.
+
+The journal is fed to a fresh engine and printed exactly as `papertrade simulate` prints a
+drill, so `replay` and `simulate` of the session's export give the same lines. When the
+session's outcomes were stored live, the recomputed ones are checked against them and any
+difference is an error (exit 1): that is the proof a replay is exact. Without `--headless`
+it opens the interactive replay screen (`tui/replay_app.py`, `--speed 1|10|60|max`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+
+from core import codec
+from core import events as ev
+from core.numbers import human
+from saves.store import Store, instruments_for, new_engine
+from tui.commands.sessions import add_db_option, opened_store
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="recompute a saved session's outcomes from its journal",
+        description="Replay SESSION (id or name) through the engine and print its outcomes "
+        "like `papertrade simulate`.",
+    )
+    p.add_argument("session", metavar="SESSION", help="session id or name")
+    p.add_argument("--headless", action="store_true", help="print instead of opening the TUI")
+    p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
+    # --- interactive replay (tui/replay_app.py) ---
+    p.add_argument(
+        "--speed",
+        default="1",
+        metavar="1|10|60|max",
+        help="interactive replay: speed over the recorded timestamps (default 1)",
+    )
+    # --- end interactive replay ---
+    add_db_option(p)
+    p.set_defaults(handler=run)
+
+
+def replay_outcomes(store: Store, ref: str | int) -> Iterator[ev.Outcome]:
+    """Every outcome of the session's journal, then the final account (as `simulate`)."""
+    info = store.session(ref)
+    engine = new_engine(info.settings, instruments_for(info.venue))
+    for _, event in store.events(info.id):
+        yield from engine.apply(event)
+    yield engine.account()
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.commands.simulate import write_outcomes
+
+    # --- interactive replay (tui/replay_app.py): imported here so --headless never loads
+    # textual ---
+    if not args.headless:
+        from tui.replay_app import run_replay_app
+
+        return run_replay_app(args.db, args.session, args.speed)
+    # --- end interactive replay ---
+    with opened_store(args) as store:
+        info = store.session(args.session)
+        if not args.json:
+            sys.stdout.write(
+                f"Replaying {info.events} events of session {info.name}: starting balance "
+                f"{human(info.settings.balance)} USDT, taker {info.settings.taker_fee * 100}% / "
+                f"maker {info.settings.maker_fee * 100}%\n\n"
+            )
+        recomputed: list[str] = []
+
+        def recording() -> Iterator[ev.Outcome]:
+            for outcome in replay_outcomes(store, info.id):
+                recomputed.append(codec.dumps(outcome))
+                yield outcome
+
+        write_outcomes(recording(), args.json, sys.stdout)
+        # Outcomes stored for the whole journal of a finished session: they must match.
+        if info.fills is not None and info.status != "running":
+            stored = [text for _, text in store.stored_outcomes(info.id)]
+            if stored != recomputed[:-1]:
+                where = next(
+                    (
+                        n
+                        for n, (a, b) in enumerate(zip(stored, recomputed, strict=False), 1)
+                        if a != b
+                    ),
+                    min(len(stored), len(recomputed) - 1) + 1,
+                )
+                print(
+                    f"papertrade replay: error: outcome {where} differs from what the live "
+                    "session recorded",
+                    file=sys.stderr,
+                )
+                return 1
+    return 0

@@ -1,0 +1,112 @@
+"""`papertrade stats SESSION [--json] [--points N]`: how a session went, computed by replay.
+
+Definitions are in `saves/stats.py`. `--json` includes the sampled equity curve for plotting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+from core.numbers import human, plain
+from saves.stats import EQUITY_POINTS, SessionStats
+from tui.commands.sessions import add_db_option, dec_or_none, fmt_duration, opened_store
+from tui.errors import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "stats",
+        help="a session's PnL, fees, funding, win rate, drawdown and equity curve",
+        description="Replay SESSION and report its statistics.",
+    )
+    p.add_argument("session", metavar="SESSION", help="session id or name")
+    p.add_argument("--json", action="store_true", help="one JSON object, with the equity curve")
+    p.add_argument(
+        "--points",
+        type=int,
+        default=EQUITY_POINTS,
+        help=f"equity curve samples (default {EQUITY_POINTS})",
+    )
+    add_db_option(p)
+    p.set_defaults(handler=run)
+
+
+def stats_json(name: str, s: SessionStats) -> dict[str, Any]:
+    return {
+        "session": name,
+        "start_ts": s.start_ts,
+        "end_ts": s.end_ts,
+        "starting_balance": plain(s.starting_balance),
+        "final_equity": plain(s.final_equity),
+        "realized_pnl": plain(s.realized_pnl),
+        "fees": plain(s.fees),
+        "funding": plain(s.funding),
+        "liquidation_losses": plain(s.liquidation_losses),
+        "net_pnl": plain(s.net_pnl),
+        "trades": s.trades,
+        "closing_trades": s.closing_trades,
+        "wins": s.wins,
+        "losses": s.losses,
+        "win_rate": dec_or_none(s.win_rate),
+        "average_win": dec_or_none(s.average_win),
+        "average_loss": dec_or_none(s.average_loss),
+        "largest_loss": dec_or_none(s.largest_loss),
+        "max_drawdown": plain(s.max_drawdown),
+        "max_drawdown_pct": dec_or_none(s.max_drawdown_pct),
+        "liquidations": s.liquidations,
+        "time_in_market_ms": s.time_in_market_ms,
+        "time_in_market_pct": dec_or_none(s.time_in_market_pct),
+        "equity_curve": [[ts, plain(v)] for ts, v in s.equity_curve],
+    }
+
+
+def _pct(d: Decimal | None) -> str:
+    return "--" if d is None else f"{d * 100:.2f}%"
+
+
+def _usdt(d: Decimal | None) -> str:
+    return "--" if d is None else f"{human(d)} USDT"
+
+
+def report(name: str, s: SessionStats) -> list[str]:
+    rows = [
+        ("starting balance", _usdt(s.starting_balance)),
+        ("final equity", _usdt(s.final_equity)),
+        ("net PnL", _usdt(s.net_pnl)),
+        ("realized PnL", _usdt(s.realized_pnl)),
+        ("fees", _usdt(s.fees)),
+        ("funding", _usdt(s.funding)),
+        ("liquidation losses", _usdt(s.liquidation_losses)),
+        ("trades (fills)", str(s.trades)),
+        ("closing trades", f"{s.closing_trades} ({s.wins} won, {s.losses} lost)"),
+        ("win rate", _pct(s.win_rate)),
+        ("average win", _usdt(s.average_win)),
+        ("average loss", _usdt(s.average_loss)),
+        ("largest loss", _usdt(s.largest_loss)),
+        ("max drawdown", f"{_usdt(s.max_drawdown)} ({_pct(s.max_drawdown_pct)})"),
+        ("liquidations", str(s.liquidations)),
+        (
+            "time in market",
+            f"{fmt_duration(s.time_in_market_ms)} ({_pct(s.time_in_market_pct)})",
+        ),
+        ("equity samples", f"{len(s.equity_curve)} (use --json for the curve)"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return [f"Statistics of session {name}", *(f"  {k:<{width}}  {v}" for k, v in rows)]
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.points < 2:
+        raise UsageError("--points must be at least 2")
+    with opened_store(args) as store:
+        info = store.session(args.session)
+        result = store.stats(info.id, points=args.points)
+    if args.json:
+        sys.stdout.write(json.dumps(stats_json(info.name, result)) + "\n")
+    else:
+        print("\n".join(report(info.name, result)))
+    return 0
