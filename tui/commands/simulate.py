@@ -23,7 +23,7 @@ from tui.commands.import_ import add_save_options, save_run
 from tui.errors import UsageError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "simulate",
         help="run the margin engine over a JSON-lines file of events (a drill or an export)",

@@ -1,0 +1,184 @@
+"""Keypress-to-screen latency of the trading terminal under a 2,000 events/s feed.
+
+    python benchmarks/tui_latency.py [--seconds 10] [--rate 2000]
+
+What it measures: the real `PapertradeApp` (headless, 120x40) with a real SQLite journal, on
+the 20 bundled Binance symbols, an open position in three of them. A paced synthetic feed
+(the `sim` market, 20 symbols, one step every 10 ms = ~2,000 quotes/s plus trades and marks)
+runs through the app's normal path: feed worker -> conflation -> TradingSession -> 10 Hz
+flush. Every ~50 ms a key (`j`/`k`, moving the watchlist cursor) is posted; its latency is the
+time from posting the key to the first frame written to the terminal after the cursor moved.
+The baseline is the same measurement with the feed idle. Target: loaded p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+# `python benchmarks/tui_latency.py` puts benchmarks/ first on sys.path, where feeds.py would
+# shadow the feeds package: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from textual import events
+
+from core import events as ev
+from core.engine import Engine
+from core.instruments import bundled
+from feeds.base import FeedStatus
+from feeds.sim import SimMarket
+from saves.store import Store
+from tui.app import FeedConfig, PapertradeApp
+from tui.session import TradingSession
+
+SYMBOLS = list(bundled("binance"))
+
+
+class PacedFeed:
+    """The sim market, paced at `rate` events/s of wall time (or idle when rate is 0)."""
+
+    name = "bench"
+
+    def __init__(self, symbols: Sequence[str], rate: int) -> None:
+        self.rate = rate
+        self.delivered = 0
+        self.market = SimMarket(symbols, seed=1, interval_ms=10, start_ts=1_735_689_600_000)
+        self._closed = False
+
+    @property
+    def status(self) -> FeedStatus:
+        return FeedStatus("live")
+
+    def __aiter__(self) -> AsyncIterator[ev.MarketEvent]:
+        return self._run()
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+    async def _run(self) -> AsyncIterator[ev.MarketEvent]:
+        events_iter = self.market.events()
+        # prime prices so positions can be opened, then go quiet if idle
+        for event in events_iter:
+            yield event
+            if event.ts > self.market.start_ts + 1000:
+                break
+        if self.rate <= 0:
+            await asyncio.Event().wait()  # idle until the worker is cancelled
+            return
+        t0 = time.perf_counter()
+        for sent, event in enumerate(events_iter, start=1):
+            if self._closed:
+                return
+            self.delivered += 1
+            due = t0 + sent / self.rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield event
+
+
+async def measure(rate: int, seconds: float, db: Path) -> tuple[list[float], float, float]:
+    store = Store.open(db)
+    settings = ev.SessionSettings()
+    engine = Engine(bundled("binance"), settings)
+    writer = store.start_session(None, "sim", SYMBOLS, settings, engine=engine)
+    session = TradingSession(engine, SYMBOLS, writer=writer, venue="sim")
+    feed = PacedFeed(SYMBOLS, rate)
+    app = PapertradeApp(
+        session, FeedConfig(spec="sim"), writer=writer, store=store, feed_factory=lambda s: feed
+    )
+    frames: list[float] = []
+    original = app._display
+
+    def display(screen, renderable) -> None:  # type: ignore[no-untyped-def]
+        original(screen, renderable)
+        frames.append(time.perf_counter())
+
+    app._display = display  # type: ignore[method-assign]
+    latencies: list[float] = []
+    async with app.run_test(headless=True, size=(120, 40)) as pilot:
+        deadline = time.perf_counter() + 10
+        while session.events_in < 100:
+            await asyncio.sleep(0.01)
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"the feed delivered only {session.events_in} events")
+        for sym, qty in (("BTCUSDT", "0.01"), ("ETHUSDT", "0.5"), ("SOLUSDT", "5")):
+            session.order(sym, "buy", Decimal(qty), margin_mode="isolated", leverage=10)
+        await pilot.pause()
+        screen = app.trading
+        table = screen.watchlist
+        table.focus()
+        await asyncio.sleep(0.5)
+        start_events = session.events_in
+        start_delivered = feed.delivered
+        start = time.perf_counter()
+        key = "j"
+        while time.perf_counter() - start < seconds:
+            before = table.cursor_row
+            t0 = time.perf_counter()
+            key_event = events.Key(key, key)
+            key_event.set_sender(app)
+            app._driver.send_message(key_event)  # as a terminal key press arrives
+            while table.cursor_row == before:
+                await asyncio.sleep(0)
+                if time.perf_counter() - t0 > 5:
+                    raise RuntimeError("the key never moved the cursor")
+            moved = time.perf_counter()
+            while not frames or frames[-1] < moved:
+                await asyncio.sleep(0.0005)
+                if time.perf_counter() - t0 > 5:
+                    raise RuntimeError("no frame was drawn after the key")
+            latencies.append((frames[-1] - t0) * 1000)
+            key = "k" if key == "j" else "j"
+            await asyncio.sleep(0.02)
+        elapsed = time.perf_counter() - start
+        applied = session.events_in - start_events
+        delivered = feed.delivered - start_delivered
+        app.stop_feeds()
+        await pilot.pause()
+    app.close_session("ended")
+    store.close()
+    return latencies, delivered / elapsed, applied / elapsed
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        idle, _, _ = asyncio.run(measure(0, args.seconds / 2, Path(tmp) / "idle.db"))
+        loaded, delivered, applied = asyncio.run(
+            measure(args.rate, args.seconds, Path(tmp) / "loaded.db")
+        )
+    rate = delivered
+    print(
+        f"feed: {rate:,.0f} events/s delivered across {len(SYMBOLS)} symbols; "
+        f"{applied:,.0f}/s reached the engine after conflation"
+    )
+    for label, data in (("idle feed (baseline)", idle), ("2,000 events/s", loaded)):
+        print(
+            f"{label:>22}: n={len(data):4d}  p50={statistics.median(data):6.1f} ms  "
+            f"p99={pct(data, 0.99):6.1f} ms  max={max(data):6.1f} ms"
+        )
+    ratio = pct(loaded, 0.99) / pct(idle, 0.99)
+    p50_ratio = statistics.median(loaded) / statistics.median(idle)
+    verdict = "PASS" if pct(loaded, 0.99) < 50 else "FAIL"
+    print(f"loaded/idle: p50 x{p50_ratio:.2f}, p99 x{ratio:.2f}; target p99 < 50 ms: {verdict}")
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""`papertrade replay SESSION` without --headless: the small app hosting the replay screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core import codec
+from saves.store import Store
+from tui.cli import main
+from tui.replay import MAX
+from tui.replay_app import ReplayApp, run_replay_app
+from tui.screens.replay import ReplayScreen
+from tui.screens.summary import SummaryScreen
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "papertrade.db"
+    settings, events = codec.parse_lines(
+        (ROOT / "examples" / "drills" / "btc-crash-cross.jsonl").read_text().splitlines()
+    )
+    with Store.open(path) as store:
+        store.import_session(settings, events, name="crash")
+    return path
+
+
+async def test_the_replay_plays_at_max_speed_and_escape_quits(db: Path) -> None:
+    with Store.open(db) as store:
+        sid = store.resolve("crash")
+    app = ReplayApp(db, sid, MAX)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen) and screen.player is not None
+        for _ in range(50):
+            if screen.player.finished:
+                break
+            await pilot.pause(0.02)
+        assert screen.player.finished and screen.player.engine.totals.liquidations == 2
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_after_a_take_over_leaving_shows_the_branch_summary_then_quits(db: Path) -> None:
+    app = ReplayApp(db, "crash", 1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        await pilot.press("space")  # pause (it started playing at 1×)
+        seq = screen.player.seq if screen.player else 0
+        await pilot.press("full_stop", "full_stop", "t")
+        await pilot.pause()
+        taken = screen.taken
+        assert taken is not None and taken.branch_seq == seq + 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        await app.workers.wait_for_complete()
+        await pilot.press("escape")
+        await pilot.pause()
+    with Store.open(db) as store:
+        branch = store.session(taken.branch_id)
+        assert branch.status == "ended" and branch.name == f"crash-branch-{seq + 2}"
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize(
+    ("session", "speed", "message"),
+    [
+        ("nope", "1", "no session 'nope'"),
+        ("crash", "warp", "speed must be"),
+    ],
+)
+def test_bad_input_is_refused_before_the_terminal_opens(
+    db: Path, capsys: pytest.CaptureFixture[str], session: str, speed: str, message: str
+) -> None:
+    assert run_replay_app(db, session, speed, require_tty=False) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_without_a_terminal_the_cli_points_to_headless(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", "crash", "--speed", "10", "--db", str(db)]) == 2
+    assert "--headless" in capsys.readouterr().err

@@ -1,0 +1,182 @@
+"""SessionsScreen with the Textual pilot: the list, opening a replay, deleting with a yes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from core import codec
+from saves.store import Store
+from tui.screens.replay import ReplayScreen
+from tui.screens.sessions import ConfirmDelete, SessionsScreen
+
+ROOT = Path(__file__).resolve().parents[2]
+DRILLS = ROOT / "examples" / "drills"
+SIZE = (120, 40)
+
+
+class Host(App[None]):
+    def __init__(self, make: Callable[[], Screen[None]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self._make())
+
+
+async def _shows(app: App[None], pilot: Pilot[None], text: str) -> bool:
+    """Whether `text` appears on screen, literally, once the pending repaint is done."""
+    for _ in range(25):
+        if text in app.export_screenshot().replace("&#160;", " "):
+            return True
+        await pilot.pause(0.04)
+    return False
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "papertrade.db"
+    with Store.open(path) as store:
+        for drill, name in (
+            ("btc-crash-cross.jsonl", "crash"),
+            ("limit-orders.jsonl", "[b]evil[/b]"),
+        ):
+            settings, events = codec.parse_lines((DRILLS / drill).read_text().splitlines())
+            store.import_session(settings, events, name=name)
+    return path
+
+
+async def _loaded(app: App[None], pilot: Pilot[None]) -> SessionsScreen:
+    """The sessions screen once its list has arrived (the load is a worker: wait for it)."""
+    for _ in range(100):
+        screen = app.screen
+        if isinstance(screen, SessionsScreen) and screen.loaded:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.02)
+    raise AssertionError("the sessions list never loaded")
+
+
+async def _reloaded(pilot: Pilot[None], screen: SessionsScreen, before: int) -> None:
+    for _ in range(100):
+        if screen.loaded > before:
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the sessions list was not reloaded")
+
+
+def _cells(screen: SessionsScreen, key: str) -> list[str]:
+    return [c.plain if isinstance(c, Text) else str(c) for c in screen.table.get_row(key)]
+
+
+async def test_the_list_shows_each_session_with_its_results(db: Path) -> None:
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(app, pilot)
+        with Store.open(db) as store:
+            crash, evil = store.resolve("crash"), store.resolve("[b]evil[/b]")
+        assert screen.table.row_count == 2
+        assert list(screen.sessions) == [str(evil), str(crash)]  # newest first
+        # name, venue, start, span, events, fills, realized PnL, status
+        assert _cells(screen, str(crash)) == [
+            "crash",
+            "binance",
+            "2026-01-01 00:00:00",
+            "8m00s",
+            "15",
+            "2",
+            "0.00",
+            "ended",
+        ]
+        evil_row = _cells(screen, str(evil))
+        assert evil_row[0] == "[b]evil[/b]"  # shown literally, not as bold "evil"
+        assert evil_row[4:6] == ["14", "2"]
+        assert "2 sessions" in str(screen.status.render())
+        assert await _shows(app, pilot, "[b]evil[/b]")
+
+
+async def test_enter_opens_the_selected_session_in_the_replay_screen(db: Path) -> None:
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(app, pilot)
+        await pilot.press("down")  # newest first: the second row is "crash"
+        await pilot.press("enter")
+        await pilot.pause()
+        replay = app.screen
+        assert isinstance(replay, ReplayScreen) and replay.player is not None
+        assert replay.player.name == "crash"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, SessionsScreen)
+
+
+async def test_delete_asks_first_and_then_removes_the_session_from_the_store(db: Path) -> None:
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(app, pilot)
+        assert screen.selected is not None and screen.selected.name == "[b]evil[/b]"
+
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDelete)
+        await pilot.press("n")  # changed my mind
+        await pilot.pause()
+        with Store.open(db) as store:
+            assert len(store.sessions()) == 2
+
+        await pilot.press("d")
+        await pilot.pause()
+        before = screen.loaded
+        await pilot.press("y")
+        await _reloaded(pilot, screen, before)
+        with Store.open(db) as store:
+            assert [s.name for s in store.sessions()] == ["crash"]
+        assert screen.table.row_count == 1
+
+
+async def test_a_session_with_branches_cannot_be_deleted_and_says_why(db: Path) -> None:
+    with Store.open(db) as store:
+        store.branch("crash", at_seq=3, name="what-if")
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(app, pilot)
+        assert screen.table.row_count == 3
+        await pilot.press("down", "down")
+        assert screen.selected is not None and screen.selected.name == "crash"
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert app.screen is screen  # the question was answered
+        with Store.open(db) as store:
+            assert len(store.sessions()) == 3
+        assert screen.table.row_count == 3
+
+
+async def test_r_reloads_the_list_from_the_store(db: Path) -> None:
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(app, pilot)
+        assert screen.table.row_count == 2
+        with Store.open(db) as store:
+            store.branch("crash", at_seq=5, name="later")
+        before = screen.loaded
+        await pilot.press("r")
+        await _reloaded(pilot, screen, before)
+        assert screen.table.row_count == 3
+        assert next(iter(screen.sessions.values())).name == "later"
+
+
+async def test_escape_leaves_the_screen(db: Path) -> None:
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SessionsScreen)

@@ -1,0 +1,109 @@
+"""SummaryScreen: the numbers of a finished session and its equity curve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App
+from textual.screen import Screen
+from textual_plotext import PlotextPlot
+
+from core import codec
+from saves.stats import SessionStats
+from saves.store import Store
+from tui.screens.summary import SummaryScreen, stats_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+DRILLS = ROOT / "examples" / "drills"
+SIZE = (120, 40)
+
+
+class Host(App[None]):
+    def __init__(self, make: Callable[[], Screen[None]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self._make())
+
+
+def _crash_db(tmp_path: Path) -> Path:
+    path = tmp_path / "papertrade.db"
+    settings, events = codec.parse_lines(
+        (DRILLS / "btc-crash-cross.jsonl").read_text().splitlines()
+    )
+    with Store.open(path) as store:
+        store.import_session(settings, events, name="crash")
+    return path
+
+
+def _plain(rows: list[tuple[str, str | Text]]) -> dict[str, str]:
+    return {k: v.plain if isinstance(v, Text) else v for k, v in rows}
+
+
+async def test_summary_of_a_liquidated_session_computed_from_the_store(tmp_path: Path) -> None:
+    db = _crash_db(tmp_path)
+    app = Host(lambda: SummaryScreen(db_path=db, session="crash", title="crash"))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SummaryScreen) and screen.stats is not None
+        rows = _plain(stats_rows(screen.stats))
+        assert rows["Final equity"] == "0.00"
+        assert rows["Net PnL"] == "-10,000.00"
+        assert rows["Liquidation losses"] == "-10,000.00"
+        assert rows["Liquidations"] == "2"
+        assert rows["Trades (fills)"] == "2"
+        assert rows["Win rate"] == "--"  # nothing was ever closed by hand
+        assert rows["Max drawdown"] == "10,000.00 (100.0%)"
+        assert rows["Time in market"] == "5m59s (74.8%)"
+        shot = app.export_screenshot().replace("&#160;", " ")
+        assert "Max drawdown" in shot and "10,000.00 (100.0%)" in shot
+        plot = screen.query_one("#summary-equity", PlotextPlot)
+        assert plot.size.width > 0
+
+
+async def test_summary_from_ready_stats_shows_wins_losses_and_a_curve() -> None:
+    stats = SessionStats(
+        start_ts=0,
+        end_ts=3_600_000,
+        starting_balance=Decimal("1000"),
+        final_equity=Decimal("1050"),
+        realized_pnl=Decimal("60"),
+        fees=Decimal("4"),
+        funding=Decimal("-6"),
+        liquidation_losses=Decimal("0"),
+        net_pnl=Decimal("50"),
+        trades=6,
+        closing_trades=3,
+        wins=2,
+        losses=1,
+        win_rate=Decimal(2) / 3,
+        average_win=Decimal("40"),
+        average_loss=Decimal("-20"),
+        largest_loss=Decimal("-20"),
+        max_drawdown=Decimal("25"),
+        max_drawdown_pct=Decimal("0.025"),
+        liquidations=0,
+        time_in_market_ms=1_800_000,
+        time_in_market_pct=Decimal("0.5"),
+        equity_curve=((0, Decimal("1000")), (60_000, Decimal("975")), (3_600_000, Decimal("1050"))),
+    )
+    app = Host(lambda: SummaryScreen(stats, title="[red]x[/red]"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SummaryScreen)
+        rows = _plain(stats_rows(stats))
+        assert rows["Win rate"] == "66.7%"
+        assert rows["Closing trades"] == "3 (2 won, 1 lost)"
+        assert rows["Average loss"] == "-20.00"
+        assert rows["Funding"] == "-6.00"
+        assert "[red]x[/red]" in str(screen.query_one("#summary-title").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SummaryScreen)

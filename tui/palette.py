@@ -1,0 +1,85 @@
+"""`TradingCommands`: every trading action in the ctrl+p palette, offered only when it applies.
+
+Why context-aware: a palette listing "Cancel all orders" with no orders open, or "Close BTCUSDT
+position" with none, teaches the trader to ignore it. Commands are built from the trading
+screen's state at the moment the palette opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from tui.screens.trading import TradingScreen
+
+
+class TradingCommands(Provider):
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        screen: TradingScreen = self.screen  # type: ignore[assignment]
+        run = screen.run_action
+        engine = screen.session.engine
+        symbol = screen.selected_symbol
+        out: list[tuple[str, Callable[[], object], str]] = []
+        if symbol:
+            mode, lev = engine.symbol_setting(symbol)
+            other = "isolated" if mode == "cross" else "cross"
+            out += [
+                (f"Buy {symbol}", partial(run, "buy"), "open the order ticket (b)"),
+                (f"Sell {symbol}", partial(run, "sell"), "open the order ticket (s)"),
+                (
+                    f"Switch {symbol} to {other} margin",
+                    partial(run, "margin_mode"),
+                    f"now {mode} (m)",
+                ),
+                (f"Set {symbol} leverage", partial(run, "leverage"), f"now {lev}x (l)"),
+                (
+                    f"Remove {symbol} from the watchlist",
+                    partial(run, "remove_symbol"),
+                    "(delete)",
+                ),
+            ]
+        for sym, pos in sorted(engine.positions.items()):
+            out.append(
+                (f"Close {sym} position", partial(screen.close_symbol, sym), "at market (c)")
+            )
+            if pos.mode == "isolated":
+                out.append(
+                    (
+                        f"Add or remove {sym} isolated margin",
+                        partial(screen.open_margin_dialog, sym),
+                        "(a)",
+                    )
+                )
+        if engine.orders:
+            out.append(
+                ("Cancel selected order", partial(run, "cancel_order"), "(x)"),
+            )
+            out.append(
+                (
+                    f"Cancel all orders ({len(engine.orders)})",
+                    partial(run, "cancel_all"),
+                    "asks to confirm (X)",
+                )
+            )
+        out += [
+            ("Add a symbol to the watchlist", partial(run, "add_symbol"), "(/)"),
+            ("Sessions", partial(run, "sessions"), "saved sessions (S)"),
+            ("Help: keys", partial(run, "help"), "(?)"),
+            ("Quit and save", partial(screen.app.run_action, "quit"), "(q)"),
+        ]
+        return out
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,278 @@
+"""`SessionsScreen`: the saved sessions with their results; open one to replay it, or delete it.
+
+Why a worker: listing needs the totals (fills, realized PnL), which exist only once a
+session's outcomes are derived, and deriving replays the journal — seconds for a long
+session. So the list is built in a thread worker with its own `Store` connection (a `Store`
+is one-thread-only) and shown when it arrives; failures reach the user through the one
+`Worker.StateChanged` handler.
+
+Session names are untrusted text (typed by anyone, imported from files): they are always put
+on screen as `rich.text.Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Label, Static
+from textual.worker import Worker, WorkerState
+
+from saves.errors import StoreError
+from saves.store import SessionInfo, Store
+from tui.commands.sessions import fmt_duration, fmt_ts
+from tui.widgets import fmt
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("venue", "Venue"),
+    ("start", "Started (UTC)"),
+    ("span", "Span"),
+    ("events", "Events"),
+    ("fills", "Fills"),
+    ("pnl", "Realized PnL"),
+    ("status", "Status"),
+)
+
+
+MAX_COLUMN = 40
+"""Widest a column gets (a long session name is cut there rather than pushing the rest off)."""
+
+
+def _plain(cell: str | Text) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+def load_sessions(db_path: Path | str | None) -> list[SessionInfo]:
+    """Every session with its totals, deriving outcomes where they are missing.
+
+    A session being recorded right now (locked) or one that fails to derive is listed
+    without totals rather than hiding the others.
+    """
+    with Store.open(db_path) as store:
+        for info in store.sessions():
+            if info.fills is None and info.status != "running":
+                with contextlib.suppress(StoreError):
+                    store.derive(info.id)
+        return store.sessions()
+
+
+def session_row(info: SessionInfo) -> dict[str, str | Text]:
+    span = (
+        fmt_duration(info.last_ts - info.first_ts)
+        if info.first_ts is not None and info.last_ts is not None
+        else fmt.DASH
+    )
+    name = Text(info.name)
+    if info.parent_id is not None:
+        name.append(f"  ⑂{info.parent_id}@{info.branch_seq}", style="dim")
+    status_style = {"running": "green", "interrupted": "yellow"}.get(info.status, "")
+    return {
+        "name": name,
+        "venue": Text(info.venue),
+        "start": fmt_ts(info.first_ts),
+        "span": span,
+        "events": f"{info.events:,}",
+        "fills": fmt.DASH if info.fills is None else f"{info.fills:,}",
+        "pnl": fmt.signed_text(fmt.money(info.realized_pnl), info.realized_pnl),
+        "status": Text(info.status, style=status_style),
+    }
+
+
+class ConfirmDelete(ModalScreen[bool]):
+    """Yes/no before a session (and everything derived from it) is deleted for good."""
+
+    DEFAULT_CSS = """
+    ConfirmDelete { align: center middle; }
+    ConfirmDelete > Vertical {
+        width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    }
+    ConfirmDelete Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmDelete Button { margin-left: 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes, delete"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._session_name = name
+
+    def compose(self) -> ComposeResult:
+        question = Text("Delete session ")
+        question.append(self._session_name, style="bold")
+        question.append("? Its journal and results are removed for good.")
+        with Vertical():
+            yield Label(question, id="question")
+            with Horizontal():
+                yield Button("Delete (y)", variant="error", id="yes")
+                yield Button("Keep (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class SessionsScreen(Screen[None]):
+    """Saved sessions: `enter` replays, `d` deletes (after a yes), `r` reloads."""
+
+    DEFAULT_CSS = """
+    SessionsScreen #sessions-title { height: 1; background: $panel; padding: 0 1; }
+    SessionsScreen #sessions-table { height: 1fr; }
+    SessionsScreen #sessions-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Replay"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("escape,q", "back", "Back"),
+    ]
+
+    def __init__(self, db_path: Path | str | None = None, *, speed: float = 1.0) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.speed = speed
+        self.sessions: dict[str, SessionInfo] = {}
+        self.loaded = 0
+        """How many times the list has been (re)loaded: tests and callers can wait on it."""
+
+    # --- widget tree -----------------------------------------------------------------------
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one("#sessions-table", DataTable)
+
+    @property
+    def status(self) -> Static:
+        return self.query_one("#sessions-status", Static)
+
+    def compose(self) -> ComposeResult:
+        yield Static("Saved sessions", id="sessions-title")
+        table: DataTable[str | Text] = DataTable(id="sessions-table", cursor_type="row")
+        yield table
+        yield Static("loading…", id="sessions-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.table.add_column(label, key=key)
+        self.action_refresh()
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.status.update("loading…")
+        self._load()
+
+    @work(thread=True, group="sessions", exclusive=True, exit_on_error=False)
+    def _load(self) -> list[SessionInfo]:
+        return load_sessions(self.db_path)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "sessions":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self._show(event.worker.result or [])
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.status.update(Text(f"cannot list sessions: {error}", style="bold red"))
+            self.notify(str(error), title="Sessions", severity="error", markup=False)
+        else:
+            pass  # pending / running / cancelled: nothing to show yet
+
+    def _show(self, sessions: list[SessionInfo]) -> None:
+        """Rebuild the rows: only on load or refresh, never per tick, so clearing is fine."""
+        table = self.table
+        keep = self.selected_key
+        self.sessions = {str(s.id): s for s in reversed(sessions)}  # newest first
+        rows = {key: session_row(info) for key, info in self.sessions.items()}
+        # Column widths are set from the content here rather than measured by the table on
+        # idle: that measurement can land after the first paint, which then shows every
+        # column cut to its header's width until something else repaints the table.
+        table.clear(columns=True)
+        for col, label in COLUMNS:
+            cells = [row[col] for row in rows.values()]
+            width = max([cell_len(label), *(cell_len(_plain(c)) for c in cells)])
+            table.add_column(label, key=col, width=min(width, MAX_COLUMN))
+        for key, row in rows.items():
+            table.add_row(*(row[c] for c, _ in COLUMNS), key=key)
+        if keep in self.sessions:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.loaded += 1
+        count = len(sessions)
+        self.status.update(
+            f"{count} session{'s' if count != 1 else ''}  ·  enter replay  d delete  r refresh"
+            if count
+            else "no saved sessions yet: trade or `papertrade record` to make one"
+        )
+
+    # --- actions ---------------------------------------------------------------------------
+
+    @property
+    def selected_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        row = min(table.cursor_row, table.row_count - 1)
+        return str(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)
+
+    @property
+    def selected(self) -> SessionInfo | None:
+        key = self.selected_key
+        return None if key is None else self.sessions.get(key)
+
+    @on(DataTable.RowSelected, "#sessions-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        info = self.selected
+        if info is None:
+            return
+        from tui.screens.replay import ReplayScreen
+
+        self.app.push_screen(ReplayScreen(self.db_path, info.id, speed=self.speed))
+
+    def action_delete(self) -> None:
+        info = self.selected
+        if info is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(info)
+
+        self.app.push_screen(ConfirmDelete(info.name), answered)
+
+    def _delete(self, info: SessionInfo) -> None:
+        try:
+            with Store.open(self.db_path) as store:
+                store.delete(info.id)
+        except StoreError as exc:
+            self.notify(str(exc), title="Cannot delete", severity="error", markup=False)
+            return
+        self.notify(f"deleted {info.name}", markup=False)
+        self.action_refresh()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.dismiss(None)  # runs the caller's callback, if it pushed us with one
+        else:
+            self.app.exit()

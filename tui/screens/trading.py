@@ -1,0 +1,423 @@
+"""`TradingScreen`: watchlist, chart, positions, account, orders, log and feed status.
+
+Thin by design: it composes the widgets, binds keys and routes them to `TradingSession`
+(domain calls) or to a modal. Market data never reaches it as messages: the app's feed worker
+updates the session's plain state, and a 10 Hz timer (`flush`) writes what changed inside one
+`batch_update()` — only dirty watchlist rows, positions/orders/account when they moved, the
+chart at most twice a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Static
+
+from core import events as ev
+from core.margin import max_removable_margin
+from tui.palette import TradingCommands
+from tui.screens.help import HelpScreen
+from tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
+from tui.session import TradingSession, max_addable
+from tui.widgets import fmt
+from tui.widgets.account import AccountPanel
+from tui.widgets.chart import PriceChart
+from tui.widgets.log import EventLog, describe
+from tui.widgets.orders import OrdersTable
+from tui.widgets.positions import PositionsTable
+from tui.widgets.status import FeedStatusBar
+from tui.widgets.ticket import OrderTicket
+from tui.widgets.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from tui.app import PapertradeApp
+
+FLUSH_INTERVAL = 0.1
+CHART_INTERVAL = 1.0
+CHART_DEBOUNCE = 0.08
+WATCHLIST_EVERY = 2
+"""The watchlist (every symbol moving every tick) repaints at 5 Hz; positions and account, where
+the trader's money is, at the full 10 Hz. Repainting a DataTable re-renders its visible cells,
+so this halves the largest render cost under a busy feed (see benchmarks/tui_latency.py)."""
+
+
+class TradingScreen(Screen[None]):
+    COMMANDS: ClassVar[set[type[TradingCommands]]] = {TradingCommands}  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "buy", "Buy"),
+        Binding("s", "sell", "Sell"),
+        Binding("c", "close", "Close"),
+        Binding("m", "margin_mode", "Mode"),
+        Binding("l", "leverage", "Lev"),
+        Binding("a", "margin", "Margin"),
+        Binding("x", "cancel_order", "Cancel"),
+        Binding("X", "cancel_all", "Cancel all", key_display="X"),
+        Binding("slash", "add_symbol", "Add sym", key_display="/"),
+        Binding("delete", "remove_symbol", "Remove sym", show=False),
+        Binding("S", "sessions", "Sessions", show=False, key_display="S"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, session: TradingSession) -> None:
+        super().__init__()
+        self.session = session
+        self._selected: str | None = session.watchlist[0] if session.watchlist else None
+        self._chart_at = 0.0
+        self._chart_symbol: str | None = None
+        self._watch_dirty: set[str] = set()
+        self._chart_timer: Timer | None = None
+        self._flushes = 0
+
+    # --- the widget tree (typed access documents it) ----------------------------------------
+
+    @property
+    def watchlist(self) -> Watchlist:
+        return self.query_one(Watchlist)
+
+    @property
+    def positions(self) -> PositionsTable:
+        return self.query_one(PositionsTable)
+
+    @property
+    def orders(self) -> OrdersTable:
+        return self.query_one(OrdersTable)
+
+    @property
+    def account(self) -> AccountPanel:
+        return self.query_one(AccountPanel)
+
+    @property
+    def chart(self) -> PriceChart:
+        return self.query_one(PriceChart)
+
+    @property
+    def log_panel(self) -> EventLog:
+        return self.query_one(EventLog)
+
+    @property
+    def status_bar(self) -> FeedStatusBar:
+        return self.query_one(FeedStatusBar)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(id="title")
+            yield FeedStatusBar(id="feed-status")
+        with Horizontal(id="upper"):
+            yield Watchlist(id="watchlist")
+            yield PriceChart(id="chart")
+        with Horizontal(id="middle"):
+            yield PositionsTable(id="positions")
+        with Horizontal(id="lower"):
+            yield OrdersTable(id="orders")
+            yield EventLog(id="log")
+            yield AccountPanel(id="account")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {
+            "watchlist": "Watchlist",
+            "chart": "Chart",
+            "positions": "Positions",
+            "account": "Account",
+            "orders": "Open orders",
+            "log": "Log",
+        }
+        for wid, title in titles.items():
+            self.query_one(f"#{wid}").border_title = title
+        self.query_one("#title", Static).update(self._title_text())
+        self.log_panel.clock = getattr(self.app, "wall_clock", time.time)
+        self.flush(force=True)
+        self.watchlist.focus()
+        self.set_interval(FLUSH_INTERVAL, self.flush)
+
+    def on_screen_resume(self) -> None:
+        """Back from the quit summary (it pops itself): finish quitting."""
+        if getattr(self.app, "quitting", False):
+            self.app.finish()  # type: ignore[attr-defined]
+
+    def _title_text(self) -> Text:
+        app: PapertradeApp = self.app  # type: ignore[assignment]
+        text = Text("papertrade", style="bold")
+        name = getattr(app, "session_name", "")
+        if name:
+            text.append(f" {name}", style="cyan")
+        text.append(" │ feed ", style="dim")
+        return text
+
+    # --- selection --------------------------------------------------------------------------
+
+    @property
+    def selected_symbol(self) -> str | None:
+        watch = self.session.watchlist
+        if self._selected in watch or self._selected in self.session.engine.positions:
+            return self._selected
+        return watch[0] if watch else None
+
+    def selected_position_symbol(self) -> str | None:
+        """The positions-table row when that panel has focus, else the selected symbol."""
+        positions = self.positions
+        if self.focused is positions and positions.selected_key:
+            return positions.selected_key
+        return self.selected_symbol
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        # Only a cursor the trader moves selects: rows appearing (a new position) must not.
+        if table.id in ("watchlist", "positions") and table.has_focus and event.row_key.value:
+            self._selected = str(event.row_key.value)
+            # Debounced: holding j/k through the list moves the cursor at once and redraws the
+            # chart (milliseconds of plotting) once, CHART_DEBOUNCE after the cursor stops.
+            if self._chart_timer is not None:
+                self._chart_timer.stop()
+            self._chart_timer = self.set_timer(CHART_DEBOUNCE, self._redraw_selected)
+
+    # --- the flush ----------------------------------------------------------------------------
+
+    def flush(self, force: bool = False) -> None:
+        """Write what changed since the last flush to the widgets, in one batch."""
+        session = self.session
+        engine = session.engine
+        dirty, account_moved = session.take_dirty()
+        outcomes = session.take_outcomes()
+        alerts = session.check_alerts()
+        app: PapertradeApp = self.app  # type: ignore[assignment]
+        self._watch_dirty |= dirty
+        self._flushes += 1
+        with self.app.batch_update():
+            if force or self._flushes % WATCHLIST_EVERY == 0:
+                self.watchlist.update_from(
+                    engine,
+                    session.watchlist,
+                    None if force else self._watch_dirty,
+                    session.start_price,
+                )
+                self._watch_dirty = set()
+            if force or account_moved or outcomes:
+                self.positions.update_from(engine)
+                self.orders.update_from(engine)
+                self.account.update_from(engine)
+            if outcomes:
+                self.log_panel.add_outcomes(outcomes)
+            for line, style in app.take_log_lines():
+                self.log_panel.add_text(line, style)
+            self.status_bar.update_from(*app.feed_status_args())
+            if force or self.selected_symbol in dirty:
+                self._draw_chart(force=force)
+        self._notify(outcomes, alerts)
+
+    def _redraw_selected(self) -> None:
+        self._chart_timer = None
+        self._draw_chart(force=True)
+
+    def _draw_chart(self, force: bool = False) -> None:
+        now = time.monotonic()
+        symbol = self.selected_symbol
+        if not force and symbol == self._chart_symbol and now - self._chart_at < CHART_INTERVAL:
+            return
+        self._chart_at, self._chart_symbol = now, symbol
+        history = self.session.history.get(symbol, ()) if symbol else ()
+        self.chart.border_title = f"Chart {symbol}" if symbol else "Chart"
+        self.chart.update_from(self.session.engine, symbol, list(history))
+
+    def _notify(self, outcomes: list[ev.Outcome], alerts: Sequence[object]) -> None:
+        for outcome in outcomes:
+            described = describe(outcome)
+            if described is None:
+                continue
+            text = described[0]
+            if isinstance(outcome, ev.Liquidation):
+                self.app.bell()
+                self.notify(text, title="Liquidation", severity="error", markup=False, timeout=10)
+            elif isinstance(outcome, ev.Fill):
+                self.notify(text, title="Filled", markup=False, timeout=4)
+            elif isinstance(outcome, ev.Rejected):
+                self.notify(text, title="Rejected", severity="warning", markup=False)
+        for alert in alerts:
+            scope = getattr(alert, "scope", "")
+            ratio = getattr(alert, "ratio", Decimal(0))
+            where = "cross account" if scope == "cross" else f"{scope} isolated position"
+            self.notify(
+                f"{where} margin ratio {fmt.pct(ratio, 0, signed=False)}: liquidation at 100 %",
+                title="Margin warning",
+                severity="warning",
+                markup=False,
+                timeout=8,
+            )
+
+    def log_line(self, text: str, style: str = "") -> None:
+        self.log_panel.add_text(text, style)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def _need_symbol(self) -> str | None:
+        symbol = self.selected_symbol
+        if symbol is None:
+            self.notify("the watchlist is empty: press / to add a symbol", severity="warning")
+        return symbol
+
+    def action_buy(self) -> None:
+        self._open_ticket("buy")
+
+    def action_sell(self) -> None:
+        self._open_ticket("sell")
+
+    def _open_ticket(self, side: ev.Side) -> None:
+        symbol = self._need_symbol()
+        if symbol is None:
+            return
+
+        def done(command: ev.PlaceOrder | None) -> None:
+            if command is None:
+                return
+            stamped = replace(command, id=self.session.next_order_id(), ts=self.session.now)
+            self.session.submit(stamped)
+            self.flush()
+
+        self.app.push_screen(OrderTicket(self.session.engine, symbol, side), done)
+
+    def action_close(self) -> None:
+        symbol = self.selected_position_symbol()
+        if symbol is None or symbol not in self.session.engine.positions:
+            # never guess which position to close at market: say how to pick one
+            self.notify(
+                f"no open {symbol or ''} position: select one in the watchlist or Positions (tab)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.close_symbol(symbol)
+
+    def close_symbol(self, symbol: str) -> None:
+        self.session.close(symbol)
+        self.flush()
+
+    def action_margin_mode(self) -> None:
+        symbol = self._need_symbol()
+        if symbol is None:
+            return
+        mode, _ = self.session.engine.symbol_setting(symbol)
+        new: ev.MarginMode = "isolated" if mode == "cross" else "cross"
+        outcomes = self.session.set_margin_mode(symbol, new)
+        if not any(isinstance(o, ev.Rejected) for o in outcomes):
+            self.log_line(f"{symbol} margin mode: {new}", "cyan")
+            self.notify(f"{symbol} is now {new} margin", markup=False)
+        self.flush()
+
+    def action_leverage(self) -> None:
+        symbol = self._need_symbol()
+        if symbol is None:
+            return
+        engine = self.session.engine
+        _, lev = engine.symbol_setting(symbol)
+        inst = engine.instruments[symbol]
+
+        def done(value: object) -> None:
+            if isinstance(value, int) and not isinstance(value, bool):
+                outcomes = self.session.set_leverage(symbol, value)
+                if not any(isinstance(o, ev.Rejected) for o in outcomes):
+                    self.log_line(f"{symbol} leverage: {value}x", "cyan")
+                self.flush()
+
+        self.app.push_screen(LeverageModal(symbol, lev, inst.max_leverage), done)
+
+    def action_margin(self) -> None:
+        symbol = self.selected_position_symbol()
+        engine = self.session.engine
+        pos = engine.positions.get(symbol) if symbol else None
+        if pos is None or pos.mode != "isolated":
+            isolated = [s for s, p in engine.positions.items() if p.mode == "isolated"]
+            if len(isolated) == 1:
+                symbol = isolated[0]
+            else:
+                self.notify(
+                    "margin can be added or removed only on an isolated position",
+                    severity="warning",
+                )
+                return
+        assert symbol is not None
+        self.open_margin_dialog(symbol)
+
+    def open_margin_dialog(self, symbol: str) -> None:
+        engine = self.session.engine
+        pos = engine.positions[symbol]
+        removable = max_removable_margin(
+            pos.margin, pos.mm, pos.size, pos.entry, pos.mark, pos.leverage
+        )
+
+        def done(value: object) -> None:
+            if isinstance(value, Decimal):
+                outcomes = self.session.adjust_margin(symbol, value)
+                if not any(isinstance(o, ev.Rejected) for o in outcomes):
+                    verb = "added to" if value > 0 else "removed from"
+                    self.log_line(
+                        f"{fmt.money(abs(value))} USDT {verb} {symbol} isolated margin", "cyan"
+                    )
+                self.flush()
+
+        self.app.push_screen(MarginModal(symbol, pos.margin, max_addable(engine), removable), done)
+
+    def action_cancel_order(self) -> None:
+        oid = self.orders.selected_key
+        if oid is None:
+            self.notify("no open order to cancel", severity="warning")
+            return
+        self.session.cancel(oid)
+        self.flush()
+
+    def action_cancel_all(self) -> None:
+        count = len(self.session.engine.orders)
+        if not count:
+            self.notify("no open orders", severity="warning")
+            return
+
+        def done(yes: object) -> None:
+            if yes is True:
+                self.session.cancel_all()
+                self.flush()
+
+        self.app.push_screen(ConfirmModal(f"Cancel all {count} open orders?"), done)
+
+    def action_add_symbol(self) -> None:
+        engine = self.session.engine
+
+        def done(symbol: object) -> None:
+            if isinstance(symbol, str) and self.session.add_symbol(symbol):
+                self.log_line(f"watching {symbol}", "cyan")
+                app: PapertradeApp = self.app  # type: ignore[assignment]
+                app.subscribe(symbol)
+                self.flush(force=True)
+
+        self.app.push_screen(
+            AddSymbolModal(sorted(engine.instruments), self.session.watchlist), done
+        )
+
+    def action_remove_symbol(self) -> None:
+        key = self.watchlist.selected_key
+        if key is None:
+            return
+        self.session.remove_symbol(key)
+        note = (
+            " (its position stays open and keeps updating)"
+            if key in self.session.engine.positions
+            else ""
+        )
+        self.log_line(f"stopped watching {key}{note}", "dim")
+        self.flush(force=True)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_sessions(self) -> None:
+        app: PapertradeApp = self.app  # type: ignore[assignment]
+        app.open_sessions()

@@ -1,0 +1,368 @@
+"""`TradingSession`: the live trading state behind the terminal, without Textual.
+
+Why a separate, UI-free object: everything the trading screen does to the account — apply a
+market event, place or cancel an order, close a position, change leverage — goes through here,
+so it is testable without a terminal and the screens stay thin. It owns
+
+- the `Engine` (the simulated exchange) and, when saving, the `SessionWriter`: every engine
+  input (conflated market events and user commands) is journaled right after it is applied;
+- the command id counter (ids never collide with ones already used, also after a resume);
+- what changed since the UI last looked: dirty symbols, new outcomes, margin-ratio alerts.
+  The UI drains these on its flush timer; no message is posted per tick.
+
+Timestamps: commands are stamped with the engine's latest event time (market time), so a saved
+session's journal never goes backwards, whatever clock the feed runs on. A market event older
+than the last one (two feeds merged) is restamped forward for the same reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Protocol
+
+from core import events as ev
+from core.engine import Engine
+from core.numbers import ZERO, floor_to, money
+
+if TYPE_CHECKING:
+    from core.instruments import Instrument
+
+HISTORY_POINTS = 600
+HISTORY_SPACING_MS = 1000
+ALERT_RATIO = Decimal("0.8")
+
+
+class Journal(Protocol):
+    """The part of `saves.writer.SessionWriter` the session needs (tests may pass a fake)."""
+
+    def append(self, event: ev.Event, outcomes: Iterable[ev.Outcome] | None = None) -> int: ...
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Alert:
+    """A margin ratio crossed `ALERT_RATIO` upwards: `scope` is "cross" or a symbol."""
+
+    scope: str
+    ratio: Decimal
+
+
+class QuantityError(ValueError):
+    """Order-ticket quantity text that cannot become a quantity; the message says why."""
+
+
+def parse_quantity(
+    text: str,
+    *,
+    price: Decimal | None,
+    available: Decimal,
+    leverage: int,
+    instrument: Instrument | None,
+) -> Decimal:
+    """Ticket quantity: `0.01` (base units), `$500` (USDT notional) or `25%` (of the available
+    balance, used as margin at `leverage`). Rounded down to the step size.
+
+    Why the percentage means margin: a trader sizing "a quarter of what I have" thinks in
+    money committed, and at 10× a quarter of the balance commits a notional 2.5× the balance.
+    """
+    raw = text.strip().replace(",", "").replace("_", "")
+    if not raw:
+        raise QuantityError("enter a quantity: 0.01, $500 (USDT) or 25% (of available)")
+    try:
+        if raw.startswith("$"):
+            usdt = Decimal(raw[1:].strip())
+            if not usdt.is_finite() or usdt <= 0:
+                raise QuantityError("a $ amount must be a positive number")
+            if price is None:
+                raise QuantityError("no price yet: $ amounts need market data")
+            qty = usdt / price
+        elif raw.endswith("%"):
+            pct = Decimal(raw[:-1].strip())
+            if not pct.is_finite() or pct <= 0 or pct > 100:
+                raise QuantityError("a percentage must be above 0 and at most 100")
+            if price is None:
+                raise QuantityError("no price yet: % amounts need market data")
+            if available <= 0:
+                raise QuantityError("no available balance to take a percentage of")
+            qty = available * pct / 100 * leverage / price
+        else:
+            qty = Decimal(raw)
+            if not qty.is_finite() or qty <= 0:
+                raise QuantityError("quantity must be a positive number")
+    except InvalidOperation:
+        raise QuantityError(f"not a quantity: {text.strip()!r} (try 0.01, $500 or 25%)") from None
+    if instrument is not None:
+        qty = floor_to(qty, instrument.step_size)
+        if qty <= 0:
+            raise QuantityError(
+                f"rounds to 0 at the {instrument.symbol} step of {instrument.step_size}"
+            )
+    return qty
+
+
+def parse_decimal(text: str, what: str, *, positive: bool = True) -> Decimal:
+    """A decimal from user text, or ValueError naming `what` was wrong."""
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"{what}: not a number ({text.strip()!r})") from None
+    if not value.is_finite() or (positive and value <= 0):
+        raise ValueError(f"{what} must be a positive number")
+    return value
+
+
+class TradingSession:
+    """The engine, its journal and the change tracking the UI flushes from."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        symbols: Iterable[str],
+        *,
+        writer: Journal | None = None,
+        venue: str = "binance",
+        history_points: int = HISTORY_POINTS,
+    ) -> None:
+        self.engine = engine
+        self.writer = writer
+        self.venue = venue
+        self.watchlist: list[str] = []
+        self.history: dict[str, deque[tuple[int, Decimal]]] = {}
+        self.start_price: dict[str, Decimal] = {}
+        self.dirty: set[str] = set()
+        self.account_dirty = True
+        self.outcomes: list[ev.Outcome] = []
+        self.alerts: list[Alert] = []
+        self.events_in = 0
+        self.journal_error: str | None = None
+        self._history_points = history_points
+        self._next_id = 1
+        self._above: set[str] = set()
+        for symbol in symbols:
+            self.add_symbol(symbol)
+
+    # --- watchlist -------------------------------------------------------------------------
+
+    def add_symbol(self, symbol: str) -> bool:
+        """Add to the watchlist; False if already there. Unknown symbols are refused."""
+        symbol = symbol.strip().upper()
+        if symbol not in self.engine.instruments:
+            raise ValueError(f"unknown symbol {symbol}: not a {self.venue} instrument")
+        if symbol in self.watchlist:
+            return False
+        self.watchlist.append(symbol)
+        self.history.setdefault(symbol, deque(maxlen=self._history_points))
+        self.dirty.add(symbol)
+        return True
+
+    def remove_symbol(self, symbol: str) -> bool:
+        """Drop from the watchlist (its position and orders, if any, stay and keep updating)."""
+        if symbol not in self.watchlist:
+            return False
+        self.watchlist.remove(symbol)
+        return True
+
+    def tracked_symbols(self) -> list[str]:
+        """Symbols the feed must deliver: the watchlist plus any with a position or order."""
+        extra = [s for s in (*self.engine.positions, *self.engine.acct.orders_by_symbol)]
+        return list(dict.fromkeys([*self.watchlist, *extra]))
+
+    # --- the hot path ----------------------------------------------------------------------
+
+    def on_market(self, event: ev.MarketEvent) -> list[ev.Outcome]:
+        """Apply one (already conflated) market event and journal it. Plain state updates only."""
+        engine = self.engine
+        if event.ts < engine.last_ts:
+            event = dataclasses.replace(event, ts=engine.last_ts)
+        outcomes = engine.apply(event)
+        self._journal(event, outcomes)
+        self.events_in += 1
+        symbol = event.symbol
+        self.dirty.add(symbol)
+        if outcomes:
+            self.outcomes.extend(outcomes)
+            self.account_dirty = True
+        elif symbol in engine.positions:
+            self.account_dirty = True
+        self._sample(event)
+        return outcomes
+
+    def _sample(self, event: ev.MarketEvent) -> None:
+        """Keep a bounded price history for the chart: marks, or the mid until marks arrive."""
+        if isinstance(event, ev.MarkPrice):
+            price = event.price
+        elif isinstance(event, ev.Quote):
+            if self.engine.markets[event.symbol].has_mark:
+                return
+            price = (event.bid + event.ask) / 2
+        else:
+            return
+        symbol = event.symbol
+        self.start_price.setdefault(symbol, price)
+        hist = self.history.get(symbol)
+        if hist is None:
+            hist = self.history[symbol] = deque(maxlen=self._history_points)
+        if hist and event.ts - hist[-1][0] < HISTORY_SPACING_MS:
+            hist[-1] = (hist[-1][0], price)
+        else:
+            hist.append((event.ts, price))
+
+    def _journal(self, event: ev.Event, outcomes: list[ev.Outcome]) -> None:
+        """Append to the journal; if the writer has failed, keep trading but say so (once the
+        journal is broken nothing later can be saved consistently, so stop trying)."""
+        if self.writer is None or self.journal_error is not None:
+            return
+        try:
+            self.writer.append(event, outcomes)
+        except Exception as exc:
+            self.journal_error = str(exc) or type(exc).__name__
+
+    # --- commands --------------------------------------------------------------------------
+
+    @property
+    def now(self) -> int:
+        """Command timestamp: the latest market time the engine has seen."""
+        return self.engine.last_ts
+
+    def next_order_id(self) -> str:
+        used = self.engine.used_ids
+        while f"u{self._next_id}" in used:
+            self._next_id += 1
+        oid = f"u{self._next_id}"
+        self._next_id += 1
+        return oid
+
+    def submit(self, command: ev.Command) -> list[ev.Outcome]:
+        """Apply a user command, journal it, and queue its outcomes for the log."""
+        outcomes = self.engine.apply(command)
+        self._journal(command, outcomes)
+        self.outcomes.extend(outcomes)
+        self.account_dirty = True
+        symbol = getattr(command, "symbol", None)
+        if symbol:
+            self.dirty.add(symbol)
+        return outcomes
+
+    def order(
+        self,
+        symbol: str,
+        side: ev.Side,
+        qty: Decimal,
+        order_type: ev.OrderType = "market",
+        price: Decimal | None = None,
+        *,
+        margin_mode: ev.MarginMode | None = None,
+        leverage: int | None = None,
+        reduce_only: bool = False,
+    ) -> list[ev.Outcome]:
+        command = self.order_command(
+            symbol,
+            side,
+            qty,
+            order_type,
+            price,
+            margin_mode=margin_mode,
+            leverage=leverage,
+            reduce_only=reduce_only,
+            order_id=self.next_order_id(),
+        )
+        return self.submit(command)
+
+    def order_command(
+        self,
+        symbol: str,
+        side: ev.Side,
+        qty: Decimal,
+        order_type: ev.OrderType = "market",
+        price: Decimal | None = None,
+        *,
+        margin_mode: ev.MarginMode | None = None,
+        leverage: int | None = None,
+        reduce_only: bool = False,
+        order_id: str = "preview",
+    ) -> ev.PlaceOrder:
+        """The command a ticket would send (id "preview" until it is really sent)."""
+        return ev.PlaceOrder(
+            ts=self.now,
+            id=order_id,
+            symbol=symbol,
+            side=side,
+            qty=qty,
+            order_type=order_type,
+            price=price if order_type == "limit" else None,
+            margin_mode=margin_mode,
+            leverage=leverage,
+            reduce_only=reduce_only,
+        )
+
+    def cancel(self, order_id: str) -> list[ev.Outcome]:
+        return self.submit(ev.CancelOrder(self.now, order_id))
+
+    def cancel_all(self) -> list[ev.Outcome]:
+        out: list[ev.Outcome] = []
+        for oid in list(self.engine.orders):
+            out += self.cancel(oid)
+        return out
+
+    def close(self, symbol: str) -> list[ev.Outcome]:
+        return self.submit(ev.ClosePosition(self.now, symbol))
+
+    def set_leverage(self, symbol: str, leverage: int) -> list[ev.Outcome]:
+        return self.submit(ev.SetLeverage(self.now, symbol, leverage))
+
+    def set_margin_mode(self, symbol: str, mode: ev.MarginMode) -> list[ev.Outcome]:
+        return self.submit(ev.SetMarginMode(self.now, symbol, mode))
+
+    def adjust_margin(self, symbol: str, amount: Decimal) -> list[ev.Outcome]:
+        return self.submit(ev.AdjustMargin(self.now, symbol, amount))
+
+    # --- what the UI drains ----------------------------------------------------------------
+
+    def take_dirty(self) -> tuple[set[str], bool]:
+        """Symbols changed and whether account/positions changed, since the last call."""
+        dirty, account = self.dirty, self.account_dirty
+        self.dirty = set()
+        self.account_dirty = False
+        return dirty, account
+
+    def take_outcomes(self) -> list[ev.Outcome]:
+        out, self.outcomes = self.outcomes, []
+        return out
+
+    def check_alerts(self) -> list[Alert]:
+        """Margin ratios that crossed 80 % upwards since the last check (cross and isolated).
+
+        Checked on the UI flush, not per tick: an alert a tenth of a second late is fine.
+        """
+        engine = self.engine
+        ratios: dict[str, Decimal] = {}
+        cross = engine.acct.cross_margin_ratio()
+        if cross is not None and any(p.mode == "cross" for p in engine.positions.values()):
+            ratios["cross"] = cross
+        for pos in engine.positions.values():
+            if pos.mode == "isolated":
+                r = engine.position_margin_ratio(pos)
+                if r is not None:
+                    ratios[pos.symbol] = r
+        fired = [
+            Alert(k, v) for k, v in ratios.items() if v >= ALERT_RATIO and k not in self._above
+        ]
+        self._above = {k for k, v in ratios.items() if v >= ALERT_RATIO}
+        return fired
+
+    # --- read helpers shared by widgets ----------------------------------------------------
+
+    def change(self, symbol: str) -> Decimal | None:
+        """Fractional price change since this session (this run) first saw the symbol."""
+        start = self.start_price.get(symbol)
+        hist = self.history.get(symbol)
+        if start is None or not hist or start == 0:
+            return None
+        return hist[-1][1] / start - 1
+
+
+def max_addable(engine: Engine) -> Decimal:
+    """Isolated margin that can be added: the available balance."""
+    return money(max(ZERO, engine.available_balance()))

@@ -1,0 +1,50 @@
+"""`OrdersTable`: resting (open) orders, keyed by order id.
+
+Refresh: `update_from(engine)`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+
+from core.engine import Engine
+from tui.widgets import fmt
+from tui.widgets.table import KeyedTable
+
+
+class OrdersTable(KeyedTable):
+    DEFAULT_CSS = """
+    OrdersTable { height: 1fr; }
+    """
+    COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
+        ("id", "Id", 5),
+        ("symbol", "Symbol", 9),
+        ("side", "Side", 4),
+        ("qty", "Qty", 8),
+        ("price", "Price", 10),
+        ("flags", "Flags", 6),
+        ("mode", "Mode", 12),
+    )
+
+    def update_from(self, engine: Engine) -> None:
+        orders = engine.orders
+        self.sync_rows(orders)
+        for oid, o in orders.items():
+            inst = engine.instruments.get(o.symbol)
+            flags = " ".join(
+                f for f, on in (("reduce", o.reduce_only), ("post", o.post_only)) if on
+            )
+            self.set_row(
+                oid,
+                {
+                    "id": Text(oid),
+                    "symbol": Text(o.symbol),
+                    "side": Text(o.side, style="green" if o.side == "buy" else "red"),
+                    "qty": fmt.qty(o.qty, inst),
+                    "price": fmt.price(o.price, inst),
+                    "flags": flags,
+                    "mode": f"{o.mode} {o.leverage}x",
+                },
+            )

@@ -1,0 +1,295 @@
+"""`OrderTicket`: the modal where an order is typed, previewed and sent.
+
+Why a live preview: before every order a trader should answer "which mode is this, and what is
+the most I can lose if I am wrong?" (reference/margin-modes.md). The ticket asks the engine
+(`Engine.preview`, a dry run on a copy) and words the answer per mode: isolated risks this
+position's own margin; cross risks the whole cross balance.
+
+Use: `push_screen(OrderTicket(engine, symbol, side), callback)`; the result is a `PlaceOrder`
+whose `id`/`ts` are placeholders (the caller stamps them) or None when cancelled. Nothing is
+returned while the input is invalid or the engine would reject the order: the reason is shown
+inline instead. Quantity accepts `0.01` (base units), `$500` (USDT notional) and `25%` (of the
+available balance, as margin at the chosen leverage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from core import events as ev
+from core.engine import Engine, OrderPreview
+from tui.session import QuantityError, parse_decimal, parse_quantity
+from tui.widgets import fmt
+
+PREVIEW_ID = "preview"
+
+
+class TicketError(ValueError):
+    """Input the ticket cannot turn into an order; shown inline."""
+
+
+def risk_sentence(preview: OrderPreview) -> Text:
+    """The most this trade can lose, worded so the trader feels the mode's difference."""
+    amount = fmt.money(preview.max_loss)
+    text = Text()
+    if preview.margin_mode == "isolated":
+        text.append("Most you can lose: ", style="bold")
+        text.append(f"{amount} USDT", style="bold yellow")
+        text.append(
+            " — this position's own margin. If it is liquidated, that is gone; the rest of "
+            "the account is untouched."
+        )
+    else:
+        text.append("At risk: your whole cross balance, ", style="bold")
+        text.append(f"{amount} USDT", style="bold red")
+        text.append(
+            ". Cross shares one pot: losses here draw on everything, and if it runs out every "
+            "cross position is closed, winners too."
+        )
+    return text
+
+
+class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
+    """Buy or sell one symbol: type, quantity, limit price, leverage, mode, reduce-only."""
+
+    DEFAULT_CSS = """
+    OrderTicket { align: center middle; }
+    OrderTicket > #ticket {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    OrderTicket #ticket-title { text-style: bold; width: 1fr; }
+    OrderTicket .row { height: 1; margin-bottom: 1; }
+    OrderTicket .label { width: 13; color: $text-muted; }
+    OrderTicket Input, OrderTicket Select, OrderTicket Checkbox { width: 1fr; }
+    OrderTicket #ticket-error { color: $error; height: auto; }
+    OrderTicket #ticket-preview { height: auto; }
+    OrderTicket #ticket-keys { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "submit", "Submit"),
+    ]
+
+    def __init__(self, engine: Engine, symbol: str, side: ev.Side) -> None:
+        super().__init__()
+        self.engine = engine
+        self.symbol = symbol
+        self.side: ev.Side = side
+        self.preview: OrderPreview | None = None
+        self.error: str | None = None
+        self.command: ev.PlaceOrder | None = None
+
+    def compose(self) -> ComposeResult:
+        mode, lev = self.engine.symbol_setting(self.symbol)
+        inst = self.engine.instruments.get(self.symbol)
+        with Vertical(id="ticket"):
+            style = "green" if self.side == "buy" else "red"
+            title = Text(f"{self.side.upper()} ", style=f"bold {style}")
+            title.append(self.symbol, style="bold")
+            yield Static(title, id="ticket-title")
+            yield Static(id="ticket-market")
+            max_lev = inst.max_leverage if inst else "?"
+            with Horizontal(classes="row"):
+                yield Label("Quantity", classes="label")
+                yield Input(id="qty", placeholder="0.01 · $500 · 25%", compact=True)
+                yield Label("Type", classes="label")
+                yield Select(
+                    [("Market", "market"), ("Limit", "limit")],
+                    value="market",
+                    allow_blank=False,
+                    id="type",
+                    compact=True,
+                )
+            with Horizontal(classes="row"):
+                yield Label("Limit price", classes="label")
+                yield Input(id="price", placeholder="market", disabled=True, compact=True)
+                yield Label(f"Lev 1-{max_lev}x", classes="label")
+                yield Input(str(lev), id="leverage", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Margin mode", classes="label")
+                yield Select(
+                    [("Cross", "cross"), ("Isolated", "isolated")],
+                    value=mode,
+                    allow_blank=False,
+                    id="mode",
+                    compact=True,
+                )
+                yield Label("", classes="label")
+                yield Checkbox("Reduce-only", id="reduce", compact=True)
+            yield Static(id="ticket-error")
+            yield Static(id="ticket-preview")
+            yield Static("enter submit · esc cancel · tab next field", id="ticket-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#qty", Input).focus()
+        self.recompute()
+        self.set_interval(0.5, self.recompute)
+
+    # --- reading the form ----------------------------------------------------------------
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value
+
+    def build(self) -> ev.PlaceOrder:
+        """The order the form describes, or TicketError with what is wrong."""
+        engine = self.engine
+        inst = engine.instruments.get(self.symbol)
+        order_type: ev.OrderType = self.query_one("#type", Select).value  # type: ignore[assignment]
+        mode: ev.MarginMode = self.query_one("#mode", Select).value  # type: ignore[assignment]
+        lev_text = self._value("#leverage").strip().lower().removesuffix("x")
+        if not lev_text.isdigit():
+            raise TicketError("leverage must be a whole number, e.g. 10")
+        leverage = int(lev_text)
+        max_lev = inst.max_leverage if inst else 125
+        if not 1 <= leverage <= max_lev:
+            raise TicketError(f"leverage must be between 1 and {max_lev}x for {self.symbol}")
+        price: Decimal | None = None
+        if order_type == "limit":
+            try:
+                price = parse_decimal(self._value("#price"), "limit price")
+            except ValueError as exc:
+                raise TicketError(str(exc)) from None
+        m = engine.markets.get(self.symbol)
+        ref = None
+        if m is not None:
+            ref = (m.ask if self.side == "buy" else m.bid) or m.last or m.mark
+        try:
+            qty = parse_quantity(
+                self._value("#qty"),
+                price=price if price is not None else ref,
+                available=engine.available_balance(),
+                leverage=leverage,
+                instrument=inst,
+            )
+        except QuantityError as exc:
+            raise TicketError(str(exc)) from None
+        return ev.PlaceOrder(
+            ts=engine.last_ts,
+            id=PREVIEW_ID,
+            symbol=self.symbol,
+            side=self.side,
+            qty=qty,
+            order_type=order_type,
+            price=price,
+            margin_mode=mode,
+            leverage=leverage,
+            reduce_only=self.query_one("#reduce", Checkbox).value,
+        )
+
+    def recompute(self) -> None:
+        """Validate the form and refresh the preview (on every edit and twice a second)."""
+        self._show_market()
+        try:
+            command = self.build()
+        except TicketError as exc:
+            self.command, self.preview, self.error = None, None, str(exc)
+        else:
+            command = replace(command, ts=self.engine.last_ts)
+            self.command = command
+            self.preview = self.engine.preview(command)
+            self.error = (
+                f"would be rejected: {self.preview.reason}" if self.preview.reason else None
+            )
+        qty_empty = not self._value("#qty").strip()
+        error = self.query_one("#ticket-error", Static)
+        error.update(Text(self.error or "") if not qty_empty else "")
+        self.query_one("#ticket-preview", Static).update(self._preview_renderable())
+
+    def _show_market(self) -> None:
+        m = self.engine.markets.get(self.symbol)
+        inst = self.engine.instruments.get(self.symbol)
+        if m is None:
+            text = Text("no prices yet", style="yellow")
+        else:
+            text = Text(
+                f"bid {fmt.price(m.bid, inst)}  ask {fmt.price(m.ask, inst)}  "
+                f"mark {fmt.price(m.mark, inst)}  available "
+                f"{fmt.money(self.engine.available_balance())} USDT",
+                style="dim",
+            )
+        self.query_one("#ticket-market", Static).update(text)
+
+    def _preview_renderable(self) -> Table | Text:
+        p = self.preview
+        if p is None:
+            return Text("")
+        inst = self.engine.instruments.get(self.symbol)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        how = "fills now (taker)" if p.fills_now else "rests (maker)"
+        grid.add_row(
+            "Notional",
+            f"{fmt.money(p.notional)} USDT  ({fmt.qty(p.qty, inst)} @ {fmt.price(p.price, inst)},"
+            f" {how})",
+        )
+        grid.add_row(
+            "Margin", f"{fmt.money(p.required_margin)} USDT  ({p.leverage}x {p.margin_mode})"
+        )
+        grid.add_row("Fee", f"{fmt.money(p.fee, 4)} USDT")
+        liq = p.liquidation_price
+        m = self.engine.markets.get(self.symbol)
+        mark = m.mark if m is not None else None
+        dist = ""
+        if liq is not None and mark:
+            dist = f"  ({fmt.pct((liq - mark) / mark, 1)} from mark)"
+        if liq is None and p.reason is None:
+            grid.add_row("Est. liq. price", "none: no price would liquidate it")
+        else:
+            grid.add_row("Est. liq. price", f"{fmt.price(liq, inst)}{dist}")
+        out = Table.grid()
+        out.add_row(grid)
+        out.add_row(risk_sentence(p))
+        return out
+
+    # --- events ---------------------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self.recompute()
+
+    @on(Select.Changed, "#type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        price = self.query_one("#price", Input)
+        price.disabled = event.value != "limit"
+        price.placeholder = "price" if event.value == "limit" else "market"
+        if event.value == "limit" and not price.value:
+            m = self.engine.markets.get(self.symbol)
+            ref = (m.bid if self.side == "buy" else m.ask) if m is not None else None
+            if ref is not None:
+                price.value = str(ref)
+        self.recompute()
+
+    @on(Select.Changed, "#mode")
+    def _mode_changed(self) -> None:
+        self.recompute()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        self.recompute()
+        if self.command is None or self.error is not None:
+            self.query_one("#ticket-error", Static).update(
+                Text(self.error or "enter a quantity", style="bold")
+            )
+            self.query_one("#qty", Input).focus()
+            return
+        self.dismiss(self.command)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
