@@ -507,6 +507,25 @@ class Engine:
             self._restore(saved)
         return result
 
+    def _opening_cost(
+        self, symbol: str, side: ev.Side, qty: Decimal, price: Decimal, leverage: int
+    ) -> tuple[Decimal, Decimal]:
+        """(quantity that opens exposure, its cost): initial margin plus Binance's "open loss"
+        (what a buy above mark or a sell below mark gives up at once). Earlier orders on the
+        same side get to close the opposite position first."""
+        acct = self.acct
+        pos = acct.positions.get(symbol)
+        size = pos.size if pos else ZERO
+        same_side = acct.orders_by_symbol.get(symbol, ())
+        ahead = sum((o.qty for o in same_side if o.side == side and not o.reduce_only), ZERO)
+        opening = opening_qty(qty, side, size, ahead)
+        cost = opening * price / leverage
+        m = self.markets.get(symbol)
+        if m is not None and m.mark is not None and opening:
+            diff = price - m.mark if side == "buy" else m.mark - price
+            cost += opening * max(ZERO, diff)
+        return opening, cost
+
     def _place(self, c: ev.PlaceOrder) -> list[ev.Outcome]:
         acct = self.acct
         if c.id in self.used_ids:
@@ -562,12 +581,7 @@ class Engine:
                     f"position would reach {human(exposure * fill_price)} USDT, above the "
                     f"{human(cap)} USDT maximum at {lev}x for {c.symbol}: lower the leverage"
                 )
-            opening = opening_qty(qty, c.side, size, ahead)
-            needed = opening * fill_price / lev
-            m = self.markets.get(c.symbol)
-            if m is not None and m.mark is not None and opening:
-                diff = fill_price - m.mark if c.side == "buy" else m.mark - fill_price
-                needed += opening * max(ZERO, diff)  # "open loss" of Binance's cost formula
+            opening, needed = self._opening_cost(c.symbol, c.side, qty, fill_price, lev)
             if taker:
                 needed += money(qty * fill_price * self.settings.taker_fee)
             available = acct.available_balance()
@@ -754,16 +768,14 @@ class Engine:
             notional = qty * ref
         fee_rate = self.settings.taker_fee if fills_now else self.settings.maker_fee
         fee = money(notional * fee_rate)
-        before = clone.acct.available_raw()
+        cost_price = ref if fills_now else price
+        required = ZERO
+        if inst is not None and cost_price is not None:
+            required = self._opening_cost(c.symbol, c.side, qty, cost_price, lev)[1]
         outcomes = clone.apply(c)
         reason = next((o.reason for o in outcomes if isinstance(o, ev.Rejected)), None)
         if reason is None and not fills_now and c.id in clone.acct.orders:
             clone._fill_resting(clone.acct.orders[c.id], c.ts)
-        required = (
-            max(ZERO, before - clone.acct.available_raw() - fee)
-            if reason is None
-            else (notional / lev if notional else ZERO)
-        )
         pos = clone.acct.positions.get(c.symbol)
         lp = clone.position_liquidation_price(pos) if pos is not None and reason is None else None
         if mode == "isolated":
