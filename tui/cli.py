@@ -25,9 +25,14 @@ COMMANDS: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    terminal = importlib.import_module("tui.commands.app").build_parser()
+    options = terminal.format_help().split("options:", 1)[-1]
     parser = argparse.ArgumentParser(
         prog="papertrade",
         description="Paper-trade crypto perpetual futures with an exact margin engine.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="With no COMMAND, papertrade opens the trading terminal (papertrade --feed sim "
+        "works offline):\n  " + terminal.format_usage().removeprefix("usage: ") + options,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
