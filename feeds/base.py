@@ -7,6 +7,7 @@ recorder and the TUI never know which one they are reading.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -222,3 +223,42 @@ class FundingClock:
         if nxt is not None and rate is not None and nxt > self._settled.get(symbol, -1):
             self._announced[symbol] = (nxt, rate)
         return out
+
+
+def mono_ms() -> int:
+    """Feed-local monotonic milliseconds: status times, never event times."""
+    return int(time.monotonic() * 1000)
+
+
+class LocalFeed:
+    """Status and closing plumbing for feeds that need no connection (`sim`, `file:`).
+
+    Subclasses implement `_run()`, the async generator of events, and set `self._status` as
+    they go; `aclose()` may come at any time, so `_run` checks `closed` after every sleep.
+    """
+
+    name: str
+
+    def __init__(self) -> None:
+        self._status = FeedStatus("connecting", since_ms=mono_ms())
+        self._closed = False
+
+    @property
+    def status(self) -> FeedStatus:
+        return self._status
+
+    def __aiter__(self) -> AsyncIterator[MarketEvent]:
+        return self._run()
+
+    def _run(self) -> AsyncIterator[MarketEvent]:
+        raise NotImplementedError
+
+    @property
+    def closed(self) -> bool:
+        """Set by `aclose()`; checked again after every sleep, since closing can happen then."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._status.state not in ("ended", "failed"):
+            self._status = FeedStatus("ended", "closed", mono_ms())

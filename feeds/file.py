@@ -57,7 +57,7 @@ from core.events import MARKET_TYPES, Funding, MarketEvent, MarkPrice, Quote, Tr
 from core.instruments import bundled
 from core.numbers import dec, floor_to, round_to
 
-from .base import FeedStatus
+from .base import FeedStatus, LocalFeed, mono_ms
 
 Format = Literal["drill", "hftbacktest", "cryptofeed", "csv"]
 
@@ -193,7 +193,7 @@ def symbol_from_name(name: str) -> str | None:
     return f"{match.group(1)}{match.group(2)}" if match else None
 
 
-class FileFeed:
+class FileFeed(LocalFeed):
     """Plays one recorded file; `events()` is the pure, unpaced sequence (tests, recorder)."""
 
     def __init__(
@@ -214,29 +214,11 @@ class FileFeed:
         self.speed = speed
         self.derive_marks = derive_marks
         self.name = f"file:{self.path.name}"
-        self._status = FeedStatus("connecting", since_ms=_mono_ms())
-        self._closed = False
-
-    @property
-    def status(self) -> FeedStatus:
-        return self._status
-
-    def __aiter__(self) -> AsyncIterator[MarketEvent]:
-        return self._run()
-
-    @property
-    def closed(self) -> bool:
-        """Set by `aclose()`; checked again after every sleep, since closing can happen then."""
-        return self._closed
-
-    async def aclose(self) -> None:
-        self._closed = True
-        if self._status.state not in ("ended", "failed"):
-            self._status = FeedStatus("ended", "closed", _mono_ms())
+        LocalFeed.__init__(self)
 
     async def _run(self) -> AsyncIterator[MarketEvent]:
         speed = self.speed
-        self._status = FeedStatus("live", since_ms=_mono_ms())
+        self._status = FeedStatus("live", since_ms=mono_ms())
         wall0 = time.monotonic()
         ts0: int | None = None
         last_ts = -1
@@ -259,13 +241,13 @@ class FileFeed:
                 if count % 500 == 0:
                     await asyncio.sleep(0)
                 yield event
-            self._status = FeedStatus("ended", "end of file", _mono_ms())
+            self._status = FeedStatus("ended", "end of file", mono_ms())
         except FileFeedError as exc:
-            self._status = FeedStatus("failed", str(exc), _mono_ms())
+            self._status = FeedStatus("failed", str(exc), mono_ms())
             raise
         finally:
             if self._status.state == "live":
-                self._status = FeedStatus("ended", "closed", _mono_ms())
+                self._status = FeedStatus("ended", "closed", mono_ms())
 
     # --- the event sequence ----------------------------------------------------------------
 
@@ -455,7 +437,3 @@ def _split_cryptofeed(line: str) -> str | None:
 
 def _restamp(event: MarketEvent, ts: int) -> MarketEvent:
     return dataclasses.replace(event, ts=ts)
-
-
-def _mono_ms() -> int:
-    return int(time.monotonic() * 1000)

@@ -50,7 +50,7 @@ from decimal import Decimal
 from core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
 from core.instruments import Instrument, bundled
 
-from .base import FeedStatus
+from .base import FeedStatus, LocalFeed, mono_ms
 
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")
 
@@ -225,7 +225,7 @@ class SimMarket:
         return Decimal(round(s.funding * 1e8)) * _RATE_UNIT
 
 
-class SimFeed:
+class SimFeed(LocalFeed):
     """The `sim` feed: a `SimMarket` behind the `Feed` protocol, paced by `speed`.
 
     Paced (`speed > 0`), the sim's step `k` is due at wall time `t0 + k * interval / speed`;
@@ -260,30 +260,12 @@ class SimFeed:
             end_ts=end_ts,
             instruments=instruments,
         )
-        self._status = FeedStatus("connecting", since_ms=_mono_ms())
-        self._closed = False
-
-    @property
-    def status(self) -> FeedStatus:
-        return self._status
-
-    def __aiter__(self) -> AsyncIterator[MarketEvent]:
-        return self._run()
-
-    @property
-    def closed(self) -> bool:
-        """Set by `aclose()`; checked again after every sleep, since closing can happen then."""
-        return self._closed
-
-    async def aclose(self) -> None:
-        self._closed = True
-        if self._status.state != "ended":
-            self._status = FeedStatus("ended", "closed", _mono_ms())
+        LocalFeed.__init__(self)
 
     async def _run(self) -> AsyncIterator[MarketEvent]:
         market = self.market
         speed = self.speed
-        self._status = FeedStatus("live", since_ms=_mono_ms())
+        self._status = FeedStatus("live", since_ms=mono_ms())
         wall0 = time.monotonic()
         ts0 = market.start_ts
         last_ts = ts0
@@ -307,8 +289,4 @@ class SimFeed:
                 yield event
         finally:
             if self._status.state != "ended":
-                self._status = FeedStatus("ended", since_ms=_mono_ms())
-
-
-def _mono_ms() -> int:
-    return int(time.monotonic() * 1000)
+                self._status = FeedStatus("ended", since_ms=mono_ms())

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from core import codec
 from core import events as ev
+from tui.commands.drillfile import read_lines
 from tui.commands.sessions import add_db_option, opened_store
 from tui.errors import UsageError
 
@@ -45,15 +45,7 @@ def _session_line(lines: list[str]) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     path = args.file
-    try:
-        if path == "-":
-            lines = sys.stdin.read().splitlines()
-        else:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a UTF-8 text file") from None
+    lines = read_lines(path)
     try:
         settings, events = codec.parse_lines(lines)
     except codec.FormatError as exc:

@@ -12,15 +12,14 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import TextIO
 
 from core import codec
 from core import events as ev
 from core.engine import Engine
 from core.numbers import human, plain
+from tui.commands.drillfile import read_drill
 from tui.commands.import_ import add_save_options, save_run
-from tui.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,23 +33,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
     add_save_options(p)  # --save/--name/--db: sessions (tui/commands/import_.py)
     p.set_defaults(handler=run)
-
-
-def read_drill(path: str) -> tuple[ev.SessionSettings, list[ev.Event]]:
-    """Read and validate a drill file whole; `UsageError` says where it is wrong."""
-    try:
-        if path == "-":
-            lines = sys.stdin.read().splitlines()
-        else:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a UTF-8 text file") from None
-    try:
-        return codec.parse_lines(lines)
-    except codec.FormatError as exc:
-        raise UsageError(f"{path}:{exc.line}: {exc.message}") from None
 
 
 def simulate(engine: Engine, events: Iterable[ev.Event]) -> Iterator[ev.Outcome]:

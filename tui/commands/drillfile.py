@@ -1,0 +1,31 @@
+"""Reading drill files for the commands: one place for the errors a trader sees."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from core import codec
+from core import events as ev
+from tui.errors import UsageError
+
+
+def read_lines(path: str) -> list[str]:
+    """The lines of a drill file (`-` is standard input); `UsageError` when unreadable."""
+    try:
+        if path == "-":
+            return sys.stdin.read().splitlines()
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a UTF-8 text file") from None
+
+
+def read_drill(path: str) -> tuple[ev.SessionSettings, list[ev.Event]]:
+    """Read and validate a drill file whole; `UsageError` says where it is wrong."""
+    lines = read_lines(path)
+    try:
+        return codec.parse_lines(lines)
+    except codec.FormatError as exc:
+        raise UsageError(f"{path}:{exc.line}: {exc.message}") from None
