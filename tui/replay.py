@@ -26,7 +26,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -385,6 +385,7 @@ class ReplayPlayer:
         if was_paused:
             feed.pause()
         self.dirty = True
+        found = [*self.info.symbols, *self.engine.markets, *self.engine.positions]
         return TakeOver(
             branch_id=branch_id,
             name=writer.name,
@@ -393,6 +394,10 @@ class ReplayPlayer:
             engine=engine,
             writer=writer,
             feed=feed,
+            store=self.store,
+            venue=self.info.venue,
+            symbols=tuple(s for s in sorted(dict.fromkeys(found)) if s in engine.instruments),
+            history={s: deque(h, maxlen=h.maxlen) for s, h in self.history.items()},
         )
 
 
@@ -401,7 +406,12 @@ class TakeOver:
     """What continuing live on recorded prices needs: feed `feed`'s events to `engine` and
     journal them, and the trader's commands, through `writer` (`writer.apply(event)` does
     both; its engine is `engine`). Stamp commands with `engine.last_ts` (sim time), not the
-    wall clock, so the branch's journal stays in recorded time."""
+    wall clock, so the branch's journal stays in recorded time.
+
+    `store` is the store the branch was made in and that `feed` reads the recording from: it
+    must stay open while the feed plays, and be closed after (by whoever opened it). `venue`,
+    `symbols` (the recorded symbols the engine can trade) and `history` (the replay's price
+    line up to the branch point) let a trading screen start where the replay left off."""
 
     branch_id: int
     name: str
@@ -410,6 +420,10 @@ class TakeOver:
     engine: Engine
     writer: SessionWriter
     feed: RecordedMarketFeed
+    store: Store
+    venue: str
+    symbols: tuple[str, ...] = ()
+    history: dict[str, deque[tuple[int, Decimal]]] = field(default_factory=dict)
 
 
 class RecordedMarketFeed:

@@ -1,27 +1,53 @@
-"""`papertrade replay SESSION [--speed 1|10|60|max]`: a small app around the replay screen.
+"""`papertrade replay SESSION [--speed 1|10|60|max]`: replay a session, then take it over.
 
-Why its own app rather than `PapertradeApp`: a replay needs no live feed, no trading session
-and nothing to save until the trader takes over — and then the replay screen owns the branch
-session itself. Leaving the `ReplayScreen` (or, after a take-over, the branch's summary
-shown over it) exits. The store is opened once up front so that a wrong
-database or an unknown session is a plain error message and exit status 2, not a traceback
-inside the terminal UI.
+Two apps, one after the other:
+
+1. `ReplayApp` hosts the `ReplayScreen`; leaving it exits. `t` branches the session at that
+   moment (`ReplayPlayer.take_over`) and the screen dismisses with the `TakeOver`, which the
+   app keeps in `taken` as it exits.
+2. `TakeOverApp` is the trading terminal itself (`PapertradeApp` + `TradingScreen`: every
+   trading key, the palette, help, the summary on quit) on a `TradingSession` over the
+   branch's engine and writer. Its feed is the `TakeOver`'s `RecordedMarketFeed`, run by the
+   app's own feed worker — conflated and applied with `TradingSession.on_market` exactly like
+   a live feed — so the recorded market keeps playing into the branch and into its journal.
+
+Why a second app rather than pushing a `TradingScreen` inside the replay app: the trading
+screen leans on its `PapertradeApp` for the feed worker, the status bar, the log, saving and
+the quit summary. Hosting it anywhere else would mean a second copy of all that, and the
+replay needs none of it until the take-over. The cost is one full redraw at the hand-over.
+
+Store lifecycle: `ReplayApp` opens one `Store` and closes it when it exits, unless the trader
+took over: then the branch's writer, its feed, and the store the feed reads (`TakeOver.store`)
+are handed on and `TakeOverApp.release()` closes them, after the trading app has ended. The
+store is also opened once up front (`run_replay_app`) so that a wrong database or an unknown
+session is a plain error message and exit status 2, not a traceback inside the terminal UI.
 """
 
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
+from textual.binding import Binding, BindingType
 
+from feeds.base import Feed, FeedStatus
 from saves.errors import StoreError
 from saves.store import Store
-from tui.replay import parse_speed
+from tui.app import FeedConfig, PapertradeApp
+from tui.replay import RecordedMarketFeed, TakeOver, faster, parse_speed, slower, speed_label
 from tui.screens.replay import ReplayScreen
+from tui.screens.trading import TradingScreen
+from tui.session import TradingSession
 
 
 class ReplayApp(App[int]):
+    """Hosts the replay screen; after a take-over, `taken` holds what the trading app needs."""
+
     TITLE = "papertrade replay"
 
     def __init__(self, db_path: Path | str | None, session: str | int, speed: float = 1.0) -> None:
@@ -29,10 +55,147 @@ class ReplayApp(App[int]):
         self.db_path = db_path
         self.session_ref = session
         self.speed = speed
+        self.store: Store | None = None
+        self.taken: TakeOver | None = None
 
     def on_mount(self) -> None:
-        screen = ReplayScreen(self.db_path, self.session_ref, speed=self.speed)
-        self.push_screen(screen, lambda _: self.exit(0))
+        try:
+            self.store = Store.open(self.db_path)
+        except StoreError:
+            self.store = None  # the screen opens it again and shows the error in its status
+        screen = ReplayScreen(
+            self.db_path, self.session_ref, speed=self.speed, store=self.store, hand_over=True
+        )
+        self.push_screen(screen, self._replay_done)
+
+    def _replay_done(self, taken: TakeOver | None) -> None:
+        self.taken = taken
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        """Close the store, unless it went with a take-over (its feed still reads it)."""
+        if self.taken is None and self.store is not None:
+            self.store.close()
+
+
+@dataclass(slots=True)
+class RecordedFeedConfig(FeedConfig):
+    """The take-over's feed, for `PapertradeApp`: the parent session's recorded market.
+
+    It reports the `file` kind because that is how the app recognises a recording: it plays
+    every symbol it holds (adding a symbol starts no extra feed — which here would iterate the
+    same recording twice), and it is offline (no "venue unreachable" hint).
+    """
+
+    recorded: RecordedMarketFeed | None = None
+
+    @property
+    def kind(self) -> str:
+        return "file"
+
+    def open(self, symbols: Sequence[str]) -> Feed:
+        assert self.recorded is not None
+        return self.recorded
+
+
+class TakeOverApp(PapertradeApp):
+    """The trading terminal on a replay taken over: the branch session on recorded prices.
+
+    On top of the trading keys, `space` pauses/plays the recorded market and `+`/`-` change
+    its speed — a recording, unlike a venue, can wait while the trader thinks (and a replay
+    paused at the take-over hands over a paused market). Log lines are stamped in recorded
+    time, like the branch's journal.
+    """
+
+    TITLE = "papertrade take-over"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_market", "Pause/play"),
+        Binding("plus,equals_sign", "market_faster", "Faster", key_display="+"),
+        Binding("minus", "market_slower", "Slower", key_display="-"),
+    ]
+
+    def __init__(self, taken: TakeOver) -> None:
+        session = TradingSession(
+            taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
+        )
+        session.history.update(taken.history)  # the chart goes on from the replay's line
+        engine = taken.engine
+        super().__init__(
+            session,
+            RecordedFeedConfig(spec=taken.feed.name, speed=taken.feed.speed, recorded=taken.feed),
+            writer=taken.writer,
+            store=taken.store,
+            session_name=taken.name,
+            wall_clock=lambda: engine.last_ts / 1000 if engine.last_ts else time.time(),
+        )
+        self.taken = taken
+        # Queued for the trading screen's first flush. (Not in an `on_mount`: Textual runs
+        # every class's `on_mount` along the MRO, so overriding it would start two screens.)
+        self.log_line(f"took over at seq {taken.branch_seq}: branch session {taken.name}", "bold")
+        self.log_line("space pauses/plays the recorded market · + / - its speed", "dim")
+
+    @property
+    def recorded(self) -> RecordedMarketFeed:
+        return self.taken.feed
+
+    def release(self) -> None:
+        """After the app: save the branch (`interrupted` if it did not end by quitting) and
+        close the store its feed read. Safe to call twice."""
+        self.close_session("interrupted")
+        self.recorded.close()
+        self.taken.store.close()
+
+    # --- the recorded market's controls -------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Market controls only on the trading screen itself (not under a ticket or dialog)."""
+        if action.startswith("market_") or action == "toggle_market":
+            return isinstance(self.screen, TradingScreen)
+        return super().check_action(action, parameters)
+
+    def action_toggle_market(self) -> None:
+        feed = self.recorded
+        if feed.paused:
+            feed.resume()
+        else:
+            feed.pause()
+        self.log_line(f"recorded market {'paused' if feed.paused else 'playing'}", "dim")
+
+    def action_market_faster(self) -> None:
+        self.recorded.speed = faster(self.recorded.speed)
+
+    def action_market_slower(self) -> None:
+        self.recorded.speed = slower(self.recorded.speed)
+
+    def feed_status_args(self) -> tuple[str, FeedStatus | None, int, str, str]:
+        """The app's status, plus the recording's speed and, loudly, a paused market."""
+        name, status, now, hint, extra = super().feed_status_args()
+        feed = self.recorded
+        extra = f"{speed_label(feed.speed)} · {extra}"
+        if feed.paused and not hint:
+            hint = "recorded market PAUSED · space plays it"
+        return name, status, now, hint, extra
+
+
+def run_take_over(taken: TakeOver) -> int:
+    """Run the trading terminal on `taken` until the trader quits; the branch is saved
+    (`ended` on a normal quit) and the store closed whatever happens."""
+    try:
+        app = TakeOverApp(taken)
+    except BaseException:
+        taken.writer.close("interrupted")  # nothing traded yet: release the lock, then say so
+        taken.store.close()
+        raise
+    try:
+        app.run()
+    finally:
+        app.release()
+    status = app.saved_status or "ended"
+    where = taken.store.path
+    print(
+        f"papertrade: branch session #{taken.branch_id} {taken.name!r} saved in {where} ({status})"
+    )
+    return int(app.return_code or 0)
 
 
 def run_replay_app(
@@ -45,7 +208,8 @@ def run_replay_app(
     """Open the interactive replay of `session`; returns the exit status (2 on bad input).
 
     Without a terminal (output piped, run from a script) a full-screen app cannot work, so
-    that is refused with a pointer to `--headless` instead of drawing into a pipe.
+    that is refused with a pointer to `--headless` instead of drawing into a pipe. A take-over
+    moves on to the trading terminal on the branch (`run_take_over`).
     """
     if require_tty and not sys.stdout.isatty():
         print(
@@ -66,5 +230,8 @@ def run_replay_app(
     except StoreError as exc:
         print(f"papertrade replay: error: {exc}", file=sys.stderr)
         return 2
-    result = ReplayApp(resolved, info.id, factor).run()
-    return int(result or 0)
+    replay = ReplayApp(resolved, info.id, factor)
+    result = replay.run()
+    if replay.taken is None:
+        return int(result or 0)
+    return run_take_over(replay.taken)

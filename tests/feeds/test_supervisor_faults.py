@@ -116,7 +116,9 @@ async def test_silent_stream_goes_stale_then_watchdog_reconnects(
         await conn.hold()
 
     server = await venue("bybit", first, second)
-    feed = feeds("bybit", ["BTCUSDT"], server.url, stale_override=0.1, stale_reconnect_factor=3)
+    # thresholds generous enough for a loaded 2-core CI machine: stale after 0.5 s of
+    # silence, reconnect after 3 x 0.5 = 1.5 s
+    feed = feeds("bybit", ["BTCUSDT"], server.url, stale_override=0.5, stale_reconnect_factor=3)
     events = await helpers.take(feed, 4)
     assert events[2] == MarkPrice(
         1760325099999,
@@ -137,7 +139,7 @@ async def test_silent_stream_goes_stale_then_watchdog_reconnects(
     stale = next(s for s in feed.transitions if s.state == "stale")
     assert stale.detail == "tickers.BTCUSDT silent"
     reconnecting = next(s for s in feed.transitions if s.state == "reconnecting")
-    assert reconnecting.detail.startswith("tickers.BTCUSDT silent for 0.3")
+    assert reconnecting.detail.startswith("tickers.BTCUSDT silent for 1.5")
 
 
 async def test_garbage_and_truncated_frames_are_counted_and_the_feed_lives_on(

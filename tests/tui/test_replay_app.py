@@ -12,7 +12,6 @@ from tui.cli import main
 from tui.replay import MAX
 from tui.replay_app import ReplayApp, run_replay_app
 from tui.screens.replay import ReplayScreen
-from tui.screens.summary import SummaryScreen
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 40)
@@ -46,7 +45,10 @@ async def test_the_replay_plays_at_max_speed_and_escape_quits(db: Path) -> None:
     assert app.return_code == 0
 
 
-async def test_after_a_take_over_leaving_shows_the_branch_summary_then_quits(db: Path) -> None:
+async def test_t_hands_the_branch_over_and_exits_leaving_it_and_the_store_open(
+    db: Path,
+) -> None:
+    """`run_replay_app` then runs the trading terminal on `app.taken` (test_take_over_trading)."""
     app = ReplayApp(db, "crash", 1.0)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -55,18 +57,18 @@ async def test_after_a_take_over_leaving_shows_the_branch_summary_then_quits(db:
         seq = screen.player.seq if screen.player else 0
         await pilot.press("full_stop", "full_stop", "t")
         await pilot.pause()
-        taken = screen.taken
-        assert taken is not None and taken.branch_seq == seq + 2
-        await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, SummaryScreen)
-        await app.workers.wait_for_complete()
-        await pilot.press("escape")
-        await pilot.pause()
-    with Store.open(db) as store:
-        branch = store.session(taken.branch_id)
-        assert branch.status == "ended" and branch.name == f"crash-branch-{seq + 2}"
     assert app.return_code == 0
+    taken = app.taken
+    assert taken is not None and taken.branch_seq == seq + 2
+    try:
+        assert taken.store is app.store
+        branch = taken.store.session(taken.branch_id)  # still open: the feed reads it
+        assert branch.status == "running" and branch.name == f"crash-branch-{seq + 2}"
+        assert taken.feed.paused  # the replay was paused: so is the market handed over
+        assert taken.symbols == ("BTCUSDT", "ETHUSDT") and taken.history["ETHUSDT"]
+    finally:
+        taken.writer.close("ended")
+        taken.store.close()
 
 
 @pytest.mark.parametrize(

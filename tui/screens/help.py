@@ -27,6 +27,10 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("S", "saved sessions"),
     ("?", "this help"),
     ("q", "quit (the session is saved)"),
+    (
+        "space / + -",
+        "after a replay take-over: pause or play / speed up or slow down the recorded market",
+    ),
 )
 
 COLUMNS = (

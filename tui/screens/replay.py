@@ -4,14 +4,21 @@ trader can take it over at any moment and trade on from there on the recorded pr
 The screen is thin: a `tui.replay.ReplayPlayer` plays the journal in a named worker and only
 marks state dirty; a ~8 Hz timer redraws the reused trading widgets from the engine. After
 `t`, the player hands over (`ReplayPlayer.take_over`: a branch session in the store, its
-writer, and a feed of the remaining recorded market events) and the screen drives a
-`tui.session.TradingSession` over that engine and writer instead: `b`/`s` open the order
-ticket, `c` closes the selected position, and every command lands in the branch's journal.
-Leaving a taken-over session closes its writer and shows its summary.
+writer, and a feed of the remaining recorded market events). What happens next depends on
+who opened the replay:
+
+- `papertrade replay SESSION` (`tui/replay_app.py`, `hand_over=True`): the screen dismisses
+  with the `TakeOver`, and the caller moves the trader to the full trading terminal on it.
+  The branch's writer, its feed and the store they read are then the caller's to close.
+- from the trading terminal's sessions list, where the app already owns a live session and a
+  second one cannot take over the terminal: the screen drives a `tui.session.TradingSession`
+  over the branch itself, with a reduced keyboard (`b`/`s` open the order ticket, `c` closes
+  the selected position); every command lands in the branch's journal. Leaving closes the
+  branch's writer and shows its summary.
 
 Keys: `space` pause/resume, `+`/`-` speed through 1×/10×/60×/max, `.` one event (paused),
-`[`/`]` jump 5 % back/forward, `t` take over, `b`/`s` buy/sell and `c` close (after
-take-over), `escape`/`q` back.
+`[`/`]` jump 5 % back/forward, `t` take over, `b`/`s` buy/sell and `c` close (after an
+in-screen take-over), `escape`/`q` back.
 """
 
 from __future__ import annotations
@@ -55,8 +62,13 @@ def fmt_sim_time(ts: int | None) -> str:
     return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-class ReplayScreen(Screen[None]):
-    """Replays session `session` of the store at `db_path`; see the module docstring."""
+class ReplayScreen(Screen[TakeOver | None]):
+    """Replays session `session` of the store at `db_path`; see the module docstring.
+
+    `store`: an open store to play from instead of opening one (the screen then never closes
+    it: its opener does). `hand_over`: on `t`, dismiss with the `TakeOver` instead of trading
+    here; the screen then closes nothing of the branch (writer, feed, store stay open).
+    """
 
     DEFAULT_CSS = """
     ReplayScreen #replay-status { height: 1; background: $panel; padding: 0 1; }
@@ -93,6 +105,8 @@ class ReplayScreen(Screen[None]):
         paused: bool = False,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
+        store: Store | None = None,
+        hand_over: bool = False,
     ) -> None:
         super().__init__()
         self.db_path = db_path
@@ -101,7 +115,10 @@ class ReplayScreen(Screen[None]):
         self.start_paused = paused
         self._clock = clock
         self._sleep = sleep
-        self.store: Store | None = None
+        self.store: Store | None = store
+        self._owns_store = store is None
+        self.hand_over = hand_over
+        self._handed_over = False
         self.player: ReplayPlayer | None = None
         self.taken: TakeOver | None = None
         self.trading: TradingSession | None = None
@@ -157,7 +174,8 @@ class ReplayScreen(Screen[None]):
 
     def on_mount(self) -> None:
         try:
-            self.store = Store.open(self.db_path)
+            if self.store is None:
+                self.store = Store.open(self.db_path)
             self.player = ReplayPlayer(
                 self.store,
                 self.session_ref,
@@ -368,15 +386,16 @@ class ReplayScreen(Screen[None]):
         except StoreError as exc:
             self.notify(str(exc), title="Take over", severity="error", markup=False)
             return
+        if self.hand_over:
+            self._handed_over = True
+            self._shutdown()
+            self.dismiss(taken)
+            return
         self.taken = taken
         self.trading = TradingSession(
-            taken.engine,
-            (s for s in self._symbols() if s in taken.engine.instruments),
-            writer=taken.writer,
-            venue=player.info.venue,
+            taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
         )
-        for symbol, hist in player.history.items():  # keep the chart's line continuous
-            self.trading.history.setdefault(symbol, type(hist)(maxlen=hist.maxlen)).extend(hist)
+        self.trading.history.update(taken.history)  # keep the chart's line continuous
         line = Text("took over at seq ")
         line.append(f"{taken.branch_seq}: trading in branch session ")
         line.append(taken.name, style="bold")
@@ -449,16 +468,20 @@ class ReplayScreen(Screen[None]):
             self.app.exit()
 
     def _shutdown(self) -> None:
-        """Stop playing, end the branch's journal (flushed, lock released), close the store."""
+        """Stop playing, end the branch's journal (flushed, lock released), close the store
+        if this screen opened it — unless the take-over was handed over: then the branch's
+        writer and feed, and the store the feed reads, live on with whoever received it."""
         if self._shut_down:
             return
         self._shut_down = True
         self.workers.cancel_group(self, "replay")
+        if self._handed_over:
+            return
         if self.taken is not None:
             self.taken.feed.close()
             try:
                 self.taken.writer.close("ended")
             except StoreError as exc:
                 self.app.notify(str(exc), title="Journal", severity="error", markup=False)
-        if self.store is not None:
+        if self.store is not None and self._owns_store:
             self.store.close()
