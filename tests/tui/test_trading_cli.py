@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tui.commands.app import SetupError, build_parser, prepare
+from tui.commands.app import SetupError, build_parser, offer_resume, prepare
 
 
 def args_for(tmp_path, tui, *extra: str):
@@ -52,6 +52,8 @@ async def test_resume_continues_an_interrupted_session_with_its_position(tmp_pat
     again = prepare(args_for(tmp_path, tui, "--resume"))
     try:
         assert again.session_name == "first"
+        pending = [text for text, _ in again._log_lines]  # what the log shows first
+        assert any("resumed session #1 first: 1 position(s)" in text for text in pending)
         async with again.run_test(size=(120, 40)) as pilot:
             await tui.settle(pilot)
             assert again.session.engine.positions["BTCUSDT"].qty == Decimal("0.01")
@@ -60,6 +62,34 @@ async def test_resume_continues_an_interrupted_session_with_its_position(tmp_pat
     finally:
         again.close_session("ended")
         again.store.close()
+
+
+async def test_the_next_start_offers_to_resume_an_interrupted_session(tmp_path, tui):
+    app = prepare(args_for(tmp_path, tui, "--name", "crashed"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+    app.close_session("interrupted")
+    app.store.close()
+    questions: list[str] = []
+
+    def say(answer: str):
+        def ask(question: str) -> str:
+            questions.append(question)
+            return answer
+
+        return ask
+
+    declined = args_for(tmp_path, tui)
+    offer_resume(declined, ask=say("n"))
+    assert declined.resume is None
+    assert "'crashed' (file) was interrupted. Resume it? [Y/n]" in questions[0]
+    accepted = args_for(tmp_path, tui)
+    offer_resume(accepted, ask=say(""))  # enter = yes
+    assert accepted.resume == "1"
+    # nothing to offer in a fresh store: no question at all
+    fresh = build_parser().parse_args(["--db", str(tmp_path / "fresh.db")])
+    offer_resume(fresh, ask=say("y"))
+    assert fresh.resume is None and len(questions) == 2
 
 
 def test_headless_modules_do_not_import_textual():

@@ -132,10 +132,46 @@ def prepare(args: argparse.Namespace) -> Any:
         raise SetupError(str(exc)) from None
     session = TradingSession(engine, symbols, writer=writer, venue=kind)
     feed = FeedConfig(spec=spec, ws_url=args.ws_url, speed=args.speed, seed=args.seed)
-    return PapertradeApp(session, feed, writer=writer, store=store, session_name=writer.name)
+    app = PapertradeApp(session, feed, writer=writer, store=store, session_name=writer.name)
+    if args.resume is not None:
+        app.log_line(
+            f"resumed session #{writer.id} {writer.name}: {len(engine.positions)} position(s), "
+            f"{len(engine.orders)} open order(s), wallet {engine.wallet_balance():,.2f} USDT",
+            "cyan",
+        )
+    return app
+
+
+def offer_resume(args: argparse.Namespace, ask: Any = input) -> None:
+    """On an interactive start, offer to resume the latest interrupted session (a crash or a
+    kill left it): answering yes (the default) sets `args.resume`. Scripts, pipes and tests
+    (no terminal) are never asked; they say `--resume` when they mean it."""
+    from saves.errors import StoreError
+    from saves.store import Store
+
+    if args.resume is not None:
+        return
+    try:
+        with Store.open(args.db) as store:
+            ref = _latest_interrupted(store)
+            if ref is None:
+                return
+            info = store.session(ref)
+    except StoreError:
+        return  # prepare() reports an unusable store properly
+    try:
+        answer = ask(
+            f"Session #{info.id} {info.name!r} ({info.venue}) was interrupted. Resume it? [Y/n] "
+        )
+    except EOFError:
+        return
+    if answer.strip().lower() in ("", "y", "yes"):
+        args.resume = str(info.id)
 
 
 def run(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        offer_resume(args)
     try:
         app = prepare(args)
     except SetupError as exc:
