@@ -36,7 +36,12 @@ from tui.screens.trading import TradingScreen
 from tui.session import TradingSession
 
 FeedFactory = Callable[[Sequence[str]], Feed]
-OFFLINE_HINT = "venue unreachable, retrying · `papertrade --feed sim` works offline"
+# Short enough to survive an 80-column bar; the log gets the whole sentence once.
+OFFLINE_HINT = "unreachable · try --feed sim (works offline)"
+OFFLINE_LOG = (
+    "The venue cannot be reached (no network?). papertrade keeps retrying; "
+    "`papertrade --feed sim` trades a simulated market offline."
+)
 CONNECT_GRACE_MS = 5000
 
 
@@ -93,6 +98,7 @@ class PapertradeApp(App[int]):
         self._last_state: str | None = None
         self._started_ms = _mono_ms()
         self._session_closed = False
+        self._told_offline = False
         self.saved_status: str | None = None
         self.quitting = False
 
@@ -160,6 +166,9 @@ class PapertradeApp(App[int]):
             waiting = status.state == "connecting" and now - self._started_ms > CONNECT_GRACE_MS
             if venue and (status.state in ("reconnecting", "failed") or waiting):
                 hint = OFFLINE_HINT
+                if not self._told_offline:
+                    self._told_offline = True
+                    self.log_line(OFFLINE_LOG, "bold yellow")
             for key, extra in self.feeds.items():
                 if key != "main" and extra.status.state in ("reconnecting", "failed"):
                     hint = f"{key}: {extra.status.describe(now)}"

@@ -400,7 +400,7 @@ async def test_shift_s_opens_the_sessions_screen(app_factory, tui):
 
 
 async def test_unreachable_venue_says_so_and_points_to_the_sim_feed(app_factory, tui):
-    from tui.app import OFFLINE_HINT, FeedConfig
+    from tui.app import OFFLINE_HINT, OFFLINE_LOG, FeedConfig
 
     app = app_factory()
     # nothing listens on port 9: every connect is refused at once, the supervisor retries
@@ -418,6 +418,7 @@ async def test_unreachable_venue_says_so_and_points_to_the_sim_feed(app_factory,
         assert "reconnecting in" in bar
         assert OFFLINE_HINT in bar
         assert "feed binance: reconnecting" in log_text(app)
+        assert " ".join(OFFLINE_LOG.split()) in " ".join(log_text(app).split())
 
 
 async def test_close_acts_on_the_positions_row_and_never_guesses(app_factory, tui):

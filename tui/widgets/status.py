@@ -27,7 +27,7 @@ class FeedStatusBar(Widget):
     flush rate, and a layout pass would redraw the whole screen each time."""
 
     DEFAULT_CSS = """
-    FeedStatusBar { height: 1; width: 1fr; }
+    FeedStatusBar { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     FeedStatusBar.-hint { height: 2; }
     """
 
@@ -41,7 +41,9 @@ class FeedStatusBar(Widget):
     def update_from(
         self, name: str, status: FeedStatus | None, now_ms: int, hint: str = "", extra: str = ""
     ) -> None:
-        text = Text()
+        # One line each, cut with an ellipsis: a long server error must never push the
+        # unreachable-venue hint off the bar.
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{name} ", style="bold")
         if status is None:
             text.append("starting", style="yellow")
