@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "import": "tui.commands.import_",
     "stats": "tui.commands.stats",
     "branch": "tui.commands.branch",
+    "instruments": "tui.commands.instruments",
 }
 
 
