@@ -1,8 +1,8 @@
 """`PositionsTable`: every open position with its risk in plain sight.
 
 Refresh: `update_from(engine)`. Columns, risk first so they stay visible on an 80-column
-terminal: symbol, side, size, liquidation price, distance to it (% of mark), a health bar, uPnL,
-ROE, entry, mark, margin, mode and leverage.
+terminal: symbol, side, margin mode and leverage, size, liquidation price, distance to it (% of
+mark), a health bar, uPnL, ROE, entry, mark and margin.
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — which is exactly the difference between the modes
 the trader should feel (a cross position's health moves with everything else held in cross).
@@ -27,16 +27,16 @@ class PositionsTable(KeyedTable):
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("symbol", "Symbol", 9),
         ("side", "Side", 5),
-        ("size", "Size", 9),
+        ("mode", "Mode", 12),
+        ("size", "Size", 8),
         ("liq", "Liq. price", 10),
         ("dist", "To liq.", 7),
         ("health", "Health", 11),
-        ("upnl", "uPnL", 10),
+        ("upnl", "uPnL", 9),
         ("roe", "ROE", 8),
-        ("entry", "Entry", 10),
-        ("mark", "Mark", 10),
+        ("entry", "Entry", 9),
+        ("mark", "Mark", 9),
         ("margin", "Margin", 9),
-        ("mode", "Mode", 12),
     )
 
     def update_from(self, engine: Engine) -> None:

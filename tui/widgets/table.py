@@ -28,12 +28,16 @@ class KeyedTable(DataTable[Cell]):
     """(key, label, width) of each column; fixed widths so a growing price never clips."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        # One blank cell between columns (added to each width) instead of Textual's default
+        # one each side: it is what lets every column fit a 120-column terminal.
+        super().__init__(
+            id=id, classes=classes, cursor_type="row", zebra_stripes=False, cell_padding=0
+        )
         self._cells: dict[tuple[str, str], Cell] = {}
 
     def on_mount(self) -> None:
         for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
+            self.add_column(label, key=key, width=width + 1)
 
     @property
     def row_keys(self) -> list[str]:

@@ -1,0 +1,56 @@
+"""Regenerate docs/screenshot.svg: the trading screen on the seeded sim market with an
+isolated long, a cross short and a resting limit order.
+
+Run: `python docs/screenshot.py` (about 10 s; writes to a throwaway database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from core import events as ev
+from core.engine import Engine
+from core.instruments import bundled
+from saves.store import Store
+from tui.app import FeedConfig, PapertradeApp
+from tui.session import TradingSession
+
+SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT"]
+OUT = Path(__file__).parent
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "screenshot.db")
+        settings = ev.SessionSettings()
+        engine = Engine(bundled("binance"), settings)
+        writer = store.start_session("screenshot", "sim", SYMBOLS, settings, engine=engine)
+        session = TradingSession(engine, SYMBOLS, writer=writer, venue="sim")
+        app = PapertradeApp(
+            session,
+            FeedConfig(spec="sim", seed=7, speed="25"),
+            writer=writer,
+            store=store,
+            session_name="btc-eth-drill",
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            await asyncio.sleep(3)
+            session.order("BTCUSDT", "buy", Decimal("0.05"), margin_mode="isolated", leverage=25)
+            session.order("ETHUSDT", "sell", Decimal("1.5"))
+            session.order("SOLUSDT", "buy", Decimal("10"), "limit", Decimal("130"))
+            await asyncio.sleep(4)
+            app.trading.flush(force=True)
+            await pilot.pause()
+            app.clear_notifications()
+            await pilot.pause()
+            app.save_screenshot(filename="screenshot.svg", path=str(OUT))
+        app.close_session("ended")
+        store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    print(f"wrote {OUT / 'screenshot.svg'}")
