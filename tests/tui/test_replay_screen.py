@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.app import App
-from textual.pilot import Pilot
-from textual.screen import Screen
+from screen_host import SIZE, Host, shows, store_with_drills
 
-from core import codec
 from core import events as ev
 from saves.store import Store
 from tui.replay import MAX
@@ -18,42 +14,10 @@ from tui.screens.replay import ReplayScreen
 from tui.screens.summary import SummaryScreen
 from tui.widgets.ticket import OrderTicket
 
-ROOT = Path(__file__).resolve().parents[2]
-DRILLS = ROOT / "examples" / "drills"
-SIZE = (120, 40)
-
-
-class Host(App[None]):
-    """Hosts one screen, as `papertrade replay` does."""
-
-    def __init__(self, make: Callable[[], Screen[None]]) -> None:
-        super().__init__()
-        self._make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self._make())
-
-
-async def _shows(app: App[None], pilot: Pilot[None], text: str) -> bool:
-    """Whether `text` appears on screen, literally, once the pending repaint is done."""
-    for _ in range(25):
-        if text in app.export_screenshot().replace("&#160;", " "):
-            return True
-        await pilot.pause(0.04)
-    return False
-
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "papertrade.db"
-    with Store.open(path) as store:
-        for drill, name in (
-            ("btc-crash-cross.jsonl", "crash"),
-            ("limit-orders.jsonl", "[b]evil[/b]"),
-        ):
-            settings, events = codec.parse_lines((DRILLS / drill).read_text().splitlines())
-            store.import_session(settings, events, name=name)
-    return path
+    return store_with_drills(tmp_path / "papertrade.db")
 
 
 async def test_space_plus_minus_and_step_drive_the_replay(db: Path) -> None:
@@ -207,4 +171,4 @@ async def test_a_hostile_session_name_is_shown_literally(db: Path) -> None:
         assert isinstance(screen, ReplayScreen)
         rendered = str(screen.status_line.render())
         assert "[b]evil[/b]" in rendered
-        assert await _shows(app, pilot, "[b]evil[/b]")
+        assert await shows(app, pilot, "[b]evil[/b]")

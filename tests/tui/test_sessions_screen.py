@@ -2,54 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from rich.text import Text
+from screen_host import SIZE, Host, shows, store_with_drills
 from textual.app import App
 from textual.pilot import Pilot
-from textual.screen import Screen
 
-from core import codec
 from saves.store import Store
 from tui.screens.replay import ReplayScreen
 from tui.screens.sessions import ConfirmDelete, SessionsScreen
 
-ROOT = Path(__file__).resolve().parents[2]
-DRILLS = ROOT / "examples" / "drills"
-SIZE = (120, 40)
-
-
-class Host(App[None]):
-    def __init__(self, make: Callable[[], Screen[None]]) -> None:
-        super().__init__()
-        self._make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self._make())
-
-
-async def _shows(app: App[None], pilot: Pilot[None], text: str) -> bool:
-    """Whether `text` appears on screen, literally, once the pending repaint is done."""
-    for _ in range(25):
-        if text in app.export_screenshot().replace("&#160;", " "):
-            return True
-        await pilot.pause(0.04)
-    return False
-
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "papertrade.db"
-    with Store.open(path) as store:
-        for drill, name in (
-            ("btc-crash-cross.jsonl", "crash"),
-            ("limit-orders.jsonl", "[b]evil[/b]"),
-        ):
-            settings, events = codec.parse_lines((DRILLS / drill).read_text().splitlines())
-            store.import_session(settings, events, name=name)
-    return path
+    return store_with_drills(tmp_path / "papertrade.db")
 
 
 async def _loaded(app: App[None], pilot: Pilot[None]) -> SessionsScreen:
@@ -100,7 +68,7 @@ async def test_the_list_shows_each_session_with_its_results(db: Path) -> None:
         assert evil_row[0] == "[b]evil[/b]"  # shown literally, not as bold "evil"
         assert evil_row[4:6] == ["14", "2"]
         assert "2 sessions" in str(screen.status.render())
-        assert await _shows(app, pilot, "[b]evil[/b]")
+        assert await shows(app, pilot, "[b]evil[/b]")
 
 
 async def test_enter_opens_the_selected_session_in_the_replay_screen(db: Path) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import App
-from textual.screen import Screen
+from screen_host import Host
 from textual_plotext import PlotextPlot
 
 from core import codec
@@ -19,15 +17,6 @@ from tui.screens.summary import SummaryScreen, stats_rows
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = ROOT / "examples" / "drills"
 SIZE = (120, 40)
-
-
-class Host(App[None]):
-    def __init__(self, make: Callable[[], Screen[None]]) -> None:
-        super().__init__()
-        self._make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self._make())
 
 
 def _crash_db(tmp_path: Path) -> Path:
