@@ -7,6 +7,7 @@ recorder and the TUI never know which one they are reading.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -93,6 +94,18 @@ class FeedStats:
 
     def drop(self, reason: str, n: int = 1) -> None:
         self.dropped[reason] += n
+
+    def json_object(self, raw: str | bytes) -> dict[str, Any] | None:
+        """A frame decoded as a JSON object, or None (counted as malformed or unknown)."""
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            self.dropped["malformed_json"] += 1
+            return None
+        if not isinstance(msg, dict):
+            self.dropped["unknown_message"] += 1
+            return None
+        return msg
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {

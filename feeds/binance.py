@@ -13,7 +13,6 @@ Keepalive: Binance sends protocol pings; `websockets` answers them. Connections 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
@@ -228,13 +227,8 @@ class BinanceAdapter:
     def _other(self, raw: str | bytes) -> tuple[str | None, list[MarketEvent]]:
         """Frames that are not valid stream data: acks, errors, junk — classified and counted."""
         stats = self.stats
-        try:
-            msg = json.loads(raw)
-        except ValueError:
-            stats.dropped["malformed_json"] += 1
-            return None, []
-        if not isinstance(msg, dict):
-            stats.dropped["unknown_message"] += 1
+        msg = stats.json_object(raw)
+        if msg is None:
             return None, []
         if "id" in msg and "result" in msg:
             return None, []  # ack of a SUBSCRIBE / LIST_SUBSCRIPTIONS

@@ -178,13 +178,8 @@ class HyperliquidAdapter:
 
     def decode(self, conn: str, raw: str | bytes) -> tuple[str | None, list[MarketEvent]]:
         stats = self.stats
-        try:
-            msg = json.loads(raw)
-        except ValueError:
-            stats.dropped["malformed_json"] += 1
-            return None, []
-        if not isinstance(msg, dict):
-            stats.dropped["unknown_message"] += 1
+        msg = stats.json_object(raw)
+        if msg is None:
             return None, []
         channel, data = msg.get("channel"), msg.get("data")
         if channel in ("pong", "subscriptionResponse"):

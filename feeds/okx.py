@@ -218,13 +218,8 @@ class OkxAdapter:
         stats = self.stats
         if raw == "pong":
             return None, []
-        try:
-            msg = json.loads(raw)
-        except ValueError:
-            stats.dropped["malformed_json"] += 1
-            return None, []
-        if not isinstance(msg, dict):
-            stats.dropped["unknown_message"] += 1
+        msg = stats.json_object(raw)
+        if msg is None:
             return None, []
         if "event" in msg:
             return self._event(msg)
