@@ -693,6 +693,24 @@ class Engine:
         self.symbol_settings[symbol] = (mode, lev)
         return []
 
+    def _worst_exposure(self, symbol: str) -> Decimal:
+        """The larger side of what the symbol could hold: the position (at mark) plus the
+        resting orders that would grow it (at their prices). Orders that would only close the
+        position (take-profits, reduce-only) add nothing."""
+        pos = self.acct.positions.get(symbol)
+        size = pos.size if pos else ZERO
+        held = {"buy": ZERO, "sell": ZERO}
+        if pos is not None:
+            held["buy" if size > 0 else "sell"] = pos.qty * pos.mark
+        ahead = {"buy": ZERO, "sell": ZERO}
+        for order in self.acct.orders_by_symbol.get(symbol, ()):
+            if order.reduce_only:
+                continue
+            opening = opening_qty(order.qty, order.side, size, ahead[order.side])
+            ahead[order.side] += order.qty
+            held[order.side] += opening * order.price
+        return max(held.values())
+
     def _set_leverage(self, symbol: str, leverage: int) -> list[ev.Outcome]:
         inst = self._instrument(symbol)
         mode, current = self.symbol_setting(symbol)
@@ -703,13 +721,7 @@ class Engine:
         acct = self.acct
         pos = acct.positions.get(symbol)
         cap = inst.notional_cap(leverage)
-        exposure = ZERO
-        if pos is not None:
-            exposure = pos.qty * pos.mark
-        for order in acct.orders_by_symbol.get(symbol, ()):
-            exposure = max(
-                exposure, (pos.qty * pos.mark if pos else ZERO) + order.qty * order.price
-            )
+        exposure = self._worst_exposure(symbol)
         if exposure > cap:
             raise _Reject(
                 f"{symbol} position of {human(exposure)} USDT exceeds the {human(cap)} USDT "

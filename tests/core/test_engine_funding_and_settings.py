@@ -114,3 +114,21 @@ def test_lowering_isolated_leverage_tops_up_margin(nofee) -> None:
     pos = nofee.position("ETHUSDT")
     assert (pos.leverage, pos.margin) == (10, 3000)
     assert nofee.account().available_balance == 7000
+
+
+def test_take_profit_orders_do_not_count_as_exposure_for_leverage(nofee) -> None:
+    big = type(nofee)(balance="1000000", taker="0", maker="0")
+    big.quote("BTCUSDT", "99999.9", "100000.0")
+    big.mark("BTCUSDT", "100000")
+    big.order("l", "BTCUSDT", "buy", "2", leverage=50)  # 200,000 notional
+    big.order("tp", "BTCUSDT", "sell", "2", "110000", reduce_only=True)
+    big.order("tp2", "BTCUSDT", "sell", "1", "120000")  # closes part of the long too
+    # at 150x the cap is 300,000: the long (200,000) fits, the sells only close it
+    assert big.apply(ev.SetLeverage(big.tick(), "BTCUSDT", 150)) == []
+    assert big.apply(ev.SetLeverage(big.tick(), "BTCUSDT", 50)) == []
+    # a resting buy that grows the long does count: 2*100,000 + 2*90,000 = 380,000 > 300,000
+    big.order("add", "BTCUSDT", "buy", "2", "90000")
+    rej = one(big.apply(ev.SetLeverage(big.tick(), "BTCUSDT", 125)), ev.Rejected)
+    assert rej.reason == (
+        "BTCUSDT position of 380,000.00 USDT exceeds the 300,000.00 USDT maximum at 125x"
+    )
