@@ -45,3 +45,35 @@ def test_headless_simulate_does_not_import_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.stderr.strip().endswith("CLEAN 0"), result.stderr
+
+
+def _imported_roots(package: str) -> dict[str, set[str]]:
+    """Top-level packages each module of `package` imports (read from its source)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parents[2] / package
+    found: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(root.parent))] = names
+    return found
+
+
+def test_adapters_import_only_core_never_each_other_nor_the_app() -> None:
+    # DESIGN.md: feeds/ and saves/ are adapters around core/; tui/ composes them.
+    rules = {
+        "feeds": {"saves", "tui"},
+        "saves": {"feeds", "tui"},
+        "core": {"feeds", "saves", "tui"},
+    }
+    for package, forbidden in rules.items():
+        modules = _imported_roots(package)
+        assert modules, package
+        for module, names in modules.items():
+            assert not names & forbidden, f"{module} imports {sorted(names & forbidden)}"
