@@ -93,7 +93,42 @@ def build(steps: list[tuple]) -> list[ev.Event]:
     return events
 
 
-streams = st.lists(step, min_size=5, max_size=120).map(build)
+random_streams = st.lists(step, min_size=5, max_size=120).map(build)
+
+
+@st.composite
+def leveraged_then_trending(draw: st.DrawFn) -> list[ev.Event]:
+    """Prices for every symbol first, then leveraged positions in both modes, then a trending
+    market: the shape of stream that reaches isolated and cross liquidations (purely random
+    steps rarely do)."""
+    steps: list[tuple] = []
+    for sym in SYMBOLS:
+        steps += [("quote", sym, 0), ("mark", sym, 0)]
+    for _ in range(draw(st.integers(2, 5))):
+        steps.append(
+            (
+                "order",
+                draw(st.sampled_from(SYMBOLS)),
+                draw(st.sampled_from(["buy", "sell"])),
+                draw(st.integers(20, 300)),
+                None,
+                draw(st.sampled_from(["isolated", "cross"])),
+                draw(st.sampled_from([10, 20, 50, 100])),
+                False,
+            )
+        )
+    trend = draw(st.sampled_from([-40, -25, 25, 40]))
+    for _ in range(draw(st.integers(10, 60))):
+        sym = draw(st.sampled_from(SYMBOLS))
+        move = trend + draw(st.integers(-8, 8))
+        kind = draw(st.sampled_from(["mark", "mark", "quote", "funding"]))
+        steps.append((kind, sym, move))
+        if draw(st.integers(0, 9)) == 0:
+            steps.append(draw(step))
+    return build(steps)
+
+
+streams = st.one_of(random_streams, leveraged_then_trending())
 COMMON = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -210,3 +245,33 @@ def test_every_balance_moving_amount_is_rounded_to_usdt_precision() -> None:
             value = getattr(o, field, None)
             if value is not None:
                 assert value == value.quantize(MONEY)
+
+
+def _isolated_except(state: dict, symbol: str | None) -> dict:
+    return {
+        p["symbol"]: p
+        for p in state["positions"]
+        if p["mode"] == "isolated" and p["symbol"] != symbol
+    }
+
+
+@COMMON
+@given(streams)
+def test_cross_liquidation_takes_every_cross_position_and_only_the_cross_wallet(events) -> None:
+    engine = Engine(settings=ev.SessionSettings(D(20000)))
+    for event in events:
+        before = engine.to_state()
+        out = engine.apply(event)
+        liqs = [o for o in out if isinstance(o, ev.Liquidation) and o.margin_mode == "cross"]
+        if not liqs:
+            continue
+        assert engine.acct.cross_wallet == 0
+        assert not any(p.mode == "cross" for p in engine.positions.values())
+        # the losses add up to the whole cross wallet as it stood when the test fired
+        fall = sum((o.loss for o in liqs), D(0))
+        own = getattr(event, "symbol", None)
+        fees = sum((o.fee - o.realized_pnl for o in out if isinstance(o, ev.Fill)), D(0))
+        if not fees:
+            assert fall == D(before["cross_wallet"])
+        # isolated positions of other symbols are exactly as they were
+        assert _isolated_except(engine.to_state(), own) == _isolated_except(before, own)
