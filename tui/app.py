@@ -11,6 +11,10 @@ later gets its own feed worker (group "feed-extra") instead of restarting the ma
 protocol has no dynamic subscription, and a restart would re-seed the `sim` prices of every
 symbol (and, live, drop and redo every subscription) — a second small feed disturbs nothing.
 A `file:` feed already plays every symbol it holds, so adding one just shows it.
+
+A replay taken over from the sessions screen moves the terminal onto the branch
+(`adopt_take_over`): the current session is saved as `ended`, and the recorded market becomes
+the only feed; `space`/`+`/`-` then pace it (bindings enabled only while `recorded` is set).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -32,8 +36,13 @@ from textual.worker import Worker, WorkerState
 from feeds.base import Feed, FeedStatus
 from feeds.conflate import DEFAULT_PER_SECOND, conflate
 from feeds.registry import feed_kind, open_feed
+from tui.replay import faster, slower, speed_label
 from tui.screens.trading import TradingScreen
 from tui.session import TradingSession
+
+if TYPE_CHECKING:
+    from saves.store import Store
+    from tui.replay import RecordedMarketFeed, TakeOver
 
 FeedFactory = Callable[[Sequence[str]], Feed]
 # Short enough to survive an 80-column bar; the log gets the whole sentence once.
@@ -72,6 +81,9 @@ class PapertradeApp(App[int]):
     TITLE = "papertrade"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("space", "toggle_market", "Pause/play"),
+        Binding("plus,equals_sign", "market_faster", "Faster", key_display="+"),
+        Binding("minus", "market_slower", "Slower", key_display="-"),
     ]
 
     def __init__(
@@ -101,6 +113,9 @@ class PapertradeApp(App[int]):
         self._told_offline = False
         self.saved_status: str | None = None
         self.quitting = False
+        self.recorded: RecordedMarketFeed | None = None
+        """The feed when it is a replay's recorded market (a take-over): it can be paced."""
+        self._adopted_store: Store | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -172,10 +187,15 @@ class PapertradeApp(App[int]):
             for key, extra in self.feeds.items():
                 if key != "main" and extra.status.state in ("reconnecting", "failed"):
                     hint = f"{key}: {extra.status.describe(now)}"
+        counts = f"{self.session.events_in:,} events"
+        if self.recorded is not None:
+            counts = f"{speed_label(self.recorded.speed)} · {counts}"
+            if self.recorded.paused and not hint:
+                hint = "recorded market PAUSED · space plays it"
         error = self.session.journal_error
         if error:
             hint = f"NOT SAVING: {error}"
-        return name, status, now, hint, f"{self.session.events_in:,} events"
+        return name, status, now, hint, counts
 
     def log_line(self, text: str, style: str = "") -> None:
         self._log_lines.append((text, style))
@@ -235,6 +255,62 @@ class PapertradeApp(App[int]):
             return
         self.push_screen(screen)
 
+    # --- a replay's take-over: trading on recorded prices --------------------------------
+
+    def adopt_take_over(self, taken: TakeOver) -> None:
+        """Move this terminal onto a replay's take-over, as `papertrade replay` + `t` does.
+
+        One terminal journals one session, so the current one is saved as `ended` and its
+        feeds stop; the branch then gets a fresh `TradingScreen` (every trading key) with the
+        recorded market as its only feed, run by the same feed worker as any feed. The
+        screens above the trading screen (sessions list, replay) are popped. `taken.store`
+        feeds the recording and is closed with the branch (`close_session`), unless it is
+        this app's own store, which its opener closes.
+        """
+        from tui.replay_app import BranchTrading  # it builds on this module
+
+        self.close_session("ended")
+        if self.saved_status != "ended":
+            self.notify(f"{self.session_name}: {self.saved_status}", severity="error", markup=False)
+        branch = BranchTrading.of(taken)
+        self.feeds.clear()
+        self._session_closed, self.saved_status, self._last_state = False, None, None
+        self.session, self.writer, self.session_name = branch.session, taken.writer, taken.name
+        self.feed_config, self.feed_factory = branch.feed, branch.feed.open
+        self.wall_clock, self.recorded = branch.clock, taken.feed
+        self._adopted_store = None if taken.store is self.store else taken.store
+        for line, style in branch.greeting:
+            self.log_line(line, style)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(TradingScreen(self.session))
+        self.run_feed(self.session.tracked_symbols())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Market pacing only for a recorded market, on the trading screen itself (not
+        under a ticket or dialog, where `space` is typing)."""
+        if action.startswith("market_") or action == "toggle_market":
+            return self.recorded is not None and isinstance(self.screen, TradingScreen)
+        return super().check_action(action, parameters)
+
+    def action_toggle_market(self) -> None:
+        feed = self.recorded
+        if feed is None:
+            return
+        if feed.paused:
+            feed.resume()
+        else:
+            feed.pause()
+        self.log_line(f"recorded market {'paused' if feed.paused else 'playing'}", "dim")
+
+    def action_market_faster(self) -> None:
+        if self.recorded is not None:
+            self.recorded.speed = faster(self.recorded.speed)
+
+    def action_market_slower(self) -> None:
+        if self.recorded is not None:
+            self.recorded.speed = slower(self.recorded.speed)
+
     # --- quitting -------------------------------------------------------------------------
 
     def stop_feeds(self) -> None:
@@ -254,6 +330,11 @@ class PapertradeApp(App[int]):
                 self.saved_status = status
             except Exception as exc:
                 self.saved_status = f"failed: {exc}"
+        if self._adopted_store is not None:  # a take-over's recording: read no more
+            if self.recorded is not None:
+                self.recorded.close()
+            self._adopted_store.close()
+            self._adopted_store = None
 
     async def action_quit(self) -> None:
         """Stop trading, save, then show the session summary (if that screen exists).

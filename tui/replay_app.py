@@ -27,21 +27,18 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
 
-from feeds.base import Feed, FeedStatus
+from feeds.base import Feed
 from saves.errors import StoreError
 from saves.store import Store
 from tui.app import FeedConfig, PapertradeApp
-from tui.replay import RecordedMarketFeed, TakeOver, faster, parse_speed, slower, speed_label
+from tui.replay import RecordedMarketFeed, TakeOver, parse_speed
 from tui.screens.replay import ReplayScreen
-from tui.screens.trading import TradingScreen
 from tui.session import TradingSession
 
 
@@ -98,83 +95,77 @@ class RecordedFeedConfig(FeedConfig):
         return self.recorded
 
 
+@dataclass(frozen=True, slots=True)
+class BranchTrading:
+    """What a `PapertradeApp` trades a take-over with — shared by `TakeOverApp` and
+    `PapertradeApp.adopt_take_over` (a replay taken over inside a running terminal), so both
+    trade the branch the same way.
+
+    `session` trades on the branch's engine and journals through its writer, its chart going
+    on from the replay's line; `feed` is the recording as the app's feed; `clock` stamps log
+    lines in recorded time, like the branch's journal; `greeting` is what the log says first.
+    """
+
+    session: TradingSession
+    feed: RecordedFeedConfig
+    clock: Callable[[], float]
+    greeting: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, taken: TakeOver) -> BranchTrading:
+        session = TradingSession(
+            taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
+        )
+        session.history.update(taken.history)
+        engine = taken.engine
+        return cls(
+            session=session,
+            feed=RecordedFeedConfig(
+                spec=taken.feed.name, speed=taken.feed.speed, recorded=taken.feed
+            ),
+            clock=lambda: engine.last_ts / 1000 if engine.last_ts else time.time(),
+            greeting=(
+                (f"took over at seq {taken.branch_seq}: branch session {taken.name}", "bold"),
+                ("space pauses/plays the recorded market · + / - its speed", "dim"),
+            ),
+        )
+
+
 class TakeOverApp(PapertradeApp):
     """The trading terminal on a replay taken over: the branch session on recorded prices.
 
     On top of the trading keys, `space` pauses/plays the recorded market and `+`/`-` change
-    its speed — a recording, unlike a venue, can wait while the trader thinks (and a replay
-    paused at the take-over hands over a paused market). Log lines are stamped in recorded
-    time, like the branch's journal.
+    its speed (`PapertradeApp` enables those keys while its feed is a recording) — a
+    recording, unlike a venue, can wait while the trader thinks (and a replay paused at the
+    take-over hands over a paused market). Log lines are stamped in recorded time, like the
+    branch's journal.
     """
 
     TITLE = "papertrade take-over"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_market", "Pause/play"),
-        Binding("plus,equals_sign", "market_faster", "Faster", key_display="+"),
-        Binding("minus", "market_slower", "Slower", key_display="-"),
-    ]
 
     def __init__(self, taken: TakeOver) -> None:
-        session = TradingSession(
-            taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
-        )
-        session.history.update(taken.history)  # the chart goes on from the replay's line
-        engine = taken.engine
+        branch = BranchTrading.of(taken)
         super().__init__(
-            session,
-            RecordedFeedConfig(spec=taken.feed.name, speed=taken.feed.speed, recorded=taken.feed),
+            branch.session,
+            branch.feed,
             writer=taken.writer,
             store=taken.store,
             session_name=taken.name,
-            wall_clock=lambda: engine.last_ts / 1000 if engine.last_ts else time.time(),
+            wall_clock=branch.clock,
         )
         self.taken = taken
+        self.recorded = taken.feed
         # Queued for the trading screen's first flush. (Not in an `on_mount`: Textual runs
         # every class's `on_mount` along the MRO, so overriding it would start two screens.)
-        self.log_line(f"took over at seq {taken.branch_seq}: branch session {taken.name}", "bold")
-        self.log_line("space pauses/plays the recorded market · + / - its speed", "dim")
-
-    @property
-    def recorded(self) -> RecordedMarketFeed:
-        return self.taken.feed
+        for line, style in branch.greeting:
+            self.log_line(line, style)
 
     def release(self) -> None:
         """After the app: save the branch (`interrupted` if it did not end by quitting) and
         close the store its feed read. Safe to call twice."""
         self.close_session("interrupted")
-        self.recorded.close()
+        self.taken.feed.close()
         self.taken.store.close()
-
-    # --- the recorded market's controls -------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Market controls only on the trading screen itself (not under a ticket or dialog)."""
-        if action.startswith("market_") or action == "toggle_market":
-            return isinstance(self.screen, TradingScreen)
-        return super().check_action(action, parameters)
-
-    def action_toggle_market(self) -> None:
-        feed = self.recorded
-        if feed.paused:
-            feed.resume()
-        else:
-            feed.pause()
-        self.log_line(f"recorded market {'paused' if feed.paused else 'playing'}", "dim")
-
-    def action_market_faster(self) -> None:
-        self.recorded.speed = faster(self.recorded.speed)
-
-    def action_market_slower(self) -> None:
-        self.recorded.speed = slower(self.recorded.speed)
-
-    def feed_status_args(self) -> tuple[str, FeedStatus | None, int, str, str]:
-        """The app's status, plus the recording's speed and, loudly, a paused market."""
-        name, status, now, hint, extra = super().feed_status_args()
-        feed = self.recorded
-        extra = f"{speed_label(feed.speed)} · {extra}"
-        if feed.paused and not hint:
-            hint = "recorded market PAUSED · space plays it"
-        return name, status, now, hint, extra
 
 
 def run_take_over(taken: TakeOver) -> int:

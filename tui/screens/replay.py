@@ -10,8 +10,13 @@ who opened the replay:
 - `papertrade replay SESSION` (`tui/replay_app.py`, `hand_over=True`): the screen dismisses
   with the `TakeOver`, and the caller moves the trader to the full trading terminal on it.
   The branch's writer, its feed and the store they read are then the caller's to close.
-- from the trading terminal's sessions list, where the app already owns a live session and a
-  second one cannot take over the terminal: the screen drives a `tui.session.TradingSession`
+- from the trading terminal's sessions list (the app has `adopt_take_over`): the app owns a
+  live session, and one terminal journals one session, so `t` first asks (a `ConfirmModal`;
+  the replay holds still meanwhile). On yes the take-over is handed to the app, which ends
+  its session and moves the full trading terminal onto the branch, the recorded market as
+  its feed; the branch's writer, feed and this screen's store are then the app's to close.
+  On no nothing changes and the replay plays on.
+- any other host (a screen test's bare app): the screen drives a `tui.session.TradingSession`
   over the branch itself, with a reduced keyboard (`b`/`s` open the order ticket, `c` closes
   the selected position); every command lands in the branch's journal. Leaving closes the
   branch's writer and shows its summary.
@@ -27,7 +32,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual import work
@@ -43,6 +48,7 @@ from core.engine import Engine
 from saves.errors import StoreError
 from saves.store import Store
 from tui.replay import MAX, Clock, ReplayPlayer, Sleep, TakeOver, faster, slower, speed_label
+from tui.screens.modals import ConfirmModal
 from tui.session import TradingSession
 from tui.widgets.account import AccountPanel
 from tui.widgets.chart import PriceChart
@@ -54,6 +60,16 @@ from tui.widgets.watchlist import Watchlist
 
 FLUSH_HZ = 8
 CHART_INTERVAL = 0.5
+
+
+@runtime_checkable
+class AdoptsTakeOver(Protocol):
+    """A host app that trades a take-over itself (`tui.app.PapertradeApp`): named here as a
+    protocol because the app module imports the screens, not the other way round."""
+
+    session_name: str
+
+    def adopt_take_over(self, taken: TakeOver) -> None: ...
 
 
 def fmt_sim_time(ts: int | None) -> str:
@@ -126,6 +142,7 @@ class ReplayScreen(Screen[TakeOver | None]):
         self._chart_at = 0.0
         self._player_worker: Worker[None] | None = None
         self._shut_down = False
+        self._asking = False
 
     # --- widget tree -----------------------------------------------------------------------
 
@@ -379,18 +396,56 @@ class ReplayScreen(Screen[TakeOver | None]):
 
     def action_take_over(self) -> None:
         player = self.player
-        if player is None or self.taken is not None:
+        if player is None or self.taken is not None or self._asking:
             return
-        try:
-            taken = player.take_over()
-        except StoreError as exc:
-            self.notify(str(exc), title="Take over", severity="error", markup=False)
+        host = self.app
+        if not self.hand_over and isinstance(host, AdoptsTakeOver):
+            self._ask_to_take_over(player, host)
+            return
+        taken = self._branch(player)
+        if taken is None:
             return
         if self.hand_over:
             self._handed_over = True
             self._shutdown()
             self.dismiss(taken)
             return
+        self._trade_here(taken)
+
+    def _branch(self, player: ReplayPlayer) -> TakeOver | None:
+        try:
+            return player.take_over()
+        except StoreError as exc:
+            self.notify(str(exc), title="Take over", severity="error", markup=False)
+            return None
+
+    def _ask_to_take_over(self, player: ReplayPlayer, host: AdoptsTakeOver) -> None:
+        """Confirm first: the take-over ends the app's session. The replay holds still while
+        the trader reads, so the branch starts where `t` was pressed; its play/pause state is
+        restored either way (a playing replay hands over a playing market)."""
+        was_paused = player.paused
+        player.pause()
+        self._asking = True
+        question = (
+            f"Take over ends your current session {host.session_name} (it is saved). Continue? y/n"
+        )
+
+        def answered(yes: object) -> None:
+            self._asking = False
+            if not was_paused:
+                player.resume()
+            if yes is not True or self._shut_down:
+                return
+            taken = self._branch(player)
+            if taken is None:
+                return
+            self._handed_over = True
+            self._shutdown()
+            host.adopt_take_over(taken)
+
+        self.app.push_screen(ConfirmModal(question), answered)
+
+    def _trade_here(self, taken: TakeOver) -> None:
         self.taken = taken
         self.trading = TradingSession(
             taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
