@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from core.engine import Engine
     from core.instruments import InstrumentBook
 
+OPEN_RETRIES = 20
 SQLITE_HEADER = b"SQLite format 3\x00"
 _END = 2**62
 _CHUNK = 5000
@@ -156,6 +157,33 @@ class Store:
     # --- opening -------------------------------------------------------------------------
 
     @classmethod
+    def _open_connection(cls, db_path: Path) -> sqlite3.Connection:
+        """Connect, check, switch to WAL and migrate, retrying briefly when the file is locked.
+
+        Several processes opening a new file at once contend for the journal-mode switch and
+        the first migration; SQLite answers some of those lock upgrades with SQLITE_BUSY at
+        once instead of waiting out the busy timeout, so a short retry is what makes
+        concurrent first opens succeed.
+        """
+        for attempt in range(OPEN_RETRIES + 1):
+            conn = connect(db_path)
+            try:
+                version = cls._check(conn, db_path)
+                conn.execute("PRAGMA journal_mode = WAL")
+                if version < schema.LATEST:
+                    schema.migrate(conn, version)
+                return conn
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                if "locked" not in str(exc) or attempt == OPEN_RETRIES:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+            except BaseException:
+                conn.close()
+                raise
+        raise AssertionError("unreachable")
+
+    @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
         """Open (creating or migrating) the database at `path` / `$PAPERTRADE_DB` / default."""
         db_path = resolve_db_path(path)
@@ -179,11 +207,7 @@ class Store:
         existed = [p.exists() for p in sidecars]
         conn: sqlite3.Connection | None = None
         try:
-            conn = connect(db_path)
-            version = cls._check(conn, db_path)
-            conn.execute("PRAGMA journal_mode = WAL")
-            if version < schema.LATEST:
-                schema.migrate(conn, version)
+            conn = cls._open_connection(db_path)
         except (StoreError, sqlite3.Error) as exc:
             if conn is not None:
                 conn.close()
