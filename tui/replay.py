@@ -118,9 +118,10 @@ class Pacer:
         self._speed = value
         self._anchor = None
 
-    def reanchor(self) -> None:
-        """Forget the anchor: the next event is due at once and sets a new one."""
-        self._anchor = None
+    def reanchor(self, at_ts: int | None = None) -> None:
+        """Restart the clock. With `at_ts` (the recorded time of the last event played) the
+        next event keeps its recorded distance from it; without, it is due at once."""
+        self._anchor = None if at_ts is None else (self._clock(), at_ts)
 
     def delay(self, ts: int) -> float:
         """Seconds to wait before the event at `ts` is due (0 at max speed or when late)."""
@@ -240,13 +241,17 @@ class ReplayPlayer:
 
     # --- controls --------------------------------------------------------------------------
 
+    def _played_ts(self) -> int | None:
+        """Recorded time of the last event played, None before the first."""
+        return self.engine.last_ts if self.seq else None
+
     def pause(self) -> None:
         self.paused = True
         self.dirty = True
 
     def resume(self) -> None:
         self.paused = False
-        self._pacer.reanchor()
+        self._pacer.reanchor(self._played_ts())
         if self._resumed is not None:
             self._resumed.set()
         self.dirty = True
@@ -313,7 +318,7 @@ class ReplayPlayer:
             while hist and hist[-1][0] > last_ts:
                 hist.pop()
         self._reader = _JournalReader(self.store, self.info.id, target, self.total)
-        self._pacer.reanchor()
+        self._pacer.reanchor(self._played_ts())
         self.dirty = True
         return target
 
@@ -333,7 +338,7 @@ class ReplayPlayer:
         self._resumed = asyncio.Event()
         if not self.paused:
             self._resumed.set()
-        self._pacer.reanchor()
+        self._pacer.reanchor(self._played_ts())
         batch = 0
         while not self.finished and not self.taken_over:
             if self.paused:
@@ -378,6 +383,7 @@ class ReplayPlayer:
             self.store,
             self.info.id,
             after_seq=self.seq,
+            start_ts=self.engine.last_ts if self.seq else None,
             speed=self.speed,
             clock=self._clock,
             sleep=self._sleep,
@@ -439,12 +445,16 @@ class RecordedMarketFeed:
         session: str | int,
         *,
         after_seq: int = 0,
+        start_ts: int | None = None,
         speed: float = 1.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         info = store.session(session)
         self.name = f"replay:{info.name}"
+        self._last_ts = start_ts
+        """Recorded time of the last event played (or of the branch point): the next event
+        keeps its recorded distance from it, after a take-over or a pause alike."""
         self._store = store
         self._sid = info.id
         self._last = info.last_seq
@@ -477,7 +487,7 @@ class RecordedMarketFeed:
 
     def resume(self) -> None:
         self.paused = False
-        self._pacer.reanchor()
+        self._pacer.reanchor(self._last_ts)
         self._resumed.set()
 
     def events(self) -> Iterator[tuple[int, ev.MarketEvent]]:
@@ -503,6 +513,7 @@ class RecordedMarketFeed:
 
     async def _run(self) -> AsyncIterator[ev.MarketEvent]:
         self._status = FeedStatus("live")
+        self._pacer.reanchor(self._last_ts)
         reader = _JournalReader(self._store, self._sid, self.position, self._last)
         batch = 0
         while not self._closed:
@@ -528,6 +539,7 @@ class RecordedMarketFeed:
             if batch >= MAX_BATCH:
                 await self._sleep(0)
                 batch = 0
+            self._last_ts = event.ts
             yield event  # type: ignore[misc]
         if not self._closed:
             self._status = FeedStatus("ended", "end of the recording")

@@ -151,7 +151,9 @@ async def test_changing_speed_mid_play_rescales_the_rest(store: Store) -> None:
         player.step()
     player.speed = 60.0
     await asyncio.wait_for(player.run(), 5)
-    rest_s = (events[-1].ts - events[5].ts) / 1000  # first event after the re-anchor is free
+    # the clock restarts at the last event played (events[4]): every later gap is kept,
+    # the first one included, scaled to the new speed
+    rest_s = (events[-1].ts - events[4].ts) / 1000
     assert sum(fake.sleeps) == pytest.approx(rest_s / 60)
 
 
@@ -243,8 +245,9 @@ async def test_the_take_over_feed_is_a_feed_paced_by_recorded_time(store: Store)
         assert isinstance(feed, Feed) and feed.status.state == "connecting"
         got = [e async for e in feed]
         assert [e.ts for e in got] == [e.ts for e in events[4:] if e.type in ev.MARKET_TYPES]
-        first = got[0].ts
-        assert sum(fake.sleeps) == pytest.approx((got[-1].ts - first) / 1000 / 10)
+        # paced from the branch point (events[3], the last event played), so the first
+        # recorded event after it keeps its distance too
+        assert sum(fake.sleeps) == pytest.approx((got[-1].ts - events[3].ts) / 1000 / 10)
         assert feed.status.state == "ended" and feed.position == len(events)
     finally:
         taken.writer.close()
