@@ -81,9 +81,11 @@ class PapertradeApp(App[int]):
     TITLE = "papertrade"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
-        Binding("space", "toggle_market", "Pause/play"),
-        Binding("plus,equals_sign", "market_faster", "Faster", key_display="+"),
-        Binding("minus", "market_slower", "Slower", key_display="-"),
+        # Recorded-market pacing after a take-over: kept out of the footer (which it would
+        # overflow at 120 columns); the take-over log line, the status bar and help say them.
+        Binding("space", "toggle_market", "Pause/play", show=False),
+        Binding("plus,equals_sign", "market_faster", "Faster", key_display="+", show=False),
+        Binding("minus", "market_slower", "Slower", key_display="-", show=False),
     ]
 
     def __init__(
