@@ -17,10 +17,10 @@ import random
 import time
 from decimal import Decimal
 
-from core import events as ev
-from core.engine import Engine
-from core.instruments import bundled
-from core.numbers import floor_to
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.core.numbers import floor_to
 
 
 def build(n: int, seed: int = 7) -> tuple[Engine, list[ev.Event]]:

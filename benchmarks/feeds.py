@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from feeds.base import FeedStats  # noqa: E402
-from feeds.binance import BinanceAdapter  # noqa: E402
-from feeds.bybit import BybitAdapter  # noqa: E402
-from feeds.hyperliquid import HyperliquidAdapter  # noqa: E402
-from feeds.okx import OkxAdapter  # noqa: E402
+from papertrade.feeds.base import FeedStats  # noqa: E402
+from papertrade.feeds.binance import BinanceAdapter  # noqa: E402
+from papertrade.feeds.bybit import BybitAdapter  # noqa: E402
+from papertrade.feeds.hyperliquid import HyperliquidAdapter  # noqa: E402
+from papertrade.feeds.okx import OkxAdapter  # noqa: E402
 
 RECORDING = Path(
     "/work/shared/data/market/binance-usdm-BTCUSDT-ws-raw-2024-08-08T2354-2400Z.hftbacktest.gz"

@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import codec
-from core import events as ev
-from core.engine import Engine
-from saves import payload
-from saves.store import Store
-from saves.synthetic import random_stream, symbol_hour
-from saves.writer import INSERT_EVENT
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.saves import payload
+from papertrade.saves.store import Store
+from papertrade.saves.synthetic import random_stream, symbol_hour
+from papertrade.saves.writer import INSERT_EVENT
 
 APPEND_EVENTS = 300_000
 REPLAY_EVENTS = 100_000
@@ -36,7 +36,7 @@ REPLAY_EVENTS = 100_000
 def _conflated(events: list[ev.MarketEvent]) -> list[ev.MarketEvent]:
     """Through the real conflator when feeds/ is there (it passes these unchanged)."""
     try:
-        from feeds.conflate import conflate_events
+        from papertrade.feeds.conflate import conflate_events
     except ImportError:
         return events
     return list(conflate_events(events))

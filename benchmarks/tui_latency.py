@@ -27,16 +27,15 @@ from pathlib import Path
 # shadow the feeds package: the repository root goes first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.feeds.base import FeedStatus
+from papertrade.feeds.sim import SimMarket
+from papertrade.saves.store import Store
+from papertrade.tui.app import FeedConfig, PapertradeApp
+from papertrade.tui.service.trading import TradingSession
 from textual import events
-
-from core import events as ev
-from core.engine import Engine
-from core.instruments import bundled
-from feeds.base import FeedStatus
-from feeds.sim import SimMarket
-from saves.store import Store
-from tui.app import FeedConfig, PapertradeApp
-from tui.session import TradingSession
 
 SYMBOLS = list(bundled("binance"))
 

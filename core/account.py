@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from core.numbers import ZERO
-from core.orders import Order, held_margin
-from core.positions import Position
+from papertrade.core.numbers import ZERO
+from papertrade.core.orders import Order, held_margin
+from papertrade.core.positions import Position
 
 
 class Account:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from papertrade.core import events as ev
+from papertrade.core.numbers import BadNumber, dec, plain
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -24,9 +26,6 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-
-from core import events as ev
-from core.numbers import BadNumber, dec, plain
 
 
 class FormatError(ValueError):

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core import events as ev
-from core.account import Account
-from core.instruments import Instrument, InstrumentBook, bundled
-from core.margin import liquidation_price, max_removable_margin
-from core.market import MarketState
-from core.numbers import ZERO, ceil_to, dec, floor_to, human, money, plain
-from core.orders import Order, opening_qty
-from core.positions import ENTRY_QUANTUM, Position
+from papertrade.core import events as ev
+from papertrade.core.account import Account
+from papertrade.core.instruments import Instrument, InstrumentBook, bundled
+from papertrade.core.margin import liquidation_price, max_removable_margin
+from papertrade.core.market import MarketState
+from papertrade.core.numbers import ZERO, ceil_to, dec, floor_to, human, money, plain
+from papertrade.core.orders import Order, opening_qty
+from papertrade.core.positions import ENTRY_QUANTUM, Position
 
 DEFAULT_LEVERAGE = 20
 DEFAULT_MODE: ev.MarginMode = "cross"

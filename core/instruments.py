@@ -16,7 +16,7 @@ from importlib import resources
 from itertools import pairwise
 from typing import Any
 
-from core.numbers import dec
+from papertrade.core.numbers import dec
 
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 
@@ -147,9 +147,18 @@ _FILES = {
 def bundled(venue: str = "binance") -> InstrumentBook:
     """The instruments shipped with papertrade for `venue` (Binance's when a venue has none)."""
     name = _FILES.get(venue, _FILES["binance"])
-    source = resources.files("core.data").joinpath(name)
+    source = resources.files("papertrade.core.data").joinpath(name)
     if not source.is_file():
-        source = resources.files("core.data").joinpath(_FILES["binance"])
+        source = resources.files("papertrade.core.data").joinpath(_FILES["binance"])
     book = parse_book(json.loads(source.read_text(encoding="utf-8")))
     book.venue = venue
     return book
+
+
+def instruments_for(venue: str) -> InstrumentBook:
+    """The instrument book a session on `venue` trades with.
+
+    The one place that answers it: a venue with bundled data trades on its own; the offline
+    feeds (`sim`, a `file:` recording) and any venue without data trade on Binance's rules.
+    """
+    return bundled(venue if venue in _FILES else "binance")

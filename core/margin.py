@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.instruments import Bracket, Instrument
-from core.numbers import ZERO, ceil_to, floor_to
+from papertrade.core.instruments import Bracket, Instrument
+from papertrade.core.numbers import ZERO, ceil_to, floor_to
 
 
 def initial_margin(notional: Decimal, leverage: int) -> Decimal:

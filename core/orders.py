@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from core.events import MarginMode, OrderState, Side
-from core.numbers import ZERO
+from papertrade.core.events import MarginMode, OrderState, Side
+from papertrade.core.numbers import ZERO
 
 
 class Order:

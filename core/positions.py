@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.events import MarginMode, PositionSide
-from core.instruments import Instrument
-from core.numbers import ZERO
+from papertrade.core.events import MarginMode, PositionSide
+from papertrade.core.instruments import Instrument
+from papertrade.core.numbers import ZERO
 
 ENTRY_QUANTUM = Decimal("1E-10")
 

@@ -11,12 +11,12 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from core import events as ev
-from core.engine import Engine
-from core.instruments import bundled
-from saves.store import Store
-from tui.app import FeedConfig, PapertradeApp
-from tui.session import TradingSession
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.saves.store import Store
+from papertrade.tui.app import FeedConfig, PapertradeApp
+from papertrade.tui.service.trading import TradingSession
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT"]
 OUT = Path(__file__).parent

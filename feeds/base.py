@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from core.events import Funding, MarketEvent, MarkPrice
+from papertrade.core.events import Funding, MarketEvent, MarkPrice
 
 FeedState = Literal["connecting", "live", "stale", "reconnecting", "failed", "ended"]
 

@@ -16,10 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-
-from core.events import MarketEvent, MarkPrice, Quote, Trade
-from feeds.base import (
+from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
+from papertrade.feeds.base import (
     Drop,
     FeedFatal,
     FeedStats,
@@ -29,7 +27,8 @@ from feeds.base import (
     plain_text,
     positive,
 )
-from feeds.supervisor import ConnectionSpec
+from papertrade.feeds.supervisor import ConnectionSpec
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 DEFAULT_WS_URL = "wss://fstream.binance.com"
 REST_URL = "https://fapi.binance.com"

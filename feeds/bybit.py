@@ -15,10 +15,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from core.events import MarketEvent, MarkPrice, Quote, Trade
-from feeds.base import (
+from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
+from papertrade.feeds.base import (
     Drop,
     FeedFatal,
     FeedStats,
@@ -29,7 +27,8 @@ from feeds.base import (
     plain_text,
     positive,
 )
-from feeds.supervisor import ConnectionSpec, Keepalive
+from papertrade.feeds.supervisor import ConnectionSpec, Keepalive
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://stream.bybit.com"
 WS_PATH = "/v5/public/linear"

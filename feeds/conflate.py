@@ -40,7 +40,7 @@ import heapq
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
-from core.events import MarketEvent, Quote
+from papertrade.core.events import MarketEvent, Quote
 
 from .base import Feed, FeedStatus
 

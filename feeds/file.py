@@ -50,12 +50,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from papertrade.core import codec
+from papertrade.core.events import MARKET_TYPES, Funding, MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.instruments import bundled
+from papertrade.core.numbers import dec, floor_to, round_to
 from pydantic import BaseModel, ConfigDict, ValidationError
-
-from core import codec
-from core.events import MARKET_TYPES, Funding, MarketEvent, MarkPrice, Quote, Trade
-from core.instruments import bundled
-from core.numbers import dec, floor_to, round_to
 
 from .base import FeedStatus, LocalFeed, mono_ms
 

@@ -20,10 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from core.events import MarketEvent, MarkPrice, Quote, Trade
-from feeds.base import (
+from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
+from papertrade.feeds.base import (
     Drop,
     FeedFatal,
     FeedStats,
@@ -34,7 +32,8 @@ from feeds.base import (
     plain_text,
     positive,
 )
-from feeds.supervisor import ConnectionSpec, Keepalive
+from papertrade.feeds.supervisor import ConnectionSpec, Keepalive
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://api.hyperliquid.xyz"
 WS_PATH = "/ws"

@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from core.events import MarketEvent, MarkPrice, Quote, Trade
-from feeds.base import (
+from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
+from papertrade.feeds.base import (
     Drop,
     FeedFatal,
     FeedStats,
@@ -33,7 +31,8 @@ from feeds.base import (
     plain_text,
     positive,
 )
-from feeds.supervisor import ConnectionSpec, Keepalive
+from papertrade.feeds.supervisor import ConnectionSpec, Keepalive
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://ws.okx.com:8443"
 WS_PATH = "/ws/v5/public"

@@ -11,28 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import Feed
+from .pacing import parse_speed
 
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 OFFLINE = ("sim", "file:PATH")
 VALID_FEEDS = (*VENUES, *OFFLINE)
-
-
-def parse_speed(value: str | float | int) -> float:
-    """`1`, `2.5`, `10x`, `max` or `0` → a replay speed factor (0 = as fast as possible)."""
-    if isinstance(value, int | float):
-        speed = float(value)
-    else:
-        text = value.strip().lower()
-        if text in ("max", "inf", "fast"):
-            return 0.0
-        text = text.removesuffix("x").removesuffix("×")
-        try:
-            speed = float(text)
-        except ValueError:
-            raise ValueError(f"speed must be a number, 'Nx' or 'max', got {value!r}") from None
-    if speed < 0 or speed != speed or speed == float("inf"):
-        raise ValueError(f"speed must be >= 0 and finite (0 = max), got {value!r}")
-    return speed
 
 
 def feed_kind(spec: str) -> str:

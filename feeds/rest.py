@@ -21,10 +21,10 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from core.instruments import Bracket, Instrument, InstrumentBook, bundled, parse_brackets
-from core.numbers import dec
-from feeds import binance, bybit, hyperliquid, okx
-from feeds.base import plain_text
+from papertrade.core.instruments import Bracket, Instrument, InstrumentBook, bundled, parse_brackets
+from papertrade.core.numbers import dec
+from papertrade.feeds import binance, bybit, hyperliquid, okx
+from papertrade.feeds.base import plain_text
 
 MAX_BYTES = 32 * 2**20
 BYBIT_MAX_PAGES = 20
@@ -67,9 +67,9 @@ Fetch = Callable[[str, Mapping[str, Any] | None], Any]
 
 def _default_brackets(venue: str) -> tuple[Bracket, ...]:
     name = _FILES.get(venue, _FILES["binance"])
-    source = resources.files("core.data").joinpath(name)
+    source = resources.files("papertrade.core.data").joinpath(name)
     if not source.is_file():
-        source = resources.files("core.data").joinpath(_FILES["binance"])
+        source = resources.files("papertrade.core.data").joinpath(_FILES["binance"])
     return parse_brackets(json.loads(source.read_text(encoding="utf-8"))["default_brackets"])
 
 

@@ -47,8 +47,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
-from core.instruments import Instrument, bundled
+from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.instruments import Instrument, bundled
 
 from .base import FeedStatus, LocalFeed, mono_ms
 

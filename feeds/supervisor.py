@@ -23,16 +23,8 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-    InvalidURI,
-)
-
-from core.events import MarketEvent, MarkPrice
-from feeds.base import (
+from papertrade.core.events import MarketEvent, MarkPrice
+from papertrade.feeds.base import (
     FeedFatal,
     FeedState,
     FeedStats,
@@ -40,6 +32,13 @@ from feeds.base import (
     FundingClock,
     ReconnectRequested,
     plain_text,
+)
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
 )
 
 Clock = Callable[[], float]

@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from feeds.base import Feed
-from feeds.binance import BinanceAdapter
-from feeds.bybit import BybitAdapter
-from feeds.hyperliquid import HyperliquidAdapter
-from feeds.okx import OkxAdapter
-from feeds.supervisor import TIMING_FIELDS, Adapter, SupervisedFeed, Timing
+from papertrade.feeds.base import Feed
+from papertrade.feeds.binance import BinanceAdapter
+from papertrade.feeds.bybit import BybitAdapter
+from papertrade.feeds.hyperliquid import HyperliquidAdapter
+from papertrade.feeds.okx import OkxAdapter
+from papertrade.feeds.supervisor import TIMING_FIELDS, Adapter, SupervisedFeed, Timing
 
 ADAPTERS: dict[str, Callable[..., Adapter]] = {
     "binance": BinanceAdapter,

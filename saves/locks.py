@@ -13,7 +13,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from saves.errors import SessionLocked
+from papertrade.saves.errors import SessionLocked
 
 
 class SessionLock:

@@ -17,9 +17,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from core import codec
-from core import events as ev
-from saves.errors import CorruptStoreError
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.saves.errors import CorruptStoreError
 
 _CLASSES: tuple[type, ...] = (
     ev.MarkPrice,

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core import events as ev
-from core.numbers import ZERO
+from papertrade.core import events as ev
+from papertrade.core.numbers import ZERO
 
 EQUITY_POINTS = 200
 SAMPLE_EVERY_MS = 1000

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
-
-from core import codec
-from core import events as ev
-from core.numbers import ZERO, dec, plain
-from saves import payload, schema
-from saves.errors import (
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.numbers import ZERO, dec, plain
+from papertrade.saves import payload, schema
+from papertrade.saves.errors import (
     AmbiguousSession,
     CorruptStoreError,
     NewerSchemaError,
@@ -38,10 +37,10 @@ from saves.errors import (
     SessionNotFound,
     StoreError,
 )
-from saves.locks import SessionLock, is_locked
-from saves.paths import lock_dir, resolve_db_path
-from saves.stats import EQUITY_POINTS, EquitySampler, SessionStats, compute_stats
-from saves.writer import (
+from papertrade.saves.locks import SessionLock, is_locked
+from papertrade.saves.paths import lock_dir, resolve_db_path
+from papertrade.saves.stats import EQUITY_POINTS, EquitySampler, SessionStats, compute_stats
+from papertrade.saves.writer import (
     INSERT_EVENT,
     INSERT_OUTCOME,
     INSERT_SNAPSHOT,
@@ -52,8 +51,8 @@ from saves.writer import (
 )
 
 if TYPE_CHECKING:
-    from core.engine import Engine
-    from core.instruments import InstrumentBook
+    from papertrade.core.engine import Engine
+    from papertrade.core.instruments import InstrumentBook
 
 OPEN_RETRIES = 20
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -124,7 +123,7 @@ def _has_wal_frames(path: Path) -> bool:
 
 def instruments_for(venue: str) -> InstrumentBook | None:
     """The bundled instruments a session of `venue` is replayed with."""
-    from core.instruments import bundled
+    from papertrade.core.instruments import bundled
 
     try:
         return bundled(venue)
@@ -133,13 +132,13 @@ def instruments_for(venue: str) -> InstrumentBook | None:
 
 
 def new_engine(settings: ev.SessionSettings, instruments: InstrumentBook | None) -> Engine:
-    from core.engine import Engine
+    from papertrade.core.engine import Engine
 
     return Engine(instruments=instruments, settings=settings)
 
 
 def engine_from_state(state: dict[str, Any], instruments: InstrumentBook | None) -> Engine:
-    from core.engine import Engine
+    from papertrade.core.engine import Engine
 
     return Engine.from_state(state, instruments=instruments)
 

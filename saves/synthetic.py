@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator
 from decimal import Decimal
 
-from core import events as ev
+from papertrade.core import events as ev
 
 _SYMBOLS = {
     # symbol: (start price, tick, step)

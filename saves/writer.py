@@ -23,15 +23,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import codec
-from core import events as ev
-from core.numbers import plain
-from saves import payload
-from saves.errors import StoreError, WriterFailed
-from saves.locks import SessionLock
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.numbers import plain
+from papertrade.saves import payload
+from papertrade.saves.errors import StoreError, WriterFailed
+from papertrade.saves.locks import SessionLock
 
 if TYPE_CHECKING:
-    from core.engine import Engine
+    from papertrade.core.engine import Engine
 
 SNAPSHOT_EVERY = 5000
 COMMIT_INTERVAL = 0.2

@@ -28,21 +28,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from papertrade.feeds.base import Feed, FeedStatus
+from papertrade.feeds.conflate import DEFAULT_PER_SECOND, conflate
+from papertrade.feeds.pacing import faster, slower, speed_label
+from papertrade.feeds.registry import feed_kind, open_feed
+from papertrade.tui.screens.trading import TradingScreen
+from papertrade.tui.service.trading import TradingSession
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
-from feeds.base import Feed, FeedStatus
-from feeds.conflate import DEFAULT_PER_SECOND, conflate
-from feeds.registry import feed_kind, open_feed
-from tui.replay import faster, slower, speed_label
-from tui.screens.trading import TradingScreen
-from tui.session import TradingSession
-
 if TYPE_CHECKING:
-    from saves.store import Store
-    from tui.replay import RecordedMarketFeed, TakeOver
+    from papertrade.saves.store import Store
+    from papertrade.tui.service.recorded import RecordedMarketFeed
+    from papertrade.tui.service.takeover import TakeOver
 
 FeedFactory = Callable[[Sequence[str]], Feed]
 # Short enough to survive an 80-column bar; the log gets the whole sentence once.
@@ -248,7 +248,7 @@ class PapertradeApp(App[int]):
 
     def open_sessions(self) -> None:
         try:
-            screen = self._build("tui.screens.sessions", "SessionsScreen")
+            screen = self._build("papertrade.tui.screens.sessions", "SessionsScreen")
         except Exception as exc:
             self.notify(f"sessions screen failed: {exc}", severity="error", markup=False)
             return
@@ -269,7 +269,7 @@ class PapertradeApp(App[int]):
         feeds the recording and is closed with the branch (`close_session`), unless it is
         this app's own store, which its opener closes.
         """
-        from tui.replay_app import BranchTrading  # it builds on this module
+        from papertrade.tui.replay_app import BranchTrading  # it builds on this module
 
         self.close_session("ended")
         if self.saved_status != "ended":
@@ -347,7 +347,7 @@ class PapertradeApp(App[int]):
         self.quitting = True
         self.stop_feeds()
         try:
-            summary = self._build("tui.screens.summary", "SummaryScreen")
+            summary = self._build("papertrade.tui.screens.summary", "SummaryScreen")
             if summary is not None and self.writer is not None:
                 self.writer.flush()
         except Exception:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from tui.screens.trading import TradingScreen
+    from papertrade.tui.screens.trading import TradingScreen
 
 
 class TradingCommands(Provider):

@@ -31,15 +31,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from papertrade.feeds.base import Feed
+from papertrade.feeds.pacing import parse_speed
+from papertrade.saves.errors import StoreError
+from papertrade.saves.store import Store
+from papertrade.tui.app import FeedConfig, PapertradeApp
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.service.recorded import RecordedMarketFeed
+from papertrade.tui.service.takeover import TakeOver
+from papertrade.tui.service.trading import TradingSession
 from textual.app import App
-
-from feeds.base import Feed
-from saves.errors import StoreError
-from saves.store import Store
-from tui.app import FeedConfig, PapertradeApp
-from tui.replay import RecordedMarketFeed, TakeOver, parse_speed
-from tui.screens.replay import ReplayScreen
-from tui.session import TradingSession
 
 
 class ReplayApp(App[int]):

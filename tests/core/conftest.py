@@ -5,9 +5,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-
-from core import events as ev
-from core.engine import Engine
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
 
 
 class Driver:

@@ -5,7 +5,7 @@ import pkgutil
 import subprocess
 import sys
 
-import core
+import papertrade.core as core
 
 FORBIDDEN = ("textual", "websockets", "sqlite_utils", "sqlite3", "feeds", "saves", "tui")
 
@@ -24,15 +24,20 @@ def _loaded_after_importing(modules: list[str], roots: tuple[str, ...]) -> list[
 
 
 def test_core_imports_no_io_library_nor_adapter() -> None:
-    modules = [f"core.{m.name}" for m in pkgutil.iter_modules(core.__path__)]
-    assert "core.engine" in modules and "core.codec" in modules
+    modules = [f"papertrade.core.{m.name}" for m in pkgutil.iter_modules(core.__path__)]
+    assert "papertrade.core.engine" in modules and "papertrade.core.codec" in modules
     assert _loaded_after_importing(modules, FORBIDDEN) == []
 
 
 def test_engine_runs_without_asyncio() -> None:
     # pydantic (used only by core.codec, the validating edge) imports asyncio itself; the
     # engine and everything it needs must not.
-    engine_side = ["core.engine", "core.margin", "core.account", "core.instruments"]
+    engine_side = [
+        "papertrade.core.engine",
+        "papertrade.core.margin",
+        "papertrade.core.account",
+        "papertrade.core.instruments",
+    ]
     assert _loaded_after_importing(engine_side, ("asyncio", *FORBIDDEN)) == []
 
 

@@ -4,9 +4,8 @@ import json
 from decimal import Decimal as D
 
 import pytest
-
-from core import codec
-from core import events as ev
+from papertrade.core import codec
+from papertrade.core import events as ev
 
 
 def test_parses_every_input_type_into_engine_events() -> None:

@@ -4,9 +4,9 @@ position and the cross wallet; the two stories of margin-modes.md."""
 from decimal import Decimal as D
 from pathlib import Path
 
-from core import codec
-from core import events as ev
-from core.engine import Engine
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
 
 DRILLS = Path(__file__).parents[2] / "examples" / "drills"
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal as D
 
-from core import events as ev
+from papertrade.core import events as ev
 
 
 def order(**kw) -> ev.PlaceOrder:

@@ -10,12 +10,11 @@ from decimal import Decimal as D
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from core import events as ev
-from core import margin
-from core.engine import Engine
-from core.instruments import bundled
-from core.numbers import MONEY
+from papertrade.core import events as ev
+from papertrade.core import margin
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.core.numbers import MONEY
 
 BASE = {"BTCUSDT": D(60000), "ETHUSDT": D(3000), "SOLUSDT": D(150)}
 TICK = {s: bundled("binance")[s].tick_size for s in BASE}

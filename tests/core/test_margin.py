@@ -5,9 +5,8 @@ that produces it."""
 from decimal import Decimal as D
 
 import pytest
-
-from core import margin
-from core.instruments import Instrument, bundled, parse_brackets
+from papertrade.core import margin
+from papertrade.core.instruments import Instrument, bundled, parse_brackets
 
 BTC = bundled("binance")["BTCUSDT"]
 ETH = bundled("binance")["ETHUSDT"]

@@ -7,8 +7,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from core.events import Funding, MarkPrice, Quote, Trade
-from feeds.binance import BinanceAdapter
+from papertrade.core.events import Funding, MarkPrice, Quote, Trade
+from papertrade.feeds.binance import BinanceAdapter
 
 MARK = {
     "e": "markPriceUpdate",

@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-
-from core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
-from feeds.conflate import ConflatedFeed, Conflator, Monotonic, conflate, conflate_events
-from feeds.sim import SimFeed, SimMarket
+from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
+from papertrade.feeds.conflate import ConflatedFeed, Conflator, Monotonic, conflate, conflate_events
+from papertrade.feeds.sim import SimFeed, SimMarket
 
 START = 1_735_689_600_000
 

@@ -9,12 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from core import codec
-from core.events import Funding, MarkPrice, Quote, Trade
-from feeds.base import Feed
-from feeds.file import FileFeed, FileFeedError, detect_format, symbol_from_name
-from feeds.registry import open_feed
+from papertrade.core import codec
+from papertrade.core.events import Funding, MarkPrice, Quote, Trade
+from papertrade.feeds.base import Feed
+from papertrade.feeds.file import FileFeed, FileFeedError, detect_format, symbol_from_name
+from papertrade.feeds.registry import open_feed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "offline"
 HFT = FIXTURES / "btcusdt-2024-08-08-head60.hftbacktest.gz"

@@ -11,10 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-
-from core.instruments import bundled
-from feeds import hyperliquid, okx
-from feeds.rest import okx_contracts, refresh_instruments
+from papertrade.core.instruments import bundled
+from papertrade.feeds import hyperliquid, okx
+from papertrade.feeds.rest import okx_contracts, refresh_instruments
 
 
 class Routes:
@@ -196,7 +195,9 @@ def test_bundled_venue_files_agree_with_the_adapters() -> None:
         ("okx_swap.json", "okx", okx.venue_symbol),
         ("hyperliquid_perp.json", "hyperliquid", hyperliquid.venue_symbol),
     ]:
-        data = json.loads(res.files("core.data").joinpath(name).read_text(encoding="utf-8"))
+        data = json.loads(
+            res.files("papertrade.core.data").joinpath(name).read_text(encoding="utf-8")
+        )
         assert data["venue"] == venue
         for row in data["instruments"]:
             assert mapping(row["symbol"]) == row["venue_symbol"]

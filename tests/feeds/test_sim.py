@@ -9,12 +9,11 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-
-from core.events import Funding, MarkPrice, Quote, Trade
-from core.instruments import bundled
-from feeds.base import Feed
-from feeds.registry import VALID_FEEDS, feed_kind, open_feed, parse_speed
-from feeds.sim import DEFAULT_SYMBOLS, SimFeed, SimMarket, UnknownSymbol
+from papertrade.core.events import Funding, MarkPrice, Quote, Trade
+from papertrade.core.instruments import bundled
+from papertrade.feeds.base import Feed
+from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed, parse_speed
+from papertrade.feeds.sim import DEFAULT_SYMBOLS, SimFeed, SimMarket, UnknownSymbol
 
 START = 1_735_689_600_000  # 2025-01-01 00:00:00 UTC
 HOUR = 3_600_000

@@ -11,11 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
-from core.events import MarkPrice, Quote, Trade
-from feeds.base import FeedStatus
-from feeds.bybit import BybitAdapter
-from feeds.supervisor import SupervisedFeed, Timing
+from papertrade.core.events import MarkPrice, Quote, Trade
+from papertrade.feeds.base import FeedStatus
+from papertrade.feeds.bybit import BybitAdapter
+from papertrade.feeds.supervisor import SupervisedFeed, Timing
 
 SNAPSHOT = {
     "topic": "tickers.BTCUSDT",

@@ -7,11 +7,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from core.events import Funding, MarketEvent, MarkPrice
-from feeds.base import FeedFatal, FeedStats, FeedStatus, FundingClock, plain_text
-from feeds.binance import MAX_LIFETIME_S, BinanceAdapter
-from feeds.okx import OkxAdapter
-from feeds.supervisor import ConnectionSpec, SupervisedFeed, Timing
+from papertrade.core.events import Funding, MarketEvent, MarkPrice
+from papertrade.feeds.base import FeedFatal, FeedStats, FeedStatus, FundingClock, plain_text
+from papertrade.feeds.binance import MAX_LIFETIME_S, BinanceAdapter
+from papertrade.feeds.okx import OkxAdapter
+from papertrade.feeds.supervisor import ConnectionSpec, SupervisedFeed, Timing
 
 
 class EchoAdapter:

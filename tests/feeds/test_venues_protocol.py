@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
-from core.events import Funding, MarkPrice, Quote, Trade
-from feeds import binance, bybit, hyperliquid, okx
-from feeds.okx import Contract, OkxAdapter
-from feeds.venues import open_venue_feed
+from papertrade.core.events import Funding, MarkPrice, Quote, Trade
+from papertrade.feeds import binance, bybit, hyperliquid, okx
+from papertrade.feeds.okx import Contract, OkxAdapter
+from papertrade.feeds.venues import open_venue_feed
 
 
 async def test_bybit_snapshot_delta_trades_and_json_pings(

@@ -10,9 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from core.engine import Engine
-from saves.store import Store
-from saves.synthetic import random_stream
+from papertrade.core.engine import Engine
+from papertrade.saves.store import Store
+from papertrade.saves.synthetic import random_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 11
@@ -20,10 +20,10 @@ SEED = 11
 CHILD = textwrap.dedent(
     """
     import sys
-    from core import events as ev
-    from core.engine import Engine
-    from saves.store import Store
-    from saves.synthetic import random_stream
+    from papertrade.core import events as ev
+    from papertrade.core.engine import Engine
+    from papertrade.saves.store import Store
+    from papertrade.saves.synthetic import random_stream
 
     store = Store.open(sys.argv[1])
     writer = store.start_session(

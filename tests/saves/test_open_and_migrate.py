@@ -8,13 +8,12 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from core import events as ev
-from core.engine import Engine
-from saves import payload, schema
-from saves.errors import CorruptStoreError, NewerSchemaError, NotAStoreError, StoreError
-from saves.store import Store
-from saves.synthetic import random_stream
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.saves import payload, schema
+from papertrade.saves.errors import CorruptStoreError, NewerSchemaError, NotAStoreError, StoreError
+from papertrade.saves.store import Store
+from papertrade.saves.synthetic import random_stream
 
 
 def _unchanged_after_failed_open(path: Path, error: type[StoreError], match: str) -> None:

@@ -7,12 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from core import events as ev
-from core.engine import Engine
-from saves.errors import StoreError
-from saves.store import Store
-from saves.synthetic import random_stream
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.saves.errors import StoreError
+from papertrade.saves.store import Store
+from papertrade.saves.synthetic import random_stream
 
 SETTINGS = ev.SessionSettings(Decimal("20000"), Decimal("0.0005"), Decimal("0.0002"))
 
@@ -35,7 +34,7 @@ def test_replay_of_a_long_random_session_equals_the_live_run(tmp_path: Path, see
         assert {o.type for o in live} >= {"fill", "rejected", "account", "funding_paid"}
         replayed = [o for _, _, outs in store.replay("long") for o in outs]
         assert replayed == live
-        from core import codec
+        from papertrade.core import codec
 
         stored = [text for _, text in store.stored_outcomes("long")]
         assert stored == [codec.dumps(o) for o in live]

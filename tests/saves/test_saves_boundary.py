@@ -6,12 +6,14 @@ import pkgutil
 import subprocess
 import sys
 
-import saves
+import papertrade.saves as saves
 
 
 def test_saves_imports_neither_feeds_nor_tui() -> None:
-    modules = [f"saves.{m.name}" for m in pkgutil.iter_modules(saves.__path__)]
-    assert {"saves.store", "saves.writer", "saves.stats"} <= set(modules)
+    modules = [f"papertrade.saves.{m.name}" for m in pkgutil.iter_modules(saves.__path__)]
+    assert {"papertrade.saves.store", "papertrade.saves.writer", "papertrade.saves.stats"} <= set(
+        modules
+    )
     script = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

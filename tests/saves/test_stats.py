@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal as D
 from pathlib import Path
 
-from core import events as ev
-from saves.stats import compute_stats, downsample, max_drawdown
-from saves.store import Store
+from papertrade.core import events as ev
+from papertrade.saves.stats import compute_stats, downsample, max_drawdown
+from papertrade.saves.store import Store
 
 T0 = 1_767_225_600_000
 BTC = "BTCUSDT"

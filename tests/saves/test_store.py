@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-
-from core import events as ev
-from core.engine import Engine
-from saves import payload
-from saves.errors import AmbiguousSession, SessionLocked, SessionNotFound, StoreError
-from saves.store import Store
-from saves.synthetic import random_stream
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.saves import payload
+from papertrade.saves.errors import AmbiguousSession, SessionLocked, SessionNotFound, StoreError
+from papertrade.saves.store import Store
+from papertrade.saves.synthetic import random_stream
 
 SETTINGS = ev.SessionSettings(Decimal("2500.5"), Decimal("0.0004"), Decimal("0.0001"))
 
@@ -76,7 +75,7 @@ def test_journal_row_is_codec_exact() -> None:
     for event in random_stream(9, 500):
         kind, ts, text = payload.encode(event)
         assert payload.decode(kind, ts, text) == event
-        from core import codec
+        from papertrade.core import codec
 
         assert payload.to_line(kind, ts, text) == codec.dumps(event)
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from papertrade.core import codec
+from papertrade.saves.store import Store
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
-
-from core import codec
-from saves.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = ROOT / "examples" / "drills"

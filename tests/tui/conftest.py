@@ -21,10 +21,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
-from core import events as ev
-from core.engine import Engine
-from core.instruments import bundled
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tui" / "market.jsonl"
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT"]
@@ -38,9 +37,9 @@ FIXED_WALL = 1_735_689_600.0  # 2025-01-01 00:00:00 UTC, for log stamps in snaps
 def make_app(db_path: Path, *, name: str = "test", symbols: list[str] | None = None) -> Any:
     """A `PapertradeApp` on the fixture market, saving to `db_path` (returns the app; the
     store and writer hang off it as `app.store` / `app.writer`)."""
-    from saves.store import Store
-    from tui.app import FeedConfig, PapertradeApp
-    from tui.session import TradingSession
+    from papertrade.saves.store import Store
+    from papertrade.tui.app import FeedConfig, PapertradeApp
+    from papertrade.tui.service.trading import TradingSession
 
     syms = symbols or list(SYMBOLS)
     store = Store.open(db_path)

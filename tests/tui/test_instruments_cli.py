@@ -58,7 +58,7 @@ def exchange_info() -> Iterator[str]:
 
 def papertrade(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", "instruments", *args],
+        [sys.executable, "-m", "papertrade", "instruments", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

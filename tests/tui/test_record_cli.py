@@ -12,18 +12,17 @@ import time
 from pathlib import Path
 
 import pytest
-
-from core import codec
-from feeds.file import FileFeed
-from saves.store import Store
-from tui.cli import main
+from papertrade.core import codec
+from papertrade.feeds.file import FileFeed
+from papertrade.saves.store import Store
+from papertrade.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "offline"
 
 
 def papertrade(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tui.cli", *args]
+    return [sys.executable, "-m", "papertrade", *args]
 
 
 def _env() -> dict[str, str]:
@@ -208,7 +207,7 @@ def test_a_corrupt_file_keeps_what_was_recorded_and_exits_1(
 
 
 def test_the_record_command_does_not_import_textual() -> None:
-    probe = "import sys, tui.commands.record; print('textual' in sys.modules)"
+    probe = "import sys, tui.cli.record; print('textual' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=_env(), capture_output=True, text=True
     )

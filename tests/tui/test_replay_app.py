@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from core import codec
-from saves.store import Store
-from tui.cli import main
-from tui.replay import MAX
-from tui.replay_app import ReplayApp, run_replay_app
-from tui.screens.replay import ReplayScreen
+from papertrade.core import codec
+from papertrade.feeds.pacing import MAX
+from papertrade.saves.store import Store
+from papertrade.tui.cli import main
+from papertrade.tui.replay_app import ReplayApp, run_replay_app
+from papertrade.tui.screens.replay import ReplayScreen
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 40)

@@ -13,13 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from core import codec
-from core import events as ev
-from core.engine import Engine
-from saves.store import Store
-from saves.synthetic import random_stream
-from tui.replay import MAX, ReplayPlayer, faster, parse_speed, slower, speed_label
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.feeds.pacing import MAX, faster, parse_speed, slower, speed_label
+from papertrade.saves.store import Store
+from papertrade.saves.synthetic import random_stream
+from papertrade.tui.service.replay import ReplayPlayer
+from papertrade.tui.service.takeover import take_over
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = ROOT / "examples" / "drills"
@@ -175,7 +176,7 @@ async def test_take_over_branches_at_the_current_seq_and_feeds_only_later_market
     player = ReplayPlayer(store, "limits", speed=MAX)
     for _ in range(5):
         player.step()
-    taken = player.take_over(name="my-branch")
+    taken = take_over(player, name="my-branch")
     try:
         info = store.session(taken.branch_id)
         assert (info.parent_id, info.branch_seq, info.name) == (parent, 5, "my-branch")
@@ -212,7 +213,7 @@ async def test_take_over_branches_at_the_current_seq_and_feeds_only_later_market
 def test_replay_module_does_not_import_textual() -> None:
     import subprocess
 
-    code = "import sys, tui.replay; print('textual' in sys.modules)"
+    code = "import sys, papertrade.tui.service.replay, papertrade.tui.service.takeover; print('textual' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -231,7 +232,7 @@ def test_starting_from_a_later_seq_uses_the_stores_state_and_plays_the_rest(stor
 
 
 async def test_the_take_over_feed_is_a_feed_paced_by_recorded_time(store: Store) -> None:
-    from feeds.base import Feed
+    from papertrade.feeds.base import Feed
 
     settings, events = _drill("btc-crash-cross.jsonl")
     store.import_session(settings, events, name="crash")
@@ -239,7 +240,7 @@ async def test_the_take_over_feed_is_a_feed_paced_by_recorded_time(store: Store)
     player = ReplayPlayer(store, "crash", speed=10.0, clock=fake.clock, sleep=fake.sleep)
     for _ in range(4):
         player.step()
-    taken = player.take_over()
+    taken = take_over(player)
     try:
         feed = taken.feed
         assert isinstance(feed, Feed) and feed.status.state == "connecting"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from papertrade.core import events as ev
+from papertrade.feeds.pacing import MAX
+from papertrade.saves.store import Store
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.screens.summary import SummaryScreen
+from papertrade.tui.screens.ticket import OrderTicket
 from screen_host import SIZE, Host, shows, store_with_drills
-
-from core import events as ev
-from saves.store import Store
-from tui.replay import MAX
-from tui.screens.replay import ReplayScreen
-from tui.screens.summary import SummaryScreen
-from tui.widgets.ticket import OrderTicket
 
 
 @pytest.fixture

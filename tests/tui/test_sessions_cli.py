@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from core import codec
-from core import events as ev
-from core.engine import Engine
-from core.numbers import plain
-from saves.store import Store
-from saves.synthetic import random_stream
-from tui.cli import build_parser, main
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.numbers import plain
+from papertrade.saves.store import Store
+from papertrade.saves.synthetic import random_stream
+from papertrade.tui.cli import build_parser, main
 
 # Import every command module now, outside any test's capsys: a module that binds
 # `sys.stderr` at import (a default argument) would otherwise keep a closed capture stream.
@@ -195,8 +194,8 @@ def test_session_commands_do_not_import_textual() -> None:
 
     code = (
         "import sys; from tui.cli import build_parser; build_parser(); "
-        "import tui.commands.sessions, tui.commands.replay, tui.commands.export, "
-        "tui.commands.import_, tui.commands.stats, tui.commands.branch; "
+        "import tui.cli.sessions, tui.cli.replay, tui.cli.export, "
+        "tui.cli.import_, tui.cli.stats, tui.cli.branch; "
         "assert 'textual' not in sys.modules, 'textual imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

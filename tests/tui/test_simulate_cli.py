@@ -14,7 +14,7 @@ DRILLS = Path(__file__).parents[2] / "examples" / "drills"
 
 def papertrade(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
+        [sys.executable, "-m", "papertrade", *args],
         capture_output=True,
         text=True,
         input=stdin,

@@ -15,19 +15,18 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.saves.store import Store
+from papertrade.tui.screens.modals import ConfirmModal, LeverageModal
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.screens.sessions import SessionsScreen
+from papertrade.tui.screens.summary import SummaryScreen
+from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.screens.trading import TradingScreen
 from screen_host import DRILLS, SIZE, shows
 from textual.pilot import Pilot
 from textual.widgets import Static
-
-from core import codec
-from core import events as ev
-from saves.store import Store
-from tui.screens.modals import ConfirmModal, LeverageModal
-from tui.screens.replay import ReplayScreen
-from tui.screens.sessions import SessionsScreen
-from tui.screens.summary import SummaryScreen
-from tui.screens.trading import TradingScreen
-from tui.widgets.ticket import OrderTicket
 
 DRILL = "[b]lim[/b]"
 LIVE = "[i]live[/i]"

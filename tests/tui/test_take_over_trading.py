@@ -21,18 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.saves.store import Store
+from papertrade.tui.replay_app import ReplayApp, TakeOverApp
+from papertrade.tui.screens.modals import LeverageModal
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.screens.summary import SummaryScreen
+from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.screens.trading import TradingScreen
+from papertrade.tui.service.takeover import TakeOver
 from textual.pilot import Pilot
-
-from core import codec
-from core import events as ev
-from saves.store import Store
-from tui.replay import TakeOver
-from tui.replay_app import ReplayApp, TakeOverApp
-from tui.screens.modals import LeverageModal
-from tui.screens.replay import ReplayScreen
-from tui.screens.summary import SummaryScreen
-from tui.screens.trading import TradingScreen
-from tui.widgets.ticket import OrderTicket
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 40)

@@ -7,8 +7,7 @@ import sys
 from decimal import Decimal
 
 import pytest
-
-from tui.commands.app import SetupError, build_parser, offer_resume, prepare
+from papertrade.tui.cli.terminal import SetupError, build_parser, offer_resume, prepare
 
 
 def args_for(tmp_path, tui, *extra: str):
@@ -94,8 +93,8 @@ async def test_the_next_start_offers_to_resume_an_interrupted_session(tmp_path, 
 
 def test_headless_modules_do_not_import_textual():
     code = (
-        "import sys, tui.cli, tui.session, tui.commands.app; "
-        "tui.commands.app.build_parser(); "
+        "import sys, papertrade.tui.cli, papertrade.tui.service.trading, papertrade.tui.cli.terminal; "
+        "papertrade.tui.cli.terminal.build_parser(); "
         "assert 'textual' not in sys.modules, 'textual imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -12,14 +12,13 @@ import io
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
+from papertrade.core import events as ev
+from papertrade.saves.store import Store
+from papertrade.tui.screens.help import HelpScreen
+from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
+from papertrade.tui.screens.ticket import OrderTicket
 from rich.console import Console
 from textual.widgets import Input, Select
-
-from core import events as ev
-from saves.store import Store
-from tui.screens.help import HelpScreen
-from tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
-from tui.widgets.ticket import OrderTicket
 
 
 def rendered(renderable) -> str:
@@ -346,7 +345,7 @@ async def test_a_failing_feed_worker_is_reported_to_the_user(app_factory, tui):
 
 
 async def test_palette_offers_cancel_all_only_with_open_orders(app_factory, tui):
-    from tui.palette import TradingCommands
+    from papertrade.tui.palette import TradingCommands
 
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -390,7 +389,7 @@ async def test_margin_warning_then_liquidation_toast_bell_and_log(app_factory, t
 
 
 async def test_shift_s_opens_the_sessions_screen(app_factory, tui):
-    sessions = pytest.importorskip("tui.screens.sessions")
+    sessions = pytest.importorskip("papertrade.tui.screens.sessions")
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
@@ -400,7 +399,7 @@ async def test_shift_s_opens_the_sessions_screen(app_factory, tui):
 
 
 async def test_unreachable_venue_says_so_and_points_to_the_sim_feed(app_factory, tui):
-    from tui.app import OFFLINE_HINT, OFFLINE_LOG, FeedConfig
+    from papertrade.tui.app import OFFLINE_HINT, OFFLINE_LOG, FeedConfig
 
     app = app_factory()
     # nothing listens on port 9: every connect is refused at once, the supervisor retries

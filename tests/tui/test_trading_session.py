@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
-from core import events as ev
-from core.engine import Engine
-from core.instruments import bundled
-from tui.session import QuantityError, TradingSession, parse_quantity
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.tui.service.trading import QuantityError, TradingSession, parse_quantity
 
 BTC = bundled("binance")["BTCUSDT"]
 T0 = 1_735_689_600_000

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
 
+from papertrade.tui.service.trading import parse_decimal
+from papertrade.tui.widgets import fmt
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,9 +21,6 @@ from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-
-from tui.session import parse_decimal
-from tui.widgets import fmt
 
 
 class _Dialog(ModalScreen[object]):

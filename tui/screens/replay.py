@@ -34,6 +34,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.feeds.pacing import MAX, Clock, faster, slower, speed_label
+from papertrade.saves.errors import StoreError
+from papertrade.saves.store import Store
+from papertrade.tui.screens.modals import ConfirmModal
+from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.service.replay import ReplayPlayer, Sleep
+from papertrade.tui.service.takeover import TakeOver, take_over
+from papertrade.tui.service.trading import TradingSession
+from papertrade.tui.widgets.account import AccountPanel
+from papertrade.tui.widgets.chart import PriceChart
+from papertrade.tui.widgets.log import EventLog
+from papertrade.tui.widgets.orders import OrdersTable
+from papertrade.tui.widgets.positions import PositionsTable
+from papertrade.tui.widgets.watchlist import Watchlist
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -42,21 +58,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
-
-from core import events as ev
-from core.engine import Engine
-from saves.errors import StoreError
-from saves.store import Store
-from tui.replay import MAX, Clock, ReplayPlayer, Sleep, TakeOver, faster, slower, speed_label
-from tui.screens.modals import ConfirmModal
-from tui.session import TradingSession
-from tui.widgets.account import AccountPanel
-from tui.widgets.chart import PriceChart
-from tui.widgets.log import EventLog
-from tui.widgets.orders import OrdersTable
-from tui.widgets.positions import PositionsTable
-from tui.widgets.ticket import OrderTicket
-from tui.widgets.watchlist import Watchlist
 
 FLUSH_HZ = 8
 CHART_INTERVAL = 0.5
@@ -414,7 +415,7 @@ class ReplayScreen(Screen[TakeOver | None]):
 
     def _branch(self, player: ReplayPlayer) -> TakeOver | None:
         try:
-            return player.take_over()
+            return take_over(player)
         except StoreError as exc:
             self.notify(str(exc), title="Take over", severity="error", markup=False)
             return None
@@ -507,7 +508,7 @@ class ReplayScreen(Screen[TakeOver | None]):
         taken = self.taken
         self._shutdown()
         if taken is not None:
-            from tui.screens.summary import SummaryScreen
+            from papertrade.tui.screens.summary import SummaryScreen
 
             # The summary goes on top; closing it closes this screen too, so whoever opened
             # the replay (sessions list, `papertrade replay`) gets control back as usual.

@@ -16,6 +16,10 @@ import contextlib
 from pathlib import Path
 from typing import ClassVar
 
+from papertrade.saves.errors import StoreError
+from papertrade.saves.store import SessionInfo, Store
+from papertrade.tui.cli.sessions import fmt_duration, fmt_ts
+from papertrade.tui.widgets import fmt
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
@@ -26,11 +30,6 @@ from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
-
-from saves.errors import StoreError
-from saves.store import SessionInfo, Store
-from tui.commands.sessions import fmt_duration, fmt_ts
-from tui.widgets import fmt
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
@@ -246,7 +245,7 @@ class SessionsScreen(Screen[None]):
         info = self.selected
         if info is None:
             return
-        from tui.screens.replay import ReplayScreen
+        from papertrade.tui.screens.replay import ReplayScreen
 
         self.app.push_screen(ReplayScreen(self.db_path, info.id, speed=self.speed))
 

@@ -12,6 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
+from papertrade.saves.stats import SessionStats
+from papertrade.saves.store import Store
+from papertrade.tui.cli.sessions import fmt_duration
+from papertrade.tui.widgets import fmt
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -22,11 +26,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
-
-from saves.stats import SessionStats
-from saves.store import Store
-from tui.commands.sessions import fmt_duration
-from tui.widgets import fmt
 
 
 def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:

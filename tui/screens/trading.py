@@ -15,6 +15,21 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
+from papertrade.core import events as ev
+from papertrade.core.margin import max_removable_margin
+from papertrade.tui.palette import TradingCommands
+from papertrade.tui.screens.help import HelpScreen
+from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
+from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.service.trading import TradingSession, max_addable
+from papertrade.tui.widgets import fmt
+from papertrade.tui.widgets.account import AccountPanel
+from papertrade.tui.widgets.chart import PriceChart
+from papertrade.tui.widgets.log import EventLog, describe
+from papertrade.tui.widgets.orders import OrdersTable
+from papertrade.tui.widgets.positions import PositionsTable
+from papertrade.tui.widgets.status import FeedStatusBar
+from papertrade.tui.widgets.watchlist import Watchlist
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,24 +38,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 
-from core import events as ev
-from core.margin import max_removable_margin
-from tui.palette import TradingCommands
-from tui.screens.help import HelpScreen
-from tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
-from tui.session import TradingSession, max_addable
-from tui.widgets import fmt
-from tui.widgets.account import AccountPanel
-from tui.widgets.chart import PriceChart
-from tui.widgets.log import EventLog, describe
-from tui.widgets.orders import OrdersTable
-from tui.widgets.positions import PositionsTable
-from tui.widgets.status import FeedStatusBar
-from tui.widgets.ticket import OrderTicket
-from tui.widgets.watchlist import Watchlist
-
 if TYPE_CHECKING:
-    from tui.app import PapertradeApp
+    from papertrade.tui.app import PapertradeApp
 
 FLUSH_INTERVAL = 0.1
 CHART_INTERVAL = 1.0

@@ -7,12 +7,11 @@ force-closed — so a trader watching one cross position sees the whole account'
 
 from __future__ import annotations
 
+from papertrade.core.engine import Engine
+from papertrade.tui.widgets import fmt
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
-
-from core.engine import Engine
-from tui.widgets import fmt
 
 
 class AccountPanel(Widget):

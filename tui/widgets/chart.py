@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from papertrade.core.engine import Engine
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
-
-from core.engine import Engine
 
 
 class PriceChart(PlotextPlot):

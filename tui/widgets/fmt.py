@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from papertrade.core.instruments import Instrument
 from rich.text import Text
-
-from core.instruments import Instrument
 
 DASH = "--"
 

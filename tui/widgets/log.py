@@ -11,12 +11,11 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from papertrade.core import events as ev
+from papertrade.core.numbers import plain
+from papertrade.tui.widgets import fmt
 from rich.text import Text
 from textual.widgets import RichLog
-
-from core import events as ev
-from core.numbers import plain
-from tui.widgets import fmt
 
 MAX_LINES = 500
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from papertrade.core.engine import Engine
+from papertrade.core.positions import Position
+from papertrade.tui.widgets import fmt
+from papertrade.tui.widgets.table import KeyedTable
 from rich.text import Text
-
-from core.engine import Engine
-from core.positions import Position
-from tui.widgets import fmt
-from tui.widgets.table import KeyedTable
 
 
 class PositionsTable(KeyedTable):

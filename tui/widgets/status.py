@@ -7,10 +7,9 @@ of `status.since_ms` (monotonic ms for the bundled feeds). Server text is shown 
 
 from __future__ import annotations
 
+from papertrade.feeds.base import FeedStatus
 from rich.text import Text
 from textual.widget import Widget
-
-from feeds.base import FeedStatus
 
 STYLES = {
     "live": "bold green",

@@ -13,11 +13,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import ClassVar
 
+from papertrade.core.engine import Engine
+from papertrade.tui.widgets import fmt
+from papertrade.tui.widgets.table import KeyedTable
 from rich.text import Text
-
-from core.engine import Engine
-from tui.widgets import fmt
-from tui.widgets.table import KeyedTable
 
 
 class Watchlist(KeyedTable):

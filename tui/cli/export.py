@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from core import events as ev
-from core.numbers import ZERO, plain
-from saves.store import Store
-from tui.commands.sessions import add_db_option, fmt_ts, opened_store
-from tui.errors import UsageError
+from papertrade.core import events as ev
+from papertrade.core.numbers import ZERO, plain
+from papertrade.saves.store import Store
+from papertrade.tui.cli.sessions import add_db_option, fmt_ts, opened_store
+from papertrade.tui.errors import UsageError
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (

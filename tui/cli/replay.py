@@ -13,11 +13,11 @@ import argparse
 import sys
 from collections.abc import Iterator
 
-from core import codec
-from core import events as ev
-from core.numbers import human
-from saves.store import Store, instruments_for, new_engine
-from tui.commands.sessions import add_db_option, opened_store
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.numbers import human
+from papertrade.saves.store import Store, instruments_for, new_engine
+from papertrade.tui.cli.sessions import add_db_option, opened_store
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,12 +52,12 @@ def replay_outcomes(store: Store, ref: str | int) -> Iterator[ev.Outcome]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.commands.simulate import write_outcomes
+    from papertrade.tui.cli.simulate import write_outcomes
 
     # --- interactive replay (tui/replay_app.py): imported here so --headless never loads
     # textual ---
     if not args.headless:
-        from tui.replay_app import run_replay_app
+        from papertrade.tui.replay_app import run_replay_app
 
         return run_replay_app(args.db, args.session, args.speed)
     # --- end interactive replay ---

@@ -13,11 +13,12 @@ import sys
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core import events as ev
-from core.engine import Engine
-from core.instruments import bundled
-from feeds.registry import VALID_FEEDS, feed_kind, parse_speed
-from feeds.sim import DEFAULT_SYMBOLS
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.feeds.pacing import parse_speed
+from papertrade.feeds.registry import VALID_FEEDS, feed_kind
+from papertrade.feeds.sim import DEFAULT_SYMBOLS
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 
@@ -83,10 +84,10 @@ def prepare(args: argparse.Namespace) -> Any:
 
     Separate from `run` so tests can drive the exact app the command line builds.
     """
-    from saves.errors import StoreError
-    from saves.store import Store
-    from tui.app import FeedConfig, PapertradeApp
-    from tui.session import TradingSession
+    from papertrade.saves.errors import StoreError
+    from papertrade.saves.store import Store
+    from papertrade.tui.app import FeedConfig, PapertradeApp
+    from papertrade.tui.service.trading import TradingSession
 
     try:
         spec = args.feed or "binance"
@@ -146,8 +147,8 @@ def offer_resume(args: argparse.Namespace, ask: Any = input) -> None:
     """On an interactive start, offer to resume the latest interrupted session (a crash or a
     kill left it): answering yes (the default) sets `args.resume`. Scripts, pipes and tests
     (no terminal) are never asked; they say `--resume` when they mean it."""
-    from saves.errors import StoreError
-    from saves.store import Store
+    from papertrade.saves.errors import StoreError
+    from papertrade.saves.store import Store
 
     if args.resume is not None:
         return

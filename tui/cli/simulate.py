@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TextIO
 
-from core import codec
-from core import events as ev
-from core.engine import Engine
-from core.numbers import human, plain
-from tui.commands.drillfile import read_drill
-from tui.commands.import_ import add_save_options, save_run
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.numbers import human, plain
+from papertrade.tui.cli.drillfile import read_drill
+from papertrade.tui.cli.import_ import add_save_options, save_run
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("file", metavar="FILE.jsonl", help="events file, or - for standard input")
     p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
-    add_save_options(p)  # --save/--name/--db: sessions (tui/commands/import_.py)
+    add_save_options(p)  # --save/--name/--db: sessions (tui/cli/import_.py)
     p.set_defaults(handler=run)
 
 

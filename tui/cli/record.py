@@ -29,14 +29,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from core import codec
-from core import events as ev
-from core.instruments import bundled
-from feeds.base import Feed
-from feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
-from feeds.registry import VALID_FEEDS, feed_kind, open_feed, parse_speed
-from feeds.sim import DEFAULT_SYMBOLS
-from tui.cli import UsageError
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.core.instruments import bundled
+from papertrade.feeds.base import Feed
+from papertrade.feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
+from papertrade.feeds.pacing import parse_speed
+from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed
+from papertrade.feeds.sim import DEFAULT_SYMBOLS
+from papertrade.tui.cli import UsageError
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 _STREAMS = ("quote", "trade", "mark", "funding")
@@ -244,8 +245,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
-    from saves.errors import StoreError
-    from saves.store import Store
+    from papertrade.saves.errors import StoreError
+    from papertrade.saves.store import Store
 
     venue = "file" if kind == "file" else kind
     try:

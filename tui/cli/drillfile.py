@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core import codec
-from core import events as ev
-from tui.errors import UsageError
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.tui.errors import UsageError
 
 
 def read_lines(path: str) -> list[str]:

@@ -23,12 +23,12 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Protocol
 
-from core import events as ev
-from core.engine import Engine
-from core.numbers import ZERO, floor_to, money
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.numbers import ZERO, floor_to, money
 
 if TYPE_CHECKING:
-    from core.instruments import Instrument
+    from papertrade.core.instruments import Instrument
 
 HISTORY_POINTS = 600
 HISTORY_SPACING_MS = 1000

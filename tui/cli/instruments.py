@@ -14,9 +14,9 @@ import asyncio
 import json
 import sys
 
-from core.instruments import VENUES, Instrument, InstrumentBook, bundled
-from core.numbers import plain
-from tui.errors import UsageError
+from papertrade.core.instruments import VENUES, Instrument, InstrumentBook, bundled
+from papertrade.core.numbers import plain
+from papertrade.tui.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     book = bundled(args.feed)
     notice = None
     if args.refresh:
-        from feeds.rest import refresh_instruments
+        from papertrade.feeds.rest import refresh_instruments
 
         book, notice = asyncio.run(refresh_instruments(args.feed, args.rest_url))
         if notice:

@@ -11,10 +11,10 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from core.numbers import human, plain
-from saves.stats import EQUITY_POINTS, SessionStats
-from tui.commands.sessions import add_db_option, dec_or_none, fmt_duration, opened_store
-from tui.errors import UsageError
+from papertrade.core.numbers import human, plain
+from papertrade.saves.stats import EQUITY_POINTS, SessionStats
+from papertrade.tui.cli.sessions import add_db_option, dec_or_none, fmt_duration, opened_store
+from papertrade.tui.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

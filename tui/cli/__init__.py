@@ -7,26 +7,26 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from tui.errors import UsageError
+from papertrade.tui.errors import UsageError
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 
-# subcommand name -> module under tui.commands exposing add_parser(subparsers) and run(args)
+# subcommand name -> module under tui.cli exposing add_parser(subparsers) and run(args)
 COMMANDS: dict[str, str] = {
-    "simulate": "tui.commands.simulate",
-    "record": "tui.commands.record",
-    "sessions": "tui.commands.sessions",
-    "replay": "tui.commands.replay",
-    "export": "tui.commands.export",
-    "import": "tui.commands.import_",
-    "stats": "tui.commands.stats",
-    "branch": "tui.commands.branch",
-    "instruments": "tui.commands.instruments",
+    "simulate": "papertrade.tui.cli.simulate",
+    "record": "papertrade.tui.cli.record",
+    "sessions": "papertrade.tui.cli.sessions",
+    "replay": "papertrade.tui.cli.replay",
+    "export": "papertrade.tui.cli.export",
+    "import": "papertrade.tui.cli.import_",
+    "stats": "papertrade.tui.cli.stats",
+    "branch": "papertrade.tui.cli.branch",
+    "instruments": "papertrade.tui.cli.instruments",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    terminal = importlib.import_module("tui.commands.app").build_parser()
+    terminal = importlib.import_module("papertrade.tui.cli.terminal").build_parser()
     options = terminal.format_help().split("options:", 1)[-1]
     parser = argparse.ArgumentParser(
         prog="papertrade",
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     known = set(COMMANDS)
     if not args_list or args_list[0] not in known | {"-h", "--help"}:
         # No subcommand: the trading terminal, with its own options.
-        app_module = importlib.import_module("tui.commands.app")
+        app_module = importlib.import_module("papertrade.tui.cli.terminal")
         args = app_module.build_parser().parse_args(args_list)
         return int(app_module.run(args))
     args = parser.parse_args(args_list)

@@ -18,6 +18,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import ClassVar
 
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine, OrderPreview
+from papertrade.tui.service.trading import QuantityError, parse_decimal, parse_quantity
+from papertrade.tui.widgets import fmt
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -26,11 +30,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
-
-from core import events as ev
-from core.engine import Engine, OrderPreview
-from tui.session import QuantityError, parse_decimal, parse_quantity
-from tui.widgets import fmt
 
 PREVIEW_ID = "preview"
 

@@ -12,11 +12,11 @@ import json
 import sys
 from typing import Any
 
-from core import codec
-from core import events as ev
-from tui.commands.drillfile import read_lines
-from tui.commands.sessions import add_db_option, opened_store
-from tui.errors import UsageError
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.tui.cli.drillfile import read_lines
+from papertrade.tui.cli.sessions import add_db_option, opened_store
+from papertrade.tui.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

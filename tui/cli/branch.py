@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands.sessions import add_db_option, opened_store
-from tui.errors import UsageError
+from papertrade.tui.cli.sessions import add_db_option, opened_store
+from papertrade.tui.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from core.numbers import human, plain
-from saves.errors import SessionLocked, StoreError
-from saves.paths import ENV_VAR
-from saves.store import SessionInfo, Store
-from tui.errors import UsageError
+from papertrade.core.numbers import human, plain
+from papertrade.saves.errors import SessionLocked, StoreError
+from papertrade.saves.paths import ENV_VAR
+from papertrade.saves.store import SessionInfo, Store
+from papertrade.tui.errors import UsageError
 
 # --- shared by the session commands --------------------------------------------------------
 

@@ -1,0 +1,279 @@
+"""`ReplayPlayer`: a saved session played again into a fresh engine, paced, pausable, seekable.
+
+Why UI-free: the replay rules (what is played, at which pace, where a take-over branches) are
+the part worth testing exactly, and they must not need a terminal. The replay screen only
+drives a player and draws its engine; `papertrade replay --headless` needs none of the pacing.
+
+The player feeds the journal's recorded market events *and* recorded commands to its engine,
+so the recorded orders and fills happen again exactly as they did (the engine is
+deterministic). Pacing follows the recorded timestamps scaled by the speed (`feeds.pacing`);
+the clock and the sleep are injected so tests never wait. Taking over at the current
+position is `tui.service.takeover.take_over(player)`.
+
+The store is not thread-safe; the player reads the journal in chunks of `CHUNK` events so no
+cursor stays open across an `await`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import instruments_for
+from papertrade.feeds.pacing import MAX_NAP, Clock, Pacer
+
+if TYPE_CHECKING:
+    from papertrade.saves.store import SessionInfo, Store
+
+Sleep = Callable[[float], Awaitable[None]]
+
+CHUNK = 2000
+"""Journal rows read per query; also the most events applied at max speed between yields."""
+MAX_BATCH = 500
+"""At max speed (or when far behind schedule), events applied before yielding to the loop."""
+HISTORY_POINTS = 600
+HISTORY_SPACING_MS = 1000
+
+
+@dataclass(slots=True, frozen=True)
+class Played:
+    """One journal entry played: its sequence number, the input and what the engine said."""
+
+    seq: int
+    event: ev.Event
+    outcomes: tuple[ev.Outcome, ...]
+
+
+_PRICED = frozenset({"mark", "quote"})
+
+
+class JournalReader:
+    """Reads a session's journal forward from a sequence number, `CHUNK` rows per query."""
+
+    def __init__(self, store: Store, session_id: int, after: int, last: int) -> None:
+        self._store = store
+        self._sid = session_id
+        self._next = after + 1
+        self._last = last
+        self._buffer: deque[tuple[int, ev.Event]] = deque()
+
+    def peek(self) -> tuple[int, ev.Event] | None:
+        if not self._buffer and self._next <= self._last:
+            hi = min(self._last, self._next + CHUNK - 1)
+            self._buffer.extend(self._store.events(self._sid, self._next, hi))
+            self._next = hi + 1
+        return self._buffer[0] if self._buffer else None
+
+    def pop(self) -> tuple[int, ev.Event] | None:
+        item = self.peek()
+        if item is not None:
+            self._buffer.popleft()
+        return item
+
+
+class ReplayPlayer:
+    """Plays one saved session into a fresh engine, paced, pausable and steppable.
+
+    Read side for the widgets: `engine` (the replay's state), `seq` / `total` (position in the
+    journal), `sim_ts` (recorded time of the last event played), `outcomes` (every outcome so
+    far, with its seq: outcomes are rare next to market events, so this stays small),
+    `history` (a bounded price line per symbol for the chart: marks, or the quote mid until
+    a symbol's first mark, at most one point a second of recorded time) and `dirty` (set on
+    every change; the screen clears it when it redraws).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        session: str | int,
+        *,
+        speed: float = 1.0,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        start_seq: int = 0,
+    ) -> None:
+        clock = clock or time.monotonic
+        sleep = sleep or asyncio.sleep
+        self.store = store
+        self.info: SessionInfo = store.session(session)
+        self.total = self.info.last_seq
+        self._book = instruments_for(self.info.venue)
+        self.clock = clock
+        self.sleep = sleep
+        self._pacer = Pacer(speed, clock)
+        self.paused = False
+        self._resumed: asyncio.Event | None = None
+        self.outcomes: list[tuple[int, ev.Outcome]] = []
+        self.history: dict[str, deque[tuple[int, Decimal]]] = {}
+        self.dirty = True
+        self.taken_over = False
+        if start_seq:
+            self.engine = store.engine_at(self.info.id, start_seq, self._book)
+            self.seq = min(start_seq, self.total)
+        else:
+            self.engine = Engine(instruments=self._book, settings=self.info.settings)
+            self.seq = 0
+        self._reader = JournalReader(store, self.info.id, self.seq, self.total)
+
+    # --- state -----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def speed(self) -> float:
+        return self._pacer.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._pacer.speed = value
+        self.dirty = True
+
+    @property
+    def finished(self) -> bool:
+        return self.seq >= self.total
+
+    @property
+    def sim_ts(self) -> int | None:
+        """Recorded time (ms UTC) of the last event played; None before the first."""
+        return self.engine.last_ts if self.seq else None
+
+    # --- controls --------------------------------------------------------------------------
+
+    def _played_ts(self) -> int | None:
+        """Recorded time of the last event played, None before the first."""
+        return self.engine.last_ts if self.seq else None
+
+    def pause(self) -> None:
+        self.paused = True
+        self.dirty = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._pacer.reanchor(self._played_ts())
+        if self._resumed is not None:
+            self._resumed.set()
+        self.dirty = True
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume; returns the new `paused`."""
+        if self.paused:
+            self.resume()
+        else:
+            self.pause()
+        return self.paused
+
+    def step(self) -> Played | None:
+        """Play exactly one journal entry now, whatever the pace; None at the end."""
+        if self.taken_over:
+            return None
+        item = self._reader.pop()
+        if item is None:
+            return None
+        seq, event = item
+        out = tuple(self.engine.apply(event))
+        self.seq = seq
+        if out:
+            self.outcomes.extend((seq, o) for o in out)
+        if event.type in _PRICED:
+            self._sample(event)  # type: ignore[arg-type]
+        self.dirty = True
+        return Played(seq, event, out)
+
+    def _sample(self, event: ev.MarkPrice | ev.Quote) -> None:
+        if isinstance(event, ev.MarkPrice):
+            price = event.price
+        elif self.engine.markets[event.symbol].has_mark:
+            return
+        else:
+            price = (event.bid + event.ask) / 2
+        hist = self.history.get(event.symbol)
+        if hist is None:
+            hist = self.history[event.symbol] = deque(maxlen=HISTORY_POINTS)
+        if hist and event.ts - hist[-1][0] < HISTORY_SPACING_MS:
+            hist[-1] = (hist[-1][0], price)
+        else:
+            hist.append((event.ts, price))
+
+    def seek(self, target: int) -> int:
+        """Jump to just after journal entry `target` (clamped to 0..total); returns it.
+
+        The engine is rebuilt by the store from its nearest snapshot (`Store.engine_at`), so a
+        jump costs at most `SNAPSHOT_EVERY` events whatever the distance. Outcomes and the
+        price history keep what happened up to the new position; a forward jump skips the
+        outcomes in between (they were not played), which the screen says in its log.
+        """
+        if self.taken_over:
+            return self.seq
+        target = max(0, min(target, self.total))
+        if target == 0:
+            self.engine = Engine(instruments=self._book, settings=self.info.settings)
+        else:
+            self.engine = self.store.engine_at(self.info.id, target, self._book)
+        self.seq = target
+        self.outcomes = [(s, o) for s, o in self.outcomes if s <= target]
+        last_ts = self.engine.last_ts if target else -1
+        for hist in self.history.values():
+            while hist and hist[-1][0] > last_ts:
+                hist.pop()
+        self._reader = JournalReader(self.store, self.info.id, target, self.total)
+        self._pacer.reanchor(self._played_ts())
+        self.dirty = True
+        return target
+
+    def play_to_end(self) -> list[Played]:
+        """Play everything left synchronously (tests, headless use)."""
+        played = []
+        while (p := self.step()) is not None:
+            played.append(p)
+        return played
+
+    async def run(self) -> None:
+        """Play until the end (or a take-over), honouring pause and speed; returns then.
+
+        At a finite speed each event waits for its recorded time scaled; events already due
+        are applied in batches of at most `MAX_BATCH` between yields so the UI stays live.
+        """
+        self._resumed = asyncio.Event()
+        if not self.paused:
+            self._resumed.set()
+        self._pacer.reanchor(self._played_ts())
+        batch = 0
+        while not self.finished and not self.taken_over:
+            if self.paused:
+                self._resumed.clear()
+                await self._resumed.wait()
+                batch = 0
+                continue
+            nxt = self._reader.peek()
+            if nxt is None:
+                break
+            delay = self._pacer.delay(nxt[1].ts)
+            if delay > 0:
+                await self.sleep(min(delay, MAX_NAP))
+                batch = 0
+                continue  # paused, sped up or taken over meanwhile: look again
+            self.step()
+            batch += 1
+            if batch >= MAX_BATCH:
+                await self.sleep(0)
+                batch = 0
+        self.dirty = True
+
+    def hand_over(self) -> bool:
+        """Stop playing for good (a take-over branches here); returns whether it was paused."""
+        was_paused = self.paused
+        self.taken_over = True
+        self.paused = True
+        if self._resumed is not None:
+            self._resumed.set()
+        self.dirty = True
+        return was_paused
