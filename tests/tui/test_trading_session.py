@@ -8,7 +8,8 @@ import pytest
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import bundled
-from papertrade.tui.service.trading import QuantityError, TradingSession, parse_quantity
+from papertrade.tui.service.trading import TradingSession
+from papertrade.tui.service.typed import QuantityError, parse_quantity
 
 BTC = bundled("binance")["BTCUSDT"]
 T0 = 1_735_689_600_000

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
 
-from papertrade.tui.service.trading import parse_decimal
+from papertrade.tui.service.typed import parse_decimal
 from papertrade.tui.widgets import fmt
 from rich.text import Text
 from textual import on

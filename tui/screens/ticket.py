@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine, OrderPreview
-from papertrade.tui.service.trading import QuantityError, parse_decimal, parse_quantity
+from papertrade.tui.service.typed import QuantityError, parse_decimal, parse_quantity
 from papertrade.tui.widgets import fmt
 from rich.table import Table
 from rich.text import Text
