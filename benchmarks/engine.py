@@ -38,7 +38,7 @@ def build(n: int, seed: int = 7) -> tuple[Engine, list[ev.Event]]:
         engine.apply(ev.MarkPrice(ts, sym, price))
         engine.apply(ev.Quote(ts, sym, price - inst.tick_size, price))
         qty = max(inst.min_qty, floor_to(Decimal(20_000) / price, inst.step_size))
-        mode = "isolated" if i % 2 else "cross"
+        mode: ev.MarginMode = "isolated" if i % 2 else "cross"
         out = engine.apply(
             ev.PlaceOrder(
                 ts,
@@ -74,7 +74,7 @@ def bare_loop(events: list[ev.Event]) -> float:
     last: dict[str, Decimal] = {}
     start = time.perf_counter()
     for e in events:
-        last[e.symbol] = e.price if e.type == "mark" else e.bid  # type: ignore[union-attr]
+        last[e.symbol] = e.price if e.type == "mark" else e.bid  # type: ignore[union-attr,assignment]
     return time.perf_counter() - start
 
 

@@ -96,7 +96,7 @@ async def measure(rate: int, seconds: float, db: Path) -> tuple[list[float], flo
     frames: list[float] = []
     original = app._display
 
-    def display(screen, renderable) -> None:  # type: ignore[no-untyped-def]
+    def display(screen, renderable) -> None:
         original(screen, renderable)
         frames.append(time.perf_counter())
 
@@ -124,7 +124,9 @@ async def measure(rate: int, seconds: float, db: Path) -> tuple[list[float], flo
             t0 = time.perf_counter()
             key_event = events.Key(key, key)
             key_event.set_sender(app)
-            app._driver.send_message(key_event)  # as a terminal key press arrives
+            driver = app._driver
+            assert driver is not None
+            driver.send_message(key_event)  # as a terminal key press arrives
             while table.cursor_row == before:
                 await asyncio.sleep(0)
                 if time.perf_counter() - t0 > 5:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 from papertrade.core import events as ev
@@ -36,7 +37,7 @@ class Driver:
         return self.apply(ev.Trade(self.tick(), symbol, D(price), D(qty)))
 
     def order(
-        self, id: str, symbol: str, side: str, qty: str, price: str | None = None, **kw: object
+        self, id: str, symbol: str, side: ev.Side, qty: str, price: str | None = None, **kw: Any
     ) -> list[ev.Outcome]:
         kind = "limit" if price is not None else "market"
         return self.apply(
@@ -50,7 +51,7 @@ class Driver:
                 D(price) if price else None,
                 **kw,
             )
-        )  # type: ignore[arg-type]
+        )
 
     def account(self) -> ev.AccountState:
         return self.engine.account()

@@ -9,6 +9,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from papertrade.core import events as ev
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled
 from papertrade.feeds.base import Feed
@@ -59,7 +60,8 @@ def test_prices_and_sizes_sit_on_the_instrument_grid_with_a_positive_spread() ->
             case MarkPrice():
                 assert event.price % tick == 0
                 assert event.funding_rate is not None
-                assert event.funding_rate.as_tuple().exponent >= -8
+                exponent = event.funding_rate.as_tuple().exponent
+                assert isinstance(exponent, int) and exponent >= -8
     assert set(spreads) <= {1, 2, 3}
     assert spreads[1] > spreads[2] > spreads[3] > 0
 
@@ -68,13 +70,14 @@ def test_starting_prices_are_the_documented_levels() -> None:
     first = {e.symbol: e for e in take(SimMarket(seed=0, start_ts=START), 20) if e.type == "quote"}
     mids = {s: (q.bid + q.ask) / 2 for s, q in first.items()}
     assert set(mids) == set(DEFAULT_SYMBOLS)
-    for symbol, level in [
+    levels: list[tuple[str, int | Decimal]] = [
         ("BTCUSDT", 95000),
         ("ETHUSDT", 3100),
         ("SOLUSDT", 140),
         ("BNBUSDT", 920),
         ("XRPUSDT", Decimal("2.2")),
-    ]:
+    ]
+    for symbol, level in levels:
         assert abs(mids[symbol] / Decimal(level) - 1) < Decimal("0.001")
 
 
@@ -161,7 +164,7 @@ async def test_paced_feed_follows_wall_time_and_reports_its_status() -> None:
     assert isinstance(feed, Feed)
     assert feed.status.state == "connecting"
     started = time.monotonic()
-    seen = []
+    seen: list[ev.Event] = []
     async for event in feed:
         assert feed.status.state == "live"
         seen.append(event)
@@ -191,7 +194,7 @@ async def test_unpaced_feed_runs_as_fast_as_it_is_read() -> None:
     assert got == same
 
 
-async def _first(feed: SimFeed, n: int):  # type: ignore[no-untyped-def]
+async def _first(feed: SimFeed, n: int):
     count = 0
     async for event in feed:
         yield event

@@ -14,7 +14,7 @@ real `file:` feed, unpaced, through the real conflation and engine, into a real 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -74,7 +74,7 @@ async def type_text(pilot: Any, text: str) -> None:
 
 
 @pytest.fixture
-def app_factory(tmp_path: Path) -> Callable[..., Any]:
+def app_factory(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Build apps on the fixture market; every one is closed (store too) at teardown."""
     apps: list[Any] = []
 

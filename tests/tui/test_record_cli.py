@@ -164,7 +164,7 @@ async def test_record_a_binance_feed_from_a_local_websocket_server(tmp_path: Pat
             for i in range(3)
         ]  # fmt: skip
 
-    async def handler(ws) -> None:  # type: ignore[no-untyped-def]
+    async def handler(ws) -> None:
         for frame in frames(ws.request.path):
             await ws.send(json.dumps(frame))
         await ws.wait_closed()

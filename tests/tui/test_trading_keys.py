@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 import pytest
 from papertrade.core import events as ev
@@ -334,7 +335,7 @@ async def test_a_failing_feed_worker_is_reported_to_the_user(app_factory, tui):
         raise ConnectionError("venue said no")
 
     app.feed_factory = broken
-    seen = []
+    seen: list[Any] = []
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

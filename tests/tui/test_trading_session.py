@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from papertrade.core import events as ev
@@ -30,7 +31,11 @@ def market(session: TradingSession, ts: int = T0, mark: str = "95000") -> None:
 
 
 def test_quantity_forms_base_dollars_and_percent_of_available():
-    kw = {"price": Decimal("95000"), "available": Decimal("10000"), "instrument": BTC}
+    kw: dict[str, Any] = {
+        "price": Decimal("95000"),
+        "available": Decimal("10000"),
+        "instrument": BTC,
+    }
     assert parse_quantity("0.0123", leverage=20, **kw) == Decimal("0.012")
     assert parse_quantity("$500", leverage=20, **kw) == Decimal("0.005")
     assert parse_quantity("$1,000", leverage=20, **kw) == Decimal("0.010")
@@ -65,7 +70,8 @@ def test_every_input_is_journaled_and_commands_use_market_time():
     kinds = [type(e).__name__ for e in journal.events]
     assert kinds == ["Quote", "MarkPrice", "PlaceOrder", "ClosePosition"]
     assert all(e.ts == T0 for e in journal.events)
-    assert journal.events[2].id == "u1"
+    placed = journal.events[2]
+    assert isinstance(placed, ev.PlaceOrder) and placed.id == "u1"
 
 
 def test_an_older_event_is_restamped_so_the_journal_never_goes_back():
