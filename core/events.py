@@ -215,6 +215,19 @@ class OrderCancelled:
 
 
 @dataclass(slots=True, frozen=True)
+class ReduceOnlyCut:
+    """A reduce-only order larger than the position it reduces, cut to the position's size
+    (as Binance does); emitted before the fill or the resting order it cut."""
+
+    ts: int
+    order_id: str
+    symbol: str
+    requested_qty: Decimal
+    qty: Decimal
+    type: ClassVar[str] = "reduce_only_cut"
+
+
+@dataclass(slots=True, frozen=True)
 class PositionState:
     symbol: str
     side: PositionSide
@@ -257,4 +270,6 @@ class AccountState:
     type: ClassVar[str] = "account"
 
 
-Outcome = Fill | Rejected | Liquidation | FundingPaid | OrderCancelled | AccountState
+Outcome = (
+    Fill | Rejected | Liquidation | FundingPaid | OrderCancelled | ReduceOnlyCut | AccountState
+)

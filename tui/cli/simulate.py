@@ -81,6 +81,11 @@ def describe(outcome: ev.Outcome) -> str:
             return f"FUNDING      {outcome.symbol}: {verb} {_money(abs(outcome.amount))} USDT"
         case ev.OrderCancelled():
             return f"CANCELLED    {outcome.order_id}: {outcome.reason}"
+        case ev.ReduceOnlyCut():
+            return (
+                f"CUT          {outcome.order_id}: reduce-only {plain(outcome.requested_qty)} "
+                f"{outcome.symbol} cut to the position's {plain(outcome.qty)}"
+            )
         case ev.AccountState():
             return "ACCOUNT"
     raise AssertionError(outcome)
