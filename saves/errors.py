@@ -23,6 +23,28 @@ class NewerSchemaError(StoreError):
     """The file was written by a newer papertrade; opening it could lose data."""
 
 
+class StoreBusy(StoreError):
+    """Another connection held the database's write lock for longer than the busy timeout.
+
+    Transient: the same operation may succeed when retried later.
+    """
+
+
+class DamagedSession(CorruptStoreError):
+    """A row of one session does not hold what papertrade wrote (hand-edited, bit rot).
+
+    The file as a whole opens; only this session cannot be replayed. `session` names it,
+    `seq` is the journal event (or snapshot) at fault when there is one, and `reason` is the
+    short account a listing shows next to the name, e.g. "event 12: ts -5 is out of range".
+    """
+
+    def __init__(self, session: str, reason: str, seq: int | None = None) -> None:
+        super().__init__(f"session {session} is damaged: {reason}")
+        self.session = session
+        self.reason = reason
+        self.seq = seq
+
+
 class SessionNotFound(StoreError):
     """No session has that id or name."""
 

@@ -1,19 +1,60 @@
 """Per-session writer locks that die with their process.
 
-`fcntl.flock` on a sidecar file (`<db>.locks/<session id>.lock`): the kernel drops it when
-the holder exits, `kill -9` included, so "status running and nobody holds the lock" is a
-reliable sign of a crashed writer. flock locks belong to the open file, so a second open in
-the same process conflicts too (which is what a test of "already being written" needs).
+An OS lock on a sidecar file (`<db>.locks/<session id>.lock`): the kernel drops it when the
+holder exits, `kill -9` included, so "status running and nobody holds the lock" is a
+reliable sign of a crashed writer. Both kinds belong to the open file (handle), not the
+process, so a second open in the same process conflicts too (which is what a test of
+"already being written" needs).
+
+- POSIX: `fcntl.flock` on the whole file.
+- Windows: `msvcrt.locking` on one byte far past the end, so the holder's pid written at the
+  start stays readable by the process that is refused.
+
+The module picks one at import time; the other module is never imported (it does not exist
+on that platform), and mypy follows the `sys.platform` test.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
+import sys
 from pathlib import Path
 
 from papertrade.saves.errors import SessionLocked
+
+if sys.platform == "win32":
+    import msvcrt
+
+    _LOCK_OFFSET = 1 << 30
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        """Closing the descriptor releases a flock; nothing to do before that."""
 
 
 class SessionLock:
@@ -27,9 +68,7 @@ class SessionLock:
         """Take the lock if free; False when another writer holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(fd):
             os.close(fd)
             return False
         if note_pid:
@@ -56,6 +95,7 @@ class SessionLock:
 
     def release(self) -> None:
         if self._fd is not None:
+            _unlock(self._fd)
             os.close(self._fd)
             self._fd = None
 

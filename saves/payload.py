@@ -58,13 +58,13 @@ def to_object(kind: str, ts: int, payload: str) -> dict[str, Any]:
     """The drill-format JSON object of a row (what `core.codec.to_dict` gave when recorded)."""
     names = FIELDS.get(kind)
     if names is None:
-        raise CorruptStoreError(f"journal row has unknown kind {kind!r}")
+        raise CorruptStoreError(f"unknown kind {kind!r}")
     try:
         values = json.loads(payload)
-    except json.JSONDecodeError as exc:
-        raise CorruptStoreError(f"journal row is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise CorruptStoreError(f"payload is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(values, list) or len(values) > len(names):
-        raise CorruptStoreError(f"journal row of kind {kind!r} has a malformed payload")
+        raise CorruptStoreError(f"malformed payload for kind {kind!r}")
     obj: dict[str, Any] = {"type": kind, "ts": ts}
     for name, value in zip(names, values, strict=False):
         if value is not None:
@@ -73,13 +73,18 @@ def to_object(kind: str, ts: int, payload: str) -> dict[str, Any]:
 
 
 def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
-    """Rebuild the engine input of a row; a row that does not validate is corruption."""
+    """Rebuild the engine input of a row; a row that does not validate is corruption.
+
+    The error's message is the reason alone ("price: must be positive"); the journal
+    reader adds which session and event it was."""
     try:
         event = codec.parse_object(to_object(kind, ts, payload), seq)
     except codec.FormatError as exc:
-        raise CorruptStoreError(f"journal row {seq} does not validate: {exc.message}") from None
+        raise CorruptStoreError(exc.message) from None
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+        raise CorruptStoreError(f"does not validate ({type(exc).__name__})") from None
     if isinstance(event, ev.SessionSettings):
-        raise CorruptStoreError(f"journal row {seq} is a session line")
+        raise CorruptStoreError("a session line where an event belongs")
     return event
 
 

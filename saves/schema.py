@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+
+from papertrade.saves.transactions import transaction
 
 APPLICATION_ID = 0x50505452  # "PPTR"
 LATEST = 2
@@ -91,19 +94,15 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(V1), 2: _script(V2)}
 
 
-def migrate(conn: sqlite3.Connection, current: int, target: int = LATEST) -> None:
+def migrate(
+    conn: sqlite3.Connection, current: int, target: int = LATEST, *, path: Path | str = "database"
+) -> None:
     """Run the steps `current+1 .. target`, each in its own transaction (autocommit conn)."""
     for version in range(current + 1, target + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn, path):
             # Another process may have migrated while we waited for the write lock.
             if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
-                conn.execute("COMMIT")
                 continue
             MIGRATIONS[version](conn)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {version}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
