@@ -1,9 +1,8 @@
 """The `sessions` table: which sessions exist, what they are called, their status.
 
 Everything here reads or writes one row of `sessions` (the journal extent kept on it
-included), never the journal itself. A row read back is validated (`saves.bounds`, and the
-settings through the drill codec, the same edge a drill line passes) and turned into a
-`SessionInfo`; a row that fails raises `DamagedSession` naming the session.
+included), never the journal itself. A row read back is validated against `saves.bounds`
+and turned into a `SessionInfo`; a row that fails raises `DamagedSession` naming the session.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
 from papertrade.saves import bounds
@@ -83,20 +81,11 @@ def now_ms() -> int:
 
 
 def _settings(row: dict[str, Any]) -> ev.SessionSettings:
-    for column in ("balance", "taker_fee", "maker_fee"):
-        bounds.money(row[column], column)
-    line = {
-        "type": "session",
-        "balance": row["balance"],
-        "taker_fee": row["taker_fee"],
-        "maker_fee": row["maker_fee"],
-    }
-    try:
-        settings = codec.parse_object(line)
-    except codec.FormatError as exc:
-        raise bounds.OutOfBounds(f"settings: {exc.message}") from None
-    assert isinstance(settings, ev.SessionSettings)
-    return settings
+    return ev.SessionSettings(
+        balance=bounds.money(row["balance"], "balance"),
+        taker_fee=bounds.money(row["taker_fee"], "taker_fee"),
+        maker_fee=bounds.money(row["maker_fee"], "maker_fee"),
+    )
 
 
 def _symbols(text: Any) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ files of an older schema are migrated forward with their data."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,8 +13,10 @@ from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.saves import payload, schema
 from papertrade.saves.errors import CorruptStoreError, NewerSchemaError, NotAStoreError, StoreError
+from papertrade.saves.paths import ENV_VAR
 from papertrade.saves.store import Store
 from papertrade.saves.synthetic import random_stream
+from papertrade.saves.transactions import transaction
 
 
 def _unchanged_after_failed_open(path: Path, error: type[StoreError], match: str) -> None:
@@ -63,6 +66,39 @@ def test_a_damaged_file_is_refused_untouched(tmp_path: Path) -> None:
     _unchanged_after_failed_open(path, CorruptStoreError, "damaged")
 
 
+def _refused_before_sqlite(path: Path, match: str) -> None:
+    """Refused with a `StoreError`, and SQLite never got to create a sidecar next to it."""
+    siblings = set(path.parent.iterdir())
+    with pytest.raises(StoreError, match=match):
+        Store.open(path)
+    assert set(path.parent.iterdir()) == siblings
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_a_named_pipe_is_refused_before_sqlite_opens_it(tmp_path: Path) -> None:
+    path = tmp_path / "pipe.sqlite3"
+    os.mkfifo(path)
+    _refused_before_sqlite(path, "is a named pipe, not a papertrade database")
+
+
+def test_a_directory_is_refused_before_sqlite_opens_it(tmp_path: Path) -> None:
+    path = tmp_path / "folder.sqlite3"
+    path.mkdir()
+    _refused_before_sqlite(path, "is a directory, not a papertrade database")
+
+
+def test_dev_null_from_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    devnull = Path(os.devnull)
+    if not devnull.exists() or devnull.is_file():
+        pytest.skip("no device file at os.devnull on this platform")
+    monkeypatch.setenv(ENV_VAR, str(devnull))
+    sidecars = [Path(f"{devnull}{suffix}") for suffix in ("-journal", "-wal", "-shm")]
+    assert not any(p.exists() for p in sidecars)
+    with pytest.raises(StoreError, match="is a device, not a papertrade database"):
+        Store.open()
+    assert not any(p.exists() for p in sidecars)
+
+
 def test_an_empty_file_becomes_a_database(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite3"
     path.touch()
@@ -77,15 +113,16 @@ def _build_v1(path: Path, events: list[ev.Event]) -> None:
     conn.executescript(schema.V1)
     conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
     conn.execute("PRAGMA user_version = 1")
-    conn.execute(
-        "INSERT INTO sessions (id, name, venue, symbols, balance, taker_fee, maker_fee, status,"
-        " created_at, ended_at) VALUES (1, 'old', 'binance', '[\"BTCUSDT\",\"ETHUSDT\"]',"
-        " '10000', '0.0005', '0.0002', 'ended', 1, 2)"
-    )
-    conn.executemany(
-        "INSERT INTO events VALUES (1, ?, ?, ?, ?)",
-        [(seq, *_row(e)) for seq, e in enumerate(events, start=1)],
-    )
+    with transaction(conn, path):  # one transaction for the whole fixture, not one per row
+        conn.execute(
+            "INSERT INTO sessions (id, name, venue, symbols, balance, taker_fee, maker_fee,"
+            " status, created_at, ended_at) VALUES (1, 'old', 'binance',"
+            " '[\"BTCUSDT\",\"ETHUSDT\"]', '10000', '0.0005', '0.0002', 'ended', 1, 2)"
+        )
+        conn.executemany(
+            "INSERT INTO events VALUES (1, ?, ?, ?, ?)",
+            [(seq, *_row(e)) for seq, e in enumerate(events, start=1)],
+        )
     conn.close()
 
 
