@@ -1,27 +1,56 @@
 """`SessionWriter`: the journal of one live session, written off the hot path.
 
-`append` only numbers the event and queues it (well under a microsecond); a daemon thread with
-its own SQLite connection wakes every `commit_interval` (200 ms), encodes what is queued and
-commits it as one transaction. So a `kill -9` loses at most the last unflushed batch, and WAL
-keeps the file consistent whatever instant the process dies at. `close()` flushes everything;
-a program that exits without closing still gets its queue flushed (atexit) and leaves the
-session `running` with no lock, which the next open reports as `interrupted`.
+`append` only numbers the event and queues it (about a microsecond); a daemon thread with its
+own SQLite connection encodes what is queued and commits it, one transaction per batch. So a
+`kill -9` loses at most the last unflushed batch, and WAL keeps the file consistent whatever
+instant the process dies at. `close()` flushes everything; a program that exits without
+closing still gets its queue flushed (atexit) and leaves the session `running` with no lock,
+which the next open reports as `interrupted`.
 
-Error policy: if the thread fails (disk full, file removed), it stops, keeps the exception,
-and every later `append`/`flush`/`close` raises `WriterFailed` with it, so the UI can show it.
+Cadence: a batch is committed when `commit_interval` (200 ms) has passed or `batch_size`
+(5,000) events are waiting, whichever comes first, and one transaction never takes more than
+`batch_size` events. So an unpaced producer (`record --speed max`) still sees a commit every
+~100-200 ms, never one multi-second transaction.
+
+Memory bound and back-pressure: at most `max_queued` (50,000, about 25 MB) events wait to be
+saved, counting the batch being written. When that many are waiting:
+- a market quote, trade or mark price that changed nothing in the account (no outcomes)
+  waits up to `max_block` (250 ms) for room. A healthy writer frees a batch within that, so a
+  fast producer is slowed to the writer's pace and nothing is lost. If no room comes (saving
+  is stalled), the event is dropped and counted (`dropped`), and later ones are dropped at
+  once, without waiting, until there is room again: the UI thread blocks at most once per
+  stall. With an engine attached, the next accepted event is followed by a snapshot, so a
+  resume continues from the true state; a replay from the start may differ by the dropped
+  market data.
+- everything else (user commands, funding, any event that produced outcomes such as a fill)
+  is what the user did or what changed the account: it is never dropped. It may go up to
+  `COMMAND_HEADROOM` past the bound; only beyond that (no human types that fast) does it
+  wait, for as long as saving takes.
+
+Errors. Transient ones (SQLITE_BUSY / SQLITE_LOCKED: another connection holding the write
+lock) are retried, the batch kept, with the capped `backoff` schedule; after `notice_after`
+(1 s) `health` says `delayed` with how long and why, for the status bar. Any other error
+(disk full, read-only file, I/O error, an event the file cannot hold) is permanent: the thread
+stops cleanly, marks the session `interrupted` when the file still takes that one update, and
+keeps the reason; `health` says `failed`, `saved` says exactly what is on disk, and every
+later `append`/`flush`/`close` raises `WriterFailed` (one type, a one-line message ending in
+"saved up to <time> (N events)"). No exception ever escapes the thread.
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
+import itertools
 import json
 import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from papertrade.core import codec
 from papertrade.core import events as ev
@@ -37,8 +66,27 @@ SNAPSHOT_EVERY = 5000
 COMMIT_INTERVAL = 0.2
 STATUSES = ("running", "ended", "interrupted")
 
+BATCH_SIZE = 5_000
+"""Most events per transaction: ~50-100 ms of encoding and inserting."""
+MAX_QUEUED = 50_000
+"""Most market events waiting to be saved (queue plus batch in flight), about 25 MB."""
+COMMAND_HEADROOM = 10_000
+"""How far never-dropped events may go past `MAX_QUEUED` before they too wait."""
+MAX_BLOCK = 0.25
+"""Longest a droppable market event waits for room before it is dropped (seconds)."""
+BUSY_TIMEOUT_MS = 250
+"""SQLite's own wait for the write lock per attempt; the retries below take over after it."""
+BACKOFF = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+"""Pauses between attempts while the file is locked (the last one repeats: capped)."""
+NOTICE_AFTER = 1.0
+"""A stall shorter than this is ordinary contention and not reported as `delayed`."""
+TS_MAX = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: a time the file can hold and every reader can print."""
+
 _EVENT = 0
 _SNAPSHOT = 1
+_DROPPABLE = (ev.Quote, ev.Trade, ev.MarkPrice)
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -88,6 +136,63 @@ INSERT_SNAPSHOT = (
 )
 
 
+def is_transient(exc: BaseException) -> bool:
+    """SQLite refused because another connection holds a lock: retrying can succeed."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def format_ts(ts: int) -> str:
+    """An event time as the user reads it: `2026-12-01 18:49:41.123 UTC`."""
+    moment = datetime.fromtimestamp(min(max(ts, 0), TS_MAX) / 1000, UTC)
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d} UTC"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Saved:
+    """What is on disk: every event up to `seq` (the session's event count), the last at `ts`."""
+
+    seq: int
+    ts: int | None
+
+    def __str__(self) -> str:
+        if self.seq <= 0 or self.ts is None:
+            return "nothing saved"
+        return f"saved up to {format_ts(self.ts)} ({self.seq} events)"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WriterHealth:
+    """What a status bar shows about saving.
+
+    `state`: "ok", "delayed" (the file is locked by someone else; retrying) or "failed"
+    (saving stopped for good). `since_ms`: how long it has been in that state (0 when ok).
+    `detail`: one line for the user, empty when ok and nothing was dropped. `dropped`: market
+    events dropped because saving stalled with the queue full.
+    """
+
+    state: Literal["ok", "delayed", "failed"]
+    since_ms: int = 0
+    detail: str = ""
+    dropped: int = 0
+
+
+class _GaveUp(Exception):
+    """`close(timeout=...)` ran out while the file was still locked."""
+
+
+class _Unsavable(Exception):
+    """One queued item cannot be stored; the items before it can."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+
+
 class SessionWriter:
     """Appends one session's inputs (and, with an engine attached, outcomes and snapshots).
 
@@ -95,6 +200,9 @@ class SessionWriter:
     (or just `apply(event)`, which does both), so a snapshot taken at sequence n is the state
     after event n. Without an engine the journal is still complete; outcomes and snapshots are
     then derived on the next replay.
+
+    The keyword knobs after `commit_interval` exist for tests and tools (see the module
+    docstring for what each bounds); `clock` only measures how long saving has been delayed.
     """
 
     def __init__(
@@ -111,26 +219,55 @@ class SessionWriter:
         outcomes_complete: bool = True,
         snapshot_every: int = SNAPSHOT_EVERY,
         commit_interval: float = COMMIT_INTERVAL,
+        batch_size: int = BATCH_SIZE,
+        max_queued: int = MAX_QUEUED,
+        max_block: float = MAX_BLOCK,
+        backoff: Sequence[float] = BACKOFF,
+        notice_after: float = NOTICE_AFTER,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        clock: Callable[[], float] = time.monotonic,
+        connector: Callable[[Path], sqlite3.Connection] = connect,
     ) -> None:
+        if batch_size < 1 or max_queued < 1 or not backoff:
+            raise ValueError("batch_size and max_queued must be >= 1, backoff not empty")
         self.id = session_id
         self.name = name
         self.engine = engine
         self.snapshot_every = snapshot_every
+        self.max_block = max_block
         self._path = db_path
         self._lock = lock
         self._seq = next_seq - 1
         self._flushed = next_seq - 1
+        self._flushed_ts = last_ts
         self._first_ts = first_ts
         self._tail_ts = last_ts or 0  # ts of the last appended event
         self._outcomes_complete = outcomes_complete
         self._queue: deque[tuple[Any, ...]] = deque()
         self._guard = threading.Lock()
+        self._room = threading.Condition(self._guard)
         self._wake = threading.Event()
+        self._retry = threading.Event()  # cuts a backoff pause short when close() gives up
         self._flushed_cond = threading.Condition()
+        self._batch_size = batch_size
+        self._max_queued = max_queued
+        self._backoff = tuple(backoff)
+        self._notice_after = notice_after
+        self._busy_timeout_ms = busy_timeout_ms
+        self._clock = clock
+        self._connector = connector
+        self._dropped = 0
+        self._shedding = False  # saving stalled with the queue full: drop at once
+        self._resnapshot = False  # events were dropped: snapshot after the next one
+        self._delayed_since: float | None = None
+        self._delay_reason = ""
+        self._failed_at = 0.0
         self._stopping = False
+        self._abandon = False
         self._final_status: str | None = None
         self._closed = False
         self._error: BaseException | None = None
+        self._reason = ""
         self._interval = commit_interval
         self._thread = threading.Thread(
             target=self._run, name=f"papertrade-journal-{session_id}", daemon=True
@@ -151,26 +288,89 @@ class SessionWriter:
         return self._flushed
 
     @property
+    def saved(self) -> Saved:
+        """Exactly what is on disk; `str()` of it is the line to show the user."""
+        return Saved(self._flushed, self._flushed_ts)
+
+    @property
+    def dropped(self) -> int:
+        """Market events dropped because saving stalled while the queue was full."""
+        return self._dropped
+
+    @property
+    def pending(self) -> int:
+        """Events and snapshots waiting to be committed (the batch in flight included)."""
+        return len(self._queue)
+
+    @property
     def error(self) -> BaseException | None:
         """Why the writer thread stopped, if it did."""
         return self._error
 
-    def append(self, event: ev.Event, outcomes: Iterable[ev.Outcome] | None = None) -> int:
-        """Queue one engine input (and the outcomes it produced); returns its sequence number."""
+    @property
+    def health(self) -> WriterHealth:
+        """Saving as the status bar shows it: ok, delayed N s (and why), or failed (and why)."""
+        now = self._clock()
+        dropped = self._dropped
+        lost = f"; {dropped} market events not saved" if dropped else ""
         if self._error is not None:
-            raise WriterFailed(f"journal writer stopped: {self._error}") from self._error
+            return WriterHealth("failed", _ms(now - self._failed_at), self._failure_text(), dropped)
+        since = self._delayed_since
+        if since is not None and now - since >= self._notice_after:
+            waited = now - since
+            detail = f"saving delayed {int(waited)} s: {self._delay_reason}{lost}"
+            return WriterHealth("delayed", _ms(waited), detail, dropped)
+        return WriterHealth("ok", 0, lost.removeprefix("; "), dropped)
+
+    def append(self, event: ev.Event, outcomes: Iterable[ev.Outcome] | None = None) -> int:
+        """Queue one engine input (and the outcomes it produced); returns its sequence number,
+        or 0 if it was dropped (a market event while saving is stalled and the queue full)."""
+        if self._error is not None:
+            raise self._failed()
         if self._closed:
             raise StoreError(f"session {self.name} is closed")
         frozen = None if outcomes is None else tuple(outcomes)
-        with self._guard:
+        queue = self._queue
+        with self._room:
+            if len(queue) >= self._max_queued and not self._make_room(
+                not frozen and isinstance(event, _DROPPABLE)
+            ):
+                return 0
             self._seq += 1
             seq = self._seq
             self._tail_ts = event.ts
-            self._queue.append((_EVENT, seq, event, frozen))
+            queue.append((_EVENT, seq, event, frozen))
+            resnapshot, self._resnapshot = self._resnapshot, False
+        if len(queue) >= self._batch_size and not self._wake.is_set():
+            self._wake.set()
         engine = self.engine
-        if engine is not None and seq % self.snapshot_every == 0:
+        if engine is not None and (resnapshot or seq % self.snapshot_every == 0):
             self._queue_snapshot(seq, event.ts, engine)
         return seq
+
+    def _make_room(self, droppable: bool) -> bool:
+        """Called holding `_room` with the queue full: wait (bounded) or drop; False = drop."""
+        queue = self._queue
+        if not droppable:
+            limit = self._max_queued + COMMAND_HEADROOM
+            while len(queue) >= limit and self._error is None and self._thread.is_alive():
+                self._room.wait(0.5)
+            if self._error is not None:
+                raise self._failed()
+            return True
+        if not self._shedding and self._error is None:
+            deadline = time.monotonic() + self.max_block
+            while len(queue) >= self._max_queued and self._error is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._room.wait(remaining)
+            if len(queue) < self._max_queued:
+                return True
+        self._shedding = True
+        self._resnapshot = self.engine is not None
+        self._dropped += 1
+        return False
 
     def apply(self, event: ev.Event) -> list[ev.Outcome]:
         """`engine.apply(event)` then journal it with its outcomes: the usual hot-path call."""
@@ -196,7 +396,7 @@ class SessionWriter:
         target = self._seq
         if self._closed and not self._thread.is_alive():
             if self._error is not None:
-                raise WriterFailed(f"journal writer stopped: {self._error}") from self._error
+                raise self._failed()
             return self._flushed
         self._wake.set()
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -204,15 +404,22 @@ class SessionWriter:
             while self._flushed < target and self._error is None:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    raise StoreError(f"journal flush timed out after {timeout} s")
+                    delay = f" ({self._delay_reason})" if self._delayed_since is not None else ""
+                    raise StoreError(f"journal flush timed out after {timeout} s{delay}")
                 self._flushed_cond.wait(remaining if remaining is not None else 0.5)
                 self._wake.set()
         if self._error is not None:
-            raise WriterFailed(f"journal writer stopped: {self._error}") from self._error
+            raise self._failed()
         return self._flushed
 
-    def close(self, status: str = "ended") -> None:
-        """Flush everything, snapshot the final state, set the status, release the lock."""
+    def close(self, status: str = "ended", *, timeout: float | None = None) -> None:
+        """Flush everything, snapshot the final state, set the status, release the lock.
+
+        Waits for saving to finish, at most `timeout` seconds if given (the file may be
+        locked by another program); after that it gives up on what is not saved yet.
+        Raises `WriterFailed` (and only that) if anything could not be saved; its message
+        says why and what was saved. The lock is released either way.
+        """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         if self._closed:
@@ -223,11 +430,21 @@ class SessionWriter:
         self._final_status = status
         self._stopping = True
         self._wake.set()
-        self._thread.join()
-        atexit.unregister(self._at_exit)
-        self._lock.release()
+        try:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self._give_up()
+                self._thread.join()
+        finally:
+            atexit.unregister(self._at_exit)
+            self._lock.release()
         if self._error is not None:
-            raise WriterFailed(f"journal writer stopped: {self._error}") from self._error
+            raise self._failed()
+
+    def _give_up(self) -> None:
+        self._abandon = True
+        self._retry.set()
+        self._wake.set()
 
     def _at_exit(self) -> None:
         """Interpreter exit without `close()`: keep the events, leave the session resumable."""
@@ -236,6 +453,9 @@ class SessionWriter:
             self._stopping = True
             self._wake.set()
             self._thread.join(timeout=5)
+            if self._thread.is_alive():
+                self._give_up()
+                self._thread.join(timeout=1)
             self._lock.release()
 
     def __enter__(self) -> SessionWriter:
@@ -244,70 +464,165 @@ class SessionWriter:
     def __exit__(self, exc_type: object, *_: object) -> None:
         self.close("ended" if exc_type is None else "interrupted")
 
+    def _failure_text(self, what: str = "saving stopped") -> str:
+        return f"{what}: {self._reason}; {self.saved}"
+
+    def _failed(self) -> WriterFailed:
+        failure = WriterFailed(self._failure_text("journal writer stopped"))
+        failure.__cause__ = self._error
+        return failure
+
     # --- writer thread --------------------------------------------------------------------
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
         try:
-            conn = connect(self._path)
+            conn = self._connector(self._path)
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             while True:
-                self._wake.wait(self._interval)
+                if len(self._queue) < self._batch_size and not self._stopping:
+                    self._wake.wait(self._interval)
                 self._wake.clear()
-                stopping = self._stopping
-                self._write_batch(conn, stopping)
-                if stopping and not self._queue:
+                if self._write_batch(conn, self._stopping):
                     break
-        except BaseException as exc:  # the thread must never die silently
-            self._error = exc
+        except BaseException as exc:  # the thread must never die with a traceback
+            self._fail(conn, exc)
         finally:
             if conn is not None:
                 conn.close()
+            with self._room:
+                self._room.notify_all()
             with self._flushed_cond:
                 self._flushed_cond.notify_all()
 
-    def _write_batch(self, conn: sqlite3.Connection, final: bool) -> None:
-        queue = self._queue
-        count = len(queue)
-        status = self._final_status if final else None
+    def _fail(self, conn: sqlite3.Connection | None, exc: BaseException) -> None:
+        """Stop for good: keep why, free the queue, mark the session when the file allows."""
+        self._reason = _describe(exc, self._path)
+        self._failed_at = self._clock()
+        self._delayed_since = None
+        self._error = exc
+        with self._room:
+            self._queue.clear()
+        if conn is not None:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.execute("PRAGMA busy_timeout = 0")
+                conn.execute(
+                    "UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id = ?",
+                    (int(time.time() * 1000), self.id),
+                )
+            except sqlite3.Error:
+                pass  # the file refuses even that; the next open marks it interrupted
+
+    def _write_batch(self, conn: sqlite3.Connection, final: bool) -> bool:
+        """Commit up to `batch_size` queued items; True once a final batch emptied the queue."""
+        with self._guard:
+            queue = self._queue
+            count = min(len(queue), self._batch_size)
+            items = list(itertools.islice(queue, count))
+            everything = count == len(queue)
+        status = self._final_status if final and everything else None
         if count == 0 and status is None:
-            return
-        items = [queue.popleft() for _ in range(count)]
+            return final
+        try:
+            rows = self._encode(items)
+        except _Unsavable as bad:
+            if bad.index:
+                self._commit(conn, self._encode(items[: bad.index]), None)
+                self._release(bad.index, items[: bad.index])
+            raise
+        self._commit(conn, rows, status)
+        self._release(count, items)
+        return final and everything
+
+    def _release(self, count: int, items: list[tuple[Any, ...]]) -> None:
+        """The first `count` queued items are on disk: free them and wake waiting producers."""
+        last = next((item for item in reversed(items) if item[0] == _EVENT), None)
+        with self._room:
+            for _ in range(count):
+                self._queue.popleft()
+            self._shedding = False
+            self._room.notify_all()
+        if last is not None:
+            with self._flushed_cond:
+                self._flushed_ts = last[2].ts
+                self._flushed = last[1]
+                self._flushed_cond.notify_all()
+
+    def _encode(self, items: list[tuple[Any, ...]]) -> _Rows:
         sid = self.id
-        event_rows: list[tuple[Any, ...]] = []
-        outcome_rows: list[tuple[Any, ...]] = []
-        snapshot_rows: list[tuple[Any, ...]] = []
-        last_seq = None
-        last_ts = None
-        for item in items:
+        rows = _Rows()
+        complete = self._outcomes_complete
+        for index, item in enumerate(items):
             if item[0] == _EVENT:
                 _, seq, event, outcomes = item
-                kind, ts, text = payload.encode(event)
-                event_rows.append((sid, seq, ts, kind, text))
-                last_seq, last_ts = seq, ts
+                try:
+                    kind, ts, text = payload.encode(event)
+                    if not isinstance(ts, int) or not 0 <= ts <= TS_MAX:
+                        raise ValueError(f"time {ts!r} is out of range (0 … {TS_MAX})")
+                    outcome_rows = []
+                    if outcomes is not None and complete:
+                        for idx, outcome in enumerate(outcomes):
+                            if not 0 <= outcome.ts <= TS_MAX:
+                                raise ValueError(f"outcome time {outcome.ts} is out of range")
+                            outcome_rows.append(outcome_row(sid, seq, idx, outcome))
+                except Exception as exc:
+                    what = f"event #{seq} ({getattr(event, 'type', type(event).__name__)})"
+                    raise _Unsavable(index, f"{what} cannot be saved: {exc}") from None
+                rows.events.append((sid, seq, ts, kind, text))
+                rows.last = (seq, ts)
                 if outcomes is None:
-                    self._outcomes_complete = False
-                elif self._outcomes_complete:
-                    for idx, outcome in enumerate(outcomes):
-                        outcome_rows.append(outcome_row(sid, seq, idx, outcome))
+                    complete = False
+                else:
+                    rows.outcomes.extend(outcome_rows)
             else:
                 _, seq, ts, state = item
-                snapshot_rows.append((sid, seq, ts, state))
-        if self._first_ts is None and event_rows:
-            self._first_ts = event_rows[0][2]
+                rows.snapshots.append((sid, seq, ts, state))
+        rows.complete = complete
+        return rows
+
+    def _commit(self, conn: sqlite3.Connection, rows: _Rows, status: str | None) -> None:
+        """One transaction; while the file is locked, retry with backoff (and say so)."""
+        started = self._clock()
+        for attempt in itertools.count():
+            try:
+                self._transaction(conn, rows, status)
+            except sqlite3.Error as exc:
+                if not is_transient(exc):
+                    raise
+                if self._delayed_since is None:
+                    self._delayed_since = started
+                self._delay_reason = str(exc)
+                if self._abandon:
+                    waited = int(self._clock() - self._delayed_since)
+                    raise _GaveUp(f"gave up after {waited} s: {exc}") from None
+                self._retry.wait(self._backoff[min(attempt, len(self._backoff) - 1)])
+            else:
+                self._delayed_since = None
+                self._outcomes_complete = rows.complete
+                return
+
+    def _transaction(self, conn: sqlite3.Connection, rows: _Rows, status: str | None) -> None:
+        sid = self.id
+        if self._first_ts is None and rows.events:
+            first_ts: int | None = rows.events[0][2]
+        else:
+            first_ts = self._first_ts
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if event_rows:
-                conn.executemany(INSERT_EVENT, event_rows)
-            if outcome_rows:
-                conn.executemany(INSERT_OUTCOME, outcome_rows)
-            if snapshot_rows:
-                conn.executemany(INSERT_SNAPSHOT, snapshot_rows)
-            if last_seq is not None:
-                derived = ", derived_seq = :seq" if self._outcomes_complete else ""
+            if rows.events:
+                conn.executemany(INSERT_EVENT, rows.events)
+            if rows.outcomes:
+                conn.executemany(INSERT_OUTCOME, rows.outcomes)
+            if rows.snapshots:
+                conn.executemany(INSERT_SNAPSHOT, rows.snapshots)
+            if rows.last is not None:
+                derived = ", derived_seq = :seq" if rows.complete else ""
                 conn.execute(
                     "UPDATE sessions SET last_seq = :seq, last_ts = :ts,"
                     f" first_ts = coalesce(first_ts, :first){derived} WHERE id = :id",
-                    {"seq": last_seq, "ts": last_ts, "first": self._first_ts, "id": sid},
+                    {"seq": rows.last[0], "ts": rows.last[1], "first": first_ts, "id": sid},
                 )
             if status is not None:
                 conn.execute(
@@ -319,7 +634,31 @@ class SessionWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        if last_seq is not None:
-            with self._flushed_cond:
-                self._flushed = last_seq
-                self._flushed_cond.notify_all()
+        self._first_ts = first_ts
+
+
+class _Rows:
+    """One batch, encoded once (a locked file retries the SQL, not the encoding)."""
+
+    __slots__ = ("complete", "events", "last", "outcomes", "snapshots")
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self.outcomes: list[tuple[Any, ...]] = []
+        self.snapshots: list[tuple[Any, ...]] = []
+        self.last: tuple[int, int] | None = None
+        self.complete = True
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+def _describe(exc: BaseException, path: Path) -> str:
+    """The one-line reason a user reads (no traceback, no class names where SQLite speaks)."""
+    if isinstance(exc, _GaveUp | _Unsavable):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error | OSError):
+        return f"{exc} ({path})"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
