@@ -9,19 +9,31 @@ callers hand it lines and write what it returns.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from papertrade.core import events as ev
-from papertrade.core.numbers import BadNumber, dec, plain
+from papertrade.core.numbers import (
+    AMOUNT,
+    BALANCE,
+    FEE_RATE,
+    MAX_DRILL_LEVERAGE,
+    PRICE,
+    QTY,
+    RATE,
+    SIZE,
+    BadNumber,
+    Bound,
+    leverage,
+    plain,
+    timestamp,
+)
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     StrictBool,
-    StrictInt,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -37,28 +49,48 @@ class FormatError(ValueError):
         self.message = message
 
 
-def _decimal(value: Any) -> Decimal:
-    if not isinstance(value, str):
-        raise ValueError(f'must be a decimal string such as "1.5", got {json.dumps(value)}')
+def _shown(value: Any) -> str:
+    """Untrusted JSON for an error message: short, escaped, never raising (a 5,000-digit int
+    cannot even be printed under Python's int-str limit)."""
     try:
-        return dec(value)
+        text = json.dumps(value)
+    except ValueError:
+        return f"a {type(value).__name__}"
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _bounded(bound: Bound) -> Callable[[Any], Decimal]:
+    def check(value: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise ValueError(f'must be a decimal string such as "1.5", got {_shown(value)}')
+        try:
+            return bound.parse(value)
+        except BadNumber as exc:
+            raise ValueError(str(exc)) from None
+
+    return check
+
+
+def _ts(value: Any) -> int:
+    try:
+        return timestamp(value)
     except BadNumber as exc:
         raise ValueError(str(exc)) from None
 
 
-def _positive(value: Any) -> Decimal:
-    d = _decimal(value)
-    if d <= 0:
-        raise ValueError(f"must be positive, got {value}")
-    return d
+def _leverage(value: Any) -> int:
+    try:
+        return leverage(value, MAX_DRILL_LEVERAGE)
+    except BadNumber as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _symbol(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError('must be a non-empty symbol string such as "BTCUSDT"')
     text = value.strip().upper()
-    if len(text) > 40 or not all(c.isalnum() or c in "-_." for c in text):
-        raise ValueError(f"is not a valid symbol: {json.dumps(value)}")
+    if len(text) > 40 or not all((c.isalnum() and c.isascii()) or c in "-_." for c in text):
+        raise ValueError(f"is not a valid symbol: {_shown(value)}")
     return text
 
 
@@ -68,11 +100,24 @@ def _identifier(value: Any) -> str:
     return value
 
 
-Dec = Annotated[Decimal, BeforeValidator(_decimal)]
-PosDec = Annotated[Decimal, BeforeValidator(_positive)]
+def _label(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 200:
+        raise ValueError("must be a string of at most 200 characters")
+    return value
+
+
+Price = Annotated[Decimal, BeforeValidator(_bounded(PRICE))]
+Qty = Annotated[Decimal, BeforeValidator(_bounded(QTY))]
+Size = Annotated[Decimal, BeforeValidator(_bounded(SIZE))]
+Rate = Annotated[Decimal, BeforeValidator(_bounded(RATE))]
+FeeRate = Annotated[Decimal, BeforeValidator(_bounded(FEE_RATE))]
+Balance = Annotated[Decimal, BeforeValidator(_bounded(BALANCE))]
+Amount = Annotated[Decimal, BeforeValidator(_bounded(AMOUNT))]
 Symbol = Annotated[str, BeforeValidator(_symbol)]
 Ident = Annotated[str, BeforeValidator(_identifier)]
-Ts = Annotated[StrictInt, Field(ge=0)]
+Label = Annotated[str, BeforeValidator(_label)]
+Ts = Annotated[int, BeforeValidator(_ts)]
+Leverage = Annotated[int, BeforeValidator(_leverage)]
 
 
 class _Line(BaseModel):
@@ -84,36 +129,29 @@ class SessionLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["session"]
     ts: Ts = 0
-    balance: PosDec = Decimal("10000")
-    taker_fee: Dec = Decimal("0.0005")
-    maker_fee: Dec = Decimal("0.0002")
-    name: str | None = None
-    venue: str | None = None
-
-    @model_validator(mode="after")
-    def _fees(self) -> SessionLine:
-        for fee in (self.taker_fee, self.maker_fee):
-            if not Decimal("-0.01") <= fee <= Decimal("0.01"):
-                raise ValueError(f"fee rate {fee} is outside -1%..1%")
-        return self
+    balance: Balance = Decimal("10000")
+    taker_fee: FeeRate = Decimal("0.0005")
+    maker_fee: FeeRate = Decimal("0.0002")
+    name: Label | None = None
+    venue: Label | None = None
 
 
 class MarkLine(_Line):
     type: Literal["mark"]
     symbol: Symbol
-    price: PosDec
-    index: PosDec | None = None
-    funding_rate: Dec | None = None
+    price: Price
+    index: Price | None = None
+    funding_rate: Rate | None = None
     next_funding_ts: Ts | None = None
 
 
 class QuoteLine(_Line):
     type: Literal["quote"]
     symbol: Symbol
-    bid: PosDec
-    ask: PosDec
-    bid_qty: Dec | None = None
-    ask_qty: Dec | None = None
+    bid: Price
+    ask: Price
+    bid_qty: Size | None = None
+    ask_qty: Size | None = None
 
     @model_validator(mode="after")
     def _not_crossed(self) -> QuoteLine:
@@ -125,14 +163,14 @@ class QuoteLine(_Line):
 class TradeLine(_Line):
     type: Literal["trade"]
     symbol: Symbol
-    price: PosDec
-    qty: PosDec
+    price: Price
+    qty: Qty
 
 
 class FundingLine(_Line):
     type: Literal["funding"]
     symbol: Symbol
-    rate: Dec
+    rate: Rate
 
 
 class OrderLine(_Line):
@@ -140,11 +178,11 @@ class OrderLine(_Line):
     id: Ident
     symbol: Symbol
     side: Literal["buy", "sell"]
-    qty: PosDec
+    qty: Qty
     order_type: Literal["market", "limit"]
-    price: PosDec | None = None
+    price: Price | None = None
     margin_mode: Literal["isolated", "cross"] | None = None
-    leverage: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
+    leverage: Leverage | None = None
     reduce_only: StrictBool = False
     post_only: StrictBool = False
 
@@ -172,7 +210,7 @@ class CloseLine(_Line):
 class AdjustMarginLine(_Line):
     type: Literal["adjust_margin"]
     symbol: Symbol
-    amount: Dec
+    amount: Amount
 
     @model_validator(mode="after")
     def _nonzero(self) -> AdjustMarginLine:
@@ -184,7 +222,7 @@ class AdjustMarginLine(_Line):
 class SetLeverageLine(_Line):
     type: Literal["set_leverage"]
     symbol: Symbol
-    leverage: Annotated[StrictInt, Field(ge=1, le=1000)]
+    leverage: Leverage
 
 
 class SetMarginModeLine(_Line):
@@ -271,9 +309,9 @@ def parse_object(obj: Any, line: int = 1) -> ev.Event | ev.SessionSettings:
     kind = obj.get("type")
     if kind is None:
         raise FormatError(line, "missing field 'type'")
-    if kind not in _ADAPTERS:
+    if not isinstance(kind, str) or kind not in _ADAPTERS:
         known = ", ".join(INPUT_TYPES)
-        raise FormatError(line, f"unknown type {json.dumps(kind)} (expected one of: {known})")
+        raise FormatError(line, f"unknown type {_shown(kind)} (expected one of: {known})")
     if "ts" not in obj and kind != "session":
         raise FormatError(line, "missing field 'ts'")
     try:
@@ -283,12 +321,43 @@ def parse_object(obj: Any, line: int = 1) -> ev.Event | ev.SessionSettings:
     return _to_event(model)
 
 
+MAX_LINE_CHARS = 65_536
+"""Longest drill line read: real lines are a few hundred characters."""
+MAX_JSON_INT_DIGITS = 20
+"""A JSON integer (a `ts`, a leverage) longer than this is refused before Python converts it
+(ts needs 15 digits; 4,300+ would hit the interpreter's int-str limit)."""
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise _TooLong(f"an integer with {len(text.lstrip('-'))} digits is far out of range")
+    return int(text)
+
+
+def _json_constant(name: str) -> Any:
+    raise _TooLong(f"{name} is not a number JSON allows")
+
+
+class _TooLong(ValueError):
+    """A JSON literal refused while decoding (its message is the whole story)."""
+
+
 def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
-    """Parse one JSON line of the drill format."""
+    """Parse one JSON line of the drill format.
+
+    Never raises anything but `FormatError`: lines past `MAX_LINE_CHARS`, nesting deep enough
+    to exhaust the parser, `NaN` / `Infinity` literals and huge integers are refused by name.
+    """
+    if len(text) > MAX_LINE_CHARS:
+        raise FormatError(line, f"line longer than {MAX_LINE_CHARS:,} characters")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
     except json.JSONDecodeError as exc:
         raise FormatError(line, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    except _TooLong as exc:
+        raise FormatError(line, str(exc)) from None
+    except (ValueError, RecursionError):
+        raise FormatError(line, "invalid JSON: nested too deeply or too large") from None
     return parse_object(obj, line)
 
 

@@ -112,3 +112,92 @@ def test_outcomes_serialize_with_every_field_and_decimals_as_strings() -> None:
     }
     rej = ev.Rejected(2, "close", None, "no open BTCUSDT position to close")
     assert json.loads(codec.dumps(rej))["order_id"] is None
+
+
+_MARK = '{"type":"mark","ts":1,"symbol":"BTCUSDT","price":"60000"'
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            _MARK.replace('"60000"', '"1e400"') + "}",
+            "field 'price' must be at most 1,000,000,000,000",
+        ),
+        (_MARK.replace('"60000"', '"1E+999999999"') + "}", "must be at most 1,000,000,000,000"),
+        (_MARK.replace('"60000"', '"99999999999999999999"') + "}", "must be at most"),
+        (_MARK.replace('"60000"', '"-0"') + "}", "field 'price' must be positive (got 0)"),
+        (_MARK.replace('"60000"', '"NaN"') + "}", "not a finite number"),
+        (_MARK.replace('"60000"', '"1.0000000000000000001"') + "}", "18 significant digits"),
+        (_MARK.replace('"60000"', '"' + "9" * 5000 + '"') + "}", "too long"),
+        (_MARK.replace('"60000"', "1E+999999999") + "}", "must be a decimal string"),
+        (_MARK.replace('"60000"', "NaN") + "}", "NaN is not a number JSON allows"),
+        (_MARK.replace('"60000"', "-Infinity") + "}", "-Infinity is not a number JSON allows"),
+        (_MARK + ',"funding_rate":"1.5"}', "field 'funding_rate' must be at most 1"),
+        (_MARK + ',"funding_rate":"-1.5"}', "field 'funding_rate' must be at least -1"),
+        (_MARK + ',"next_funding_ts":253402300800000}', "must be between 0 and 253402300799999"),
+        (_MARK.replace('"ts":1', '"ts":253402300800000') + "}", "'ts'"),
+        (_MARK.replace('"ts":1', '"ts":9223372036854775808') + "}", "253402300799999"),
+        (_MARK.replace('"ts":1', '"ts":' + "7" * 5000) + "}", "integer with 5000 digits"),
+        (_MARK.replace('"ts":1', '"ts":1e3') + "}", "whole milliseconds"),
+        (_MARK.replace('"ts":1', '"ts":true') + "}", "whole milliseconds"),
+        ('{"type":["mark"],"ts":1}', 'unknown type ["mark"]'),
+        ('{"type":{"t":"mark"},"ts":1}', 'unknown type {"t": "mark"}'),
+        ('{"type":7,"ts":1}', "unknown type 7"),
+        ("[" * 100_000 + "]" * 100_000, "longer than 65,536 characters"),
+        ('{"type":"mark","ts":' + "[" * 20_000 + "]" * 20_000 + "}", "nested too deeply"),
+        (
+            '{"type":"trade","ts":1,"symbol":"X","price":"1","qty":"1000000000000.5"}',
+            "field 'qty' must be at most 1,000,000,000,000",
+        ),
+        ('{"type":"quote","ts":1,"symbol":"X","bid":"1","ask":"2","bid_qty":"-1"}', "zero or more"),
+        ('{"type":"funding","ts":1,"symbol":"X","rate":"2"}', "field 'rate' must be at most 1"),
+        (
+            '{"type":"adjust_margin","ts":1,"symbol":"X","amount":"-1e16"}',
+            "at least -1,000,000,000,000,000",
+        ),
+        ('{"type":"set_leverage","ts":1,"symbol":"X","leverage":1001}', "from 1 to 1000"),
+        ('{"type":"set_leverage","ts":1,"symbol":"X","leverage":0}', "from 1 to 1000"),
+        ('{"type":"set_leverage","ts":1,"symbol":"X","leverage":"5"}', "whole number"),
+        ('{"type":"mark","ts":1,"symbol":"BTC\u0661USDT","price":"1"}', "not a valid symbol"),
+    ],
+)
+def test_out_of_bounds_and_hostile_values_are_refused_by_name(line: str, message: str) -> None:
+    with pytest.raises(codec.FormatError) as info:
+        codec.parse_lines(['{"type":"snapshot","ts":0}', line])
+    assert info.value.line == 2
+    assert message in info.value.message
+    assert len(info.value.message) < 300  # never the hostile value in full
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"type":"session","balance":"1000000000000001"}', "at most 1,000,000,000,000,000"),
+        ('{"type":"session","balance":"-5"}', "field 'balance' must be positive"),
+        ('{"type":"session","taker_fee":"0.02"}', "field 'taker_fee' must be at most 0.01"),
+        ('{"type":"session","name":"' + "n" * 201 + '"}', "at most 200 characters"),
+    ],
+)
+def test_session_settings_are_bounded_too(line: str, message: str) -> None:
+    with pytest.raises(codec.FormatError, match="line 1") as info:
+        codec.parse_lines([line])
+    assert message in info.value.message
+
+
+def test_values_at_the_bounds_are_accepted_exactly() -> None:
+    settings, events = codec.parse_lines(
+        [
+            '{"type":"session","balance":"1000000000000000","taker_fee":"0.01","maker_fee":"-0.01"}',
+            '{"type":"mark","ts":0,"symbol":"X","price":"0.000000000000000001","funding_rate":"-1"}',
+            '{"type":"trade","ts":1,"symbol":"X","price":"1000000000000","qty":"1000000000000"}',
+            '{"type":"quote","ts":2,"symbol":"X","bid":"1","ask":"1","bid_qty":"-0","ask_qty":"0"}',
+            '{"type":"set_leverage","ts":253402300799999,"symbol":"X","leverage":1000}',
+        ]
+    )
+    assert settings.balance == D("1e15") and settings.maker_fee == D("-0.01")
+    assert events[0] == ev.MarkPrice(0, "X", D("1e-18"), None, D(-1), None)
+    assert events[1] == ev.Trade(1, "X", D("1e12"), D("1e12"))
+    quote = events[2]
+    assert isinstance(quote, ev.Quote) and quote.bid_qty == 0 and not quote.bid_qty.is_signed()
+    assert events[3] == ev.SetLeverage(253402300799999, "X", 1000)
