@@ -10,9 +10,12 @@ Invariant: wallet balance = cross wallet + Σ isolated margins.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
+from papertrade.core.events import MarginMode
+from papertrade.core.margin import initial_margin, liquidatable, margin_ratio, max_addable_margin
+from papertrade.core.market import MarketState
 from papertrade.core.numbers import ZERO
 from papertrade.core.orders import Order, held_margin
 from papertrade.core.positions import Position
@@ -23,13 +26,17 @@ class Account:
         "cross_mm",
         "cross_upnl",
         "cross_wallet",
+        "markets",
         "orders",
         "orders_by_symbol",
         "positions",
     )
 
-    def __init__(self, cross_wallet: Decimal) -> None:
+    def __init__(
+        self, cross_wallet: Decimal, markets: Mapping[str, MarketState] | None = None
+    ) -> None:
         self.cross_wallet = cross_wallet
+        self.markets: Mapping[str, MarketState] = markets if markets is not None else {}
         self.positions: dict[str, Position] = {}
         self.orders: dict[str, Order] = {}
         self.orders_by_symbol: dict[str, list[Order]] = {}
@@ -67,15 +74,22 @@ class Account:
         if not book:
             del self.orders_by_symbol[order.symbol]
 
-    def held_margin(self, symbol: str | None = None) -> Decimal:
-        """Initial margin held by resting orders (one symbol, or all)."""
+    def held_margin(
+        self, symbol: str | None = None, mode: MarginMode | None = None, flat: str | None = None
+    ) -> Decimal:
+        """Cost held by resting orders (one symbol, or all; one margin mode, or both), at the
+        symbols' current mark and last price. `flat` names a symbol whose position is taken
+        as already closed (what its orders would hold once a flipping fill closed it)."""
         symbols = [symbol] if symbol is not None else list(self.orders_by_symbol)
         total = ZERO
         for sym in symbols:
             book = self.orders_by_symbol.get(sym)
             if book:
                 pos = self.positions.get(sym)
-                total += held_margin(book, pos.size if pos else ZERO)
+                size = pos.size if pos is not None and sym != flat else ZERO
+                m = self.markets.get(sym)
+                mark, last = (m.mark, m.last) if m is not None else (None, None)
+                total += held_margin(book, size, mark, last, mode)
         return total
 
     # --- balances ----------------------------------------------------------------------------
@@ -93,7 +107,8 @@ class Account:
         return self.wallet_balance() + self.unrealized_pnl()
 
     def cross_initial_margin(self) -> Decimal:
-        return sum((p.qty * p.mark / p.leverage for p in self.cross_positions()), ZERO)
+        cross = self.cross_positions()
+        return sum((initial_margin(p.qty * p.mark, p.leverage) for p in cross), ZERO)
 
     def available_raw(self) -> Decimal:
         """Cross wallet + cross uPnL − cross IM (at mark) − margin held by orders; may be < 0."""
@@ -101,19 +116,35 @@ class Account:
             self.cross_wallet + self.cross_upnl - self.cross_initial_margin() - self.held_margin()
         )
 
+    def available_after_closing(self, pos: Position, credit: Decimal) -> Decimal:
+        """Available for order (may be < 0) once `pos` is closed whole and `credit` (its
+        realized PnL and freed isolated margin) has reached the cross wallet: the balance the
+        opening part of a flipping order is costed against."""
+        avail = self.cross_wallet + credit + self.cross_upnl - self.cross_initial_margin()
+        if pos.mode == "cross":
+            avail += initial_margin(pos.qty * pos.mark, pos.leverage) - pos.upnl
+        return avail - self.held_margin(flat=pos.symbol)
+
     def available_balance(self) -> Decimal:
         return max(ZERO, self.available_raw())
 
     def cross_margin_balance(self) -> Decimal:
         return self.cross_wallet + self.cross_upnl
 
+    def max_addable_margin(self) -> Decimal:
+        """What may move from the cross wallet into isolated margin (Binance's max addable):
+        backed by the cross wallet itself, never by unrealized profit."""
+        return max_addable_margin(
+            self.cross_wallet,
+            self.held_margin(mode="isolated"),
+            self.cross_mm,
+            self.available_balance(),
+        )
+
     def cross_liquidatable(self) -> bool:
-        return self.cross_mm > 0 and self.cross_wallet + self.cross_upnl <= self.cross_mm
+        return liquidatable(self.cross_wallet + self.cross_upnl, self.cross_mm)
 
     def cross_margin_ratio(self) -> Decimal | None:
         """Σ cross MM / cross margin balance; None without cross positions; ≥ 1 means
         liquidation (an exhausted balance reports 1)."""
-        if self.cross_mm == 0:
-            return None
-        balance = self.cross_wallet + self.cross_upnl
-        return self.cross_mm / balance if balance > 0 else Decimal(1)
+        return margin_ratio(self.cross_mm, self.cross_wallet + self.cross_upnl)

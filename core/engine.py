@@ -18,9 +18,18 @@ from typing import Any
 from papertrade.core import events as ev
 from papertrade.core.account import Account
 from papertrade.core.instruments import Instrument, InstrumentBook, bundled
-from papertrade.core.margin import liquidation_price, max_removable_margin
+from papertrade.core.margin import (
+    initial_margin,
+    liquidatable,
+    liquidation_price,
+    maintenance_margin,
+    margin_ratio,
+    max_removable_margin,
+    order_cost,
+    unrealized_pnl,
+)
 from papertrade.core.market import MarketState
-from papertrade.core.numbers import ZERO, ceil_to, dec, floor_to, human, money, plain
+from papertrade.core.numbers import MONEY, ZERO, ceil_to, dec, floor_to, human, money, plain
 from papertrade.core.orders import Order, opening_qty
 from papertrade.core.positions import ENTRY_QUANTUM, Position
 
@@ -50,6 +59,26 @@ class Totals:
 
 
 @dataclass(slots=True, frozen=True)
+class FillPlan:
+    """What one fill would do, worked out before anything moves: the part that closes the
+    position (its realized PnL, the isolated margin it frees) and the part that opens.
+    A flipping order is costed from this as a close followed by an open."""
+
+    close_qty: Decimal
+    open_qty: Decimal
+    realized: Decimal
+    released: Decimal
+    fee: Decimal
+    open_im: Decimal  # isolated margin the opening part takes from the cross wallet
+    closes_whole: bool
+
+    @property
+    def wallet_change(self) -> Decimal:
+        """How the cross wallet moves."""
+        return self.released + self.realized - self.fee - self.open_im
+
+
+@dataclass(slots=True, frozen=True)
 class OrderPreview:
     """What an order ticket shows before submitting: the order as the engine would take it
     and the risk it adds. `reason` is set (and the rest is best effort) when it would be
@@ -76,8 +105,8 @@ class Engine:
     ) -> None:
         self.instruments = instruments if instruments is not None else bundled("binance")
         self.settings = settings or ev.SessionSettings()
-        self.acct = Account(self.settings.balance)
         self.markets: dict[str, MarketState] = {}
+        self.acct = Account(self.settings.balance, self.markets)
         self.symbol_settings: dict[str, tuple[ev.MarginMode, int]] = {}
         self.used_ids: set[str] = set()
         self.totals = Totals()
@@ -134,6 +163,24 @@ class Engine:
     def available_balance(self) -> Decimal:
         return money(self.acct.available_balance())
 
+    def max_removable_margin(self, symbol: str) -> Decimal:
+        """Isolated margin that may be taken out of `symbol`'s position now (0 without an
+        isolated position)."""
+        pos = self.acct.positions.get(symbol)
+        if pos is None or pos.mode != "isolated":
+            return ZERO
+        return money(
+            max_removable_margin(pos.margin, pos.mm, pos.size, pos.entry, pos.mark, pos.leverage)
+        )
+
+    def max_addable_margin(self, symbol: str) -> Decimal:
+        """Isolated margin that may be added to `symbol`'s position now (0 without an isolated
+        position): backed by the cross wallet, never by unrealized profit."""
+        pos = self.acct.positions.get(symbol)
+        if pos is None or pos.mode != "isolated":
+            return ZERO
+        return money(self.acct.max_addable_margin())
+
     def position_liquidation_price(self, pos: Position) -> Decimal | None:
         if pos.mode == "isolated":
             return liquidation_price(pos.instrument, pos.size, pos.entry, pos.margin)
@@ -150,14 +197,13 @@ class Engine:
         """Isolated: its isolated margin. Cross: initial margin at the current mark."""
         if pos.mode == "isolated":
             return pos.margin
-        return money(pos.qty * pos.mark / pos.leverage)
+        return money(initial_margin(pos.qty * pos.mark, pos.leverage))
 
     def position_margin_ratio(self, pos: Position) -> Decimal | None:
         """Isolated: the position's own ratio. Cross: the cross account's ratio."""
         if pos.mode == "cross":
             return self.acct.cross_margin_ratio()
-        balance = pos.margin + pos.upnl
-        return pos.mm / balance if balance > 0 else Decimal(1)
+        return margin_ratio(pos.mm, pos.margin + pos.upnl)
 
     def position_state(self, pos: Position) -> ev.PositionState:
         ratio = self.position_margin_ratio(pos)
@@ -245,10 +291,14 @@ class Engine:
         if pos is None:
             return []
         # Positive rate: longs pay, shorts receive. Isolated funding moves the isolated margin.
+        # A payment never takes more than the wallet it comes from holds: what funding took is
+        # reported as funding, so a liquidation that follows never shows a negative loss.
         amount = money(-pos.size * pos.mark * e.rate)
         if pos.mode == "isolated":
+            amount = max(amount, -pos.margin)
             pos.margin += amount
         else:
+            amount = max(amount, -max(ZERO, self.acct.cross_wallet))
             self.acct.cross_wallet += amount
         self.totals.funding += amount
         out: list[ev.Outcome] = [ev.FundingPaid(e.ts, e.symbol, amount)]
@@ -258,11 +308,8 @@ class Engine:
     # --- marking and liquidation ------------------------------------------------------------
 
     def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
-        size = pos.size
-        upnl = size * (price - pos.entry)
-        notional = (size if size > 0 else -size) * price
-        bracket = pos.instrument.bracket_for(notional)
-        mm = notional * bracket.mmr - bracket.cum
+        upnl = unrealized_pnl(pos.size, pos.entry, price)
+        mm = maintenance_margin(pos.instrument, pos.qty * price)
         pos.mark = price
         if pos.mode == "cross":
             acct = self.acct
@@ -270,12 +317,12 @@ class Engine:
             acct.cross_mm += mm - pos.mm
             pos.upnl = upnl
             pos.mm = mm
-            if acct.cross_wallet + acct.cross_upnl <= acct.cross_mm:
+            if acct.cross_liquidatable():
                 return self._liquidate_cross(ts)
             return []
         pos.upnl = upnl
         pos.mm = mm
-        if pos.margin + upnl <= mm:
+        if liquidatable(pos.margin + upnl, mm):
             return self._liquidate_isolated(pos, ts)
         return []
 
@@ -284,7 +331,7 @@ class Engine:
         if self.acct.cross_liquidatable():
             out += self._liquidate_cross(ts)
         for pos in list(self.acct.positions.values()):
-            if pos.mode == "isolated" and pos.margin + pos.upnl <= pos.mm:
+            if pos.mode == "isolated" and liquidatable(pos.margin + pos.upnl, pos.mm):
                 out += self._liquidate_isolated(pos, ts)
         return out
 
@@ -309,8 +356,9 @@ class Engine:
         """Every cross position is closed and the cross wallet goes to 0 (never below).
 
         The wallet's fall is attributed per position as its own unrealized loss plus a share,
-        by maintenance margin, of whatever margin balance was left; the shares add up to the
-        whole fall exactly.
+        by maintenance margin, of whatever margin balance was left. A position in profit would
+        get a negative share; instead the losses are floored at 0 and the positive ones scaled
+        down so that they still add up to the whole fall exactly (no line is ever negative).
         """
         acct = self.acct
         victims = sorted(acct.cross_positions(), key=lambda p: p.symbol)
@@ -320,23 +368,62 @@ class Engine:
         out: list[ev.Outcome] = []
         for pos in victims:
             out += self._cancel_symbol_orders(pos.symbol, ts, f"{pos.symbol} position liquidated")
+        exact = [-p.upnl + (remaining * p.mm / total_mm if total_mm else ZERO) for p in victims]
+        fall = max(ZERO, wallet)
+        scaled = any(x < 0 for x in exact)
+        raw = [max(ZERO, x) for x in exact]
+        total_raw = sum(raw, ZERO)
         attributed = ZERO
         for i, pos in enumerate(victims):
             if i == len(victims) - 1:
-                loss = wallet - attributed
+                loss = fall - attributed
+            elif not scaled:
+                loss = money(raw[i])
             else:
-                share = remaining * pos.mm / total_mm if total_mm else ZERO
-                loss = money(-pos.upnl + share)
+                loss = floor_to(fall * raw[i] / total_raw, MONEY) if total_raw else ZERO
+            loss = max(ZERO, min(loss, fall - attributed))
             attributed += loss
             acct.remove_position(pos)
             self.totals.liquidations += 1
             out.append(ev.Liquidation(ts, pos.symbol, "cross", pos.side, pos.qty, pos.mark, loss))
         acct.cross_wallet = ZERO
         acct.recompute_cross_totals()
-        self.totals.liquidation_losses += wallet
+        self.totals.liquidation_losses += fall
         return out
 
     # --- fills -------------------------------------------------------------------------------
+
+    def _plan_fill(
+        self,
+        inst: Instrument,
+        side: ev.Side,
+        qty: Decimal,
+        price: Decimal,
+        liquidity: ev.Liquidity,
+        mode: ev.MarginMode,
+        leverage: int,
+    ) -> FillPlan:
+        rate = self.settings.taker_fee if liquidity == "taker" else self.settings.maker_fee
+        fee = money(qty * price * rate)
+        pos = self.acct.positions.get(inst.symbol)
+        close_qty = realized = released = ZERO
+        if pos is not None and (pos.size > 0) != (side == "buy"):
+            close_qty = min(qty, pos.qty)
+            direction = 1 if pos.size > 0 else -1
+            realized = money(close_qty * (price - pos.entry) * direction)
+            if pos.mode == "isolated":
+                released = (
+                    pos.margin if close_qty == pos.qty else money(pos.margin * close_qty / pos.qty)
+                )
+        closes_whole = pos is not None and close_qty == pos.qty
+        open_qty = qty - close_qty
+        open_im = ZERO
+        if open_qty:
+            keeps = pos is not None and not closes_whole
+            if (pos.mode if keeps and pos is not None else mode) == "isolated":
+                lev = pos.leverage if keeps and pos is not None else leverage
+                open_im = money(initial_margin(open_qty * price, lev))
+        return FillPlan(close_qty, open_qty, realized, released, fee, open_im, closes_whole)
 
     def _fill(
         self,
@@ -352,48 +439,36 @@ class Engine:
     ) -> list[ev.Outcome]:
         acct = self.acct
         symbol = inst.symbol
-        rate = self.settings.taker_fee if liquidity == "taker" else self.settings.maker_fee
-        fee = money(qty * price * rate)
-        signed = qty if side == "buy" else -qty
-        realized = ZERO
-        remaining = qty
+        plan = self._plan_fill(inst, side, qty, price, liquidity, mode, leverage)
         out: list[ev.Outcome] = []
         pos = acct.positions.get(symbol)
-        if pos is not None and (pos.size > 0) != (signed > 0):
-            close_qty = min(qty, pos.qty)
-            direction = 1 if pos.size > 0 else -1
-            realized = money(close_qty * (price - pos.entry) * direction)
-            if pos.mode == "isolated":
-                released = (
-                    pos.margin if close_qty == pos.qty else money(pos.margin * close_qty / pos.qty)
-                )
-                pos.margin -= released
-                acct.cross_wallet += released
-            remaining = qty - close_qty
-            if close_qty == pos.qty:
+        if plan.close_qty and pos is not None:
+            pos.margin -= plan.released
+            acct.cross_wallet += plan.released
+            if plan.closes_whole:
                 acct.remove_position(pos)
                 pos = None
             else:
-                pos.size += close_qty if signed > 0 else -close_qty
-        if remaining:
+                pos.size += plan.close_qty if side == "buy" else -plan.close_qty
+        if plan.open_qty:
             if pos is None:
                 pos = Position(inst, ZERO, price, mode, leverage)
                 acct.add_position(pos)
-            new_qty = pos.qty + remaining
+            new_qty = pos.qty + plan.open_qty
             if pos.size:
-                pos.entry = ((pos.qty * pos.entry + remaining * price) / new_qty).quantize(
+                pos.entry = ((pos.qty * pos.entry + plan.open_qty * price) / new_qty).quantize(
                     ENTRY_QUANTUM
                 )
-            pos.size = new_qty if signed > 0 else -new_qty
-            if pos.mode == "isolated":
-                im = money(remaining * price / pos.leverage)
-                acct.cross_wallet -= im
-                pos.margin += im
-        acct.cross_wallet += realized - fee
-        self.totals.realized_pnl += realized
-        self.totals.fees += fee
+            pos.size = new_qty if side == "buy" else -new_qty
+            acct.cross_wallet -= plan.open_im
+            pos.margin += plan.open_im
+        acct.cross_wallet += plan.realized - plan.fee
+        self.totals.realized_pnl += plan.realized
+        self.totals.fees += plan.fee
         self.totals.fills += 1
-        out.append(ev.Fill(ts, order_id, symbol, side, qty, price, fee, realized, liquidity))
+        out.append(
+            ev.Fill(ts, order_id, symbol, side, qty, price, plan.fee, plan.realized, liquidity)
+        )
         if symbol not in acct.positions:
             out += self._drop_reduce_only(symbol, ts)
         else:
@@ -401,6 +476,65 @@ class Engine:
             out += self._remark(acct.positions[symbol], m.mark or price, ts)
         out += self._check_liquidations(ts)
         return out
+
+    def _fill_refusal(
+        self,
+        inst: Instrument,
+        side: ev.Side,
+        qty: Decimal,
+        price: Decimal,
+        liquidity: ev.Liquidity,
+        mode: ev.MarginMode,
+        leverage: int,
+        cost_price: Decimal,
+    ) -> str | None:
+        """Why this fill may not happen now (None when it may), costed as a close followed by
+        an open: the closing part frees its margin and realizes its PnL first, then the
+        opening part must fit what is available. No fill may take the cross wallet below zero,
+        and isolated margin comes out of the cross wallet itself, never out of open profit."""
+        acct = self.acct
+        plan = self._plan_fill(inst, side, qty, price, liquidity, mode, leverage)
+        pos = acct.positions.get(inst.symbol)
+        credit = plan.released + plan.realized
+        if plan.open_qty:
+            m = self.markets.get(inst.symbol)
+            mark, last = (m.mark, m.last) if m is not None else (None, None)
+            lev = pos.leverage if pos is not None and not plan.closes_whole else leverage
+            needed = order_cost(side, plan.open_qty, cost_price, lev, mark, last) + plan.fee
+            if pos is not None and plan.closes_whole:
+                available = max(ZERO, acct.available_after_closing(pos, credit))
+            else:
+                available = acct.available_balance()
+            if needed > available:
+                return (
+                    f"insufficient available balance: needs {human(needed)} USDT, "
+                    f"{human(available)} available"
+                )
+            if plan.open_im:
+                flat = inst.symbol if plan.closes_whole else None
+                cross_mm = acct.cross_mm
+                if pos is not None and plan.closes_whole and pos.mode == "cross":
+                    cross_mm -= pos.mm
+                room = (
+                    acct.cross_wallet
+                    + credit
+                    - plan.fee
+                    - acct.held_margin(mode="isolated", flat=flat)
+                    - cross_mm
+                )
+                if plan.open_im > room:
+                    return (
+                        f"insufficient cross wallet for isolated margin: needs "
+                        f"{human(plan.open_im)} USDT, {human(max(ZERO, room))} USDT can move "
+                        "(unrealized profit cannot become isolated margin)"
+                    )
+        after = acct.cross_wallet + plan.wallet_change
+        if after < 0:
+            return (
+                f"the fill at {plain(price)} would take the cross wallet to {human(after)} USDT: "
+                "fees and losses cannot exceed the wallet"
+            )
+        return None
 
     def _drop_reduce_only(self, symbol: str, ts: int) -> list[ev.Outcome]:
         out: list[ev.Outcome] = []
@@ -430,27 +564,19 @@ class Engine:
         acct.remove_order(order)
         pos = acct.positions.get(order.symbol)
         qty = order.qty
+        out: list[ev.Outcome] = []
         if order.reduce_only:
             if pos is None or (pos.size > 0) == (order.side == "buy"):
                 return [ev.OrderCancelled(ts, order.id, "reduce-only: no position left to reduce")]
-            qty = min(qty, pos.qty)
-        else:
-            size = pos.size if pos else ZERO
-            opening = opening_qty(qty, order.side, size, ZERO)
-            needed = opening * order.price / order.leverage + money(
-                qty * order.price * self.settings.maker_fee
-            )
-            available = acct.available_balance()
-            if opening and needed > available:
-                return [
-                    ev.OrderCancelled(
-                        ts,
-                        order.id,
-                        f"insufficient available balance at fill: needs {human(needed)} USDT, "
-                        f"{human(available)} available",
-                    )
-                ]
-        return self._fill(
+            if qty > pos.qty:
+                out.append(ev.ReduceOnlyCut(ts, order.id, order.symbol, qty, pos.qty))
+                qty = pos.qty
+        refusal = self._fill_refusal(
+            inst, order.side, qty, order.price, "maker", order.mode, order.leverage, order.price
+        )
+        if refusal is not None:
+            return [ev.OrderCancelled(ts, order.id, f"{refusal} (at fill)")]
+        return out + self._fill(
             ts, order.id, inst, order.side, qty, order.price, "maker", order.mode, order.leverage
         )
 
@@ -510,21 +636,41 @@ class Engine:
     def _opening_cost(
         self, symbol: str, side: ev.Side, qty: Decimal, price: Decimal, leverage: int
     ) -> tuple[Decimal, Decimal]:
-        """(quantity that opens exposure, its cost): initial margin plus Binance's "open loss"
-        (what a buy above mark or a sell below mark gives up at once). Earlier orders on the
-        same side get to close the opposite position first."""
+        """(quantity that opens exposure, what it holds while resting): Binance's cost to open,
+        initial margin at the assumed price plus the open loss against the mark. Earlier
+        orders on the same side get to close the opposite position first."""
         acct = self.acct
         pos = acct.positions.get(symbol)
         size = pos.size if pos else ZERO
         same_side = acct.orders_by_symbol.get(symbol, ())
         ahead = sum((o.qty for o in same_side if o.side == side and not o.reduce_only), ZERO)
         opening = opening_qty(qty, side, size, ahead)
-        cost = opening * price / leverage
         m = self.markets.get(symbol)
-        if m is not None and m.mark is not None and opening:
-            diff = price - m.mark if side == "buy" else m.mark - price
-            cost += opening * max(ZERO, diff)
-        return opening, cost
+        mark, last = (m.mark, m.last) if m is not None else (None, None)
+        return opening, order_cost(side, opening, price, leverage, mark, last)
+
+    def _check_grid(self, inst: Instrument, c: ev.PlaceOrder) -> None:
+        """Binance rejects an off-step quantity (-1111) or an off-tick price (-4014) rather
+        than rounding it; so does the engine (a ticket may round what was typed, visibly)."""
+        step = inst.step_size
+        if c.qty <= 0 or c.qty % step != 0:
+            raise _Reject(
+                f"quantity {plain(c.qty)} is not a multiple of the {c.symbol} step "
+                f"{plain(step)} {inst.base} (Binance -1111: precision is over the maximum "
+                "defined for this asset)"
+            )
+        if c.qty < inst.min_qty:
+            raise _Reject(
+                f"quantity {plain(c.qty)} is below the minimum of {plain(inst.min_qty)} "
+                f"{inst.base} (step {plain(step)})"
+            )
+        if c.price is not None:
+            tick = inst.tick_size
+            if c.price <= 0 or c.price % tick != 0:
+                raise _Reject(
+                    f"price {plain(c.price)} is not a multiple of the {c.symbol} tick "
+                    f"{plain(tick)} (Binance -4014: price not increased by tick size)"
+                )
 
     def _place(self, c: ev.PlaceOrder) -> list[ev.Outcome]:
         acct = self.acct
@@ -532,12 +678,8 @@ class Engine:
             raise _Reject(f"order id {c.id} is already in use")
         inst = self._instrument(c.symbol)
         mode, lev = self.symbol_setting(c.symbol)
-        qty = floor_to(c.qty, inst.step_size)
-        if qty < inst.min_qty or qty <= 0:
-            raise _Reject(
-                f"quantity {plain(c.qty)} is below the minimum of {plain(inst.min_qty)} "
-                f"{inst.base} (step {plain(inst.step_size)})"
-            )
+        self._check_grid(inst, c)
+        qty = c.qty
         ref = self._taker_price(c.symbol, c.side)
         if c.order_type == "market":
             if ref is None:
@@ -546,10 +688,7 @@ class Engine:
             taker = True
         else:
             assert c.price is not None
-            tick = inst.tick_size
-            price = floor_to(c.price, tick) if c.side == "buy" else ceil_to(c.price, tick)
-            if price <= 0:
-                raise _Reject(f"price {plain(c.price)} is below the tick size {plain(tick)}")
+            price = c.price
             taker = ref is not None and (price >= ref if c.side == "buy" else price <= ref)
             if taker and c.post_only:
                 raise _Reject(
@@ -560,11 +699,15 @@ class Engine:
         assert fill_price is not None
         pos = acct.positions.get(c.symbol)
         size = pos.size if pos else ZERO
+        out: list[ev.Outcome] = []
         if c.reduce_only:
             if pos is None or (size > 0) == (c.side == "buy"):
                 want = "short" if c.side == "buy" else "long"
                 raise _Reject(f"reduce-only order would not reduce: no {want} {c.symbol} position")
-            qty = min(qty, pos.qty)
+            if qty > pos.qty:
+                # Binance cuts an oversized reduce-only order to the position; shown, not silent
+                out.append(ev.ReduceOnlyCut(c.ts, c.id, c.symbol, qty, pos.qty))
+                qty = pos.qty
         else:
             notional = qty * fill_price
             if notional < inst.min_notional:
@@ -581,22 +724,51 @@ class Engine:
                     f"position would reach {human(exposure * fill_price)} USDT, above the "
                     f"{human(cap)} USDT maximum at {lev}x for {c.symbol}: lower the leverage"
                 )
-            opening, needed = self._opening_cost(c.symbol, c.side, qty, fill_price, lev)
-            if taker:
-                needed += money(qty * fill_price * self.settings.taker_fee)
-            available = acct.available_balance()
-            if opening and needed > available:
-                raise _Reject(
-                    f"insufficient available balance: needs {human(needed)} USDT, "
-                    f"{human(available)} available"
-                )
+        if taker:
+            refusal = self._fill_refusal(
+                inst, c.side, qty, fill_price, "taker", mode, lev, fill_price
+            )
+            if refusal is not None:
+                raise _Reject(refusal)
+        elif not c.reduce_only:
+            self._check_resting_cost(c.symbol, c.side, qty, price, mode, lev)
         self.used_ids.add(c.id)
         if taker:
-            return self._fill(c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev)
+            return out + self._fill(c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev)
         acct.add_order(
             Order(c.id, c.symbol, c.side, qty, price, c.ts, mode, lev, c.reduce_only, c.post_only)
         )
-        return []
+        return out
+
+    def _check_resting_cost(
+        self,
+        symbol: str,
+        side: ev.Side,
+        qty: Decimal,
+        price: Decimal,
+        mode: ev.MarginMode,
+        leverage: int,
+    ) -> None:
+        """A resting order must fit what is available; an isolated one must also fit what the
+        cross wallet itself can move into isolated margin when it fills."""
+        acct = self.acct
+        opening, needed = self._opening_cost(symbol, side, qty, price, leverage)
+        if not opening:
+            return
+        available = acct.available_balance()
+        if needed > available:
+            raise _Reject(
+                f"insufficient available balance: needs {human(needed)} USDT, "
+                f"{human(available)} available"
+            )
+        if mode == "isolated":
+            room = acct.cross_wallet - acct.held_margin(mode="isolated") - acct.cross_mm
+            if needed > room:
+                raise _Reject(
+                    f"insufficient cross wallet for isolated margin: needs {human(needed)} "
+                    f"USDT, {human(max(ZERO, room))} USDT can move (unrealized profit cannot "
+                    "become isolated margin)"
+                )
 
     def _on_cancel(self, c: ev.CancelOrder) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
@@ -622,18 +794,12 @@ class Engine:
             while order_id in self.used_ids:
                 n += 1
                 order_id = f"close-{c.symbol}-{c.ts}-{n}"
+            inst, qty, mode, lev = pos.instrument, pos.qty, pos.mode, pos.leverage
+            refusal = self._fill_refusal(inst, side, qty, price, "taker", mode, lev, price)
+            if refusal is not None:
+                raise _Reject(refusal)
             self.used_ids.add(order_id)
-            return self._fill(
-                c.ts,
-                order_id,
-                pos.instrument,
-                side,
-                pos.qty,
-                price,
-                "taker",
-                pos.mode,
-                pos.leverage,
-            )
+            return self._fill(c.ts, order_id, inst, side, qty, price, "taker", mode, lev)
 
         return self._run("close", None, c.ts, body)
 
@@ -649,16 +815,15 @@ class Engine:
             if amount == 0:
                 raise _Reject("amount rounds to zero at 8 decimals")
             if amount > 0:
-                available = self.acct.available_balance()
-                if amount > available:
+                addable = self.max_addable_margin(c.symbol)
+                if amount > addable:
                     raise _Reject(
-                        f"insufficient available balance: needs {human(amount)} USDT, "
-                        f"{human(available)} available"
+                        f"can add at most {human(addable)} USDT to the {c.symbol} isolated "
+                        f"margin (asked {human(amount)}): only the cross wallet, less what "
+                        "isolated orders hold and cross maintenance margin, can move"
                     )
             else:
-                removable = max_removable_margin(
-                    pos.margin, pos.mm, pos.size, pos.entry, pos.mark, pos.leverage
-                )
+                removable = self.max_removable_margin(c.symbol)
                 if -amount > removable:
                     raise _Reject(
                         f"can remove at most {human(removable)} USDT from the {c.symbol} "
@@ -720,6 +885,12 @@ class Engine:
             return []
         acct = self.acct
         pos = acct.positions.get(symbol)
+        if pos is not None and pos.mode == "isolated" and leverage < current:
+            raise _Reject(
+                f"cannot lower {symbol} leverage from {current}x to {leverage}x with an open "
+                "isolated position (Binance -4161: leverage reduction is not supported in "
+                "Isolated Margin Mode with open positions): close it first"
+            )
         cap = inst.notional_cap(leverage)
         exposure = self._worst_exposure(symbol)
         if exposure > cap:
@@ -732,13 +903,10 @@ class Engine:
         self.symbol_settings[symbol] = (mode, leverage)
         for o in orders:
             o.leverage = leverage
-        topup = ZERO
         if pos is not None:
             pos.leverage = leverage
-            if pos.mode == "isolated":
-                topup = max(ZERO, money(pos.qty * pos.entry / leverage) - pos.margin)
-        if acct.available_raw() - topup < 0:
-            needed = -(acct.available_raw() - topup)
+        if acct.available_raw() < 0:
+            needed = -acct.available_raw()
             self.symbol_settings[symbol] = (mode, current)
             for o, lev in old:
                 o.leverage = lev
@@ -747,9 +915,6 @@ class Engine:
             raise _Reject(
                 f"insufficient margin for {leverage}x on {symbol}: {human(needed)} USDT short"
             )
-        if topup and pos is not None:
-            pos.margin += topup
-            acct.cross_wallet -= topup
         return []
 
     def _on_snapshot(self, c: ev.Snapshot) -> list[ev.Outcome]:
@@ -849,7 +1014,8 @@ class Engine:
         return engine
 
     def _restore(self, state: dict[str, Any]) -> None:
-        acct = Account(dec(state["cross_wallet"]))
+        self.markets = {m["symbol"]: MarketState.from_state(m) for m in state["markets"]}
+        acct = Account(dec(state["cross_wallet"]), self.markets)
         for p in state["positions"]:
             inst = self.instruments[p["symbol"]]
             pos = Position(
@@ -879,7 +1045,6 @@ class Engine:
             )
         acct.recompute_cross_totals()
         self.acct = acct
-        self.markets = {m["symbol"]: MarketState.from_state(m) for m in state["markets"]}
         self.symbol_settings = {s: (v[0], int(v[1])) for s, v in state["symbol_settings"].items()}
         self.used_ids = set(state["used_ids"])
         t = state["totals"]
@@ -895,8 +1060,6 @@ class Engine:
 
     @staticmethod
     def _remark_quiet(pos: Position, price: Decimal) -> None:
-        notional = pos.qty * price
-        bracket = pos.instrument.bracket_for(notional)
         pos.mark = price
-        pos.upnl = pos.size * (price - pos.entry)
-        pos.mm = notional * bracket.mmr - bracket.cum
+        pos.upnl = unrealized_pnl(pos.size, pos.entry, price)
+        pos.mm = maintenance_margin(pos.instrument, pos.qty * price)

@@ -1,4 +1,17 @@
-"""Binance USDⓈ-M margin math as small pure functions (../shared/reference/margin.md §1).
+"""Binance USDⓈ-M margin math as small pure functions: the one owner of every margin formula.
+
+The engine, the order ticket and the tests all call these; nothing else writes them out.
+Sources, by name:
+- Binance FAQ "Liquidation Protocols" (360033525271) and "How to Calculate Liquidation Price
+  of USDⓈ-M Contracts": maintenance margin, margin ratio, liquidation trigger and price,
+  https://www.binance.com/en/support/faq/360033525271
+- Binance FAQ "How to Calculate Cost Required to Open a Position in USDⓈ-M Futures": cost =
+  initial margin + open loss, sells sized at an assumed price,
+  https://www.binance.com/en/support/faq/87fa7ee33b574f7084d42bd2ce2e463b
+- Binance FAQ "How to Adjust Margin Balance in Cross/Isolated Margin Mode" (360038447311):
+  max removable and max addable isolated margin,
+  https://www.binance.com/en/support/faq/360038447311
+- Binance FAQ "How to Check Futures Wallet Balance": margin balance, available for order.
 
 Conventions: `size` is signed (+ long, − short), `qty` is its absolute value, `wallet` is the
 margin backing the position (the isolated margin, or the cross wallet), and for cross
@@ -9,12 +22,17 @@ current marks.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from papertrade.core.instruments import Bracket, Instrument
-from papertrade.core.numbers import ZERO, ceil_to, floor_to
+from papertrade.core.numbers import ONE, ZERO, ceil_to, floor_to
+
+ASSUMED_SELL_MARKUP = Decimal("1.0015")
+"""Binance sizes a sell's cost at max(last × (1 + 0.15%), mark, order price)."""
 
 
 def initial_margin(notional: Decimal, leverage: int) -> Decimal:
+    """IM = notional / leverage (IMR = 1 / leverage)."""
     return notional / leverage
 
 
@@ -29,10 +47,65 @@ def unrealized_pnl(size: Decimal, entry: Decimal, mark: Decimal) -> Decimal:
 
 
 def margin_ratio(maintenance: Decimal, margin_balance: Decimal) -> Decimal | None:
-    """MM / margin balance; None when the balance is gone (≤ 0), i.e. beyond 100%."""
-    if margin_balance <= 0:
+    """MM / margin balance; None when nothing is at risk (no maintenance margin).
+
+    A balance at or below zero with something at risk is reported as 1 (100 %): Binance
+    liquidates when margin balance ≤ maintenance margin, i.e. when the ratio reaches 100 %, and
+    a ratio is never shown beyond that point (its ADL ranking's 0 for an exhausted balance
+    serves ranking, not risk, so it is not used here).
+    """
+    if maintenance <= 0:
         return None
+    if margin_balance <= 0:
+        return ONE
     return maintenance / margin_balance
+
+
+def liquidatable(margin_balance: Decimal, maintenance: Decimal) -> bool:
+    """The trigger: margin balance ≤ maintenance margin, with something at risk."""
+    return maintenance > 0 and margin_balance <= maintenance
+
+
+def assumed_price(
+    side: Literal["buy", "sell"], price: Decimal, mark: Decimal | None, last: Decimal | None
+) -> Decimal:
+    """The price an order's initial margin is sized at: its own price for a buy, and for a
+    sell max(last × 1.0015, mark, price), so a sell cannot be costed below the market."""
+    if side == "buy":
+        return price
+    candidates = [price]
+    if mark is not None:
+        candidates.append(mark)
+    if last is not None:
+        candidates.append(last * ASSUMED_SELL_MARKUP)
+    return max(candidates)
+
+
+def open_loss(
+    side: Literal["buy", "sell"], qty: Decimal, price: Decimal, mark: Decimal | None
+) -> Decimal:
+    """What an order gives up against the mark at once: Q × |min(0, dir × (mark − price))|.
+    A buy above mark or a sell below mark pays the difference up front."""
+    if mark is None:
+        return ZERO
+    diff = price - mark if side == "buy" else mark - price
+    return qty * diff if diff > 0 else ZERO
+
+
+def order_cost(
+    side: Literal["buy", "sell"],
+    qty: Decimal,
+    price: Decimal,
+    leverage: int,
+    mark: Decimal | None,
+    last: Decimal | None,
+) -> Decimal:
+    """Cost to open `qty` (the part that opens exposure) = IM at the assumed price + open
+    loss. Resting orders hold exactly this while they rest (re-derived at the current mark)."""
+    if qty == 0:
+        return ZERO
+    im = initial_margin(qty * assumed_price(side, price, mark, last), leverage)
+    return im + open_loss(side, qty, price, mark)
 
 
 def _lp_in(bracket: Bracket, size: Decimal, qty: Decimal, entry: Decimal, w: Decimal) -> Decimal:
@@ -49,7 +122,7 @@ def liquidation_price_exact(
     other_upnl: Decimal = ZERO,
 ) -> Decimal | None:
     """The mark at which margin balance equals maintenance margin, per Binance's one-way
-    formula, with the bracket taken at the liquidation price itself (§1.7).
+    formula, with the bracket taken at the liquidation price itself.
 
     Returns None when the position cannot be liquidated (a long whose LP would be ≤ 0).
     Margin balance minus MM is strictly monotonic in the mark (MMR < 1), so exactly one
@@ -107,7 +180,23 @@ def max_removable_margin(
     mark: Decimal,
     leverage: int,
 ) -> Decimal:
-    """Binance: max(0, min(iso − MM, iso + size × (MP − EP) − MP × |size| / L)) (§1.9)."""
+    """max(0, min(iso − MM, iso + size × (MP − EP) − MP × |size| / L)): only margin above
+    the initial margin at mark (plus open profit) leaves, and never so much that MM is hit."""
     first = isolated_margin - maintenance
-    second = isolated_margin + size * (mark - entry) - mark * abs(size) / leverage
+    second = isolated_margin + size * (mark - entry) - initial_margin(mark * abs(size), leverage)
     return max(ZERO, min(first, second))
+
+
+def max_addable_margin(
+    cross_wallet: Decimal,
+    isolated_order_im: Decimal,
+    cross_mm: Decimal,
+    available: Decimal,
+) -> Decimal:
+    """max(0, min(cross wallet − Σ isolated open-order IM − Σ cross MM, available for order)).
+
+    The first term is what stops money being created: unrealized cross profit counts toward
+    `available` (it may back cross orders) but never leaves the cross wallet as isolated
+    margin, so the cross wallet cannot be driven below zero by a transfer.
+    """
+    return max(ZERO, min(cross_wallet - isolated_order_im - cross_mm, available))

@@ -3,6 +3,8 @@
 Held margin is derived from the open orders whenever it is needed (never stored), the way
 hummingbot's paper exchange derives locked balances: only the part of an order that would
 open or grow a position holds margin; the part that would close the opposite position is free.
+What the opening part holds is Binance's cost to open (`margin.order_cost`): initial margin
+at the assumed price plus the open loss against the current mark, so it moves with the mark.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from papertrade.core.events import MarginMode, OrderState, Side
+from papertrade.core.margin import order_cost
 from papertrade.core.numbers import ZERO
 
 
@@ -90,8 +93,15 @@ def opening_qty(qty: Decimal, side: Side, position_size: Decimal, ahead: Decimal
     return max(ZERO, qty - closable)
 
 
-def held_margin(orders: Iterable[Order], position_size: Decimal) -> Decimal:
-    """Initial margin held by one symbol's resting orders (in placement order)."""
+def held_margin(
+    orders: Iterable[Order],
+    position_size: Decimal,
+    mark: Decimal | None = None,
+    last: Decimal | None = None,
+    mode: MarginMode | None = None,
+) -> Decimal:
+    """Cost held by one symbol's resting orders (in placement order), at the current mark
+    and last price; only orders of margin mode `mode` when it is given."""
     total = ZERO
     ahead = {"buy": ZERO, "sell": ZERO}
     for order in orders:
@@ -99,6 +109,6 @@ def held_margin(orders: Iterable[Order], position_size: Decimal) -> Decimal:
             continue
         opening = opening_qty(order.qty, order.side, position_size, ahead[order.side])
         ahead[order.side] += order.qty
-        if opening:
-            total += opening * order.price / order.leverage
+        if opening and (mode is None or order.mode == mode):
+            total += order_cost(order.side, opening, order.price, order.leverage, mark, last)
     return total

@@ -72,8 +72,11 @@ def test_adding_more_than_available_or_to_cross_is_rejected(nofee) -> None:
     nofee.mark("ETHUSDT", "3000")
     nofee.order("i", "ETHUSDT", "buy", "1", margin_mode="isolated", leverage=10)
     rej = one(nofee.apply(ev.AdjustMargin(nofee.tick(), "ETHUSDT", D(20000))), ev.Rejected)
-    # available: 10000 - 0.1*60000/20 (300) - 3000/10 (300) = 9400
-    assert rej.reason == "insufficient available balance: needs 20,000.00 USDT, 9,400.00 available"
+    # cross wallet 10000 - 300 (ETH isolated) = 9700; cross MM 0.1*60000*0.004 = 24;
+    # available 9700 - 0.1*60000/20 (300) = 9400; max addable min(9700 - 0 - 24, 9400) = 9400
+    assert rej.reason.startswith(
+        "can add at most 9,400.00 USDT to the ETHUSDT isolated margin (asked 20,000.00)"
+    )
 
 
 def test_margin_mode_change_is_rejected_with_position_or_orders(nofee) -> None:
@@ -107,13 +110,20 @@ def test_lowering_cross_leverage_needs_margin(nofee) -> None:
     assert nofee.engine.symbol_setting("ETHUSDT") == ("cross", 20)
 
 
-def test_lowering_isolated_leverage_tops_up_margin(nofee) -> None:
+def test_lowering_isolated_leverage_with_a_position_is_refused_raising_is_allowed(nofee) -> None:
     nofee.mark("ETHUSDT", "3000")
     nofee.order("l", "ETHUSDT", "buy", "10", margin_mode="isolated", leverage=20)  # 1500
-    assert nofee.apply(ev.SetLeverage(nofee.tick(), "ETHUSDT", 10)) == []
+    before = nofee.engine.to_state()
+    rej = one(nofee.apply(ev.SetLeverage(nofee.tick(), "ETHUSDT", 10)), ev.Rejected)
+    assert "Binance -4161: leverage reduction is not supported in Isolated Margin Mode" in (
+        rej.reason
+    )
+    assert nofee.engine.to_state() == {**before, "last_ts": nofee.engine.last_ts}
+    # raising is allowed and pulls no margin in or out: still 10*3000/20 = 1500
+    assert nofee.apply(ev.SetLeverage(nofee.tick(), "ETHUSDT", 25)) == []
     pos = nofee.position("ETHUSDT")
-    assert (pos.leverage, pos.margin) == (10, 3000)
-    assert nofee.account().available_balance == 7000
+    assert (pos.leverage, pos.margin) == (25, 1500)
+    assert nofee.account().available_balance == 10000 - 1500
 
 
 def test_take_profit_orders_do_not_count_as_exposure_for_leverage(nofee) -> None:

@@ -71,12 +71,13 @@ def test_preview_carries_the_rejection_reason(driver) -> None:
 
 
 def test_resting_limit_preview_margin_is_what_the_order_holds(driver) -> None:
-    # a buy limit below the ask but above the mark: the hold is its initial margin, not
-    # reduced by any gain against the mark. 0.05 BTC at 94,000, 20x: 0.05*94000/20 = 235
+    # a buy limit below the ask but above the mark: its initial margin, 0.05 BTC at 94,000,
+    # 20x: 0.05*94000/20 = 235, plus the open loss against the mark
     driver.quote("BTCUSDT", "94999.9", "95000.0")
     driver.mark("BTCUSDT", "93000")
     p = driver.engine.preview(order(qty=D("0.05"), order_type="limit", price=D(94000)))
     # buying at 94,000 with the mark at 93,000 also costs the open loss: 0.05 * 1000 = 50
     assert not p.fills_now and p.required_margin == D(235) + 50
     driver.order("real", "BTCUSDT", "buy", "0.05", "94000")
-    assert driver.account().available_balance == D(10000) - 235  # what it actually holds
+    # and it holds the same while it rests (Binance's cost to open, §1.3): 235 + 50
+    assert driver.account().available_balance == D(10000) - 235 - 50
