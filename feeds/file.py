@@ -57,6 +57,7 @@ from papertrade.core.numbers import dec, floor_to, round_to
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .base import FeedStatus, LocalFeed, mono_ms
+from .pacing import Ahead, Clock, Playback, Sleep
 
 Format = Literal["drill", "hftbacktest", "cryptofeed", "csv"]
 
@@ -193,7 +194,11 @@ def symbol_from_name(name: str) -> str | None:
 
 
 class FileFeed(LocalFeed):
-    """Plays one recorded file; `events()` is the pure, unpaced sequence (tests, recorder)."""
+    """Plays one recorded file; `events()` is the pure, unpaced sequence (tests, recorder).
+
+    Pacing is `feeds.pacing.Playback`'s (`clock` and `sleep` injectable, `speed` changeable
+    while playing).
+    """
 
     def __init__(
         self,
@@ -202,6 +207,8 @@ class FileFeed(LocalFeed):
         *,
         speed: float = 1.0,
         derive_marks: bool = True,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0 (0 = as fast as possible)")
@@ -209,38 +216,43 @@ class FileFeed(LocalFeed):
         if not self.path.is_file():
             raise FileFeedError(f"{self.path}: no such file")
         self.format = detect_format(self.path)
-        self.symbols = frozenset(symbols) if symbols else None
-        self.speed = speed
+        self.symbols: set[str] | None = set(symbols) if symbols else None
+        """The symbols played; None = every symbol of the file."""
         self.derive_marks = derive_marks
         self.name = f"file:{self.path.name}"
+        self._playback = Playback(speed, clock=clock, sleep=sleep)
         LocalFeed.__init__(self)
 
+    @property
+    def speed(self) -> float:
+        return self._playback.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._playback.speed = value
+
+    def add_symbol(self, symbol: str) -> None:
+        """Also play `symbol`. A feed of every symbol of the file (`symbols is None`, the
+        usual case) already plays it, so this changes nothing; a filtered feed widens its
+        filter. Idempotent either way: one path per symbol, never a second feed."""
+        if self.symbols is not None:
+            self.symbols.add(symbol)
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Nothing: the file plays what it recorded (a position in `symbol` still needs its
+        marks), whatever the watchlist shows."""
+
+    async def aclose(self) -> None:
+        self._playback.stop()
+        await super().aclose()
+
     async def _run(self) -> AsyncIterator[MarketEvent]:
-        speed = self.speed
         self._status = FeedStatus("live", since_ms=mono_ms())
-        wall0 = time.monotonic()
-        ts0: int | None = None
-        last_ts = -1
-        count = 0
         try:
-            for event in self.events():
-                if self._closed:
-                    return
-                if ts0 is None:
-                    ts0 = event.ts
-                if speed > 0 and event.ts != last_ts:
-                    last_ts = event.ts
-                    delay = wall0 + (event.ts - ts0) / 1000 / speed - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                        if self.closed:
-                            return
-                        count = 0
-                count += 1
-                if count % 500 == 0:
-                    await asyncio.sleep(0)
+            async for event in self._playback.play(Ahead(self.events())):
                 yield event
-            self._status = FeedStatus("ended", "end of file", mono_ms())
+            if not self.closed:
+                self._status = FeedStatus("ended", "end of file", mono_ms())
         except FileFeedError as exc:
             self._status = FeedStatus("failed", str(exc), mono_ms())
             raise
@@ -253,8 +265,8 @@ class FileFeed(LocalFeed):
     def events(self) -> Iterator[MarketEvent]:
         """Every market event of the file, filtered to `symbols`, time never decreasing."""
         last_ts = -1
-        wanted = self.symbols
         for event in self._raw_events():
+            wanted = self.symbols  # looked up each time: `add_symbol` may widen it while playing
             if wanted is not None and event.symbol not in wanted:
                 continue
             if event.ts < last_ts:

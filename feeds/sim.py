@@ -29,12 +29,25 @@ realised volatility on top (BTC measures ~57 % a year, SOL ~85 %).
 
 Time: the sim makes its own timestamps: step `k` is at `start_ts + k * interval_ms` (default
 100 ms: 10 quote updates a second per symbol), `start_ts` defaulting to now.
-`speed` chooses the pacing: 1 = real time (the TUI: one step of every symbol each
-`interval_ms` of wall time), N = N× faster, 0 = unpaced, as fast as the consumer reads
-(tests, benchmarks, `record --speed max`). The events are identical at any speed; only the
-sleeps between them change. Determinism: the same `seed`, `start_ts` and `interval_ms` give
+`speed` chooses the pacing (`feeds.pacing.Playback`): 1 = real time (the TUI: one step of every
+symbol each `interval_ms` of wall time), N = N× faster, 0 = unpaced, as fast as the consumer
+reads (tests, benchmarks, `record --speed max`). The events are identical at any speed; only
+the sleeps between them change. Determinism: the same `seed`, `start_ts` and `interval_ms` give
 each symbol the same events (on the same Python and platform: the path uses float maths
 before being rounded onto the price grid).
+
+One price path per symbol, whatever the watchlist does: `add_symbol` on the running feed adds
+a symbol at the next step (a symbol it already plays is left alone); `remove_symbol` only stops
+*delivering* it, the path keeps evolving unseen, so adding it back continues the same path
+where it has got to by then, never a second one. A symbol added while running starts from its
+starting price at that step.
+
+Resuming (`after_ts`, `start_prices`): a saved sim session continues its clock and its prices.
+Step 0 is the first step of the `interval_ms` grid after `after_ts` (the last journaled time),
+funding times after `after_ts` are settled, and each symbol in `start_prices` (its last mark)
+starts there. A resumed symbol draws from `random.Random(f"{seed}:{symbol}:{start_ts}")`, so a
+resumed session is as reproducible as a fresh one but does not play the first session's moves
+again. Bounds: times are ms UTC in `0 … MAX_TS` (year 9999); start prices finite and > 0.
 """
 
 from __future__ import annotations
@@ -51,6 +64,7 @@ from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.core.instruments import Instrument, bundled
 
 from .base import FeedStatus, LocalFeed, mono_ms
+from .pacing import Ahead, Clock, Playback, Sleep
 
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")
 
@@ -69,6 +83,8 @@ TRADES_PER_SECOND = 5.0
 MARK_INTERVAL_MS = 1000
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 BASE_FUNDING_RATE = 0.0001
+MAX_TS = 253_402_300_799_999
+"""Latest time the sim accepts (9999-12-31 23:59:59.999 UTC)."""
 _YEAR_MS = 365.25 * 24 * 3600 * 1000
 _RATE_UNIT = Decimal("0.00000001")
 
@@ -93,6 +109,22 @@ class _Symbol:
     funding: float = BASE_FUNDING_RATE
     bid: Decimal = field(default=Decimal(0))
     ask: Decimal = field(default=Decimal(0))
+    started: bool = False
+    """Played its first step (which stays at the starting price)."""
+    muted: bool = False
+    """Removed from the feed: the path goes on, its events are not delivered."""
+
+
+def _check_ts(name: str, ts: int) -> int:
+    if not 0 <= ts <= MAX_TS:
+        raise ValueError(f"sim: {name} {ts} is outside 0 … {MAX_TS} (ms UTC)")
+    return ts
+
+
+def _check_price(symbol: str, price: Decimal) -> float:
+    if not (price.is_finite() and price > 0):
+        raise ValueError(f"sim: the start price of {symbol} must be finite and > 0, got {price}")
+    return float(price)
 
 
 def _grid(symbol: str, book: Mapping[str, Instrument]) -> tuple[Decimal, Decimal]:
@@ -106,6 +138,7 @@ class SimMarket:
     """The synchronous, pure generator behind `SimFeed` (tests and benchmarks use it directly).
 
     `events()` yields forever (or until `end_ts`), step by step; it never sleeps.
+    `start_ts` defaults to the step after `after_ts` when resuming, else 2025-01-01 00:00 UTC.
     """
 
     def __init__(
@@ -113,34 +146,69 @@ class SimMarket:
         symbols: Sequence[str] = DEFAULT_SYMBOLS,
         *,
         seed: int = 0,
-        start_ts: int = 1_735_689_600_000,
+        start_ts: int | None = None,
         interval_ms: int = 100,
         end_ts: int | None = None,
         instruments: Mapping[str, Instrument] | None = None,
+        after_ts: int | None = None,
+        start_prices: Mapping[str, Decimal] | None = None,
     ) -> None:
         if interval_ms <= 0:
             raise ValueError("interval_ms must be positive")
         if not symbols:
             raise ValueError("the sim needs at least one symbol")
-        book = instruments if instruments is not None else bundled("binance")
+        if after_ts is not None:
+            _check_ts("after_ts", after_ts)
+            if start_ts is None:
+                start_ts = after_ts - after_ts % interval_ms + interval_ms
+            elif start_ts <= after_ts:
+                raise ValueError(f"sim: start_ts {start_ts} must come after after_ts {after_ts}")
+        if start_ts is None:
+            start_ts = 1_735_689_600_000
         self.seed = seed
-        self.start_ts = start_ts
+        self.start_ts = _check_ts("start_ts", start_ts)
+        self.after_ts = after_ts
         self.interval_ms = interval_ms
         self.end_ts = end_ts
         self.jumps = 0
+        self._book = instruments if instruments is not None else bundled("binance")
+        self._start_prices = {s: _check_price(s, p) for s, p in (start_prices or {}).items()}
         self._state: list[_Symbol] = []
         for symbol in symbols:
-            tick, step = _grid(symbol, book)
-            rng = random.Random(f"{seed}:{symbol}")
-            start, vol = PROFILES.get(symbol, (None, DEFAULT_VOL))
-            start_price = float(start) if start else float(tick) * 20_000 * rng.uniform(0.8, 1.2)
-            self._state.append(
-                _Symbol(symbol, tick, step, float(tick), float(step), vol, rng, start_price)
-            )
+            self.add_symbol(symbol)
 
     @property
     def symbols(self) -> list[str]:
-        return [s.symbol for s in self._state]
+        """The symbols delivered (not the removed ones), in the order they were added."""
+        return [s.symbol for s in self._state if not s.muted]
+
+    def add_symbol(self, symbol: str) -> None:
+        """Deliver `symbol` from the next step on. Idempotent: a symbol already played is left
+        alone, a removed one is delivered again on its same path. UnknownSymbol if the sim has
+        no instrument grid for it."""
+        for s in self._state:
+            if s.symbol == symbol:
+                s.muted = False
+                return
+        self._state.append(self._new_symbol(symbol))
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop delivering `symbol`; its path goes on unseen (see the module notes)."""
+        for s in self._state:
+            if s.symbol == symbol:
+                s.muted = True
+
+    def _new_symbol(self, symbol: str) -> _Symbol:
+        tick, step = _grid(symbol, self._book)
+        start, vol = PROFILES.get(symbol, (None, DEFAULT_VOL))
+        resumed = self._start_prices.get(symbol)
+        if resumed is not None:
+            rng = random.Random(f"{self.seed}:{symbol}:{self.start_ts}")
+            start_price = resumed
+        else:
+            rng = random.Random(f"{self.seed}:{symbol}")
+            start_price = float(start) if start else float(tick) * 20_000 * rng.uniform(0.8, 1.2)
+        return _Symbol(symbol, tick, step, float(tick), float(step), vol, rng, start_price)
 
     def events(self) -> Iterator[MarketEvent]:
         """Every event in timestamp order; step 0 is at `start_ts`."""
@@ -149,27 +217,35 @@ class SimMarket:
         jump_p = JUMPS_PER_DAY * dt_ms / 86_400_000
         trade_p = min(1.0, TRADES_PER_SECOND * dt_ms / 1000)
         ts = self.start_ts
-        next_funding = (ts // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
+        settled = self.start_ts if self.after_ts is None else self.after_ts
+        next_funding = (settled // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
         next_mark = ts
-        first = True
         while self.end_ts is None or ts < self.end_ts:
             funding_due = ts >= next_funding
             mark_due = ts >= next_mark
+            # a symbol added while this step is being delivered joins at the next step
+            state = tuple(self._state)
             if funding_due:
-                for s in self._state:
-                    yield Funding(next_funding, s.symbol, self._rate(s))
+                for s in state:
+                    if not s.muted:
+                        yield Funding(next_funding, s.symbol, self._rate(s))
                 next_funding += FUNDING_INTERVAL_MS
-            for s in self._state:
-                if not first:
+            for s in state:
+                if s.started:
                     self._move(s, dt_years, jump_p)
-                yield self._quote(s, ts)
-                if s.rng.random() < trade_p:
-                    yield self._trade(s, ts)
-                if mark_due:
-                    yield self._mark(s, ts, next_funding, dt_ms)
+                s.started = True
+                quote = self._quote(s, ts)
+                trade = self._trade(s, ts) if s.rng.random() < trade_p else None
+                mark = self._mark(s, ts, next_funding, dt_ms) if mark_due else None
+                if s.muted:
+                    continue  # the path moved all the same: adding it back continues it
+                yield quote
+                if trade is not None:
+                    yield trade
+                if mark is not None:
+                    yield mark
             if mark_due:
                 next_mark = ts + MARK_INTERVAL_MS - (ts - self.start_ts) % MARK_INTERVAL_MS
-            first = False
             ts += dt_ms
 
     # --- the model -------------------------------------------------------------------------
@@ -228,10 +304,12 @@ class SimMarket:
 class SimFeed(LocalFeed):
     """The `sim` feed: a `SimMarket` behind the `Feed` protocol, paced by `speed`.
 
-    Paced (`speed > 0`), the sim's step `k` is due at wall time `t0 + k * interval / speed`;
-    the feed sleeps until then, so it never drifts and never bursts after a slow consumer
-    more than one step's worth. Unpaced (`speed == 0`) it yields to the event loop every few
-    hundred events so a UI stays responsive.
+    Paced (`speed > 0`), step `k` is due `k * interval / speed` after the first one (the
+    `Playback` rules: no drift, sleeps in short naps, due events in bounded batches); unpaced
+    (`speed == 0`) it yields to the event loop every few hundred events so a UI stays
+    responsive. `add_symbol`/`remove_symbol` change the running feed in place (`Subscribable`).
+    Resuming a saved session: `after_ts` (its last journaled time) and `start_prices` (its
+    last marks), see the module notes.
     """
 
     def __init__(
@@ -244,14 +322,17 @@ class SimFeed(LocalFeed):
         speed: float = 1.0,
         end_ts: int | None = None,
         instruments: Mapping[str, Instrument] | None = None,
+        after_ts: int | None = None,
+        start_prices: Mapping[str, Decimal] | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0 (0 = as fast as possible)")
-        if start_ts is None:
+        if start_ts is None and after_ts is None and interval_ms > 0:
             now = int(time.time() * 1000)
             start_ts = now - now % interval_ms
         self.name = "sim"
-        self.speed = speed
         self.market = SimMarket(
             symbols,
             seed=seed,
@@ -259,33 +340,42 @@ class SimFeed(LocalFeed):
             interval_ms=interval_ms,
             end_ts=end_ts,
             instruments=instruments,
+            after_ts=after_ts,
+            start_prices=start_prices,
         )
+        self._playback = Playback(speed, clock=clock, sleep=sleep)
         LocalFeed.__init__(self)
 
+    @property
+    def speed(self) -> float:
+        return self._playback.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._playback.speed = value
+
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols delivered now."""
+        return self.market.symbols
+
+    def add_symbol(self, symbol: str) -> None:
+        """Deliver `symbol` too, on the running feed; idempotent, one path per symbol."""
+        self.market.add_symbol(symbol)
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop delivering `symbol` (its path goes on unseen; adding it back continues it).
+        Only for a symbol nothing needs any more: a position in it would get no marks."""
+        self.market.remove_symbol(symbol)
+
+    async def aclose(self) -> None:
+        self._playback.stop()
+        await super().aclose()
+
     async def _run(self) -> AsyncIterator[MarketEvent]:
-        market = self.market
-        speed = self.speed
         self._status = FeedStatus("live", since_ms=mono_ms())
-        wall0 = time.monotonic()
-        ts0 = market.start_ts
-        last_ts = ts0
-        count = 0
         try:
-            for event in market.events():
-                if self._closed:
-                    return
-                if speed > 0:
-                    if event.ts != last_ts:
-                        last_ts = event.ts
-                        delay = wall0 + (event.ts - ts0) / 1000 / speed - time.monotonic()
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                            if self.closed:
-                                return
-                else:
-                    count += 1
-                    if count % 500 == 0:
-                        await asyncio.sleep(0)
+            async for event in self._playback.play(Ahead(self.market.events())):
                 yield event
         finally:
             if self._status.state != "ended":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import itertools
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +24,22 @@ MARK = FIXTURES / "binance-usdm-BTCUSDT-8h-mark-head3.csv"
 SHARED = Path("/work/shared/data/market")
 
 D = Decimal
+
+
+class ManualTime:
+    """A clock that moves only when the feed sleeps; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
 
 
 def events_of(path: Path, symbols: list[str] | None = None) -> list:
@@ -141,20 +157,40 @@ def test_drill_files_play_market_lines_and_skip_commands(tmp_path: Path) -> None
 
 async def test_playback_speed_follows_the_recorded_timestamps(tmp_path: Path) -> None:
     path = tmp_path / "ten-seconds.jsonl"
-    path.write_text(DRILL)  # 1.0 s .. 11.0 s: ten seconds of market time
-    feed = open_feed(f"file:{path}", [], speed="100x")
+    path.write_text(DRILL)  # market lines at 1, 2, 3 and 11 s: ten seconds of market time
+    time = ManualTime()
+    feed = open_feed(f"file:{path}", [], speed="100x", clock=time.clock, sleep=time.sleep)
     assert isinstance(feed, Feed) and feed.status.state == "connecting"
-    started = time.monotonic()
-    got = [e async for e in feed]
-    elapsed = time.monotonic() - started
-    assert len(got) == 4
-    assert 0.09 <= elapsed < 0.4  # 10 s / 100
+    got: list[tuple[int, float]] = []
+    async for event in feed:
+        got.append((event.ts, time.now - 100.0))
+    # each line (ts - 1 s) / 100 after the first
+    assert got == [
+        (1000, 0),
+        (2000, pytest.approx(0.01)),
+        (3000, pytest.approx(0.02)),
+        (11000, pytest.approx(0.10)),
+    ]
     assert feed.status.state == "ended"
 
-    fast = open_feed(f"file:{path}", [], speed="max")
-    started = time.monotonic()
-    assert [e async for e in fast] == got
-    assert time.monotonic() - started < 0.05
+    fast_time = ManualTime()
+    fast = open_feed(f"file:{path}", [], speed="max", clock=fast_time.clock, sleep=fast_time.sleep)
+    assert [e.ts async for e in fast] == [ts for ts, _ in got]
+    assert fast_time.sleeps == []  # max speed never waits
+
+
+async def test_a_file_feed_plays_every_symbol_so_adding_one_changes_nothing() -> None:
+    feed = FileFeed(CRYPTOFEED, speed=0)
+    assert feed.symbols is None
+    feed.add_symbol("CTKUSDT")
+    feed.remove_symbol("SUSHIUSDT")  # the file plays what it recorded
+    assert feed.symbols is None
+    assert [e async for e in feed] == events_of(CRYPTOFEED)
+
+    only_ctk = FileFeed(CRYPTOFEED, ["CTKUSDT"], speed=0)
+    only_ctk.add_symbol("SUSHIUSDT")  # a filtered feed widens its filter
+    assert only_ctk.symbols == {"CTKUSDT", "SUSHIUSDT"}
+    assert list(only_ctk.events()) == events_of(CRYPTOFEED, ["CTKUSDT", "SUSHIUSDT"])
 
 
 async def test_closing_mid_file_ends_the_feed() -> None:

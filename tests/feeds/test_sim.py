@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
-import time
 from collections import Counter
 from decimal import Decimal
 
@@ -13,11 +13,28 @@ from papertrade.core import events as ev
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled
 from papertrade.feeds.base import Feed
+from papertrade.feeds.pacing import MAX_BATCH, MAX_NAP
 from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed, parse_speed
 from papertrade.feeds.sim import DEFAULT_SYMBOLS, SimFeed, SimMarket, UnknownSymbol
 
 START = 1_735_689_600_000  # 2025-01-01 00:00:00 UTC
 HOUR = 3_600_000
+
+
+class ManualTime:
+    """A clock that moves only when the feed sleeps; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
 
 
 def take(market: SimMarket, n: int) -> list:
@@ -159,27 +176,56 @@ def test_realised_volatility_is_plausible(symbol: str, low: float, high: float) 
     assert vol < total < 1.0
 
 
-async def test_paced_feed_follows_wall_time_and_reports_its_status() -> None:
-    feed = SimFeed(["BTCUSDT"], seed=1, start_ts=START, interval_ms=50, speed=1)
+async def test_paced_feed_follows_its_clock_and_reports_its_status() -> None:
+    time = ManualTime()
+    feed = SimFeed(
+        ["BTCUSDT"],
+        seed=1,
+        start_ts=START,
+        interval_ms=50,
+        speed=1,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
     assert isinstance(feed, Feed)
     assert feed.status.state == "connecting"
-    started = time.monotonic()
-    seen: list[ev.Event] = []
+    seen: list[tuple[ev.MarketEvent, float]] = []
     async for event in feed:
         assert feed.status.state == "live"
-        seen.append(event)
+        seen.append((event, time.now - 500.0))
         if event.ts >= START + 200:
             break
-    elapsed = time.monotonic() - started
     await feed.aclose()
     assert feed.status.state == "ended"
-    assert 0.17 < elapsed < 0.6
-    assert seen[0].ts == START
+    assert seen[0][0].ts == START
+    # at 1× every step is due (ts - START) / 1000 s after the first: 0, 0.05, … 0.2
+    assert all(at == pytest.approx((e.ts - START) / 1000) for e, at in seen)
+    assert max(time.sleeps) <= MAX_NAP
 
 
-async def test_unpaced_feed_runs_as_fast_as_it_is_read() -> None:
-    feed = open_feed("sim", ["BTCUSDT", "ETHUSDT"], speed="max", seed=9, start_ts=START)
-    started = time.monotonic()
+async def test_at_ten_times_a_simulated_minute_takes_six_seconds() -> None:
+    time = ManualTime()
+    feed = SimFeed(
+        ["ETHUSDT"], seed=2, start_ts=START, speed=10, clock=time.clock, sleep=time.sleep
+    )
+    async for event in feed:
+        if event.ts >= START + 60_000:
+            break
+    await feed.aclose()
+    assert time.now - 500.0 == pytest.approx(60 / 10)
+
+
+async def test_unpaced_feed_never_waits_and_yields_to_the_loop_in_batches() -> None:
+    time = ManualTime()
+    feed = open_feed(
+        "sim",
+        ["BTCUSDT", "ETHUSDT"],
+        speed="max",
+        seed=9,
+        start_ts=START,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
     n = 0
     async for event in feed:
         n += 1
@@ -187,7 +233,7 @@ async def test_unpaced_feed_runs_as_fast_as_it_is_read() -> None:
             break
     await feed.aclose()
     assert n > 10_000
-    assert time.monotonic() - started < 2.0
+    assert set(time.sleeps) == {0} and len(time.sleeps) == (n - 1) // MAX_BATCH
     same = take(SimMarket(["BTCUSDT", "ETHUSDT"], seed=9, start_ts=START), 100)
     again = SimFeed(["BTCUSDT", "ETHUSDT"], seed=9, start_ts=START, speed=0)
     got = [e async for e in _first(again, 100)]
@@ -217,3 +263,114 @@ def test_registry_knows_the_feeds_and_explains_unknown_ones() -> None:
         with pytest.raises(ValueError):
             parse_speed(bad)
     assert isinstance(open_feed("sim", [], seed=1, start_ts=START), SimFeed)
+
+
+def _quotes(events: list[ev.MarketEvent], symbol: str) -> list[Quote]:
+    return [e for e in events if isinstance(e, Quote) and e.symbol == symbol]
+
+
+def test_adding_a_symbol_it_already_plays_keeps_one_path() -> None:
+    market = SimMarket(["BTCUSDT"], seed=4, start_ts=START, end_ts=START + 5_000)
+    reference = list(SimMarket(["BTCUSDT"], seed=4, start_ts=START, end_ts=START + 5_000).events())
+    got: list[ev.MarketEvent] = []
+    for event in market.events():
+        got.append(event)
+        if event.ts == START + 1_000:
+            market.add_symbol("BTCUSDT")  # the watchlist adds it again: nothing changes
+    assert got == reference
+    assert market.symbols == ["BTCUSDT"]
+    # one quote per step: 50 steps of 100 ms
+    assert [q.ts for q in _quotes(got, "BTCUSDT")] == list(range(START, START + 5_000, 100))
+
+
+def test_a_removed_then_re_added_symbol_continues_its_same_path() -> None:
+    end = START + 6_000
+    reference = [
+        e
+        for e in SimMarket(["BTCUSDT", "ETHUSDT"], seed=4, start_ts=START, end_ts=end).events()
+        if e.symbol == "BTCUSDT"
+    ]
+    market = SimMarket(["BTCUSDT", "ETHUSDT"], seed=4, start_ts=START, end_ts=end)
+    got: list[ev.MarketEvent] = []
+    for event in market.events():
+        got.append(event)
+        if event.ts == START + 1_000 and market.symbols == ["BTCUSDT", "ETHUSDT"]:
+            market.remove_symbol("BTCUSDT")
+            assert market.symbols == ["ETHUSDT"]
+        if event.ts == START + 3_000 and "BTCUSDT" not in market.symbols:
+            market.add_symbol("BTCUSDT")
+    btc = [e for e in got if e.symbol == "BTCUSDT"]
+    # nothing delivered while removed; before and after, exactly the uninterrupted path
+    missing = [e for e in reference if START + 1_000 < e.ts <= START + 3_000]
+    assert missing and not any(START + 1_100 <= e.ts <= START + 3_000 for e in btc)
+    assert btc == [e for e in reference if e not in missing]
+    assert len(_quotes(btc, "BTCUSDT")) == len({q.ts for q in _quotes(btc, "BTCUSDT")})
+
+
+async def test_a_symbol_added_to_the_running_feed_joins_at_the_next_step() -> None:
+    feed = SimFeed(["BTCUSDT"], seed=5, start_ts=START, speed=0)
+    got: list[ev.MarketEvent] = []
+    async for event in feed:
+        got.append(event)
+        if event.ts == START + 500 and "SOLUSDT" not in feed.symbols:
+            feed.add_symbol("SOLUSDT")
+            feed.add_symbol("SOLUSDT")  # twice: still one path
+        if event.ts >= START + 2_000:
+            break
+    await feed.aclose()
+    sol = _quotes(got, "SOLUSDT")
+    assert sol[0].ts == START + 600  # the step after the one being played
+    assert [q.ts for q in sol] == list(range(START + 600, sol[-1].ts + 1, 100))
+    assert abs((sol[0].bid + sol[0].ask) / 2 / 140 - 1) < Decimal("0.001")  # its start level
+    assert feed.symbols == ["BTCUSDT", "SOLUSDT"]
+    with pytest.raises(UnknownSymbol):
+        feed.add_symbol("NOPEUSDT")
+
+
+def test_a_resumed_sim_continues_after_the_last_time_from_the_last_prices() -> None:
+    last_ts = START + 8 * HOUR - 1_234  # 07:59:58.766
+    marks = {"BTCUSDT": Decimal("93556.4"), "ETHUSDT": Decimal("3012.55")}
+    feed = SimFeed(list(marks), seed=3, after_ts=last_ts, start_prices=marks, speed=0)
+    market = feed.market
+    assert market.start_ts == START + 8 * HOUR - 1_200  # the next 100 ms step: 07:59:58.800
+    events = take(market, 200)
+    assert events[0].ts > last_ts
+    assert all(b.ts >= a.ts for a, b in itertools.pairwise(events))
+    book = bundled("binance")
+    for symbol, price in marks.items():
+        tick = book[symbol].tick_size
+        first = _quotes(events, symbol)[0]
+        assert first.ts == market.start_ts
+        # the first quote straddles the last mark: its mid within 2 ticks of it
+        assert abs((first.bid + first.ask) / 2 - price) <= 2 * tick
+        mark = next(e for e in events if isinstance(e, MarkPrice) and e.symbol == symbol)
+        assert abs(mark.price / price - 1) < Decimal("0.002")  # a few bp of premium at most
+    # the 08:00 funding between the last journaled time and now is settled, once
+    fundings = [e for e in events if isinstance(e, Funding)]
+    assert [(f.ts, f.symbol) for f in fundings] == [
+        (START + 8 * HOUR, "BTCUSDT"),
+        (START + 8 * HOUR, "ETHUSDT"),
+    ]
+    # reproducible, and not a replay of a fresh session's moves
+    again = SimFeed(list(marks), seed=3, after_ts=last_ts, start_prices=marks, speed=0)
+    assert take(again.market, 200) == events
+    fresh = take(SimMarket(list(marks), seed=3, start_ts=market.start_ts), 2_000)
+    resumed = take(SimMarket(list(marks), seed=3, after_ts=last_ts, start_prices=marks), 2_000)
+    assert _moves(fresh, "BTCUSDT") != _moves(resumed, "BTCUSDT")
+
+
+def _moves(events: list[ev.MarketEvent], symbol: str) -> list[Decimal]:
+    mids = [(q.bid + q.ask) / 2 for q in _quotes(events, symbol)]
+    return [b / a for a, b in itertools.pairwise(mids)]
+
+
+def test_resume_points_and_prices_are_validated() -> None:
+    with pytest.raises(ValueError, match="must come after"):
+        SimMarket(["BTCUSDT"], start_ts=START, after_ts=START)
+    with pytest.raises(ValueError, match="outside"):
+        SimMarket(["BTCUSDT"], after_ts=-1)
+    with pytest.raises(ValueError, match="outside"):
+        SimMarket(["BTCUSDT"], after_ts=10**15)
+    for bad in ("0", "-5", "NaN", "Infinity"):
+        with pytest.raises(ValueError, match="finite and > 0"):
+            SimMarket(["BTCUSDT"], start_prices={"BTCUSDT": Decimal(bad)})

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from papertrade.core import events as ev
 from papertrade.feeds.base import FeedStatus
-from papertrade.feeds.pacing import MAX_NAP, Clock, Pacer
-from papertrade.tui.service.replay import MAX_BATCH, JournalReader, Sleep
+from papertrade.feeds.pacing import Clock, Playback, Sleep
+from papertrade.tui.service.replay import JournalReader
 
 if TYPE_CHECKING:
     from papertrade.saves.store import Store
@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 class RecordedMarketFeed:
     """A session's recorded market events after a sequence number, as a `Feed`.
 
-    Pacing is the `Pacer`'s (changeable while playing through `speed`); `pause()`/`resume()`
-    hold the stream. Status goes `connecting` → `live` → `ended` (or `ended: closed`).
+    Pacing is the one paced loop, `feeds.pacing.Playback` (changeable while playing through
+    `speed`); `pause()`/`resume()` hold the stream, and the first event after the branch point
+    (`start_ts`) or after a pause keeps its recorded distance from the last one played. Status
+    goes `connecting` → `live` → `ended` (or `ended: closed`).
     """
 
     def __init__(
@@ -42,22 +44,16 @@ class RecordedMarketFeed:
     ) -> None:
         info = store.session(session)
         self.name = f"replay:{info.name}"
-        self._last_ts = start_ts
-        """Recorded time of the last event played (or of the branch point): the next event
-        keeps its recorded distance from it, after a take-over or a pause alike."""
         self._store = store
         self._sid = info.id
         self._last = info.last_seq
         self.after_seq = after_seq
         self.position = after_seq
         """Parent sequence number of the last event yielded."""
-        self._pacer = Pacer(speed, clock)
-        self._sleep = sleep
+        self._playback = Playback(speed, clock=clock, sleep=sleep, last_ts=start_ts)
+        """Its `last_ts` starts at the branch point: the first event keeps its distance."""
         self._status = FeedStatus("connecting")
         self._closed = False
-        self.paused = False
-        self._resumed = asyncio.Event()
-        self._resumed.set()
 
     @property
     def status(self) -> FeedStatus:
@@ -65,20 +61,21 @@ class RecordedMarketFeed:
 
     @property
     def speed(self) -> float:
-        return self._pacer.speed
+        return self._playback.speed
 
     @speed.setter
     def speed(self, value: float) -> None:
-        self._pacer.speed = value
+        self._playback.speed = value
+
+    @property
+    def paused(self) -> bool:
+        return self._playback.paused
 
     def pause(self) -> None:
-        self.paused = True
-        self._resumed.clear()
+        self._playback.pause()
 
     def resume(self) -> None:
-        self.paused = False
-        self._pacer.reanchor(self._last_ts)
-        self._resumed.set()
+        self._playback.resume()
 
     def events(self) -> Iterator[tuple[int, ev.MarketEvent]]:
         """The unpaced remainder `(parent seq, event)`: market events only."""
@@ -97,39 +94,39 @@ class RecordedMarketFeed:
     def close(self) -> None:
         """Stop the stream (the iterator returns at its next step); safe to call twice."""
         self._closed = True
-        self._resumed.set()
+        self._playback.stop()
         if self._status.state != "ended":
             self._status = FeedStatus("ended", "closed")
 
     async def _run(self) -> AsyncIterator[ev.MarketEvent]:
         self._status = FeedStatus("live")
-        self._pacer.reanchor(self._last_ts)
-        reader = JournalReader(self._store, self._sid, self.position, self._last)
-        batch = 0
-        while not self._closed:
-            if self.paused:
-                await self._resumed.wait()
-                continue
-            item = reader.peek()
-            if item is None:
-                break
-            seq, event = item
-            if event.type not in ev.MARKET_TYPES:
-                reader.pop()
-                self.position = seq
-                continue
-            delay = self._pacer.delay(event.ts)
-            if delay > 0:
-                await self._sleep(min(delay, MAX_NAP))
-                batch = 0
-                continue
-            reader.pop()
-            self.position = seq
-            batch += 1
-            if batch >= MAX_BATCH:
-                await self._sleep(0)
-                batch = 0
-            self._last_ts = event.ts
-            yield event  # type: ignore[misc]
+        cue = _MarketCue(self, JournalReader(self._store, self._sid, self.position, self._last))
+        async for event in self._playback.play(cue):
+            yield event
         if not self._closed:
             self._status = FeedStatus("ended", "end of the recording")
+
+
+class _MarketCue:
+    """The journal after the branch point as a `Cue`: market events only. Recorded commands
+    are passed over (the trader now makes their own), moving `position` past them."""
+
+    def __init__(self, feed: RecordedMarketFeed, reader: JournalReader) -> None:
+        self._feed = feed
+        self._reader = reader
+
+    def next_ts(self) -> int | None:
+        while (item := self._reader.peek()) is not None:
+            seq, event = item
+            if event.type in ev.MARKET_TYPES:
+                return event.ts
+            self._reader.pop()
+            self._feed.position = seq
+        return None
+
+    def take(self) -> ev.MarketEvent:
+        item = self._reader.pop()
+        assert item is not None, "take() without a next_ts()"
+        seq, event = item
+        self._feed.position = seq
+        return event  # type: ignore[return-value]

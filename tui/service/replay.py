@@ -6,8 +6,9 @@ drives a player and draws its engine; `papertrade replay --headless` needs none 
 
 The player feeds the journal's recorded market events *and* recorded commands to its engine,
 so the recorded orders and fills happen again exactly as they did (the engine is
-deterministic). Pacing follows the recorded timestamps scaled by the speed (`feeds.pacing`);
-the clock and the sleep are injected so tests never wait. Taking over at the current
+deterministic). Pacing is the one paced loop of `feeds.pacing.Playback` (recorded timestamps
+scaled by the speed, naps, batches, re-anchoring at the last event played); the clock and the
+sleep are injected so tests never wait. Taking over at the current
 position is `tui.service.takeover.take_over(player)`.
 
 The store is not thread-safe; the player reads the journal in chunks of `CHUNK` events so no
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -27,17 +27,14 @@ from typing import TYPE_CHECKING
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import instruments_for
-from papertrade.feeds.pacing import MAX_NAP, Clock, Pacer
+from papertrade.feeds.pacing import Clock, Playback
+from papertrade.feeds.pacing import Sleep as Sleep  # re-exported: screens import it from here
 
 if TYPE_CHECKING:
     from papertrade.saves.store import SessionInfo, Store
 
-Sleep = Callable[[float], Awaitable[None]]
-
 CHUNK = 2000
-"""Journal rows read per query; also the most events applied at max speed between yields."""
-MAX_BATCH = 500
-"""At max speed (or when far behind schedule), events applied before yielding to the loop."""
+"""Journal rows read per query."""
 HISTORY_POINTS = 600
 HISTORY_SPACING_MS = 1000
 
@@ -107,9 +104,7 @@ class ReplayPlayer:
         self._book = instruments_for(self.info.venue)
         self.clock = clock
         self.sleep = sleep
-        self._pacer = Pacer(speed, clock)
-        self.paused = False
-        self._resumed: asyncio.Event | None = None
+        self._playback = Playback(speed, clock=clock, sleep=sleep)
         self.outcomes: list[tuple[int, ev.Outcome]] = []
         self.history: dict[str, deque[tuple[int, Decimal]]] = {}
         self.dirty = True
@@ -121,6 +116,7 @@ class ReplayPlayer:
             self.engine = Engine(instruments=self._book, settings=self.info.settings)
             self.seq = 0
         self._reader = JournalReader(store, self.info.id, self.seq, self.total)
+        self._playback.reanchor(self._played_ts())
 
     # --- state -----------------------------------------------------------------------------
 
@@ -130,12 +126,16 @@ class ReplayPlayer:
 
     @property
     def speed(self) -> float:
-        return self._pacer.speed
+        return self._playback.speed
 
     @speed.setter
     def speed(self, value: float) -> None:
-        self._pacer.speed = value
+        self._playback.speed = value
         self.dirty = True
+
+    @property
+    def paused(self) -> bool:
+        return self._playback.paused
 
     @property
     def finished(self) -> bool:
@@ -153,14 +153,13 @@ class ReplayPlayer:
         return self.engine.last_ts if self.seq else None
 
     def pause(self) -> None:
-        self.paused = True
+        self._playback.pause()
         self.dirty = True
 
     def resume(self) -> None:
-        self.paused = False
-        self._pacer.reanchor(self._played_ts())
-        if self._resumed is not None:
-            self._resumed.set()
+        """Play on: the next event keeps its recorded distance from the last one played."""
+        self._playback.reanchor(self._played_ts())
+        self._playback.resume()
         self.dirty = True
 
     def toggle_pause(self) -> bool:
@@ -185,6 +184,7 @@ class ReplayPlayer:
             self.outcomes.extend((seq, o) for o in out)
         if event.type in _PRICED:
             self._sample(event)  # type: ignore[arg-type]
+        self._playback.played(self.engine.last_ts)
         self.dirty = True
         return Played(seq, event, out)
 
@@ -225,7 +225,7 @@ class ReplayPlayer:
             while hist and hist[-1][0] > last_ts:
                 hist.pop()
         self._reader = JournalReader(self.store, self.info.id, target, self.total)
-        self._pacer.reanchor(self._played_ts())
+        self._playback.reanchor(self._played_ts())
         self.dirty = True
         return target
 
@@ -240,40 +240,33 @@ class ReplayPlayer:
         """Play until the end (or a take-over), honouring pause and speed; returns then.
 
         At a finite speed each event waits for its recorded time scaled; events already due
-        are applied in batches of at most `MAX_BATCH` between yields so the UI stays live.
+        are applied in bounded batches between yields so the UI stays live (`Playback`).
         """
-        self._resumed = asyncio.Event()
-        if not self.paused:
-            self._resumed.set()
-        self._pacer.reanchor(self._played_ts())
-        batch = 0
-        while not self.finished and not self.taken_over:
-            if self.paused:
-                self._resumed.clear()
-                await self._resumed.wait()
-                batch = 0
-                continue
-            nxt = self._reader.peek()
-            if nxt is None:
-                break
-            delay = self._pacer.delay(nxt[1].ts)
-            if delay > 0:
-                await self.sleep(min(delay, MAX_NAP))
-                batch = 0
-                continue  # paused, sped up or taken over meanwhile: look again
-            self.step()
-            batch += 1
-            if batch >= MAX_BATCH:
-                await self.sleep(0)
-                batch = 0
+        self._playback.reanchor(self._played_ts())
+        async for _ in self._playback.play(_Steps(self)):
+            pass
         self.dirty = True
 
     def hand_over(self) -> bool:
         """Stop playing for good (a take-over branches here); returns whether it was paused."""
         was_paused = self.paused
         self.taken_over = True
-        self.paused = True
-        if self._resumed is not None:
-            self._resumed.set()
+        self._playback.pause()
+        self._playback.stop()
         self.dirty = True
         return was_paused
+
+
+class _Steps:
+    """The player as the `Cue` its `Playback` plays: look at the next journal entry, then
+    `step()` it (a seek in between simply changes what is looked at next)."""
+
+    def __init__(self, player: ReplayPlayer) -> None:
+        self._player = player
+
+    def next_ts(self) -> int | None:
+        item = self._player._reader.peek()
+        return None if item is None else item[1].ts
+
+    def take(self) -> Played | None:
+        return self._player.step()
