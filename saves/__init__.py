@@ -8,7 +8,9 @@ What the rest of papertrade uses (all in `saves.store` / `saves.writer`):
     writer.append(event[, outcomes])                  # journal only, after engine.apply
     writer.flush(); writer.flushed_seq; writer.close(status="ended")
     engine, writer = store.resume(session)            # interrupted/ended session, or a branch
+    store.list_sessions(derive=True)                  # [SessionRow]: info, or damaged="why"
     store.sessions() / store.session(ref)             # SessionInfo rows (ref: id, name, prefix)
+    store.interrupted()                               # what the next start offers to resume
     store.events(ref, start_seq, end_seq)             # (seq, event) through branch parents
     store.engine_at(ref, seq)                         # seek: nearest snapshot + replay
     store.replay(ref)                                 # (seq, event, outcomes) from a fresh engine
@@ -17,6 +19,15 @@ What the rest of papertrade uses (all in `saves.store` / `saves.writer`):
     store.stats(ref)                                  # saves.stats.SessionStats
     store.delete(ref); store.import_session(...); store.export_lines(ref)
 
-Errors are `saves.errors.StoreError` subclasses with messages meant for the user.
+Behind the `Store` facade, one module per job: `opening` (refuse what is not ours, migrate),
+`catalogue` (sessions table), `journal` (validated reads), `derive` (engine work), `listing`,
+`transactions` (the one BEGIN IMMEDIATE/COMMIT/ROLLBACK helper every write goes through),
+`locks` (per-session writer locks: fcntl on POSIX, msvcrt on Windows).
+
+Errors are `saves.errors.StoreError` subclasses with messages meant for the user. Rows read
+back are checked against `saves.bounds` (ts 0 … 253402300799999 ms, i.e. up to year 9999;
+money a finite decimal; payloads that decode to valid events); a row that is not raises
+`DamagedSession` naming the session and event. A path that is not a regular file (a
+directory, /dev/null, a FIFO) is refused before SQLite opens it.
 `saves/` imports only `core/` (plus sqlite-utils and platformdirs), never `feeds/` or `tui/`.
 """

@@ -144,8 +144,11 @@ class Store:
         )
 
     def interrupted(self) -> list[SessionInfo]:
-        """Sessions whose writer died (crash, kill -9): what the next start offers to resume."""
-        return [s for s in self.sessions() if s.status == "interrupted"]
+        """Sessions whose writer died (crash, kill -9): what the next start offers to resume.
+
+        A session whose own row is damaged is left out rather than failing the start."""
+        rows = self.list_sessions(derive=False)
+        return [r.info for r in rows if r.info is not None and r.info.status == "interrupted"]
 
     def session(self, ref: str | int, *, totals: bool = True) -> SessionInfo:
         """Resolve a session by id, exact name, or unambiguous name prefix.

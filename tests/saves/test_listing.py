@@ -128,3 +128,11 @@ def test_a_branch_of_a_damaged_session_names_the_parent(store: Store) -> None:
     rows = {r.name: r for r in store.list_sessions()}
     assert rows["bad"].damaged is not None
     assert rows["child"].damaged == f"in bad: {rows['bad'].damaged}"
+
+
+def test_the_resume_offer_skips_a_session_whose_row_is_damaged(store: Store) -> None:
+    store.conn.execute("UPDATE sessions SET status = 'interrupted' WHERE name != 'good-2'")
+    store.conn.execute("UPDATE sessions SET taker_fee = 'x' WHERE name = 'bad'")
+    with pytest.raises(DamagedSession):
+        store.sessions()  # the plain listing stops at the damaged row ...
+    assert [s.name for s in store.interrupted()] == ["good-1"]  # ... the resume offer does not
