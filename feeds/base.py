@@ -12,10 +12,21 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from papertrade.core.events import Funding, MarketEvent, MarkPrice
+from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.numbers import (
+    LIVE_FUTURE_MS,
+    MAX_PRICE,
+    MAX_QTY,
+    MIN_LIVE_TS_MS,
+    PRICE,
+    RATE,
+    SIZE,
+    BadNumber,
+    Bound,
+)
 
 FeedState = Literal["connecting", "live", "stale", "reconnecting", "failed", "ended"]
 
@@ -124,43 +135,98 @@ def plain_text(text: object, limit: int = 200) -> str:
     return str(text).translate(_CONTROL)[:limit]
 
 
-def positive(text: object) -> Decimal:
-    """A price or size that must be > 0 and finite, from its wire string (never a float)."""
+def wire_number(text: object, bound: Bound, reason: str) -> Decimal:
+    """The one parser of numbers in venue payloads: a JSON string (never a float, which is
+    already inexact) inside `bound` (`core.numbers`: ≤ 1e12, 18 digits, …).
+
+    Anything else is a `Drop`: `invalid_fields` when the field is not a string at all, else
+    `reason` (`bad_price`, `bad_size`, `bad_rate`) — unparseable, `NaN`, `-0` where a positive
+    price is due, or out of bounds: one absurd tick is thrown away and counted, never passed on
+    to kill the terminal.
+    """
     if type(text) is not str:
         raise Drop("invalid_fields")
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise Drop("bad_number") from None
-    if not value.is_finite() or value <= 0:
-        raise Drop("bad_price")
-    return value
+        return bound.parse(text)
+    except BadNumber:
+        raise Drop(reason) from None
+
+
+def positive(text: object) -> Decimal:
+    """A price or trade size: 0 < x ≤ 1e12."""
+    return wire_number(text, PRICE, "bad_price")
 
 
 def non_negative(text: object) -> Decimal:
-    """A size that may be zero (an empty book side's quantity), finite, from a string."""
-    if type(text) is not str:
-        raise Drop("invalid_fields")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise Drop("bad_number") from None
-    if not value.is_finite() or value < 0:
-        raise Drop("bad_size")
-    return value
+    """A book size that may be zero (an empty side): 0 ≤ x ≤ 1e12."""
+    return wire_number(text, SIZE, "bad_size")
 
 
 def finite(text: object) -> Decimal:
-    """A signed finite decimal (a funding rate), from a string."""
-    if type(text) is not str:
-        raise Drop("invalid_fields")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise Drop("bad_number") from None
-    if not value.is_finite():
-        raise Drop("bad_number")
-    return value
+    """A funding rate: -1 ≤ r ≤ 1 (±100 %)."""
+    return wire_number(text, RATE, "bad_rate")
+
+
+class LiveBounds:
+    """The times (and final magnitudes) a live event must have to reach the engine.
+
+    Why here and not in `core`: the window is relative to our wall clock, which `core` never
+    reads. `ts` must lie in 2015-01-01 … now + 1 day (`MIN_LIVE_TS_MS`, `LIVE_FUTURE_MS`),
+    and so must a mark's `next_funding_ts` (with a week's slack ahead). A server clock a year
+    ahead would otherwise clamp every later event of the session to that time; a time ≥ 2^63
+    kills the journal writer; a negative one makes the session unreplayable. Prices are
+    checked again after the adapter's scaling (OKX contract multipliers) against `MAX_PRICE`.
+
+    Rejected events are counted in `stats.dropped["bad_time"]` / `["bad_price"]` (read by
+    the supervisor's status `dropped`), never raised. `now_ms` is passed in by the caller, who
+    owns the wall clock (injectable in tests).
+    """
+
+    __slots__ = ("stats",)
+
+    FUNDING_AHEAD_MS = 7 * 86_400_000
+
+    def __init__(self, stats: FeedStats) -> None:
+        self.stats = stats
+
+    def admit(self, event: MarketEvent, now_ms: int) -> bool:
+        """True if `event` may pass; otherwise count why and return False."""
+        reason = self.problem(event, now_ms)
+        if reason is None:
+            return True
+        self.stats.dropped[reason] += 1
+        return False
+
+    def problem(self, event: MarketEvent, now_ms: int) -> str | None:
+        """The drop reason for `event` at wall time `now_ms`, or None when it is fine."""
+        ts = event.ts
+        if type(ts) is not int or not MIN_LIVE_TS_MS <= ts <= now_ms + LIVE_FUTURE_MS:
+            return "bad_time"
+        match event:
+            case MarkPrice():
+                nxt = event.next_funding_ts
+                if nxt is not None and (
+                    type(nxt) is not int
+                    or not MIN_LIVE_TS_MS <= nxt <= now_ms + self.FUNDING_AHEAD_MS
+                ):
+                    return "bad_time"
+                if event.price > MAX_PRICE or (event.index is not None and event.index > MAX_PRICE):
+                    return "bad_price"
+            case Quote():
+                if event.ask > MAX_PRICE:
+                    return "bad_price"
+                if (event.bid_qty is not None and event.bid_qty > MAX_QTY) or (
+                    event.ask_qty is not None and event.ask_qty > MAX_QTY
+                ):
+                    return "bad_size"
+            case Trade():
+                if event.price > MAX_PRICE:
+                    return "bad_price"
+                if event.qty > MAX_QTY:
+                    return "bad_size"
+            case Funding():
+                pass
+        return None
 
 
 class Sequencer:
