@@ -28,7 +28,13 @@ from papertrade.core.numbers import (
     Bound,
 )
 
-FeedState = Literal["connecting", "live", "stale", "reconnecting", "failed", "ended"]
+FeedState = Literal[
+    "connecting", "waiting", "live", "stale", "reconnecting", "failed", "ended"
+]  # fmt: skip
+
+BEHIND_LAG_MS = 2_000
+"""Event time this far behind the wall clock means we are falling behind the venue (a burst we
+cannot keep up with, a slow consumer): what we show as "live" is then that old."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -36,28 +42,51 @@ class FeedStatus:
     """A snapshot of a feed's health.
 
     `since_ms` is when this state began (feed-local monotonic milliseconds for live feeds);
-    `retry_in_s` is set while reconnecting; `detail` says why (last error, stale stream).
+    `retry_in_s` is set while reconnecting; `detail` says why (last error, stale stream, a
+    symbol the venue refused), in the venue's own words where it gave any.
+
+    `waiting`: connected and subscribed, no data yet (a silent route looks exactly like this,
+    so it is not called live). `dropped`: messages thrown away over the feed's life (malformed,
+    out of bounds, unknown stream). `lag_ms`: how far the latest event's own time is behind the
+    wall clock (None before any, or for feeds without a wall clock). `behind`: lag past
+    `BEHIND_LAG_MS`. `closed_by_server`: the last disconnect came from the server answering
+    (a close frame, an HTTP refusal, an error reply), so the network itself works; False for
+    lost connections and timeouts, where "no network?" is the useful hint.
     """
 
     state: FeedState
     detail: str = ""
     since_ms: int = 0
     retry_in_s: float | None = None
+    dropped: int = 0
+    lag_ms: int | None = None
+    behind: bool = False
+    closed_by_server: bool = False
 
     def describe(self, now_ms: int | None = None) -> str:
-        """Words for a status bar: 'live', 'stale for 12 s', 'reconnecting in 3 s', ..."""
+        """Words for a status bar: 'live', 'connected, waiting', 'stale for 12 s',
+        'reconnecting in 3 s', 'live, falling behind 3.2 s', ..."""
         if self.state == "stale" and now_ms is not None:
             text = f"stale for {max(0, now_ms - self.since_ms) // 1000} s"
         elif self.state == "reconnecting" and self.retry_in_s is not None:
             text = f"reconnecting in {self.retry_in_s:.0f} s"
+        elif self.state == "waiting":
+            text = "connected, waiting"
         else:
             text = self.state
-        return f"{text}: {self.detail}" if self.detail and self.state != "live" else text
+        if self.behind and self.lag_ms is not None and self.state in ("live", "stale"):
+            text = f"{text}, falling behind {self.lag_ms / 1000:.1f} s"
+        return f"{text}: {self.detail}" if self.detail else text
 
 
 @runtime_checkable
 class Feed(Protocol):
-    """A source of market events. Iterate it to receive events; `aclose()` to stop."""
+    """A source of market events. Iterate it to receive events; `aclose()` to stop.
+
+    Feeds that can change what they deliver while running (every live venue, `sim`) also offer
+    `add_symbol(symbol)` / `remove_symbol(symbol)`: idempotent, on the running feed — one price
+    path per symbol, never a second feed (see `Subscribable`).
+    """
 
     name: str
 
@@ -67,6 +96,15 @@ class Feed(Protocol):
     def __aiter__(self) -> AsyncIterator[MarketEvent]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Subscribable(Protocol):
+    """A feed whose symbols change in place (subscribe/unsubscribe on the open connection)."""
+
+    def add_symbol(self, symbol: str) -> None: ...
+
+    def remove_symbol(self, symbol: str) -> None: ...
 
 
 # --- helpers shared by the live venue adapters ----------------------------------------------

@@ -5,7 +5,14 @@ trades) are served only under `/market` and the book ticker only under `/public`
 `/stream` and `/ws` paths still accept a connection and even ACK subscriptions, then send
 nothing — a silent failure that looks like a quiet market. So this adapter opens two
 connections, each with its streams in the URL (so every reconnect replays them), and the
-supervisor's watchdog would notice if one of them went quiet anyway.
+supervisor's watchdog would notice if one of them went quiet anyway. A symbol added or removed
+while running is (un)subscribed with a live `SUBSCRIBE` / `UNSUBSCRIBE` on the open connections;
+the URL of the next connect carries the new set.
+
+Error replies: `{"result": null, "id": N}` acknowledges request N; `{"error": {"code", "msg"},
+"id": N}` refuses it. A refused SUBSCRIBE ends the symbols it asked for (unless the words say
+"too many requests" or the like: then retry later); an error we cannot tie to a request of ours
+is a verdict on the whole connection.
 
 Keepalive: Binance sends protocol pings; `websockets` answers them. Connections are cut after
 24 h, so they are renewed after 23 h 50 min.
@@ -13,13 +20,13 @@ Keepalive: Binance sends protocol pings; `websockets` answers them. Connections 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
-    FeedFatal,
     FeedStats,
     Sequencer,
     finite,
@@ -27,7 +34,7 @@ from papertrade.feeds.base import (
     plain_text,
     positive,
 )
-from papertrade.feeds.supervisor import ConnectionSpec
+from papertrade.feeds.connection import ConnectionSpec, Outgoing, VenueError, retryable_text
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 DEFAULT_WS_URL = "wss://fstream.binance.com"
@@ -35,6 +42,7 @@ REST_URL = "https://fapi.binance.com"
 MAX_LIFETIME_S = 23 * 3600 + 50 * 60
 MARK_STALE_S = 10.0
 BOOK_STALE_S = 60.0
+REQUESTS_REMEMBERED = 1024
 
 
 class _Wire(BaseModel):
@@ -174,28 +182,70 @@ class BinanceAdapter:
         if not symbols:
             raise ValueError("at least one symbol is needed")
         self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
-        self.symbols = [venue_symbol(s) for s in symbols]
-        self._wanted = frozenset(self.symbols)
+        self._symbols: list[str] = list(dict.fromkeys(venue_symbol(s) for s in symbols))
         self.stats = FeedStats()
         self._seq = Sequencer()
+        self._next_id = 1
+        self._requests: dict[int, tuple[str, str]] = {}
+        self._rebuild()
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self._symbols)
+
+    def _rebuild(self) -> None:
+        self._wanted = frozenset(self._symbols)
+        self._market = [s for sym in self._symbols for s in market_streams(sym)]
+        self._public = [s for sym in self._symbols for s in public_streams(sym)]
+        self._streams = frozenset(self._market) | frozenset(self._public)
 
     def connections(self) -> list[ConnectionSpec]:
-        market = [s for sym in self.symbols for s in market_streams(sym)]
-        public = [s for sym in self.symbols for s in public_streams(sym)]
+        market, public = self._market, self._public
         return [
             ConnectionSpec(
                 name="market",
-                url=f"{self.base_url}/market/stream?streams={'/'.join(market)}",
+                url=_url(f"{self.base_url}/market/stream", market),
                 streams={s: (MARK_STALE_S if "@markPrice" in s else None) for s in market},
                 max_lifetime=MAX_LIFETIME_S,
             ),
             ConnectionSpec(
                 name="public",
-                url=f"{self.base_url}/public/stream?streams={'/'.join(public)}",
+                url=_url(f"{self.base_url}/public/stream", public),
                 streams=dict.fromkeys(public, BOOK_STALE_S),
                 max_lifetime=MAX_LIFETIME_S,
             ),
         ]
+
+    def add_symbol(self, symbol: str) -> Outgoing:
+        sym = venue_symbol(symbol)
+        if sym in self._wanted:
+            return {}
+        self._symbols.append(sym)
+        self._rebuild()
+        return self._requests_for("SUBSCRIBE", sym)
+
+    def remove_symbol(self, symbol: str) -> Outgoing:
+        sym = venue_symbol(symbol)
+        if sym not in self._wanted:
+            return {}
+        self._symbols.remove(sym)
+        self._rebuild()
+        return self._requests_for("UNSUBSCRIBE", sym)
+
+    def _requests_for(self, method: str, sym: str) -> dict[str, list[str]]:
+        return {
+            "market": [self._request(method, market_streams(sym), sym)],
+            "public": [self._request(method, public_streams(sym), sym)],
+        }
+
+    def _request(self, method: str, params: list[str], sym: str) -> str:
+        """A live request, remembered by id so the reply (ack or error) can be tied to it."""
+        rid = self._next_id
+        self._next_id += 1
+        self._requests[rid] = (method, sym)
+        if len(self._requests) > REQUESTS_REMEMBERED:
+            del self._requests[next(iter(self._requests))]
+        return json.dumps({"method": method, "params": params, "id": rid}, separators=(",", ":"))
 
     def on_connect(self, conn: str) -> None:
         """Every Binance message is a full state; nothing to forget on reconnect."""
@@ -207,7 +257,9 @@ class BinanceAdapter:
             return self._other(raw)
         stream = frame.stream
         stats = self.stats
-        stats.received[stream] += 1
+        if stream not in self._streams:
+            stats.dropped["unknown_stream"] += 1
+            return None, []
         data = frame.data
         try:
             event = data.to_event()
@@ -229,16 +281,42 @@ class BinanceAdapter:
         msg = stats.json_object(raw)
         if msg is None:
             return None, []
-        if "id" in msg and "result" in msg:
-            return None, []  # ack of a SUBSCRIBE / LIST_SUBSCRIPTIONS
         if "error" in msg:
-            raise FeedFatal(f"Binance error: {plain_text(msg['error'])}")
+            self._error(msg)
+            return None, []
+        if "id" in msg and "result" in msg:
+            rid = msg["id"]
+            if type(rid) is int:
+                self._requests.pop(rid, None)
+            return None, []  # ack of a SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS
         stream = msg.get("stream")
         data = msg.get("data")
         if isinstance(stream, str) and isinstance(data, dict):
-            stats.received[stream] += 1
+            if stream not in self._streams:
+                stats.dropped["unknown_stream"] += 1
+                return None, []
             kind = data.get("e")
             stats.dropped["invalid_fields" if kind in _KNOWN_EVENTS else "unknown_message"] += 1
             return (stream if kind in _KNOWN_EVENTS else None), []
         stats.dropped["unknown_message"] += 1
         return None, []
+
+    def _error(self, msg: dict[str, Any]) -> None:
+        """`{"error": {"code": 2, "msg": "Invalid request: ..."}, "id": 3}`: whose request,
+        and can retrying help."""
+        error = msg["error"]
+        if isinstance(error, dict):
+            code, words = error.get("code"), error.get("msg")
+            text = f"Binance error {plain_text(code, 12)}: {plain_text(words)}"
+        else:
+            words, text = error, f"Binance error: {plain_text(error)}"
+        rid = msg.get("id")
+        request = self._requests.pop(rid, None) if type(rid) is int else None
+        if request is not None and request[0] == "UNSUBSCRIBE":
+            return  # a refused unsubscribe leaves nothing to end
+        symbols = (request[1],) if request is not None else ()
+        raise VenueError(text, retryable=retryable_text(str(words)), symbols=symbols)
+
+
+def _url(path: str, streams: list[str]) -> str:
+    return f"{path}?streams={'/'.join(streams)}" if streams else path

@@ -7,18 +7,23 @@ ignored, because fields it does not mention would otherwise be unknown. `publicT
 carries trades with UUID ids (unordered), deduplicated by a bounded id memory.
 
 Keepalive: Bybit wants a JSON `{"op":"ping"}` about every 20 s, else it cuts the link.
+
+Subscriptions go one request per symbol (`req_id` `sub-<SYMBOL>`), so a refusal
+(`{"success": false, "ret_msg": ...}`) names the symbol it ends; words like "too many" or
+"busy" mean retry later instead. Symbols added while running are subscribed the same way on the
+open connection.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
-    FeedFatal,
     FeedStats,
     RecentIds,
     Sequencer,
@@ -27,7 +32,13 @@ from papertrade.feeds.base import (
     plain_text,
     positive,
 )
-from papertrade.feeds.supervisor import ConnectionSpec, Keepalive
+from papertrade.feeds.connection import (
+    ConnectionSpec,
+    Keepalive,
+    Outgoing,
+    VenueError,
+    retryable_text,
+)
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://stream.bybit.com"
@@ -36,7 +47,9 @@ REST_URL = "https://api.bybit.com"
 PING = '{"req_id":"ping","op":"ping"}'
 PING_INTERVAL_S = 20.0
 TICKER_STALE_S = 60.0
-ARGS_PER_REQUEST = 10
+KINDS = ("tickers", "publicTrade")
+_REQ = {"subscribe": "sub", "unsubscribe": "unsub"}
+_TOPIC_SYMBOL = re.compile(r"(?:tickers|publicTrade)\.([A-Z0-9]+)")
 
 _MARK_FIELDS = frozenset({"markPrice", "indexPrice", "fundingRate", "nextFundingTime"})
 _BOOK_FIELDS = frozenset({"bid1Price", "bid1Size", "ask1Price", "ask1Size"})
@@ -129,38 +142,52 @@ class BybitAdapter:
         if not symbols:
             raise ValueError("at least one symbol is needed")
         self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
-        self.symbols = [venue_symbol(s) for s in symbols]
-        self._wanted = frozenset(self.symbols)
+        self._symbols: list[str] = list(dict.fromkeys(venue_symbol(s) for s in symbols))
         self.stats = FeedStats()
         self._seq = Sequencer()
         self._trade_ids = RecentIds()
         self._tickers: dict[str, dict[str, Any]] = {}
+        self._rebuild()
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self._symbols)
+
+    def _rebuild(self) -> None:
+        self._wanted = frozenset(self._symbols)
+        self._topics = frozenset(self.topics())
 
     def topics(self) -> list[str]:
-        return [f"{kind}.{s}" for s in self.symbols for kind in ("tickers", "publicTrade")]
+        return [t for s in self._symbols for t in _topics(s)]
 
     def connections(self) -> list[ConnectionSpec]:
         topics = self.topics()
-        messages = tuple(
-            json.dumps(
-                {
-                    "req_id": f"sub-{n}",
-                    "op": "subscribe",
-                    "args": topics[i : i + ARGS_PER_REQUEST],
-                },
-                separators=(",", ":"),
-            )
-            for n, i in enumerate(range(0, len(topics), ARGS_PER_REQUEST))
-        )
         return [
             ConnectionSpec(
                 name="linear",
                 url=f"{self.base_url}{WS_PATH}",
-                subscribe=messages,
+                subscribe=tuple(_request("subscribe", s) for s in self._symbols),
                 streams={t: (TICKER_STALE_S if t.startswith("tickers.") else None) for t in topics},
                 keepalive=Keepalive(PING, PING_INTERVAL_S, idle_only=False),
             )
         ]
+
+    def add_symbol(self, symbol: str) -> Outgoing:
+        sym = venue_symbol(symbol)
+        if sym in self._wanted:
+            return {}
+        self._symbols.append(sym)
+        self._rebuild()
+        return {"linear": [_request("subscribe", sym)]}
+
+    def remove_symbol(self, symbol: str) -> Outgoing:
+        sym = venue_symbol(symbol)
+        if sym not in self._wanted:
+            return {}
+        self._symbols.remove(sym)
+        self._tickers.pop(sym, None)
+        self._rebuild()
+        return {"linear": [_request("unsubscribe", sym)]}
 
     def on_connect(self, conn: str) -> None:
         """A new connection starts with fresh snapshots: old merged state must not absorb
@@ -175,29 +202,41 @@ class BybitAdapter:
         topic = msg.get("topic")
         if not isinstance(topic, str):
             return self._control(msg)
-        stats.received[topic] += 1
+        if topic not in self._topics:
+            stats.dropped["unknown_stream"] += 1
+            return None, []
         try:
             if topic.startswith("tickers."):
                 return topic, self._ticker(msg)
-            if topic.startswith("publicTrade."):
-                return topic, self._trades(msg)
+            return topic, self._trades(msg)
         except ValidationError:
             stats.dropped["invalid_fields"] += 1
             return topic, []
         except Drop as drop:
             stats.dropped[drop.reason] += 1
             return topic, []
-        stats.dropped["unknown_message"] += 1
-        return None, []
 
     def _control(self, msg: dict[str, Any]) -> tuple[str | None, list[MarketEvent]]:
         op = msg.get("op")
-        if msg.get("success") is False:
-            raise FeedFatal(f"Bybit rejected {plain_text(op)}: {plain_text(msg.get('ret_msg'))}")
+        if msg.get("success") is False and op in ("subscribe", "unsubscribe"):
+            if op == "subscribe":
+                self._refused(msg)
+            return None, []  # a refused unsubscribe leaves nothing to end
         if op in ("subscribe", "ping", "pong", "unsubscribe") or msg.get("ret_msg") == "pong":
             return None, []
         self.stats.dropped["unknown_message"] += 1
         return None, []
+
+    def _refused(self, msg: dict[str, Any]) -> None:
+        words = plain_text(msg.get("ret_msg"))
+        req_id = msg.get("req_id")
+        symbols: list[str] = []
+        if isinstance(req_id, str) and req_id.startswith("sub-"):
+            symbols.append(req_id[4:])
+        symbols.extend(m for m in _TOPIC_SYMBOL.findall(words) if m not in symbols)
+        raise VenueError(
+            f"Bybit rejected subscribe: {words}", retryable=retryable_text(words), symbols=symbols
+        )
 
     def _ticker(self, msg: dict[str, Any]) -> list[MarketEvent]:
         parsed = TickerMessage.model_validate(msg)
@@ -242,3 +281,15 @@ class BybitAdapter:
             except Drop as drop:
                 stats.dropped[drop.reason] += 1
         return events
+
+
+def _topics(symbol: str) -> list[str]:
+    return [f"{kind}.{symbol}" for kind in KINDS]
+
+
+def _request(op: str, symbol: str) -> str:
+    """One request per symbol: Bybit echoes `req_id`, which ties a refusal to its symbol."""
+    return json.dumps(
+        {"req_id": f"{_REQ[op]}-{symbol}", "op": op, "args": _topics(symbol)},
+        separators=(",", ":"),
+    )

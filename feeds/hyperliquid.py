@@ -11,11 +11,16 @@ recent trades, so trades are deduplicated by `(time, tid)` with a bounded memory
 
 Keepalive: the server closes a connection it has not heard from for 60 s, so a JSON
 `{"method":"ping"}` goes out every 50 s (as the official SDK does).
+
+Errors come as `{"channel": "error", "data": "<words>"}`; a refused subscription quotes it
+(`Invalid subscription {"type": ..., "coin": "DOGE"}`), which names the coin it ends. Words
+that mean "later" (rate limits, busy) retry with backoff.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,7 +28,6 @@ from typing import Any
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
-    FeedFatal,
     FeedStats,
     RecentIds,
     Sequencer,
@@ -32,7 +36,13 @@ from papertrade.feeds.base import (
     plain_text,
     positive,
 )
-from papertrade.feeds.supervisor import ConnectionSpec, Keepalive
+from papertrade.feeds.connection import (
+    ConnectionSpec,
+    Keepalive,
+    Outgoing,
+    VenueError,
+    retryable_text,
+)
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://api.hyperliquid.xyz"
@@ -42,6 +52,8 @@ PING = '{"method":"ping"}'
 PING_INTERVAL_S = 50.0
 CTX_STALE_S = 120.0
 HOUR_MS = 3_600_000
+KINDS = ("activeAssetCtx", "bbo", "trades")
+_COIN = re.compile(r'"coin"\s*:\s*"([^"]+)"')
 
 
 def venue_symbol(symbol: str) -> str:
@@ -147,30 +159,46 @@ class HyperliquidAdapter:
         self.stats = FeedStats()
         self._seq = Sequencer()
         self._trade_ids = RecentIds()
+        self._rebuild()
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self._by_coin.values())
+
+    def _rebuild(self) -> None:
+        self._streams = frozenset(f"{kind}:{coin}" for coin in self._by_coin for kind in KINDS)
 
     def connections(self) -> list[ConnectionSpec]:
-        subs = [
-            {"type": kind, "coin": coin}
-            for coin in self._by_coin
-            for kind in ("activeAssetCtx", "bbo", "trades")
-        ]
+        coins = list(self._by_coin)
         return [
             ConnectionSpec(
                 name="ws",
                 url=f"{self.base_url}{WS_PATH}",
-                subscribe=tuple(
-                    json.dumps({"method": "subscribe", "subscription": s}, separators=(",", ":"))
-                    for s in subs
-                ),
+                subscribe=tuple(m for coin in coins for m in _requests("subscribe", coin)),
                 streams={
-                    f"{s['type']}:{s['coin']}": (
-                        CTX_STALE_S if s["type"] == "activeAssetCtx" else None
-                    )
-                    for s in subs
+                    f"{kind}:{coin}": (CTX_STALE_S if kind == "activeAssetCtx" else None)
+                    for coin in coins
+                    for kind in KINDS
                 },
                 keepalive=Keepalive(PING, PING_INTERVAL_S, idle_only=False),
             )
         ]
+
+    def add_symbol(self, symbol: str) -> Outgoing:
+        coin = venue_symbol(symbol)
+        if coin in self._by_coin:
+            return {}
+        self._by_coin[coin] = symbol.upper()
+        self._rebuild()
+        return {"ws": _requests("subscribe", coin)}
+
+    def remove_symbol(self, symbol: str) -> Outgoing:
+        coin = venue_symbol(symbol)
+        if coin not in self._by_coin:
+            return {}
+        del self._by_coin[coin]
+        self._rebuild()
+        return {"ws": _requests("unsubscribe", coin)}
 
     def on_connect(self, conn: str) -> None:
         """Snapshots replayed in acks are caught by the trade-id memory; nothing to reset."""
@@ -184,7 +212,11 @@ class HyperliquidAdapter:
         if channel in ("pong", "subscriptionResponse"):
             return None, []
         if channel == "error":
-            raise FeedFatal(f"Hyperliquid error: {plain_text(data)}")
+            words = plain_text(data)
+            symbols = [self._by_coin[c] for c in _COIN.findall(words) if c in self._by_coin]
+            raise VenueError(
+                f"Hyperliquid error: {words}", retryable=retryable_text(words), symbols=symbols
+            )
         try:
             if channel == "activeAssetCtx":
                 return self._ctx(data)
@@ -199,18 +231,18 @@ class HyperliquidAdapter:
         return None, []
 
     def _symbol(self, coin: str, stream: str) -> str | None:
-        self.stats.received[stream] += 1
-        symbol = self._by_coin.get(coin)
-        if symbol is None:
-            self.stats.dropped["unknown_symbol"] += 1
-        return symbol
+        """The user symbol of a desired stream, or None (counted: never tracked)."""
+        if stream not in self._streams:
+            self.stats.dropped["unknown_stream"] += 1
+            return None
+        return self._by_coin[coin]
 
     def _ctx(self, data: Any) -> tuple[str | None, list[MarketEvent]]:
         parsed = ActiveAssetCtx.model_validate(data)
         stream = f"activeAssetCtx:{parsed.coin}"
         symbol = self._symbol(parsed.coin, stream)
         if symbol is None:
-            return stream, []
+            return None, []
         try:
             return stream, [parsed.to_event(symbol, self._wall_ms())]
         except Drop as drop:
@@ -222,7 +254,7 @@ class HyperliquidAdapter:
         stream = f"bbo:{parsed.coin}"
         symbol = self._symbol(parsed.coin, stream)
         if symbol is None:
-            return stream, []
+            return None, []
         try:
             quote = parsed.to_event(symbol)
             late = self._seq.check("bbo", symbol, parsed.time)
@@ -245,10 +277,10 @@ class HyperliquidAdapter:
             except ValidationError:
                 self.stats.dropped["invalid_fields"] += 1
                 continue
-            stream = f"trades:{trade.coin}"
-            symbol = self._symbol(trade.coin, stream)
+            symbol = self._symbol(trade.coin, f"trades:{trade.coin}")
             if symbol is None:
                 continue
+            stream = f"trades:{trade.coin}"
             if self._trade_ids.seen(symbol, (trade.time, trade.tid)):
                 self.stats.dropped["duplicate"] += 1
                 continue
@@ -257,3 +289,13 @@ class HyperliquidAdapter:
             except Drop as drop:
                 self.stats.dropped[drop.reason] += 1
         return stream, events
+
+
+def _requests(method: str, coin: str) -> list[str]:
+    return [
+        json.dumps(
+            {"method": method, "subscription": {"type": kind, "coin": coin}},
+            separators=(",", ":"),
+        )
+        for kind in KINDS
+    ]

@@ -9,11 +9,18 @@ per-1000 contract (`1000PEPEUSDT` ↔ `PEPE-USDT-SWAP`), prices are scaled ×100
 Keepalive: OKX drops a connection that receives nothing for 30 s; after 25 s of silence the
 client sends the text `ping` and expects the text `pong` (not JSON) — no pong means the link is
 dead and is reconnected.
+
+Subscriptions go one request per instrument (`id` = `sub` + the user symbol), so an
+`{"event": "error", "code", "msg"}` reply names what it refuses (failing that, the `instId` in
+its words does). Codes and words that mean "later" (60014 requests too frequent, 63999 / 50001 /
+50013 busy or unavailable) retry with backoff; the rest (60018 does not exist, 60012 invalid
+request) end that instrument.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,7 +29,6 @@ from typing import Any
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
-    FeedFatal,
     FeedStats,
     ReconnectRequested,
     Sequencer,
@@ -31,7 +37,13 @@ from papertrade.feeds.base import (
     plain_text,
     positive,
 )
-from papertrade.feeds.supervisor import ConnectionSpec, Keepalive
+from papertrade.feeds.connection import (
+    ConnectionSpec,
+    Keepalive,
+    Outgoing,
+    VenueError,
+    retryable_text,
+)
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://ws.okx.com:8443"
@@ -42,6 +54,8 @@ PONG_TIMEOUT_S = 5.0
 MARK_STALE_S = 60.0
 FUNDING_STALE_S = 300.0
 CHANNELS = ("mark-price", "funding-rate", "bbo-tbt", "trades")
+RETRYABLE_CODES = frozenset({"60014", "63999", "50001", "50011", "50013", "50026"})
+_INST = re.compile(r"instId:\s*([A-Za-z0-9-]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +179,8 @@ class OkxTrade(_Wire):
 
 
 class OkxAdapter:
-    """OKX v5 public: one connection, one subscribe message replayed on connect, text pings."""
+    """OKX v5 public: one connection, one subscribe per instrument replayed on connect, text
+    pings."""
 
     venue = "okx"
 
@@ -178,37 +193,70 @@ class OkxAdapter:
         if not symbols:
             raise ValueError("at least one symbol is needed")
         self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
-        table = dict(CONTRACTS) | dict(contracts or {})
+        self._table = dict(CONTRACTS) | dict(contracts or {})
         self._by_inst: dict[str, tuple[str, Contract]] = {}
         for symbol in symbols:
-            sym = symbol.upper()
-            contract = table.get(sym)
-            if contract is None:
-                # Unknown ctVal: 1 is wrong for most coins, so refuse rather than guess.
-                hint = "pass contracts= from feeds.rest.okx_contracts"
-                raise ValueError(f"{sym}: OKX contract size unknown ({hint})")
-            self._by_inst[contract.inst_id] = (sym, contract)
+            self._contract(symbol)  # refuse the whole list before keeping any of it
+        for symbol in symbols:
+            contract = self._contract(symbol)
+            self._by_inst[contract.inst_id] = (symbol.upper(), contract)
         self.stats = FeedStats()
         self._seq = Sequencer()
         self._funding: dict[str, tuple[Decimal, int]] = {}
+        self._rebuild()
+
+    def _contract(self, symbol: str) -> Contract:
+        sym = symbol.upper()
+        contract = self._table.get(sym)
+        if contract is None:
+            # Unknown ctVal: 1 is wrong for most coins, so refuse rather than guess.
+            hint = "pass contracts= from feeds.rest.okx_contracts"
+            raise ValueError(f"{sym}: OKX contract size unknown ({hint})")
+        return contract
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(sym for sym, _ in self._by_inst.values())
+
+    def _rebuild(self) -> None:
+        self._streams = frozenset(f"{c}:{inst}" for inst in self._by_inst for c in CHANNELS)
+        self._ids = {f"sub{sym}": sym for sym, _ in self._by_inst.values()}
 
     def args(self) -> list[dict[str, str]]:
-        return [{"channel": c, "instId": inst} for inst in self._by_inst for c in CHANNELS]
+        return [a for inst in self._by_inst for a in _args(inst)]
 
     def connections(self) -> list[ConnectionSpec]:
-        args = self.args()
         stale = {"mark-price": MARK_STALE_S, "funding-rate": FUNDING_STALE_S}
         return [
             ConnectionSpec(
                 name="public",
                 url=f"{self.base_url}{WS_PATH}",
-                subscribe=(json.dumps({"op": "subscribe", "args": args}, separators=(",", ":")),),
-                streams={f"{a['channel']}:{a['instId']}": stale.get(a["channel"]) for a in args},
+                subscribe=tuple(
+                    _request("subscribe", sym, inst) for inst, (sym, _) in self._by_inst.items()
+                ),
+                streams={f"{c}:{inst}": stale.get(c) for inst in self._by_inst for c in CHANNELS},
                 keepalive=Keepalive(
                     "ping", PING_IDLE_S, idle_only=True, pong_timeout=PONG_TIMEOUT_S
                 ),
             )
         ]
+
+    def add_symbol(self, symbol: str) -> Outgoing:
+        contract = self._contract(symbol)
+        if contract.inst_id in self._by_inst:
+            return {}
+        self._by_inst[contract.inst_id] = (symbol.upper(), contract)
+        self._rebuild()
+        return {"public": [_request("subscribe", symbol.upper(), contract.inst_id)]}
+
+    def remove_symbol(self, symbol: str) -> Outgoing:
+        inst = next((i for i, (s, _) in self._by_inst.items() if s == symbol.upper()), None)
+        if inst is None:
+            return {}
+        del self._by_inst[inst]
+        self._funding.pop(inst, None)
+        self._rebuild()
+        return {"public": [_request("unsubscribe", symbol.upper(), inst)]}
 
     def on_connect(self, conn: str) -> None:
         """Pushes are full objects (no deltas): nothing to forget."""
@@ -231,11 +279,10 @@ class OkxAdapter:
             stats.dropped["unknown_message"] += 1
             return None, []
         stream = f"{channel}:{inst}"
-        stats.received[stream] += 1
         target = self._by_inst.get(inst)
-        if target is None:
-            stats.dropped["unknown_symbol"] += 1
-            return stream, []
+        if target is None or stream not in self._streams:
+            stats.dropped["unknown_stream"] += 1
+            return None, []
         events: list[MarketEvent] = []
         for item in data:
             try:
@@ -285,10 +332,31 @@ class OkxAdapter:
         if kind in ("subscribe", "unsubscribe", "channel-conn-count"):
             return None, []
         if kind == "error":
-            raise FeedFatal(
-                f"OKX error {plain_text(msg.get('code'), 12)}: {plain_text(msg.get('msg'))}"
-            )
+            self._error(msg)
         if kind == "notice":
             raise ReconnectRequested(plain_text(msg.get("msg")))
         self.stats.dropped["unknown_message"] += 1
         return None, []
+
+    def _error(self, msg: dict[str, Any]) -> None:
+        code, words = plain_text(msg.get("code"), 12), plain_text(msg.get("msg"))
+        rid = msg.get("id")
+        symbols = [self._ids[rid]] if isinstance(rid, str) and rid in self._ids else []
+        if not symbols:
+            symbols = [self._by_inst[i][0] for i in _INST.findall(words) if i in self._by_inst]
+        raise VenueError(
+            f"OKX error {code}: {words}",
+            retryable=code in RETRYABLE_CODES or retryable_text(words),
+            symbols=symbols,
+        )
+
+
+def _args(inst: str) -> list[dict[str, str]]:
+    return [{"channel": c, "instId": inst} for c in CHANNELS]
+
+
+def _request(op: str, symbol: str, inst: str) -> str:
+    """One request per instrument; its `id` (letters and digits, as OKX requires) ties an error
+    reply to the symbol."""
+    rid = f"{'sub' if op == 'subscribe' else 'unsub'}{symbol}"
+    return json.dumps({"id": rid, "op": op, "args": _args(inst)}, separators=(",", ":"))

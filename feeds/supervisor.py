@@ -1,16 +1,25 @@
 """The one connection supervisor every live venue runs on.
 
 A venue adapter describes its connections as data (`ConnectionSpec`: URL, subscription messages,
-keepalive, which streams to watch and how quiet each may get) and decodes frames; this module
-does everything else the same way for every venue: connect, replay the desired subscriptions on
-every connect, keep the connection alive, watch each stream for silence, reconnect with capped
-jittered backoff, renew long-lived connections, and report a `FeedStatus`. There is no venue
-branch in here: a venue that needs something new gets a new field in the spec, not an `if`.
+keepalive, which streams to watch and how quiet each may get; see `connection.py`) and decodes
+frames; this module does everything else the same way for every venue: connect, replay the
+desired subscriptions on every connect, change them in place on the open connection
+(`add_symbol` / `remove_symbol`), keep the connection alive, watch each stream for silence,
+reconnect with capped jittered backoff, act on the venue's classified error replies, renew
+long-lived connections, and report a `FeedStatus`. There is no venue branch in here: a venue
+that needs something new gets a new field in the spec, not an `if`.
 
 Why the backoff has a minimum lifetime: `websockets` (and most clients) reset their backoff as
 soon as a connection opens, so a server that accepts and immediately drops is re-dialled at full
 speed — the reconnect storm exchanges ban IPs for. Here a connection only resets the backoff
 once it has lived `min_lifetime` seconds.
+
+Why bursts do not kill the link: frames are read in batches (the loop gets a turn every
+`Timing.batch` frames, so pings, timers and the UI run while busy), events go to the consumer one
+list per frame through a bounded queue (backpressure reaches the socket, never unbounded memory),
+and the supervisor's own keepalive counts any data received after a ping as proof of life — in a
+burst the server's pong waits behind the data, and the library's keepalive would cut a healthy
+connection for it. How far behind we are shows as `lag_ms` / `behind` in the status.
 """
 
 from __future__ import annotations
@@ -19,12 +28,14 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
 from papertrade.core.events import MarketEvent, MarkPrice
 from papertrade.feeds.base import (
+    BEHIND_LAG_MS,
     FeedFatal,
     FeedState,
     FeedStats,
@@ -32,6 +43,16 @@ from papertrade.feeds.base import (
     FundingClock,
     ReconnectRequested,
     plain_text,
+)
+from papertrade.feeds.connection import (
+    TIMING_FIELDS,
+    Adapter,
+    ConnectionSpec,
+    Keepalive,
+    Outgoing,
+    Timing,
+    VenueError,
+    close_text,
 )
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
@@ -41,97 +62,28 @@ from websockets.exceptions import (
     InvalidURI,
 )
 
+__all__ = [
+    "TIMING_FIELDS",
+    "Adapter",
+    "Clock",
+    "ConnectionSpec",
+    "Keepalive",
+    "SupervisedFeed",
+    "Timing",
+    "VenueError",
+]
+
 Clock = Callable[[], float]
+WallMs = Callable[[], int]
 
 
-@dataclass(frozen=True, slots=True)
-class Keepalive:
-    """An application-level ping the venue requires (protocol pings are handled by websockets).
-
-    `idle_only`: send only after `interval` seconds without receiving anything (OKX); otherwise
-    send every `interval` seconds (Bybit, Hyperliquid). `pong_timeout`: if nothing at all
-    arrives that long after a ping, the connection is dead — reconnect.
-    """
-
-    message: str
-    interval: float
-    idle_only: bool = False
-    pong_timeout: float | None = None
+def wall_clock_ms() -> int:
+    """The real wall clock in ms, the time venues stamp events with (lag is measured on it)."""
+    return time.time_ns() // 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionSpec:
-    """One websocket connection a venue needs, as data.
-
-    `streams` maps every stream key the adapter reports for this connection to the silence (in
-    seconds) after which it counts as stale, or None for streams that may legitimately be quiet
-    (trades of an illiquid symbol).
-    """
-
-    name: str
-    url: str
-    subscribe: tuple[str, ...] = ()
-    streams: Mapping[str, float | None] = field(default_factory=dict)
-    keepalive: Keepalive | None = None
-    max_lifetime: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """Every timing knob, injectable so tests run in milliseconds.
-
-    The `*_override` fields replace what the adapter asks for (keepalive interval, stream
-    silence thresholds, connection lifetime) without the test knowing venue defaults.
-    """
-
-    open_timeout: float = 10.0
-    close_timeout: float = 5.0
-    backoff_initial: float = 1.0
-    backoff_factor: float = 2.0
-    backoff_max: float = 60.0
-    jitter: float = 0.2
-    min_lifetime: float = 30.0
-    stale_reconnect_factor: float = 3.0
-    watchdog_tick: float = 0.5
-    ping_interval: float | None = 20.0
-    ping_timeout: float | None = 20.0
-    max_attempts: int | None = None
-    keepalive_override: float | None = None
-    pong_timeout_override: float | None = None
-    stale_override: float | None = None
-    lifetime_override: float | None = None
-    queue_size: int = 10_000
-
-    def backoff(self, failures: int, rng: random.Random) -> float:
-        """Delay before attempt number `failures` (0-based): capped exponential, ± jitter."""
-        base = min(self.backoff_max, self.backoff_initial * self.backoff_factor**failures)
-        return max(0.0, base * (1.0 + self.jitter * (2.0 * rng.random() - 1.0)))
-
-
-TIMING_FIELDS = frozenset(Timing.__dataclass_fields__)
-
-
-class Adapter(Protocol):
-    """What a venue module provides to the supervisor."""
-
-    venue: str
-    stats: FeedStats
-
-    def connections(self) -> Sequence[ConnectionSpec]:
-        """The connections to keep open, with URL and the subscriptions to (re)play."""
-        ...
-
-    def on_connect(self, conn: str) -> None:
-        """A connection (re)opened: forget per-connection state (e.g. snapshot+delta merges)."""
-        ...
-
-    def decode(self, conn: str, raw: str | bytes) -> tuple[str | None, list[MarketEvent]]:
-        """Parse one frame: (stream key it fed, or None for control frames; events). Counts and
-        swallows bad input; raises `FeedFatal` / `ReconnectRequested` for venue verdicts."""
-        ...
-
-
-_END = object()
+class _Verdict(Exception):
+    """A venue's permanent refusal that leaves nothing to deliver: the feed fails with it."""
 
 
 class _Link:
@@ -142,13 +94,17 @@ class _Link:
         "detail",
         "last_rx",
         "last_seen",
+        "outbox",
         "renew",
         "retry_at",
+        "server_closed",
         "since",
         "spec",
         "stale",
         "state",
         "task",
+        "wake",
+        "ws",
     )
 
     def __init__(self, spec: ConnectionSpec, now: float) -> None:
@@ -161,30 +117,20 @@ class _Link:
         self.last_seen: dict[str, float] = {}
         self.stale: dict[str, float] = {}
         self.close_reason = ""
+        self.server_closed = False
         self.renew = False
         self.task: asyncio.Task[None] | None = None
-
-
-def _close_text(exc: ConnectionClosed | None, ws: ClientConnection | None) -> str:
-    """Describe how a connection closed, from the close frame the server sent if any."""
-    if exc is not None:
-        if exc.rcvd is None:
-            return "connection lost (no close frame)"
-        code, reason = exc.rcvd.code, exc.rcvd.reason
-    elif ws is not None and ws.close_code not in (None, 1006):
-        code, reason = ws.close_code, ws.close_reason or ""
-    else:
-        return "connection lost (no close frame)"
-    text = f"closed by server ({code}"
-    return f"{text} {plain_text(reason, 80)})" if reason else f"{text})"
+        self.ws: ClientConnection | None = None
+        self.outbox: list[str] = []
+        self.wake: asyncio.Event | None = None
 
 
 class SupervisedFeed:
     """A live venue feed: the `Feed` protocol over one adapter and its connections.
 
-    Events go through a bounded queue (backpressure reaches the socket, never unbounded memory);
     `FundingClock` turns announced funding into one `Funding` per funding time for any venue.
-    `transitions` records every status change so tests and logs can see the whole story.
+    `transitions` records every status change so tests and logs can see the whole story;
+    `refused` maps each symbol the venue refused to its words.
     """
 
     def __init__(
@@ -193,6 +139,7 @@ class SupervisedFeed:
         timing: Timing | None = None,
         *,
         clock: Clock = time.monotonic,
+        wall_ms: WallMs = wall_clock_ms,
         rng: random.Random | None = None,
         connect_fn: Callable[..., object] = connect,
     ) -> None:
@@ -200,15 +147,22 @@ class SupervisedFeed:
         self.name = adapter.venue
         self.timing = timing or Timing()
         self._clock = clock
+        self._wall_ms = wall_ms
         self._rng = rng or random.Random()
         self._connect = connect_fn
         self._funding = FundingClock()
-        self._queue: asyncio.Queue[object] | None = None
+        self._queue: asyncio.Queue[list[MarketEvent] | None] | None = None  # None: the end
+        self._pending: deque[MarketEvent] = deque()
         now = clock()
         self._links = [_Link(self._apply_overrides(s), now) for s in adapter.connections()]
         self._started = False
         self._closing = False
+        self._ended = False
         self._fatal: str | None = None
+        self.refused: dict[str, str] = {}
+        self._refusal = ""
+        self._lag_ms: int | None = None
+        self._behind = False
         self._status = FeedStatus("connecting", since_ms=self._ms(now))
         self.transitions: list[FeedStatus] = [self._status]
         self._status_waiters: list[tuple[Callable[[FeedStatus], bool], asyncio.Future[None]]] = []
@@ -220,15 +174,25 @@ class SupervisedFeed:
         return self.adapter.stats
 
     @property
+    def symbols(self) -> list[str]:
+        """The symbols desired now (refused ones are no longer among them)."""
+        return list(self.adapter.symbols)
+
+    @property
     def status(self) -> FeedStatus:
-        """The current status; `retry_in_s` counts down while reconnecting."""
+        """The current status, with the live figures: reconnect countdown, dropped, lag."""
         status = self._status
+        retry_in = status.retry_in_s
         if status.state == "reconnecting":
             retry = [link.retry_at for link in self._links if link.retry_at is not None]
             if retry:
-                left = max(0.0, min(retry) - self._clock())
-                status = replace(status, retry_in_s=left)
-        return status
+                retry_in = max(0.0, min(retry) - self._clock())
+        return replace(
+            status,
+            retry_in_s=retry_in,
+            dropped=sum(self.stats.dropped.values()),
+            lag_ms=self._lag_ms,
+        )
 
     def __aiter__(self) -> AsyncIterator[MarketEvent]:
         return self._iterate()
@@ -246,8 +210,19 @@ class SupervisedFeed:
                 await task
         if self._status.state != "failed":  # keep the reason a failed feed stopped
             self._set_status(FeedStatus("ended", since_ms=self._ms(self._clock())))
-        if self._queue is not None:
-            self._queue.put_nowait(_END)
+        self._end()
+
+    # --- changing the subscriptions in place -------------------------------------------------
+
+    def add_symbol(self, symbol: str) -> None:
+        """Deliver `symbol` too, subscribing on the open connection(s) — never a second
+        connection, never a second price path. Idempotent; replayed on every reconnect."""
+        self.refused.pop(symbol.upper(), None)
+        self._respec(self.adapter.add_symbol(symbol))
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop delivering `symbol` (unsubscribe on the open connection). Idempotent."""
+        self._respec(self.adapter.remove_symbol(symbol))
 
     # --- public helpers --------------------------------------------------------------------
 
@@ -266,6 +241,7 @@ class SupervisedFeed:
         self._started = True
         self._queue = asyncio.Queue(self.timing.queue_size)
         for link in self._links:
+            link.wake = asyncio.Event()
             link.task = asyncio.create_task(
                 self._run(link), name=f"feed-{self.name}-{link.spec.name}"
             )
@@ -307,16 +283,53 @@ class SupervisedFeed:
             lifetime = t.lifetime_override
         return replace(spec, keepalive=keepalive, streams=streams, max_lifetime=lifetime)
 
+    def _respec(self, outgoing: Outgoing) -> None:
+        """The desired set changed: new specs for the next connects, messages for the open
+        connections, stream tracking for exactly the desired streams."""
+        specs = {spec.name: spec for spec in self.adapter.connections()}
+        now = self._clock()
+        for link in self._links:
+            spec = specs.get(link.spec.name)
+            if spec is None:
+                continue
+            link.spec = self._apply_overrides(spec)
+            if link.ws is not None:
+                wanted = link.spec.streams
+                for gone in [s for s in link.last_seen if s not in wanted]:
+                    del link.last_seen[gone]
+                    link.stale.pop(gone, None)
+                for stream in wanted:
+                    link.last_seen.setdefault(stream, now)
+            messages = outgoing.get(link.spec.name, ())
+            if messages:
+                link.outbox.extend(messages)
+                if link.wake is not None:
+                    link.wake.set()
+        self._refresh()
+
     async def _iterate(self) -> AsyncIterator[MarketEvent]:
         self.start()
         queue = self._queue
         assert queue is not None
+        pending = self._pending  # outlives this iterator: closing it mid-frame loses nothing
         while True:
-            item = await queue.get()
-            if item is _END:
-                queue.put_nowait(_END)  # later iterators end too
+            while pending:
+                yield pending.popleft()
+            if self._ended and queue.empty():
                 return
-            yield item  # type: ignore[misc]
+            item = await queue.get()
+            if item is None:
+                queue.put_nowait(None)  # later iterators end too
+                return
+            pending.extend(item)
+
+    def _end(self) -> None:
+        """End iteration once what is queued is consumed (the queue may be full: then the
+        iterator sees `_ended` when it has drained it)."""
+        self._ended = True
+        if self._queue is not None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(None)
 
     def _set_link(
         self, link: _Link, state: FeedState, detail: str = "", retry_at: float | None = None
@@ -325,7 +338,7 @@ class SupervisedFeed:
         link.since = self._clock()
         link.detail = detail
         link.retry_at = retry_at
-        if state != "live":
+        if state not in ("live", "waiting"):
             link.stale.clear()
         self._refresh()
 
@@ -334,6 +347,8 @@ class SupervisedFeed:
         if self._closing and self._status.state in ("ended", "failed"):
             return
         links = self._links
+        multi = len(links) > 1
+        server = False
         if self._fatal is not None:
             new = FeedStatus("failed", self._fatal, self._ms(self._clock()))
         elif any(link.state == "failed" for link in links):
@@ -345,11 +360,17 @@ class SupervisedFeed:
                 key=lambda x: x.retry_at or 0.0,
             )
             retry = max(0.0, (link.retry_at or 0.0) - self._clock())
-            detail = f"{link.spec.name}: {link.detail}" if len(links) > 1 else link.detail
+            detail = f"{link.spec.name}: {link.detail}" if multi else link.detail
+            server = link.server_closed
             new = FeedStatus("reconnecting", detail, self._ms(link.since), retry)
         elif any(link.state == "connecting" for link in links):
             link = next(link for link in links if link.state == "connecting")
+            server = link.server_closed
             new = FeedStatus("connecting", link.detail, self._ms(link.since))
+        elif any(link.state == "waiting" for link in links):
+            link = next(link for link in links if link.state == "waiting")
+            detail = self._refusal or (f"{link.spec.name} connection" if multi else "")
+            new = FeedStatus("waiting", detail, self._ms(link.since))
         elif any(link.stale for link in links):
             stream, since = min(
                 ((s, t) for link in links for s, t in link.stale.items()), key=lambda x: x[1]
@@ -357,12 +378,11 @@ class SupervisedFeed:
             new = FeedStatus("stale", f"{stream} silent", self._ms(since))
         else:
             since = max(link.since for link in links)
-            new = FeedStatus("live", "", self._ms(since))
+            new = FeedStatus("live", self._refusal, self._ms(since))
+        new = replace(new, behind=self._behind, closed_by_server=server)
         old = self._status
-        if (old.state, old.detail) != (new.state, new.detail):
-            self._status = new
-            self.transitions.append(new)
-            self._wake(new)
+        if (old.state, old.detail, old.behind) != (new.state, new.detail, new.behind):
+            self._set_status(new)
 
     def _set_status(self, status: FeedStatus) -> None:
         self._status = status
@@ -382,12 +402,35 @@ class SupervisedFeed:
         for link in self._links:
             if link.task is not None and link.task is not current:
                 link.task.cancel()
-        if self._queue is not None:
-            self._queue.put_nowait(_END)
+        self._end()
+
+    def _refuse(self, exc: VenueError) -> None:
+        """A permanent refusal naming symbols: those stop (and are not replayed on reconnect);
+        the rest go on. With nothing left to deliver, the feed fails with the venue's words."""
+        desired = {s.upper() for s in self.adapter.symbols}
+        named = [s for s in exc.symbols if s.upper() in desired]
+        if not exc.symbols:
+            raise _Verdict(exc.text)
+        for symbol in named:
+            self.refused[symbol.upper()] = exc.text
+            self._respec(self.adapter.remove_symbol(symbol))
+        if not self.adapter.symbols:
+            raise _Verdict(exc.text)
+        if named:
+            self._refusal = exc.text
+            self._refresh()
+
+    def _observe_lag(self, event_ts: int) -> None:
+        lag = max(0, self._wall_ms() - event_ts)
+        self._lag_ms = lag
+        # Hysteresis: behind past the threshold, caught up only below half of it.
+        behind = lag > BEHIND_LAG_MS if not self._behind else lag > BEHIND_LAG_MS // 2
+        if behind != self._behind:
+            self._behind = behind
+            self._refresh()
 
     async def _run(self, link: _Link) -> None:
         """Connect, read, and reconnect one link until the feed closes or fails."""
-        spec = link.spec
         t = self.timing
         failures = 0
         while not self.closing():
@@ -395,32 +438,42 @@ class SupervisedFeed:
             opened_at: float | None = None
             link.renew = False
             link.close_reason = ""
+            link.server_closed = False
+            link.outbox.clear()  # the spec taken now holds everything desired so far
+            dialed = link.spec
             try:
                 async with self._connect(
-                    spec.url,
+                    dialed.url,
                     open_timeout=t.open_timeout,
                     close_timeout=t.close_timeout,
-                    ping_interval=t.ping_interval,
-                    ping_timeout=t.ping_timeout,
-                    max_size=2**23,
+                    ping_interval=None,  # our own keepalive, which knows data is proof of life
+                    ping_timeout=None,
+                    max_size=t.max_size,
+                    max_queue=max(16, t.batch),
                     compression=None,
                 ) as ws:  # type: ignore[attr-defined]
                     opened_at = self._clock()
-                    self.stats.connects[spec.name] += 1
-                    self.adapter.on_connect(spec.name)
-                    for message in spec.subscribe:
-                        await ws.send(message)
+                    self.stats.connects[dialed.name] += 1
+                    self.adapter.on_connect(dialed.name)
+                    link.ws = ws
                     link.last_rx = opened_at
-                    link.last_seen = {s: opened_at for s in spec.streams}
-                    self._set_link(link, "live")
+                    link.last_seen = dict.fromkeys(link.spec.streams, opened_at)
+                    for message in dialed.subscribe:
+                        await ws.send(message)
+                    self._set_link(link, "waiting")
                     reason = await self._pump(link, ws)
+            except _Verdict as exc:
+                self._fail(str(exc))
+                return
             except FeedFatal as exc:
-                self._fail(f"{spec.name}: {exc}" if len(self._links) > 1 else str(exc))
+                self._fail(f"{dialed.name}: {exc}" if len(self._links) > 1 else str(exc))
                 return
             except ConnectionClosed as exc:
-                reason = link.close_reason or _close_text(exc, None)
+                reason, link.server_closed = close_text(exc, None)
+                reason = link.close_reason or reason
             except InvalidStatus as exc:
                 code = exc.response.status_code
+                link.server_closed = True
                 if code == 429 or code >= 500:
                     reason = f"HTTP {code} from server"
                 else:
@@ -433,6 +486,8 @@ class SupervisedFeed:
                 reason = plain_text(f"{type(exc).__name__}: {exc}".rstrip(": "))
             except Exception as exc:  # anything else: retry with backoff, never die silently
                 reason = plain_text(f"unexpected {type(exc).__name__}: {exc}".rstrip(": "))
+            finally:
+                link.ws = None
             if self.closing():
                 return
             now = self._clock()
@@ -453,61 +508,121 @@ class SupervisedFeed:
 
     async def _pump(self, link: _Link, ws: ClientConnection) -> str:
         """Read frames into events until the connection ends; return why it ended."""
-        timers = asyncio.create_task(self._timers(link, ws))
+        helpers = [
+            asyncio.create_task(self._timers(link, ws)),
+            asyncio.create_task(self._sender(link, ws)),
+        ]
         decode = self.adapter.decode
         name = link.spec.name
         clock = self._clock
         queue = self._queue
         assert queue is not None
         funding = self._funding
+        stats = self.stats
+        batch = max(1, self.timing.batch)
+        count = 0
         try:
             try:
                 async for raw in ws:
                     now = clock()
                     link.last_rx = now
+                    count += 1
+                    if count >= batch:  # a burst must not starve pings, timers and the UI
+                        count = 0
+                        await asyncio.sleep(0)
                     try:
                         stream, events = decode(name, raw)
                     except ReconnectRequested as exc:
                         link.close_reason = plain_text(f"venue asked to reconnect: {exc}")
                         link.renew = True
+                        link.server_closed = True
                         await ws.close(1000, "reconnecting")
+                        break
+                    except VenueError as exc:
+                        if not exc.retryable:
+                            self._refuse(exc)
+                            continue
+                        link.close_reason = exc.text
+                        await ws.close(1000, "retrying later")
+                        link.server_closed = True
                         break
                     except FeedFatal:
                         raise
                     except Exception:  # a decoder bug must not take the feed down: count it
-                        self.stats.dropped["decode_error"] += 1
+                        stats.dropped["decode_error"] += 1
                         continue
                     if stream is not None:
-                        link.last_seen[stream] = now
+                        seen = link.last_seen
+                        if stream not in seen:  # adapters filter these; never track them
+                            stats.dropped["unknown_stream"] += 1
+                            continue
+                        seen[stream] = now
+                        stats.received[stream] += 1
                         if link.stale and link.stale.pop(stream, None) is not None:
                             self._refresh()
-                    for event in events:
-                        if type(event) is MarkPrice:
-                            settled = funding.observe(event)
-                            if settled is not None:
-                                await queue.put(settled)
-                        await queue.put(event)
+                        if link.state == "waiting":
+                            self._set_link(link, "live")
+                    if not events:
+                        continue
+                    out = self._with_funding(funding, events)
+                    self._observe_lag(events[-1].ts)
+                    if queue.full():
+                        await queue.put(out)
+                    else:
+                        queue.put_nowait(out)
             except ConnectionClosed as exc:
-                return link.close_reason or _close_text(exc, ws)
-            return link.close_reason or _close_text(None, ws)
+                reason, link.server_closed = close_text(exc, ws)
+                return link.close_reason or reason
+            reason, server = close_text(None, ws)
+            link.server_closed = link.server_closed or server
+            return link.close_reason or reason
         finally:
-            timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await timers
+            for task in helpers:
+                task.cancel()
+            for task in helpers:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    @staticmethod
+    def _with_funding(funding: FundingClock, events: list[MarketEvent]) -> list[MarketEvent]:
+        """The frame's events with any funding settlement a mark in them brings, just before
+        that mark."""
+        if not any(type(e) is MarkPrice for e in events):
+            return events
+        out: list[MarketEvent] = []
+        for event in events:
+            if type(event) is MarkPrice:
+                settled = funding.observe(event)
+                if settled is not None:
+                    out.append(settled)
+            out.append(event)
+        return out
+
+    async def _sender(self, link: _Link, ws: ClientConnection) -> None:
+        """Sends subscription changes on the open connection, in the order they were made."""
+        wake = link.wake
+        assert wake is not None
+        while True:
+            while link.outbox:
+                await ws.send(link.outbox.pop(0))
+            wake.clear()
+            await wake.wait()
 
     async def _timers(self, link: _Link, ws: ClientConnection) -> None:
         """Keepalive pings, per-stream watchdog and connection renewal for one open link."""
-        spec = link.spec
         t = self.timing
         clock = self._clock
-        keepalive = spec.keepalive
         opened = clock()
         last_ping = opened
         ping_sent: float | None = None
+        proto_at = opened
+        proto: asyncio.Future[Any] | None = None
         tick = t.watchdog_tick
+        keepalive = link.spec.keepalive
         if keepalive is not None:
             tick = min(tick, keepalive.interval / 4)
-        watched = {s: v for s, v in spec.streams.items() if v is not None}
+        if t.ping_interval is not None:
+            tick = min(tick, t.ping_interval / 4)
 
         async def drop(reason: str, renew: bool = False) -> None:
             link.close_reason = reason
@@ -517,9 +632,24 @@ class SupervisedFeed:
         while True:
             await asyncio.sleep(tick)
             now = clock()
+            spec = link.spec
             if spec.max_lifetime is not None and now - opened >= spec.max_lifetime:
                 await drop("renewing the connection before the venue's time limit", renew=True)
                 return
+            if t.ping_interval is not None:
+                if proto is not None and proto.done():
+                    proto = None
+                if proto is None and now - proto_at >= t.ping_interval:
+                    proto = _quiet(await ws.ping())
+                    proto_at = now
+                elif (
+                    proto is not None
+                    and t.ping_timeout is not None
+                    and now - proto_at > t.ping_timeout
+                    and link.last_rx <= proto_at  # data since the ping proves the link alive
+                ):
+                    await drop(f"no reply to keepalive ping within {t.ping_timeout:g} s")
+                    return
             if keepalive is not None:
                 if ping_sent is not None and link.last_rx >= ping_sent:
                     ping_sent = None
@@ -539,15 +669,35 @@ class SupervisedFeed:
                     last_ping = now
                     if ping_sent is None:
                         ping_sent = now
-            changed = False
-            for stream, limit in watched.items():
-                seen = link.last_seen.get(stream, opened)
-                silent = now - seen
-                if silent > limit * t.stale_reconnect_factor:
-                    await drop(f"{stream} silent for {silent:.1f} s")
-                    return
-                if silent > limit and stream not in link.stale:
-                    link.stale[stream] = seen
-                    changed = True
-            if changed:
-                self._refresh()
+            if self._check_streams(link, spec.streams.items(), now, opened):
+                await drop(link.close_reason)
+                return
+
+    def _check_streams(
+        self, link: _Link, streams: Iterable[tuple[str, float | None]], now: float, opened: float
+    ) -> bool:
+        """Mark silent streams stale; True when one has been silent long enough to reconnect
+        (the reason is left in `link.close_reason`)."""
+        changed = False
+        factor = self.timing.stale_reconnect_factor
+        for stream, limit in streams:
+            if limit is None:
+                continue
+            seen = link.last_seen.get(stream, opened)
+            silent = now - seen
+            if silent > limit * factor:
+                link.close_reason = f"{stream} silent for {silent:.1f} s"
+                return True
+            if silent > limit and stream not in link.stale:
+                link.stale[stream] = seen
+                changed = True
+        if changed:
+            self._refresh()
+        return False
+
+
+def _quiet(waiter: Any) -> asyncio.Future[Any]:
+    """A ping's pong waiter whose failure (the connection closing) needs no one to read it."""
+    fut: asyncio.Future[Any] = asyncio.ensure_future(waiter)
+    fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+    return fut

@@ -168,12 +168,15 @@ class FakeVenue:
 
 
 class BinanceServer(FakeVenue):
-    """Routed `/market` and `/public` combined streams; anything else is the silent legacy."""
+    """Routed `/market` and `/public` combined streams; anything else is the silent legacy.
+    Live SUBSCRIBE / UNSUBSCRIBE are acked `{"result": null, "id": N}`; a SUBSCRIBE naming a
+    symbol outside `KNOWN` is refused `{"error": {"code": 2, "msg": ...}, "id": N}`."""
 
     ROUTES: ClassVar[dict[str, tuple[str, ...]]] = {
         "/market/stream": ("markPrice", "aggTrade"),
         "/public/stream": ("bookTicker",),
     }
+    KNOWN = frozenset({"btcusdt", "ethusdt", "ctkusdt", "solusdt", "bnbusdt"})
 
     def check_path(self, conn: Conn) -> bool:
         parts = urlsplit(conn.path)
@@ -183,13 +186,23 @@ class BinanceServer(FakeVenue):
         streams = parse_qs(parts.query).get("streams", [""])[0].split("/")
         if not all(s.split("@")[1] in kinds for s in streams if "@" in s):
             return False  # a stream on the wrong route is silently never delivered
-        conn.topics = streams
+        conn.topics = [s for s in streams if s]
         conn.subscribed.set()
         return True
 
     async def on_message(self, conn: Conn, text: str) -> None:
         request = json.loads(text)
-        if request.get("method") == "SUBSCRIBE":
+        method, params = request.get("method"), request.get("params", [])
+        if method == "SUBSCRIBE":
+            bad = [p for p in params if p.split("@")[0] not in self.KNOWN]
+            if bad:
+                msg = f"Invalid request: unknown stream {bad[0]}"
+                await conn.send({"error": {"code": 2, "msg": msg}, "id": request.get("id")})
+                return
+            conn.topics.extend(p for p in params if p not in conn.topics)
+            await conn.send({"result": None, "id": request.get("id")})
+        elif method == "UNSUBSCRIBE":
+            conn.topics = [t for t in conn.topics if t not in params]
             await conn.send({"result": None, "id": request.get("id")})
 
 
@@ -226,6 +239,11 @@ class BybitServer(FakeVenue):
                 {"success": True, "ret_msg": "", "conn_id": "c1", "req_id": "", "op": "subscribe"}
             )
             conn.subscribed.set()
+        elif op == "unsubscribe":
+            conn.topics = [t for t in conn.topics if t not in request["args"]]
+            await conn.send(
+                {"success": True, "ret_msg": "", "conn_id": "c1", "req_id": "", "op": op}
+            )
 
 
 class OkxServer(FakeVenue):
@@ -243,7 +261,13 @@ class OkxServer(FakeVenue):
                 await conn.send("pong")
             return
         request = json.loads(text)
-        if request.get("op") != "subscribe":
+        op, echo = request.get("op"), {"id": request["id"]} if "id" in request else {}
+        if op == "unsubscribe":
+            for arg in request["args"]:
+                conn.topics = [t for t in conn.topics if t != arg]
+                await conn.send({"event": op, "arg": arg, "connId": "a4d3ae55"} | echo)
+            return
+        if op != "subscribe":
             return
         for arg in request["args"]:
             if arg["instId"] not in self.KNOWN:
@@ -255,9 +279,10 @@ class OkxServer(FakeVenue):
                         " doesn't exist.",
                         "connId": "a4d3ae55",
                     }
+                    | echo
                 )
                 return
-            await conn.send({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"})
+            await conn.send({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"} | echo)
             conn.topics.append(arg)
         conn.subscribed.set()
 
@@ -288,6 +313,11 @@ class HyperliquidServer(FakeVenue):
             await conn.send({"channel": "subscriptionResponse", "data": ack})
             if len(conn.topics) >= 3:
                 conn.subscribed.set()
+        elif method == "unsubscribe":
+            sub = request["subscription"]
+            conn.topics = [t for t in conn.topics if t != sub]
+            ack = {"method": "unsubscribe", "subscription": sub}
+            await conn.send({"channel": "subscriptionResponse", "data": ack})
 
 
 SERVERS: dict[str, type[FakeVenue]] = {

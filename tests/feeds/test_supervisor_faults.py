@@ -35,6 +35,12 @@ SNAPSHOT = {
 }
 
 
+MARK_FRAME = {
+    "stream": "btcusdt@markPrice@1s",
+    "data": {"e": "markPriceUpdate", "E": 1723161256000, "s": "BTCUSDT", "p": "61801.10"},
+}
+
+
 def bybit_delta(ts: int, cs: int, **fields: str) -> dict[str, object]:
     return {
         "topic": "tickers.BTCUSDT",
@@ -70,9 +76,12 @@ async def test_abrupt_drop_reconnects_and_resubscribes(
     assert events[3] == quote(1760325052700, "66666.70")
     assert len(server.connections) == 2
     assert server.connections[1].topics == ["tickers.BTCUSDT", "publicTrade.BTCUSDT"]
-    assert helpers.states(feed) == ["connecting", "live", "reconnecting", "connecting", "live"]
+    assert helpers.states(feed) == [
+        "connecting", "waiting", "live", "reconnecting", "connecting", "waiting", "live",
+    ]  # fmt: skip
     reconnecting = next(s for s in feed.transitions if s.state == "reconnecting")
     assert reconnecting.detail == "connection lost (no close frame)"
+    assert not reconnecting.closed_by_server  # the network is the suspect here
 
 
 async def test_clean_1001_close_reconnects(venue: Any, feeds: Any, helpers: Any) -> None:
@@ -96,9 +105,12 @@ async def test_clean_1001_close_reconnects(venue: Any, feeds: Any, helpers: Any)
     events = await helpers.take(feed, 1)
     assert events == [MarkPrice(1700000000123, "BTCUSDT", Decimal("27123.45"))]
     assert server.connections[0].received == server.connections[1].received[:1]
-    assert helpers.states(feed) == ["connecting", "live", "reconnecting", "connecting", "live"]
+    assert helpers.states(feed) == [
+        "connecting", "waiting", "reconnecting", "connecting", "waiting", "live",
+    ]  # fmt: skip
     reconnecting = next(s for s in feed.transitions if s.state == "reconnecting")
     assert reconnecting.detail == "closed by server (1001 going away)"
+    assert reconnecting.closed_by_server  # the server answered: no "no network?" hint
 
 
 async def test_silent_stream_goes_stale_then_watchdog_reconnects(
@@ -128,13 +140,8 @@ async def test_silent_stream_goes_stale_then_watchdog_reconnects(
         1760342400000,
     )
     assert helpers.states(feed) == [
-        "connecting",
-        "live",
-        "stale",
-        "reconnecting",
-        "connecting",
-        "live",
-    ]
+        "connecting", "waiting", "live", "stale", "reconnecting", "connecting", "waiting", "live",
+    ]  # fmt: skip
     stale = next(s for s in feed.transitions if s.state == "stale")
     assert stale.detail == "tickers.BTCUSDT silent"
     reconnecting = next(s for s in feed.transitions if s.state == "reconnecting")
@@ -173,19 +180,20 @@ async def test_503_then_success(venue: Any, feeds: Any, helpers: Any) -> None:
         await conn.subscribed.wait()
         if conn.path.startswith("/public/"):
             await conn.send(helpers.lines("binance/bookticker_btcusdt_2024-08-08.jsonl")[0])
+        else:
+            await conn.send(MARK_FRAME)
         await conn.hold()
 
     server = await venue("binance", script)
     server.refuse = lambda n, path: 503 if path.startswith("/public") and n < 3 else None
     feed = feeds("binance", ["BTCUSDT"], server.url)
-    events = await helpers.take(feed, 1)
-    assert events[0].type == "quote"
+    events = await helpers.take(feed, 2)
+    assert sorted(e.type for e in events) == ["mark", "quote"]
     public = [s for s in feed.transitions if s.state == "reconnecting"]
     assert public and all(s.detail == "public: HTTP 503 from server" for s in public)
     await feed.wait_status(lambda s: s.state == "live")
-    assert helpers.states(feed) == [
-        "connecting", "reconnecting", "connecting", "reconnecting", "connecting", "live",
-    ]  # fmt: skip
+    assert helpers.states(feed)[-3:] == ["connecting", "waiting", "live"]
+    assert helpers.states(feed).count("reconnecting") == 2
     paths = [c.path.split("?")[0] for c in server.connections]
     assert paths == ["/market/stream", "/public/stream"]
 
@@ -219,7 +227,7 @@ async def test_subscription_error_fails_the_feed_with_the_reason(
     events = [e async for e in feed]  # iteration ends on a fatal error
     assert events == []
     assert feed.status == FeedStatus("failed", reason, feed.status.since_ms)
-    assert helpers.states(feed) == ["connecting", "live", "failed"]
+    assert helpers.states(feed) == ["connecting", "waiting", "failed"]
     assert len(server.connections) == 1  # no retry against a verdict
 
 
@@ -294,7 +302,7 @@ async def test_okx_without_pong_reconnects_and_with_pong_stays(
     # The second server answers: pings keep flowing, pongs keep the link up.
     await second.wait_received(lambda sent: sent.count("ping") >= 3)
     assert len(server.connections) == 2
-    assert feed.status.state == "live"
+    assert feed.status.state == "waiting"  # connected, answering, no data yet
 
 
 async def test_long_lived_connection_is_renewed_without_backoff(
@@ -334,7 +342,13 @@ def test_backoff_is_capped_exponential_with_bounded_jitter() -> None:
 
 async def test_status_times_come_from_the_injected_clock(venue: Any, helpers: Any) -> None:
     now = [100.0]
-    server = await venue("bybit", helpers.hold)
+
+    async def one_snapshot(conn: Any) -> None:
+        await conn.subscribed.wait()
+        await conn.send(SNAPSHOT)
+        await conn.hold()
+
+    server = await venue("bybit", one_snapshot)
     feed = SupervisedFeed(
         BybitAdapter(["BTCUSDT"], server.url),
         Timing(watchdog_tick=0.01, ping_interval=None, stale_override=5.0,
@@ -344,7 +358,7 @@ async def test_status_times_come_from_the_injected_clock(venue: Any, helpers: An
     try:
         feed.start()
         await feed.wait_status(lambda s: s.state == "live")
-        assert feed.status.since_ms == 100_000
+        assert feed.status.since_ms == 100_000  # the clock has not moved since connecting
         now[0] = 112.5
         status = await feed.wait_status(lambda s: s.state == "stale")
         assert status.since_ms == 100_000

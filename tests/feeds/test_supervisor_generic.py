@@ -25,8 +25,18 @@ class EchoAdapter:
         self.stats = FeedStats()
         self.connects: list[str] = []
 
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return ("X",)
+
     def connections(self) -> list[ConnectionSpec]:
         return [ConnectionSpec("only", f"{self.url}/echo", ("hello",), {"a": None})]
+
+    def add_symbol(self, symbol: str) -> dict[str, list[str]]:
+        return {}
+
+    def remove_symbol(self, symbol: str) -> dict[str, list[str]]:
+        return {}
 
     def on_connect(self, conn: str) -> None:
         self.connects.append(conn)

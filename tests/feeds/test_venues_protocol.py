@@ -3,6 +3,7 @@ venue's protocol (paths, subscribe + acks, keepalive), asserting the exact event
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from typing import Any
@@ -40,7 +41,7 @@ async def test_bybit_snapshot_delta_trades_and_json_pings(
     conn = server.connections[0]
     assert conn.path == "/v5/public/linear"
     assert json.loads(conn.received[0]) == {
-        "req_id": "sub-0",
+        "req_id": "sub-BTCUSDT",
         "op": "subscribe",
         "args": ["tickers.BTCUSDT", "publicTrade.BTCUSDT"],
     }
@@ -166,20 +167,25 @@ async def test_hyperliquid_subscriptions_acks_and_hourly_funding(
 ) -> None:
     frames = helpers.lines("hyperliquid/btc_doc.jsonl")
     hour = 1788490800000
-    clock = iter([hour - 1000, hour + 5])
+    now = [hour - 1000]
+    next_hour = asyncio.Event()
 
     async def script(conn: Any) -> None:
         await conn.subscribed.wait()
         for frame in frames:
             await conn.send(frame)
+        await next_hour.wait()  # the wall clock moved past the top of the hour
         await conn.send(frames[2])  # replayed trade (as after a resubscribe)
         await conn.send(frames[0].replace('"0.0000052974"', '"0.0000061"'))
         await conn.hold()
 
     server = await venue("hyperliquid", script)
-    feed = feeds("hyperliquid", ["BTCUSDT"], server.url, wall_ms=lambda: next(clock),
+    feed = feeds("hyperliquid", ["BTCUSDT"], server.url, wall_ms=lambda: now[0],
                  keepalive_override=0.05)  # fmt: skip
-    events = await helpers.take(feed, 5)
+    events = await helpers.take(feed, 3)
+    now[0] = hour + 5
+    next_hour.set()
+    events += await helpers.take(feed, 2)
     assert events == [
         MarkPrice(hour - 1000, "BTCUSDT", Decimal("80640.0"), Decimal("80684.7"),
                   Decimal("0.0000052974"), hour),
@@ -214,7 +220,7 @@ async def test_hyperliquid_subscriptions_acks_and_hourly_funding(
 )  # fmt: skip
 def test_ws_url_override_keeps_venue_paths(name: str, url: str | None, expected: list[str]) -> None:
     feed = open_venue_feed(name, ["BTCUSDT"], url)
-    assert [c.url for c in feed.adapter.connections()] == expected  # type: ignore[attr-defined]
+    assert [c.url for c in feed.adapter.connections()] == expected
 
 
 def test_symbol_mapping() -> None:
