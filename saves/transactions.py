@@ -27,10 +27,16 @@ LOCKED_RETRIES = 20
 """Attempts after the first; backing off 10, 20, … ms, about two seconds in all."""
 
 
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
 def is_locked_error(exc: BaseException) -> bool:
     """Whether SQLite refused because another connection holds a lock (worth retrying)."""
     if not isinstance(exc, sqlite3.OperationalError):
         return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _BUSY_CODES  # primary code: SQLITE_BUSY_SNAPSHOT is BUSY too
     text = str(exc)
     return "locked" in text or "busy" in text
 
