@@ -15,13 +15,14 @@ Cadence: a batch is committed when `commit_interval` (200 ms) has passed or `bat
 Memory bound and back-pressure: at most `max_queued` (50,000, about 25 MB) events wait to be
 saved, counting the batch being written. When that many are waiting:
 - a market quote, trade or mark price that changed nothing in the account (no outcomes)
-  waits up to `max_block` (250 ms) for room. A healthy writer frees a batch within that, so a
-  fast producer is slowed to the writer's pace and nothing is lost. If no room comes (saving
-  is stalled), the event is dropped and counted (`dropped`), and later ones are dropped at
-  once, without waiting, until there is room again: the UI thread blocks at most once per
-  stall. With an engine attached, the next accepted event is followed by a snapshot, so a
-  resume continues from the true state; a replay from the start may differ by the dropped
-  market data.
+  waits for room. While the writer is busy writing, its next commit frees a batch, so a fast
+  producer is slowed to the writer's pace and nothing is lost (up to `MAX_WAIT_WORKING`,
+  5 s). While saving is stalled (the file locked by another program) it waits at most
+  `max_block` (250 ms); then the event is dropped and counted (`dropped`), and later ones
+  are dropped at once, without waiting, until there is room again: the UI thread blocks at
+  most once per stall. With an engine attached, the next accepted event is followed by a
+  snapshot, so a resume continues from the true state; a replay from the start may differ
+  by the dropped market data.
 - everything else (user commands, funding, any event that produced outcomes such as a fill)
   is what the user did or what changed the account: it is never dropped. It may go up to
   `COMMAND_HEADROOM` past the bound; only beyond that (no human types that fast) does it
@@ -73,7 +74,9 @@ MAX_QUEUED = 50_000
 COMMAND_HEADROOM = 10_000
 """How far never-dropped events may go past `MAX_QUEUED` before they too wait."""
 MAX_BLOCK = 0.25
-"""Longest a droppable market event waits for room before it is dropped (seconds)."""
+"""Longest a droppable market event waits for room while saving is stalled (seconds)."""
+MAX_WAIT_WORKING = 5.0
+"""Longest it waits for a writer that is busy writing, not locked out: slower is stalled."""
 BUSY_TIMEOUT_MS = 250
 """SQLite's own wait for the write lock per attempt; the retries below take over after it."""
 BACKOFF = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
@@ -312,7 +315,7 @@ class SessionWriter:
         """Saving as the status bar shows it: ok, delayed N s (and why), or failed (and why)."""
         now = self._clock()
         dropped = self._dropped
-        lost = f"; {dropped} market events not saved" if dropped else ""
+        lost = f"; {dropped:,} market events not saved" if dropped else ""
         if self._error is not None:
             return WriterHealth("failed", _ms(now - self._failed_at), self._failure_text(), dropped)
         since = self._delayed_since
@@ -359,12 +362,16 @@ class SessionWriter:
                 raise self._failed()
             return True
         if not self._shedding and self._error is None:
-            deadline = time.monotonic() + self.max_block
+            # A writer that is busy writing frees a batch soon: wait for it (back-pressure).
+            # One that is locked out (retrying) may not for minutes: drop after `max_block`.
+            start = time.monotonic()
             while len(queue) >= self._max_queued and self._error is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                waited = time.monotonic() - start
+                stalled = self._delayed_since is not None
+                limit = self.max_block if stalled else max(self.max_block, MAX_WAIT_WORKING)
+                if waited >= limit:
                     break
-                self._room.wait(remaining)
+                self._room.wait(min(limit - waited, 0.05))
             if len(queue) < self._max_queued:
                 return True
         self._shedding = True
