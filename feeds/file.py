@@ -2,7 +2,7 @@
 
 Why: recorded real markets make reproducible sessions, demos and tests; the file feed turns
 them into exactly the events a live feed produces. Formats (recognised from the content, gzip
-or plain, see `/work/shared/data/market/SOURCES.md`):
+or plain; samples of each, with their sources, under `tests/fixtures/offline/`):
 
 - **drill / export JSON lines** (`core.codec`): market lines are played; the `session` line,
   user commands and `snapshot` lines are skipped (a feed carries market data only).
@@ -75,14 +75,14 @@ class FileFeedError(ValueError):
 class _BookTicker(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     e: Literal["bookTicker"]
-    E: int | None = None
-    T: int | None = None
+    E: codec.Ts | None = None
+    T: codec.Ts | None = None
     u: int | None = None
     s: codec.Symbol
-    b: codec.PosDec
-    B: codec.Dec
-    a: codec.PosDec
-    A: codec.Dec
+    b: codec.Price
+    B: codec.Size
+    a: codec.Price
+    A: codec.Size
 
     def to_event(self) -> Quote:
         ts = self.T or self.E
@@ -96,11 +96,11 @@ class _Trade(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     e: Literal["trade", "aggTrade"]
-    E: int
-    T: int | None = None
+    E: codec.Ts
+    T: codec.Ts | None = None
     s: codec.Symbol
-    p: codec.PosDec
-    q: codec.PosDec
+    p: codec.Price
+    q: codec.Qty
 
     def to_event(self) -> Trade:
         return Trade(self.T or self.E, self.s, self.p, self.q)
@@ -111,12 +111,12 @@ class _MarkPrice(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     e: Literal["markPriceUpdate"]
-    E: int
+    E: codec.Ts
     s: codec.Symbol
-    p: codec.PosDec
-    i: codec.PosDec | None = None
-    r: codec.Dec | None = None
-    T: int | None = None
+    p: codec.Price
+    i: codec.Price | None = None
+    r: codec.Rate | None = None
+    T: codec.Ts | None = None
 
     def to_event(self) -> MarkPrice:
         return MarkPrice(self.E, self.s, self.p, self.i, self.r, self.T or None)

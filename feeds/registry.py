@@ -43,7 +43,9 @@ def open_feed(
 
     `speed` and `seed` apply to the offline feeds (`seed` defaults to 0 for `sim`); `ws_url`
     overrides a venue's base URL. Extra keywords go to the feed's constructor (`sim`:
-    `start_ts`, `interval_ms`, `end_ts`, `instruments`; `file:`: `derive_marks`).
+    `start_ts`, `interval_ms`, `end_ts`, `instruments`, and to resume a saved session
+    `after_ts` + `start_prices`; both offline feeds: `clock` and `sleep` for their pacing;
+    `file:`: `derive_marks`).
     """
     kind = feed_kind(spec)
     factor = parse_speed(speed)

@@ -47,7 +47,8 @@ Step 0 is the first step of the `interval_ms` grid after `after_ts` (the last jo
 funding times after `after_ts` are settled, and each symbol in `start_prices` (its last mark)
 starts there. A resumed symbol draws from `random.Random(f"{seed}:{symbol}:{start_ts}")`, so a
 resumed session is as reproducible as a fresh one but does not play the first session's moves
-again. Bounds: times are ms UTC in `0 … MAX_TS` (year 9999); start prices finite and > 0.
+again. Bounds: `core.numbers` ones (times whole ms UTC up to the year 9999, start prices
+positive `PRICE`s).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from decimal import Decimal
 
 from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.core.instruments import Instrument, bundled
+from papertrade.core.numbers import PRICE, BadNumber, timestamp
 
 from .base import FeedStatus, LocalFeed, mono_ms
 from .pacing import Ahead, Clock, Playback, Sleep
@@ -83,8 +85,6 @@ TRADES_PER_SECOND = 5.0
 MARK_INTERVAL_MS = 1000
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 BASE_FUNDING_RATE = 0.0001
-MAX_TS = 253_402_300_799_999
-"""Latest time the sim accepts (9999-12-31 23:59:59.999 UTC)."""
 _YEAR_MS = 365.25 * 24 * 3600 * 1000
 _RATE_UNIT = Decimal("0.00000001")
 
@@ -116,15 +116,19 @@ class _Symbol:
 
 
 def _check_ts(name: str, ts: int) -> int:
-    if not 0 <= ts <= MAX_TS:
-        raise ValueError(f"sim: {name} {ts} is outside 0 … {MAX_TS} (ms UTC)")
-    return ts
+    try:
+        return timestamp(ts)
+    except BadNumber as exc:
+        raise ValueError(f"sim: {name} {exc}") from None
 
 
 def _check_price(symbol: str, price: Decimal) -> float:
-    if not (price.is_finite() and price > 0):
-        raise ValueError(f"sim: the start price of {symbol} must be finite and > 0, got {price}")
-    return float(price)
+    try:
+        if not price.is_finite():
+            raise BadNumber(f"must be a finite number (got {price})")
+        return float(PRICE.check(price))
+    except BadNumber as exc:
+        raise ValueError(f"sim: the start price of {symbol} {exc}") from None
 
 
 def _grid(symbol: str, book: Mapping[str, Instrument]) -> tuple[Decimal, Decimal]:

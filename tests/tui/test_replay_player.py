@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,19 +39,36 @@ def _expected(settings: ev.SessionSettings, events: list[ev.Event]) -> list[tupl
 
 
 class FakeTime:
-    """A manual clock: `sleep` advances it instantly and records how long was asked."""
+    """A manual clock: `sleep` advances it instantly and records how long was asked; `at`
+    runs an action once the clock reaches a time (a key pressed while the player waits)."""
 
     def __init__(self) -> None:
         self.now = 1000.0
         self.sleeps: list[float] = []
+        self._actions: list[tuple[float, Callable[[], None]]] = []
 
     def clock(self) -> float:
         return self.now
 
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        self._actions.append((when, action))
+
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+        for item in [a for a in self._actions if a[0] <= self.now + 1e-9]:
+            self._actions.remove(item)
+            item[1]()
         await asyncio.sleep(0)
+
+
+async def settle(condition: Callable[[], bool], what: str) -> None:
+    """Let the event loop run until `condition` holds (event-loop turns, not wall time)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.fixture
@@ -158,6 +175,46 @@ async def test_changing_speed_mid_play_rescales_the_rest(store: Store) -> None:
     assert sum(fake.sleeps) == pytest.approx(rest_s / 60)
 
 
+async def test_a_speed_change_mid_gap_keeps_the_gap_from_the_last_event_at_the_new_speed(
+    store: Store,
+) -> None:
+    settings, events = _drill("btc-crash-cross.jsonl")
+    store.import_session(settings, events, name="crash")
+    fake = FakeTime()
+    player = ReplayPlayer(store, "crash", speed=1.0, clock=fake.clock, sleep=fake.sleep)
+    for _ in range(5):  # up to events[4]; events[5] is 57 s later
+        player.step()
+    started = fake.now
+    fake.at(started + 10, lambda: setattr(player, "speed", 60.0))  # 10 s into the gap
+    await asyncio.wait_for(player.run(), 5)
+    # re-anchored at events[4] when the speed changed: the rest is its recorded span / 60
+    rest_s = (events[-1].ts - events[4].ts) / 1000
+    assert fake.now - started == pytest.approx(10 + rest_s / 60)
+
+
+async def test_a_long_pause_mid_gap_is_not_caught_up_on_resume(store: Store) -> None:
+    settings, events = _drill("btc-crash-cross.jsonl")
+    store.import_session(settings, events, name="crash")
+    fake = FakeTime()
+    player = ReplayPlayer(store, "crash", speed=1.0, clock=fake.clock, sleep=fake.sleep)
+    for _ in range(5):
+        player.step()
+    fake.at(fake.now + 10, player.pause)
+    task = asyncio.create_task(player.run())
+    await settle(lambda: player.paused, "the pause")
+    naps = len(fake.sleeps)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(fake.sleeps) == naps and player.seq == 5  # paused: no naps, nothing played
+    fake.now += 1000  # the trader steps away for 1000 s
+    resumed_at = fake.now
+    player.resume()
+    await asyncio.wait_for(task, 5)
+    # every recorded gap after events[4] is played in full, the interrupted one included
+    assert fake.now - resumed_at == pytest.approx((events[-1].ts - events[4].ts) / 1000)
+    assert player.finished
+
+
 def test_speed_ladder_and_labels() -> None:
     assert [faster(1), faster(10), faster(60), faster(MAX)] == [10, 60, MAX, MAX]
     assert [slower(MAX), slower(60), slower(10), slower(1)] == [60, 10, 1, 1]
@@ -250,6 +307,41 @@ async def test_the_take_over_feed_is_a_feed_paced_by_recorded_time(store: Store)
         # recorded event after it keeps its distance too
         assert sum(fake.sleeps) == pytest.approx((got[-1].ts - events[3].ts) / 1000 / 10)
         assert feed.status.state == "ended" and feed.position == len(events)
+    finally:
+        taken.writer.close()
+
+
+async def test_the_recorded_market_resumes_and_changes_speed_without_rushing(
+    store: Store,
+) -> None:
+    settings, events = _drill("btc-crash-cross.jsonl")
+    store.import_session(settings, events, name="crash")
+    fake = FakeTime()
+    player = ReplayPlayer(store, "crash", speed=1.0, clock=fake.clock, sleep=fake.sleep)
+    for _ in range(4):  # the branch point is events[3]
+        player.step()
+    player.pause()
+    taken = take_over(player)
+    try:
+        feed = taken.feed
+        assert feed.paused  # taken over while paused: the market waits for the trader
+        stream = aiter(feed)
+        first = asyncio.ensure_future(anext(stream))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not first.done() and fake.sleeps == []
+        fake.now += 500
+        resumed_at = fake.now
+        feed.resume()
+        # events[4] is a snapshot (not market data); events[5] keeps its 58 s from events[3]
+        assert (await first) == events[5]
+        assert fake.now - resumed_at == pytest.approx((events[5].ts - events[3].ts) / 1000)
+        feed.speed = 10.0
+        changed_at = fake.now
+        assert (await anext(stream)) == events[6]
+        assert fake.now - changed_at == pytest.approx((events[6].ts - events[5].ts) / 1000 / 10)
+        await feed.aclose()
+        assert [e async for e in stream] == [] and feed.status.state == "ended"
     finally:
         taken.writer.close()
 
