@@ -112,21 +112,22 @@ async def test_percent_quantity_isolated_preview_and_liquidation_price(app_facto
         ticket.recompute()
         p = ticket.preview
         assert p is not None and p.reason is None, ticket.error
-        ask, lev = Decimal("95000.0"), 10
-        # 25 % of the available 10,000 as margin at 10x, in BTC, floored to the 0.001 step
-        qty = (Decimal(10000) * Decimal("0.25") * lev / ask).quantize(
+        ask, lev, fee = Decimal("95000.0"), 10, Decimal("0.0005")
+        # 25 % of the available 10,000 as margin plus the opening fee at 10x, in BTC, floored
+        # to the 0.001 step: 25000 / (95000 * 1.005) = 0.26184...
+        qty = (Decimal(10000) * Decimal("0.25") * lev / (ask * (1 + lev * fee))).quantize(
             Decimal("0.001"), rounding=ROUND_FLOOR
         )
-        assert p.qty == qty == Decimal("0.263")
+        assert p.qty == qty == Decimal("0.261")
         margin = qty * ask / lev  # isolated margin = initial margin at the fill price
-        assert p.required_margin == margin == Decimal("2498.5")
+        assert p.required_margin == margin == Decimal("2479.5")
         assert p.max_loss == margin, "isolated: the most it can lose is its own margin"
         # Binance isolated long: LP = (WB + cum - Q*EP) / (Q*MMR - Q), first bracket
         # (mmr 0.4 %, cum 0), shown on the tick grid rounded down for a long
         lp = (margin + 0 - qty * ask) / (qty * Decimal("0.004") - qty)
         assert p.liquidation_price == lp.quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
         shown = rendered(ticket._preview_renderable())
-        assert "own margin" in shown and "2,498.50" in shown
+        assert "own margin" in shown and "2,479.50" in shown
 
 
 async def test_submit_opens_a_position_and_c_closes_it(app_factory, tui):

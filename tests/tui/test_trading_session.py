@@ -38,9 +38,33 @@ def test_quantity_forms_base_dollars_and_percent_of_available():
     }
     assert parse_quantity("0.0123", leverage=20, **kw) == Decimal("0.012")
     assert parse_quantity("$500", leverage=20, **kw) == Decimal("0.005")
-    assert parse_quantity("$1,000", leverage=20, **kw) == Decimal("0.010")
-    # 25 % of 10,000 as margin at 10x = 25,000 notional = 0.263 BTC (floored to the step)
-    assert parse_quantity("25%", leverage=10, **kw) == Decimal("0.263")
+    assert parse_quantity("$1_000", leverage=20, **kw) == Decimal("0.010")
+    # 25 % of 10,000 = 2,500 for margin + opening fee at 10x, taker 0.05 %:
+    # qty = 2500 * 10 / (95000 * (1 + 10 * 0.0005)) = 25000 / 95475 = 0.26184... -> 0.261
+    assert parse_quantity("25%", leverage=10, **kw) == Decimal("0.261")
+    # no fee: 25000 / 95000 = 0.26315... -> 0.263
+    assert parse_quantity("25%", leverage=10, taker_fee=Decimal(0), **kw) == Decimal("0.263")
+
+
+def test_a_hundred_percent_order_fits_margin_and_fee_and_the_engine_fills_it():
+    engine = Engine()  # 10,000 USDT, taker 0.05 %
+    engine.apply(ev.Quote(T0, "BTCUSDT", Decimal("94999.9"), Decimal("95000")))
+    engine.apply(ev.MarkPrice(T0, "BTCUSDT", Decimal("95000")))
+    qty = parse_quantity(
+        "100%",
+        price=Decimal("95000"),
+        available=engine.available_balance(),
+        leverage=20,
+        instrument=BTC,
+        taker_fee=engine.settings.taker_fee,
+    )
+    # 10000 * 20 / (95000 * (1 + 20 * 0.0005)) = 200000 / 95950 = 2.08442... -> 2.084
+    assert qty == Decimal("2.084")
+    # by hand: margin 2.084 * 95000 / 20 = 9899; fee 2.084 * 95000 * 0.0005 = 98.99;
+    # together 9997.99 <= 10000, so 2.01 stays available
+    (fill,) = engine.apply(ev.PlaceOrder(T0, "u1", "BTCUSDT", "buy", qty, "market", leverage=20))
+    assert isinstance(fill, ev.Fill) and fill.fee == Decimal("98.99")
+    assert engine.available_balance() == Decimal("2.01")
 
 
 @pytest.mark.parametrize(
@@ -52,12 +76,38 @@ def test_quantity_forms_base_dollars_and_percent_of_available():
         ("$-5", "positive"),
         ("150%", "at most 100"),
         ("0.0001", "rounds to 0"),
+        ("1,5", "use . for decimals"),  # one and a half, or fifteen? asked, not guessed
+        ("$1,000", "no thousands separators"),
+        ("1e400", "at most 1,000,000,000,000"),
+        ("1E+999999999", "at most 1,000,000,000,000"),
+        ("99999999999999999999", "at most 1,000,000,000,000"),
+        ("$1e30", r"\$ amount must be at most 1,000,000,000,000,000"),
+        ("-0", "positive"),
+        ("nan", "not a quantity"),
+        ("-Infinity", "not a quantity"),
+        ("nan%", "above 0 and at most 100"),
+        ("1e-30", "18 decimal places"),
+        ("9" * 5000, "too long"),
+        ("\x1b]0;title\x07", "not a quantity"),
+        ("$1e16", "at most"),  # 1e16 USDT: past the money bound before any division
     ],
 )
 def test_bad_quantities_say_why(text, why):
-    with pytest.raises(QuantityError, match=why):
+    with pytest.raises(QuantityError, match=why) as info:
         parse_quantity(
             text, price=Decimal("95000"), available=Decimal("10000"), leverage=20, instrument=BTC
+        )
+    assert "\x1b" not in str(info.value) and len(str(info.value)) < 120
+
+
+def test_a_percentage_of_a_price_near_zero_is_refused_not_overflowed():
+    with pytest.raises(QuantityError, match="more than 1,000,000,000,000 units"):
+        parse_quantity(
+            "100%",
+            price=Decimal("1e-18"),
+            available=Decimal("1e15"),
+            leverage=125,
+            instrument=BTC,
         )
 
 

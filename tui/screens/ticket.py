@@ -171,6 +171,7 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
                 available=engine.available_balance(),
                 leverage=leverage,
                 instrument=inst,
+                taker_fee=engine.settings.taker_fee,
             )
         except QuantityError as exc:
             raise TicketError(str(exc)) from None

@@ -3,21 +3,80 @@
 Why one module: every number a trader types crosses one edge, so the rules for it (which
 forms are accepted, which are refused and with which words, the bounds) are written once and
 shared by the ticket, the dialogs and any command that reads typed amounts.
+
+The rules:
+- plain ASCII decimals with `.` for decimals (`0.01`, `1.5e-3`); `_` may group digits
+  (`1_000`); any comma is refused, because `1,5` (one and a half in half the world) and
+  `1,500` cannot be told apart — the trader is asked to retype rather than guessed at;
+- the bounds of `core.numbers`: a quantity ≤ 1e12, a price ≤ 1e12, a `$` amount or margin
+  amount ≤ 1e15, 18 significant digits and decimal places; `NaN`, `Infinity` and `-0` are not
+  quantities. Every refusal is a `QuantityError` / `ValueError` whose message the ticket shows
+  as typed; nothing else escapes, whatever the text (the ticket parses on every keystroke).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
-from papertrade.core.numbers import floor_to
+from papertrade.core.numbers import (
+    AMOUNT,
+    BALANCE,
+    CONTEXT,
+    MAX_LEVERAGE,
+    MAX_QTY,
+    MIN_LEVERAGE,
+    ONE,
+    PERCENT,
+    PRICE,
+    QTY,
+    ZERO,
+    BadNumber,
+    Bound,
+    floor_to,
+    plain,
+)
 
 if TYPE_CHECKING:
     from papertrade.core.instruments import Instrument
 
+DEFAULT_TAKER_FEE = Decimal("0.0005")
+"""Binance's default USDⓈ-M taker rate: what `N%` sizing assumes when not told the session's."""
+
+MAX_TYPED_CHARS = 64
+
+USDT = Bound("a $ amount", ZERO, BALANCE.high)
+
 
 class QuantityError(ValueError):
     """Order-ticket quantity text that cannot become a quantity; the message says why."""
+
+
+def _shown(text: str) -> str:
+    shown = repr(text.strip())
+    return shown if len(shown) <= 24 else shown[:21] + "…'"
+
+
+def _clean(text: str, what: str) -> str:
+    """Whitespace trimmed and `_` groupings dropped; commas and over-long text refused."""
+    raw = text.strip()
+    if len(raw) > MAX_TYPED_CHARS:
+        raise QuantityError(f"{what}: too long to be a number ({len(raw)} characters)")
+    if "," in raw:
+        raise QuantityError(
+            f"{what}: use . for decimals and no thousands separators (1.5 or 1500, not 1,5)"
+        )
+    return raw.replace("_", "")
+
+
+def _number(text: str, bound: Bound, what: str) -> Decimal:
+    try:
+        return bound.parse(text)
+    except BadNumber as exc:
+        message = str(exc)
+        if message.startswith(("not a number", "not a finite")):
+            raise QuantityError(f"not a quantity: {_shown(text)} (try 0.01, $500 or 25%)") from None
+        raise QuantityError(f"{what} {message}") from None
 
 
 def parse_quantity(
@@ -27,54 +86,70 @@ def parse_quantity(
     available: Decimal,
     leverage: int,
     instrument: Instrument | None,
+    taker_fee: Decimal = DEFAULT_TAKER_FEE,
 ) -> Decimal:
     """Ticket quantity: `0.01` (base units), `$500` (USDT notional) or `25%` (of the available
-    balance, used as margin at `leverage`). Rounded down to the step size.
+    balance, used as margin plus the opening fee at `leverage`). Rounded down to the step size.
 
     Why the percentage means margin: a trader sizing "a quarter of what I have" thinks in
     money committed, and at 10× a quarter of the balance commits a notional 2.5× the balance.
+    Why the fee is inside it: `100%` must be placeable, and the engine holds the taker fee on
+    top of the margin, so `qty = available × pct/100 × leverage / (price × (1 + leverage ×
+    taker_fee))` — margin `qty × price / leverage` plus fee `qty × price × taker_fee` is then
+    exactly the share of the balance asked for (a rebate, a negative fee, is not counted on).
     """
-    raw = text.strip().replace(",", "").replace("_", "")
+    raw = _clean(text, "quantity")
     if not raw:
         raise QuantityError("enter a quantity: 0.01, $500 (USDT) or 25% (of available)")
-    try:
-        if raw.startswith("$"):
-            usdt = Decimal(raw[1:].strip())
-            if not usdt.is_finite() or usdt <= 0:
-                raise QuantityError("a $ amount must be a positive number")
-            if price is None:
-                raise QuantityError("no price yet: $ amounts need market data")
-            qty = usdt / price
-        elif raw.endswith("%"):
-            pct = Decimal(raw[:-1].strip())
-            if not pct.is_finite() or pct <= 0 or pct > 100:
-                raise QuantityError("a percentage must be above 0 and at most 100")
-            if price is None:
-                raise QuantityError("no price yet: % amounts need market data")
-            if available <= 0:
-                raise QuantityError("no available balance to take a percentage of")
-            qty = available * pct / 100 * leverage / price
-        else:
-            qty = Decimal(raw)
-            if not qty.is_finite() or qty <= 0:
-                raise QuantityError("quantity must be a positive number")
-    except InvalidOperation:
-        raise QuantityError(f"not a quantity: {text.strip()!r} (try 0.01, $500 or 25%)") from None
+    if not MIN_LEVERAGE <= leverage <= MAX_LEVERAGE:
+        raise QuantityError(f"leverage must be from {MIN_LEVERAGE} to {MAX_LEVERAGE}x")
+    if raw.startswith("$"):
+        usdt = _number(raw[1:].strip(), USDT, "a $ amount")
+        if price is None or price <= 0:
+            raise QuantityError("no price yet: $ amounts need market data")
+        qty = usdt / price
+    elif raw.endswith("%"):
+        try:
+            pct = PERCENT.parse(raw[:-1].strip())
+        except BadNumber:
+            raise QuantityError("a percentage must be above 0 and at most 100") from None
+        if price is None or price <= 0:
+            raise QuantityError("no price yet: % amounts need market data")
+        if available <= 0:
+            raise QuantityError("no available balance to take a percentage of")
+        fee = max(taker_fee, ZERO)
+        with localcontext(CONTEXT):
+            qty = available * pct / 100 * leverage / (price * (ONE + leverage * fee))
+    else:
+        qty = _number(raw, QTY, "quantity")
+    if qty > MAX_QTY:
+        raise QuantityError(f"that is more than {MAX_QTY:,.0f} units: check the amount")
     if instrument is not None:
         qty = floor_to(qty, instrument.step_size)
         if qty <= 0:
             raise QuantityError(
-                f"rounds to 0 at the {instrument.symbol} step of {instrument.step_size}"
+                f"rounds to 0 at the {instrument.symbol} step of {plain(instrument.step_size)}"
             )
     return qty
 
 
-def parse_decimal(text: str, what: str, *, positive: bool = True) -> Decimal:
-    """A decimal from user text, or ValueError naming `what` was wrong."""
+def parse_decimal(
+    text: str, what: str, *, positive: bool = True, bound: Bound | None = None
+) -> Decimal:
+    """A decimal from user text, or ValueError naming `what` was wrong.
+
+    `bound` defaults to a price's (positive, ≤ 1e12) or, with `positive=False`, a signed
+    money amount's (abs ≤ 1e15); either way bounded, so the engine can always format it.
+    """
+    chosen = bound or (PRICE if positive else AMOUNT)
     try:
-        value = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(f"{what}: not a number ({text.strip()!r})") from None
-    if not value.is_finite() or (positive and value <= 0):
-        raise ValueError(f"{what} must be a positive number")
-    return value
+        raw = _clean(text, what)
+    except QuantityError as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        return chosen.parse(raw)
+    except BadNumber as exc:
+        message = str(exc)
+        if message.startswith(("not a number", "not a finite")):
+            raise ValueError(f"{what}: not a number ({_shown(text)})") from None
+        raise ValueError(f"{what} {message}") from None
