@@ -368,10 +368,10 @@ class SessionWriter:
             while len(queue) >= self._max_queued and self._error is None:
                 waited = time.monotonic() - start
                 stalled = self._delayed_since is not None
-                limit = self.max_block if stalled else max(self.max_block, MAX_WAIT_WORKING)
-                if waited >= limit:
+                patience = self.max_block if stalled else max(self.max_block, MAX_WAIT_WORKING)
+                if waited >= patience:
                     break
-                self._room.wait(min(limit - waited, 0.05))
+                self._room.wait(min(patience - waited, 0.05))
             if len(queue) < self._max_queued:
                 return True
         self._shedding = True
