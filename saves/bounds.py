@@ -27,13 +27,21 @@ class OutOfBounds(ValueError):
     """One value outside what the store ever writes; the message says which and why."""
 
 
+def ts_problem(value: Any, what: str = "ts") -> str | None:
+    """What is wrong with a timestamp from the file, or None when it is within bounds."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return f"{what} {value!r} is not an integer time"
+    if not TS_MIN <= value <= TS_MAX:
+        return f"{what} {value} is out of range ({TS_MIN} … {TS_MAX})"
+    return None
+
+
 def ts(value: Any, what: str = "ts") -> int:
     """A timestamp from the file, checked against `TS_MIN … TS_MAX`."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise OutOfBounds(f"{what} {value!r} is not an integer time")
-    if not TS_MIN <= value <= TS_MAX:
-        raise OutOfBounds(f"{what} {value} is out of range ({TS_MIN} … {TS_MAX})")
-    return value
+    problem = ts_problem(value, what)
+    if problem is not None:
+        raise OutOfBounds(problem)
+    return int(value)
 
 
 def optional_ts(value: Any, what: str) -> int | None:

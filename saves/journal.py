@@ -83,15 +83,11 @@ class Journal:
                 chunk = cur.fetchmany(_CHUNK)
                 if not chunk:
                     break
-                for row in chunk:
-                    if not lowest <= row[1] <= highest:
-                        try:
-                            bounds.ts(row[1])
-                        except bounds.OutOfBounds as exc:
-                            raise self._damaged(
-                                seg.session_id, f"event {row[0]}: {exc}", row[0]
-                            ) from None
-                yield from chunk
+                for seq, ts, kind, text in chunk:
+                    if not lowest <= ts <= highest:  # STRICT: ts is an int; only range to check
+                        problem = bounds.ts_problem(ts)
+                        raise self._damaged(seg.session_id, f"event {seq}: {problem}", seq)
+                    yield seq, ts, kind, text
 
     def decode(self, sid: int, seq: int, ts: int, kind: str, text: str) -> ev.Event:
         """The event of one row of session `sid`'s journal, or `DamagedSession`."""

@@ -106,3 +106,12 @@ def test_a_session_row_with_a_timestamp_past_year_9999_is_named(store: Store) ->
     assert caught.value.reason == (
         "session row: last_ts 253402300800000 is out of range (0 … 253402300799999)"
     )
+
+
+def test_a_replay_delivers_every_event_before_the_damaged_one(store: Store) -> None:
+    _set_event(store, 3, "ts = ?", -1)
+    seen: list[ev.Event] = []
+    with pytest.raises(DamagedSession, match="event 3: ts -1 is out of range"):
+        for _, event in store.events("s"):
+            seen.append(event)
+    assert seen == EVENTS[:2]
