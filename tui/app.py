@@ -2,37 +2,41 @@
 
 Thin on purpose (STYLE.md §11): it runs the feed in a named worker, routes worker errors to the
 user, and saves the session on quit. Everything the trader does is a `TradingScreen` action
-that calls `TradingSession`.
+that calls `TradingSession`; the screens reach the app only through `screens/host.py`'s
+`TerminalHost` protocol, so no screen imports this module.
 
 Feed policy: the main feed runs in `@work(group="feed", exclusive=True, exit_on_error=False)`;
 every event is conflated (latest quote wins, extremes kept: `feeds/conflate.py`) and applied
 with `TradingSession.on_market` — a plain state update, no message per tick. A symbol added
-later gets its own feed worker (group "feed-extra") instead of restarting the main feed: the
-protocol has no dynamic subscription, and a restart would re-seed the `sim` prices of every
-symbol (and, live, drop and redo every subscription) — a second small feed disturbs nothing.
-A `file:` feed already plays every symbol it holds, so adding one just shows it.
+to the watchlist is subscribed on the running feed (`Feed.add_symbol`), so a symbol has
+exactly one price path whatever the watchlist does.
 
-A replay taken over from the sessions screen moves the terminal onto the branch
-(`adopt_take_over`): the current session is saved as `ended`, and the recorded market becomes
-the only feed; `space`/`+`/`-` then pace it (bindings enabled only while `recorded` is set).
+Two ways in, one way to trade a replay:
+- `papertrade [--feed …]`: a live (or simulated) session on the `TradingScreen`.
+- `papertrade replay SESSION`: the app opens on the `ReplayScreen` with no session of its own.
+In both, `t` on a replay hands a `TakeOver` to `adopt_take_over`, the one place a take-over
+is traded: the current session (if any) is saved as `ended`, and the branch gets a fresh
+`TradingScreen` with the recorded market as its only feed; `space`/`+`/`-` then pace it.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
-import importlib.util
-import inspect
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from papertrade.feeds.base import Feed, FeedStatus
-from papertrade.feeds.conflate import DEFAULT_PER_SECOND, conflate
+from papertrade.feeds.conflate import conflate
 from papertrade.feeds.pacing import faster, slower, speed_label
-from papertrade.feeds.registry import feed_kind, open_feed
+from papertrade.tui.screens.host import StatusArgs
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.screens.sessions import SessionsScreen
+from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.trading import TradingScreen
+from papertrade.tui.service.market import FeedConfig
 from papertrade.tui.service.trading import TradingSession
 from textual import work
 from textual.app import App
@@ -41,10 +45,22 @@ from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
     from papertrade.saves.store import Store
+    from papertrade.saves.writer import SessionWriter
     from papertrade.tui.service.recorded import RecordedMarketFeed
     from papertrade.tui.service.takeover import TakeOver
 
 FeedFactory = Callable[[Sequence[str]], Feed]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayStart:
+    """Open the terminal on the replay of `session` (an id or name), at `speed`, maybe paused."""
+
+    session: str | int
+    speed: float = 1.0
+    paused: bool = False
+
+
 # Short enough to survive an 80-column bar; the log gets the whole sentence once.
 OFFLINE_HINT = "unreachable · try --feed sim (works offline)"
 OFFLINE_LOG = (
@@ -52,28 +68,6 @@ OFFLINE_LOG = (
     "`papertrade --feed sim` trades a simulated market offline."
 )
 CONNECT_GRACE_MS = 5000
-
-
-@dataclass(slots=True)
-class FeedConfig:
-    """How to open feeds: a spec (`binance`, `sim`, `file:PATH`) and its options."""
-
-    spec: str = "binance"
-    ws_url: str | None = None
-    speed: str | float = 1.0
-    seed: int = 0
-    per_second: int = DEFAULT_PER_SECOND
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> str:
-        return feed_kind(self.spec)
-
-    def open(self, symbols: Sequence[str]) -> Feed:
-        syms = [] if self.kind == "file" else list(symbols)
-        return open_feed(
-            self.spec, syms, ws_url=self.ws_url, speed=self.speed, seed=self.seed, **self.options
-        )
 
 
 class PapertradeApp(App[int]):
@@ -90,44 +84,63 @@ class PapertradeApp(App[int]):
 
     def __init__(
         self,
-        session: TradingSession,
+        session: TradingSession | None,
         feed: FeedConfig | None = None,
         *,
-        writer: Any = None,
-        store: Any = None,
+        writer: SessionWriter | None = None,
+        store: Store | None = None,
         session_name: str = "",
         feed_factory: FeedFactory | None = None,
         wall_clock: Callable[[], float] = time.time,
+        db_path: Path | str | None = None,
+        replay: ReplayStart | None = None,
+        pacing_clock: Callable[[], float] | None = None,
     ) -> None:
+        """`session` is the trading session (None with `replay`, which opens the replay screen
+        on the store at `db_path`). `store` is the caller's open store: the app uses it, the
+        caller closes it. `pacing_clock` paces every replay opened in this terminal (tests
+        pass a frozen one: a replay then moves only when stepped or played at max)."""
         super().__init__()
         self.session = session
         self.feed_config = feed or FeedConfig()
         self.writer = writer
         self.store = store
+        self.db_path: str | None = (
+            str(store.path)
+            if store is not None
+            else (str(db_path) if db_path is not None else None)
+        )
         self.session_name = session_name
         self.feed_factory: FeedFactory = feed_factory or self.feed_config.open
         self.feeds: dict[str, Feed] = {}
         self.wall_clock = wall_clock
-        self._log_lines: list[tuple[str, str]] = []
+        self.replay = replay
+        self.pacing_clock = pacing_clock
         self._last_state: str | None = None
         self._started_ms = _mono_ms()
-        self._session_closed = False
+        self._session_closed = session is None
         self._told_offline = False
         self.saved_status: str | None = None
         self.quitting = False
-        self.recorded: RecordedMarketFeed | None = None
-        """The feed when it is a replay's recorded market (a take-over): it can be paced."""
-        self._adopted_store: Store | None = None
+        self.taken: TakeOver | None = None
+        """The take-over being traded, if any: it owns the branch's writer, feed and store."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(TradingScreen(self.session))
+        if self.session is not None:
+            self.push_screen(TradingScreen(self.session))
+        elif self.replay is not None:
+            start = self.replay
+            self.push_screen(
+                ReplayScreen(self.db_path, start.session, speed=start.speed, paused=start.paused)
+            )
         # Everything built so far (widgets, instruments, stylesheet) lives as long as the app:
         # moving it out of the collector's sight keeps full collections (which the Decimal-heavy
         # feed triggers often) from pausing the UI for tens of milliseconds.
         gc.freeze()
-        self.run_feed(self.session.tracked_symbols())
+        if self.session is not None:
+            self.run_feed(self.session.tracked_symbols())
 
     @property
     def trading(self) -> TradingScreen:
@@ -136,21 +149,24 @@ class PapertradeApp(App[int]):
                 return screen
         raise LookupError("no trading screen")
 
+    @property
+    def trading_live(self) -> bool:
+        return self.session is not None and not self._session_closed
+
+    @property
+    def recorded(self) -> RecordedMarketFeed | None:
+        """The feed when it is a replay's recorded market (a take-over): it can be paced."""
+        return self.taken.feed if self.taken is not None else None
+
     # --- feeds ----------------------------------------------------------------------------
 
     @work(group="feed", exclusive=True, exit_on_error=False, name="feed")
     async def run_feed(self, symbols: list[str]) -> None:
-        await self._pump("main", symbols)
-
-    @work(group="feed-extra", exit_on_error=False, name="feed (added symbol)")
-    async def run_extra_feed(self, symbol: str) -> None:
-        await self._pump(symbol, [symbol])
-
-    async def _pump(self, key: str, symbols: list[str]) -> None:
-        feed = self.feed_factory(symbols)
-        self.feeds[key] = feed
-        self.log_line(f"feed {feed.name}: {', '.join(symbols) or 'every symbol of the file'}")
         session = self.session
+        assert session is not None
+        feed = self.feed_factory(symbols)
+        self.feeds["main"] = feed
+        self.log_line(f"feed {feed.name}: {', '.join(symbols) or 'every symbol of the file'}")
         try:
             async for event in conflate(feed, self.feed_config.per_second):
                 session.on_market(event)
@@ -158,15 +174,16 @@ class PapertradeApp(App[int]):
             await feed.aclose()
 
     def subscribe(self, symbol: str) -> None:
-        """Make sure the feeds deliver `symbol` (called after a watchlist add)."""
-        if symbol in self.feeds or self.feed_config.kind == "file":
+        """Make sure the feed delivers `symbol` (called after a watchlist add): on the running
+        feed, never a second one, so a symbol always has exactly one price path."""
+        if self.feed_config.plays_every_symbol:
             return
-        main = self.feeds.get("main")
-        if main is not None and symbol in getattr(main, "symbols", ()):
-            return
-        self.run_extra_feed(symbol)
+        feed = self.feeds.get("main")
+        add = getattr(feed, "add_symbol", None)
+        if add is not None:
+            add(symbol)
 
-    def feed_status_args(self) -> tuple[str, FeedStatus | None, int, str, str]:
+    def feed_status_args(self) -> StatusArgs:
         """What the status bar shows; also logs every change of the main feed's state."""
         feed = self.feeds.get("main")
         now = _mono_ms()
@@ -179,33 +196,33 @@ class PapertradeApp(App[int]):
                 words = status.describe(now)
                 style = "green" if status.state == "live" else "yellow"
                 self.log_line(f"feed {name}: {words}", style)
-            venue = self.feed_config.kind not in ("sim", "file")
-            waiting = status.state == "connecting" and now - self._started_ms > CONNECT_GRACE_MS
-            if venue and (status.state in ("reconnecting", "failed") or waiting):
+            if not self.feed_config.offline and self._looks_unreachable(status, now):
                 hint = OFFLINE_HINT
                 if not self._told_offline:
                     self._told_offline = True
                     self.log_line(OFFLINE_LOG, "bold yellow")
-            for key, extra in self.feeds.items():
-                if key != "main" and extra.status.state in ("reconnecting", "failed"):
-                    hint = f"{key}: {extra.status.describe(now)}"
-        counts = f"{self.session.events_in:,} events"
-        if self.recorded is not None:
-            counts = f"{speed_label(self.recorded.speed)} · {counts}"
-            if self.recorded.paused and not hint:
+        events = self.session.events_in if self.session is not None else 0
+        counts = f"{events:,} events"
+        recorded = self.recorded
+        if recorded is not None:
+            counts = f"{speed_label(recorded.speed)} · {counts}"
+            if recorded.paused and not hint:
                 hint = "recorded market PAUSED · space plays it"
-        error = self.session.journal_error
+        error = self.session.journal_error if self.session is not None else None
         if error:
             hint = f"NOT SAVING: {error}"
         return name, status, now, hint, counts
 
-    def log_line(self, text: str, style: str = "") -> None:
-        self._log_lines.append((text, style))
-        del self._log_lines[:-200]
+    def _looks_unreachable(self, status: FeedStatus, now: int) -> bool:
+        if getattr(status, "closed_by_server", False):
+            return False  # the venue answered and closed: the network is there
+        waiting = status.state == "connecting" and now - self._started_ms > CONNECT_GRACE_MS
+        return status.state in ("reconnecting", "failed") or waiting
 
-    def take_log_lines(self) -> list[tuple[str, str]]:
-        out, self._log_lines = self._log_lines, []
-        return out
+    def log_line(self, text: str, style: str = "") -> None:
+        """A line for the trading log of the session being traded (if any)."""
+        if self.session is not None:
+            self.session.note(text, style)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a worker's end reaches the user: errors as toasts and log lines."""
@@ -219,74 +236,47 @@ class PapertradeApp(App[int]):
         else:
             pass  # pending/running/cancelled: nothing to tell the trader
 
-    # --- other screens (built by another module, imported lazily) --------------------------
-
-    def _screen_context(self) -> dict[str, Any]:
-        writer = self.writer
-        return {
-            "db_path": getattr(self.store, "path", None),
-            "path": getattr(self.store, "path", None),
-            "store_path": getattr(self.store, "path", None),
-            "store": self.store,
-            "session_id": getattr(writer, "id", None),
-            "session": getattr(writer, "id", None),
-            "session_name": self.session_name,
-            "engine": self.session.engine,
-        }
-
-    def _build(self, module: str, cls_name: str) -> Any:
-        """Construct `module.cls_name`, passing the keyword arguments it names that we know."""
-        if importlib.util.find_spec(module) is None:
-            return None
-        cls = getattr(importlib.import_module(module), cls_name, None)
-        if cls is None:
-            return None
-        params = inspect.signature(cls).parameters
-        context = self._screen_context()
-        kwargs = {k: v for k, v in context.items() if k in params}
-        return cls(**kwargs)
+    # --- other screens --------------------------------------------------------------------
 
     def open_sessions(self) -> None:
-        try:
-            screen = self._build("papertrade.tui.screens.sessions", "SessionsScreen")
-        except Exception as exc:
-            self.notify(f"sessions screen failed: {exc}", severity="error", markup=False)
-            return
-        if screen is None:
-            self.notify("the sessions screen is not available in this build", severity="warning")
-            return
-        self.push_screen(screen)
+        self.push_screen(SessionsScreen(self.db_path))
 
     # --- a replay's take-over: trading on recorded prices --------------------------------
 
     def adopt_take_over(self, taken: TakeOver) -> None:
-        """Move this terminal onto a replay's take-over, as `papertrade replay` + `t` does.
+        """Trade `taken`: the one place a take-over is consumed.
 
-        One terminal journals one session, so the current one is saved as `ended` and its
-        feeds stop; the branch then gets a fresh `TradingScreen` (every trading key) with the
-        recorded market as its only feed, run by the same feed worker as any feed. The
-        screens above the trading screen (sessions list, replay) are popped. `taken.store`
-        feeds the recording and is closed with the branch (`close_session`), unless it is
-        this app's own store, which its opener closes.
+        One terminal journals one session, so the current one (if any) is saved as `ended`
+        and its feed stops; the branch then gets a fresh `TradingScreen` (every trading key)
+        with the recorded market as its only feed, run by the same feed worker as any feed.
+        The screens above the trading screen (sessions list, replay) are dropped. The
+        take-over's writer, feed and (if it owns it) store are closed with the branch.
         """
-        from papertrade.tui.replay_app import BranchTrading  # it builds on this module
-
-        self.close_session("ended")
-        if self.saved_status != "ended":
-            self.notify(f"{self.session_name}: {self.saved_status}", severity="error", markup=False)
-        branch = BranchTrading.of(taken)
+        if self.trading_live:
+            self.close_session("ended")
+            if self.saved_status != "ended":
+                self.notify(
+                    f"{self.session_name}: {self.saved_status}", severity="error", markup=False
+                )
+        session = TradingSession(
+            taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
+        )
+        session.history.update(taken.history)  # the chart goes on from the replay's line
+        engine = taken.engine
         self.feeds.clear()
         self._session_closed, self.saved_status, self._last_state = False, None, None
-        self.session, self.writer, self.session_name = branch.session, taken.writer, taken.name
-        self.feed_config, self.feed_factory = branch.feed, branch.feed.open
-        self.wall_clock, self.recorded = branch.clock, taken.feed
-        self._adopted_store = None if taken.store is self.store else taken.store
-        for line, style in branch.greeting:
+        self.session, self.writer, self.session_name = session, taken.writer, taken.name
+        self.taken = taken
+        self.feed_config = FeedConfig.recording(taken.feed)
+        self.feed_factory = self.feed_config.open
+        # Log lines in recorded time, like the branch's journal.
+        self.wall_clock = lambda: engine.last_ts / 1000 if engine.last_ts else time.time()
+        for line, style in taken.greeting:
             self.log_line(line, style)
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(TradingScreen(self.session))
-        self.run_feed(self.session.tracked_symbols())
+        self.push_screen(TradingScreen(session))
+        self.run_feed(session.tracked_symbols())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Market pacing only for a recorded market, on the trading screen itself (not
@@ -306,55 +296,54 @@ class PapertradeApp(App[int]):
         self.log_line(f"recorded market {'paused' if feed.paused else 'playing'}", "dim")
 
     def action_market_faster(self) -> None:
-        if self.recorded is not None:
-            self.recorded.speed = faster(self.recorded.speed)
+        if (feed := self.recorded) is not None:
+            feed.speed = faster(feed.speed)
 
     def action_market_slower(self) -> None:
-        if self.recorded is not None:
-            self.recorded.speed = slower(self.recorded.speed)
+        if (feed := self.recorded) is not None:
+            feed.speed = slower(feed.speed)
 
     # --- quitting -------------------------------------------------------------------------
 
     def stop_feeds(self) -> None:
         if self.is_running:
             self.workers.cancel_group(self, "feed")
-            self.workers.cancel_group(self, "feed-extra")
 
     def close_session(self, status: str = "ended") -> None:
-        """Stop the feeds and save: flush the journal, final snapshot, release the lock."""
+        """Stop the feed and save: flush the journal, final snapshot, release the lock. A
+        take-over also stops its recording and closes the store it owns. Safe to repeat."""
         if self._session_closed:
             return
         self._session_closed = True
         self.stop_feeds()
-        if self.writer is not None:
+        if self.taken is not None:
+            self.saved_status = self.taken.close(status)
+        elif self.writer is not None:
             try:
                 self.writer.close(status)
                 self.saved_status = status
             except Exception as exc:
                 self.saved_status = f"failed: {exc}"
-        if self._adopted_store is not None:  # a take-over's recording: read no more
-            if self.recorded is not None:
-                self.recorded.close()
-            self._adopted_store.close()
-            self._adopted_store = None
 
     async def action_quit(self) -> None:
-        """Stop trading, save, then show the session summary (if that screen exists).
+        """Stop trading, save, then show the session summary.
 
         The journal is flushed before the summary reads it; the session is closed as `ended`
-        when the app exits (`on_unmount`), after the summary.
+        when the summary is dismissed (`finish`).
         """
         self.quitting = True
         self.stop_feeds()
-        try:
-            summary = self._build("papertrade.tui.screens.summary", "SummaryScreen")
-            if summary is not None and self.writer is not None:
-                self.writer.flush()
-        except Exception:
-            summary = None
-        if summary is None:
+        writer = self.writer
+        if not self.trading_live or writer is None:
             self.finish()
             return
+        try:
+            writer.flush()
+        except Exception as exc:
+            self.notify(f"saving failed: {exc}", severity="error", markup=False)
+            self.finish()
+            return
+        summary = SummaryScreen(db_path=self.db_path, session=writer.id, title=self.session_name)
         self.push_screen(summary, lambda _: self.finish())
 
     def finish(self) -> None:

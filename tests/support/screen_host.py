@@ -1,13 +1,18 @@
-"""Helpers for testing one Textual screen at a time (on pytest's pythonpath: `tests/support`).
+"""Helpers for the screen tests (on pytest's pythonpath: `tests/support`).
 
-`Host` runs a single screen the way `papertrade replay` does; `shows` waits for text to be
-on screen; `store_with_drills` builds a real store holding shipped drills as sessions.
+`until` is the one way a test waits: it awaits a condition, letting the app run between
+looks, and fails only after a generous guard (`GUARD_S`) — a busy machine makes a test slower,
+never red. `shows` waits for text to be on screen; `Host` runs a single screen in a bare app
+(for screens that need no terminal host); `store_with_drills` builds a real store holding
+shipped drills as sessions.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from papertrade.core import codec
 from papertrade.saves.store import Store
@@ -24,7 +29,7 @@ CRASH_AND_EVIL = (("btc-crash-cross.jsonl", "crash"), ("limit-orders.jsonl", "[b
 class Host(App[None]):
     """Hosts one screen, as `papertrade replay` does."""
 
-    def __init__(self, make: Callable[[], Screen[None]]) -> None:
+    def __init__(self, make: Callable[[], Screen[Any]]) -> None:
         super().__init__()
         self._make = make
 
@@ -32,14 +37,28 @@ class Host(App[None]):
         self.push_screen(self._make())
 
 
-async def shows(app: App[None], pilot: Pilot[None], text: str) -> bool:
-    """Whether `text` appears on screen, literally, within 5 s: returns as soon as it does;
-    the margin is for a loaded CI machine, where a log flush can trail by a second."""
-    for _ in range(125):
-        if text in app.export_screenshot().replace("&#160;", " "):
-            return True
-        await pilot.pause(0.04)
-    return False
+GUARD_S = 60.0
+"""How long `until` waits before calling a test failed: a guard against a hang, not a pace."""
+
+
+async def until(pilot: Pilot[Any], done: Callable[[], bool], what: str) -> None:
+    """Let the app run until `done()` holds; AssertionError naming `what` after `GUARD_S`."""
+    deadline = time.monotonic() + GUARD_S
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def on_screen(app: App[Any], text: str) -> bool:
+    """Whether `text` is on screen now, literally."""
+    return text in app.export_screenshot().replace("&#160;", " ")
+
+
+async def shows(app: App[Any], pilot: Pilot[Any], text: str) -> bool:
+    """Whether `text` comes on screen, literally (waits for it: see `until`)."""
+    await until(pilot, lambda: on_screen(app, text), f"{text!r} on screen")
+    return True
 
 
 def store_with_drills(path: Path, drills: tuple[tuple[str, str], ...] = CRASH_AND_EVIL) -> Path:

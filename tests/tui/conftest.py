@@ -55,6 +55,7 @@ def make_app(db_path: Path, *, name: str = "test", symbols: list[str] | None = N
         store=store,
         session_name=writer.name,
         wall_clock=lambda: FIXED_WALL,
+        pacing_clock=lambda: 0.0,  # replays opened here move only when stepped or at max
     )
 
 

@@ -24,20 +24,12 @@ from papertrade.tui.screens.sessions import SessionsScreen
 from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.screens.trading import TradingScreen
-from screen_host import DRILLS, SIZE, shows
+from screen_host import DRILLS, SIZE, shows, until
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 DRILL = "[b]lim[/b]"
 LIVE = "[i]live[/i]"
-
-
-async def until(pilot: Pilot[Any], done: Callable[[], bool], what: str) -> None:
-    for _ in range(150):
-        if done():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def replay_paused_at_5(app: Any, pilot: Pilot[Any], drill_id: int) -> ReplayScreen:
@@ -82,8 +74,8 @@ async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_ev
         shown = str(modal.query(Static).first().render())
         assert f"session {LIVE} (it is saved)" in " ".join(shown.split())  # literally
         await pilot.press("n")  # no: nothing changes, the replay goes on
-        await pilot.pause()
-        assert app.screen is replay and replay.taken is None and replay.player is not None
+        await until(pilot, lambda: app.screen is replay, "the replay back")
+        assert app.taken is None and replay.player is not None
         assert app.writer is live_writer and app.recorded is None
         with Store.open(db) as store:
             assert store.session(live_id).status == "running"
@@ -92,10 +84,11 @@ async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_ev
         assert replay.player.seq == 6 and replay.player.paused
 
         await pilot.press("t", "escape")  # escape is no, too
-        await pilot.pause()
-        assert app.screen is replay and replay.taken is None
+        await until(pilot, lambda: app.screen is replay, "the replay back")
+        assert app.taken is None
         await pilot.press("left_square_bracket")  # back to seq 5 (a jump is one event here)
-        assert replay.player.seq == 5 and replay.player.paused
+        await until(pilot, lambda: replay.player is not None and replay.player.seq == 5, "seq 5")
+        assert replay.player.paused
 
         # t, y: the trading terminal on the branch; the live session is saved and ended
         await pilot.press("t", "y")
@@ -123,8 +116,7 @@ async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_ev
         await pilot.press("b")
         assert isinstance(app.screen, OrderTicket)
         await pilot.press("1", "enter")
-        await pilot.pause()
-        assert app.screen is trading
+        await until(pilot, lambda: app.screen is trading, "the ticket to close")
         assert engine.positions["SOLUSDT"].size == Decimal("1")
         assert engine.positions["SOLUSDT"].mark == Decimal("150.00")
 
@@ -134,8 +126,7 @@ async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_ev
         await pilot.press("space")
         assert app.recorded.paused
         await pilot.press(*["backspace"] * 4, "5", "enter")
-        await pilot.pause()
-        assert app.screen is trading
+        await until(pilot, lambda: app.screen is trading, "the dialog to close")
         assert engine.symbol_setting("SOLUSDT")[1] == 5
 
         # space plays the recorded market, + up to max: its marks move the position
@@ -143,20 +134,18 @@ async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_ev
         assert not app.recorded.paused and app.recorded.speed == 0
         feed = app.recorded
         await until(pilot, lambda: feed.status.state == "ended", "the end of the recording")
-        await pilot.pause(0.15)
-        assert engine.positions["SOLUSDT"].mark == Decimal("152.10")
+        await until(
+            pilot, lambda: engine.positions["SOLUSDT"].mark == Decimal("152.10"), "the last mark"
+        )
         assert await shows(app, pilot, "152.10")
 
         # q: the branch's summary, as a normal quit; then the app exits 0
         await pilot.press("q")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
         summary = app.screen
         assert isinstance(summary, SummaryScreen) and summary.title_text == taken_name
-        assert summary.stats is not None
+        await until(pilot, lambda: summary.stats is not None, "the summary's numbers")
         await pilot.press("escape")
-        await pilot.pause()
     assert app.return_code == 0 and app.saved_status == "ended"
 
     with Store.open(db) as store:
@@ -185,7 +174,6 @@ async def test_the_replays_own_store_is_closed_with_the_branch_not_before(
         assert replay_store is not None and replay_store is not app.store
         await pilot.press("t", "y")
         await until(pilot, lambda: isinstance(app.screen, TradingScreen), "the trading screen")
-        await pilot.pause(0.1)
         replay_store.conn.execute("SELECT 1")  # the recording is still read from it
         app.close_session("interrupted")  # what `papertrade` does when the app ends anyhow
         app.close_session("interrupted")  # twice is harmless

@@ -7,7 +7,8 @@ import sys
 from decimal import Decimal
 
 import pytest
-from papertrade.tui.cli.terminal import SetupError, build_parser, offer_resume, prepare
+from papertrade.tui.cli.terminal import build_parser, offer_resume, prepare
+from papertrade.tui.service.setup import SetupError
 
 
 def args_for(tmp_path, tui, *extra: str):
@@ -42,6 +43,7 @@ def test_bad_options_are_refused_before_the_terminal_starts(tmp_path, argv, mess
 
 async def test_resume_continues_an_interrupted_session_with_its_position(tmp_path, tui):
     app = prepare(args_for(tmp_path, tui, "--name", "first"))
+    assert app.session is not None and app.store is not None
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
         app.session.order("BTCUSDT", "buy", Decimal("0.01"))
@@ -49,9 +51,10 @@ async def test_resume_continues_an_interrupted_session_with_its_position(tmp_pat
     app.store.close()
 
     again = prepare(args_for(tmp_path, tui, "--resume"))
+    assert again.session is not None and again.store is not None
     try:
         assert again.session_name == "first"
-        pending = [text for text, _ in again._log_lines]  # what the log shows first
+        pending = [text for text, _ in again.session.notes]  # what the log shows first
         assert any("resumed session #1 first: 1 position(s)" in text for text in pending)
         async with again.run_test(size=(120, 40)) as pilot:
             await tui.settle(pilot)
@@ -65,6 +68,7 @@ async def test_resume_continues_an_interrupted_session_with_its_position(tmp_pat
 
 async def test_the_next_start_offers_to_resume_an_interrupted_session(tmp_path, tui):
     app = prepare(args_for(tmp_path, tui, "--name", "crashed"))
+    assert app.store is not None
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
     app.close_session("interrupted")

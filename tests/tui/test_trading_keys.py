@@ -347,7 +347,7 @@ async def test_a_failing_feed_worker_is_reported_to_the_user(app_factory, tui):
 
 
 async def test_palette_offers_cancel_all_only_with_open_orders(app_factory, tui):
-    from papertrade.tui.palette import TradingCommands
+    from papertrade.tui.screens.palette import TradingCommands
 
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -4,7 +4,8 @@ The journal is fed to a fresh engine and printed exactly as `papertrade simulate
 drill, so `replay` and `simulate` of the session's export give the same lines. When the
 session's outcomes were stored live, the recomputed ones are checked against them and any
 difference is an error (exit 1): that is the proof a replay is exact. Without `--headless`
-it opens the interactive replay screen (`tui/replay_app.py`, `--speed 1|10|60|max`).
+it opens the terminal on the replay screen (`--speed 1|10|60|max`), where `t` takes the
+session over into the full trading terminal.
 """
 
 from __future__ import annotations
@@ -30,14 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("session", metavar="SESSION", help="session id or name")
     p.add_argument("--headless", action="store_true", help="print instead of opening the TUI")
     p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
-    # --- interactive replay (tui/replay_app.py) ---
     p.add_argument(
         "--speed",
         default="1",
         metavar="1|10|60|max",
         help="interactive replay: speed over the recorded timestamps (default 1)",
     )
-    # --- end interactive replay ---
     add_db_option(p)
     p.set_defaults(handler=run)
 
@@ -54,13 +53,8 @@ def replay_outcomes(store: Store, ref: str | int) -> Iterator[ev.Outcome]:
 def run(args: argparse.Namespace) -> int:
     from papertrade.tui.cli.simulate import write_outcomes
 
-    # --- interactive replay (tui/replay_app.py): imported here so --headless never loads
-    # textual ---
     if not args.headless:
-        from papertrade.tui.replay_app import run_replay_app
-
-        return run_replay_app(args.db, args.session, args.speed)
-    # --- end interactive replay ---
+        return run_interactive(args.db, args.session, args.speed)
     with opened_store(args) as store:
         info = store.session(args.session)
         if not args.json:
@@ -96,3 +90,48 @@ def run(args: argparse.Namespace) -> int:
                 )
                 return 1
     return 0
+
+
+def run_interactive(
+    db_path: str | None, session: str, speed: str, *, require_tty: bool = True
+) -> int:
+    """The terminal on the replay of `session`; a take-over (`t`) trades the branch in the
+    same terminal. Returns the exit status (2 on bad input).
+
+    Without a terminal (output piped, run from a script) a full-screen app cannot work, so
+    that is refused with a pointer to `--headless` instead of drawing into a pipe. The store
+    is opened once up front so a wrong database or an unknown session is a plain error.
+    """
+    from papertrade.feeds.pacing import parse_speed
+    from papertrade.saves.errors import StoreError
+
+    if require_tty and not sys.stdout.isatty():
+        print(
+            "papertrade replay: error: the interactive replay needs a terminal; use "
+            "--headless to print the session's outcomes",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        factor = parse_speed(speed)
+        with Store.open(db_path) as store:
+            info = store.session(session)
+            where = str(store.path)
+    except (ValueError, StoreError) as exc:
+        print(f"papertrade replay: error: {exc}", file=sys.stderr)
+        return 2
+    from papertrade.tui.app import PapertradeApp, ReplayStart
+
+    app = PapertradeApp(None, db_path=where, replay=ReplayStart(info.id, factor))
+    try:
+        app.run()
+    finally:
+        app.close_session("interrupted")
+    taken = app.taken
+    if taken is not None:
+        status = app.saved_status or "ended"
+        print(
+            f"papertrade: branch session #{taken.branch_id} {taken.name!r} saved in {where} "
+            f"({status})"
+        )
+    return 1 if app.return_code not in (0, None) else 0

@@ -1,26 +1,22 @@
 """The bare `papertrade`: open the trading terminal on a feed, saving the session as it goes.
 
-Set-up happens here, before Textual starts, so a bad option or a locked session prints a plain
-error and exit status 2 instead of a half-drawn screen. This module may import Textual (only
-through `tui.app`, and only inside `run`).
+Set-up happens before Textual starts (`tui.service.setup`), so a bad option or a locked
+session prints a plain error and exit status 2 instead of a half-drawn screen. Textual is
+imported only inside `prepare`/`run`, so `--help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from papertrade.core import events as ev
-from papertrade.core.engine import Engine
-from papertrade.core.instruments import bundled
-from papertrade.feeds.pacing import parse_speed
-from papertrade.feeds.registry import VALID_FEEDS, feed_kind
+from papertrade.feeds.registry import VALID_FEEDS
 from papertrade.feeds.sim import DEFAULT_SYMBOLS
 
-_SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
+if TYPE_CHECKING:
+    from papertrade.tui.app import PapertradeApp
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,103 +54,54 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _symbols(text: str | None, venue: str) -> list[str]:
-    if not text:
-        return list(DEFAULT_SYMBOLS)
-    book = bundled("binance" if venue in ("sim", "file") else venue)
-    out = []
-    for raw in text.split(","):
-        sym = raw.strip().upper()
-        if not sym:
-            continue
-        if not _SYMBOL.match(sym) or sym not in book:
-            raise ValueError(f"unknown symbol {raw.strip()!r} (e.g. {', '.join(list(book)[:4])})")
-        out.append(sym)
-    if not out:
-        raise ValueError("--symbols needs at least one symbol")
-    return list(dict.fromkeys(out))
-
-
-class SetupError(Exception):
-    """A bad option or an unusable store/session: printed plainly, exit status 2."""
-
-
-def prepare(args: argparse.Namespace) -> Any:
+def prepare(args: argparse.Namespace) -> PapertradeApp:
     """Open the store, start (or resume) the session and build the app, without running it.
 
-    Separate from `run` so tests can drive the exact app the command line builds.
+    Separate from `run` so tests can drive the exact app the command line builds. Raises
+    `SetupError` for anything the trader must fix.
     """
-    from papertrade.saves.errors import StoreError
-    from papertrade.saves.store import Store
-    from papertrade.tui.app import FeedConfig, PapertradeApp
+    from papertrade.tui.app import PapertradeApp
+    from papertrade.tui.service.market import FeedConfig
+    from papertrade.tui.service.setup import open_session
     from papertrade.tui.service.trading import TradingSession
 
-    try:
-        spec = args.feed or "binance"
-        kind = feed_kind(spec)
-        parse_speed(args.speed)
-        balance = Decimal(args.balance)
-        if not balance.is_finite() or balance <= 0:
-            raise ValueError("--balance must be a positive number")
-    except InvalidOperation:
-        raise SetupError(f"--balance: not a number ({args.balance!r})") from None
-    except ValueError as exc:
-        raise SetupError(str(exc)) from None
-    try:
-        store = Store.open(args.db)
-    except StoreError as exc:
-        raise SetupError(str(exc)) from None
-    writer = None
-    try:
-        if args.resume is not None:
-            ref = args.resume or _latest_interrupted(store)
-            if ref is None:
-                raise SetupError("no interrupted session to resume (see `papertrade sessions`)")
-            info = store.session(ref)
-            if args.feed is None and info.venue == "file":
-                raise SetupError(
-                    f"session {info.name!r} was recorded from a file: feed; pass --feed file:PATH"
-                )
-            if args.feed is None:
-                spec, kind = info.venue, feed_kind(info.venue)
-            engine, writer = store.resume(info.id)
-            symbols = list(info.symbols) or _symbols(None, kind)
-            if args.symbols:
-                symbols = list(dict.fromkeys([*symbols, *_symbols(args.symbols, kind)]))
-        else:
-            symbols = _symbols(args.symbols, kind)
-            settings = ev.SessionSettings(balance=balance)
-            engine = Engine(bundled("binance" if kind in ("sim", "file") else kind), settings)
-            writer = store.start_session(args.name, kind, symbols, settings, engine=engine)
-    except (StoreError, ValueError, SetupError) as exc:
-        if writer is not None:
-            writer.close("interrupted")
-        store.close()
-        raise SetupError(str(exc)) from None
-    session = TradingSession(engine, symbols, writer=writer, venue=kind)
-    feed = FeedConfig(spec=spec, ws_url=args.ws_url, speed=args.speed, seed=args.seed)
-    app = PapertradeApp(session, feed, writer=writer, store=store, session_name=writer.name)
-    if args.resume is not None:
-        app.log_line(
-            f"resumed session #{writer.id} {writer.name}: {len(engine.positions)} position(s), "
-            f"{len(engine.orders)} open order(s), wallet {engine.wallet_balance():,.2f} USDT",
-            "cyan",
-        )
+    opened = open_session(
+        args.db,
+        feed=args.feed,
+        symbols=args.symbols,
+        balance=args.balance,
+        name=args.name,
+        resume=args.resume,
+        speed=args.speed,
+    )
+    writer = opened.writer
+    session = TradingSession(opened.engine, opened.symbols, writer=writer, venue=opened.kind)
+    options: dict[str, object] = {}
+    if opened.resumed and opened.kind == "sim":
+        # A resumed sim goes on from its own clock and prices, not from the seed's start.
+        options = {"start_ts": opened.engine.last_ts, "start_prices": opened.start_prices}
+    feed = FeedConfig(
+        spec=opened.spec, ws_url=args.ws_url, speed=args.speed, seed=args.seed, options=options
+    )
+    app = PapertradeApp(session, feed, writer=writer, store=opened.store, session_name=writer.name)
+    if opened.resumed:
+        app.log_line(opened.describe_resume(), "cyan")
     return app
 
 
-def offer_resume(args: argparse.Namespace, ask: Any = input) -> None:
+def offer_resume(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
     """On an interactive start, offer to resume the latest interrupted session (a crash or a
     kill left it): answering yes (the default) sets `args.resume`. Scripts, pipes and tests
     (no terminal) are never asked; they say `--resume` when they mean it."""
     from papertrade.saves.errors import StoreError
     from papertrade.saves.store import Store
+    from papertrade.tui.service.setup import latest_interrupted
 
     if args.resume is not None:
         return
     try:
         with Store.open(args.db) as store:
-            ref = _latest_interrupted(store)
+            ref = latest_interrupted(store)
             if ref is None:
                 return
             info = store.session(ref)
@@ -171,6 +118,8 @@ def offer_resume(args: argparse.Namespace, ask: Any = input) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from papertrade.tui.service.setup import SetupError
+
     if sys.stdin.isatty() and sys.stdout.isatty():
         offer_resume(args)
     try:
@@ -178,17 +127,14 @@ def run(args: argparse.Namespace) -> int:
     except SetupError as exc:
         print(f"papertrade: error: {exc}", file=sys.stderr)
         return 2
+    store = app.store
+    assert store is not None and app.writer is not None
     try:
         app.run()
     finally:
         app.close_session("interrupted")
-        app.store.close()
+        store.close()
     writer = app.writer
     status = app.saved_status or "ended"
-    print(f"papertrade: session #{writer.id} {writer.name!r} saved in {app.store.path} ({status})")
-    return 0
-
-
-def _latest_interrupted(store: object) -> int | None:
-    sessions = [s for s in store.sessions() if s.status == "interrupted"]  # type: ignore[attr-defined]
-    return sessions[-1].id if sessions else None
+    print(f"papertrade: session #{writer.id} {writer.name!r} saved in {store.path} ({status})")
+    return 1 if app.return_code not in (0, None) else 0

@@ -9,18 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
+from papertrade.tui.service.trading import TradingSession
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from papertrade.tui.screens.trading import TradingScreen
+
+@runtime_checkable
+class TradingActions(Protocol):
+    """What the palette needs of the trading screen (named here: the screen imports this
+    module for its `COMMANDS`, so this module must not import the screen)."""
+
+    session: TradingSession
+
+    @property
+    def selected_symbol(self) -> str | None: ...
+
+    def close_symbol(self, symbol: str) -> None: ...
+
+    def open_margin_dialog(self, symbol: str) -> None: ...
 
 
 class TradingCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        screen: TradingScreen = self.screen  # type: ignore[assignment]
-        run = screen.run_action
+        screen = self.screen
+        if not isinstance(screen, TradingActions):
+            return []
+        run = self.screen.run_action
         engine = screen.session.engine
         symbol = screen.selected_symbol
         out: list[tuple[str, Callable[[], object], str]] = []
@@ -69,7 +84,7 @@ class TradingCommands(Provider):
             ("Add a symbol to the watchlist", partial(run, "add_symbol"), "(/)"),
             ("Sessions", partial(run, "sessions"), "saved sessions (S)"),
             ("Help: keys", partial(run, "help"), "(?)"),
-            ("Quit and save", partial(screen.app.run_action, "quit"), "(q)"),
+            ("Quit and save", partial(self.app.run_action, "quit"), "(q)"),
         ]
         return out
 

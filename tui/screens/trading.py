@@ -13,13 +13,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from papertrade.core import events as ev
 from papertrade.core.margin import max_removable_margin
-from papertrade.tui.palette import TradingCommands
 from papertrade.tui.screens.help import HelpScreen
+from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
+from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.trading import TradingSession, max_addable
 from papertrade.tui.widgets import fmt
@@ -37,9 +38,6 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
-
-if TYPE_CHECKING:
-    from papertrade.tui.app import PapertradeApp
 
 FLUSH_INTERVAL = 0.1
 CHART_INTERVAL = 1.0
@@ -135,20 +133,20 @@ class TradingScreen(Screen[None]):
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
         self.query_one("#title", Static).update(self._title_text())
-        self.log_panel.clock = getattr(self.app, "wall_clock", time.time)
+        self.log_panel.clock = host(self).wall_clock
         self.flush(force=True)
         self.watchlist.focus()
         self.set_interval(FLUSH_INTERVAL, self.flush)
 
     def on_screen_resume(self) -> None:
         """Back from the quit summary (it pops itself): finish quitting."""
-        if getattr(self.app, "quitting", False):
-            self.app.finish()  # type: ignore[attr-defined]
+        terminal = host(self)
+        if terminal.quitting:
+            terminal.finish()
 
     def _title_text(self) -> Text:
-        app: PapertradeApp = self.app  # type: ignore[assignment]
         text = Text("papertrade", style="bold")
-        name = getattr(app, "session_name", "")
+        name = host(self).session_name
         if name:
             text.append(f" {name}", style="cyan")
         text.append(" │ feed ", style="dim")
@@ -190,7 +188,7 @@ class TradingScreen(Screen[None]):
         dirty, account_moved = session.take_dirty()
         outcomes = session.take_outcomes()
         alerts = session.check_alerts()
-        app: PapertradeApp = self.app  # type: ignore[assignment]
+        app = host(self)
         self._watch_dirty |= dirty
         self._flushes += 1
         with self.app.batch_update():
@@ -208,7 +206,7 @@ class TradingScreen(Screen[None]):
                 self.account.update_from(engine)
             if outcomes:
                 self.log_panel.add_outcomes(outcomes)
-            for line, style in app.take_log_lines():
+            for line, style in session.take_notes():
                 self.log_panel.add_text(line, style)
             self.status_bar.update_from(*app.feed_status_args())
             if force or self.selected_symbol in dirty:
@@ -393,8 +391,7 @@ class TradingScreen(Screen[None]):
         def done(symbol: object) -> None:
             if isinstance(symbol, str) and self.session.add_symbol(symbol):
                 self.log_line(f"watching {symbol}", "cyan")
-                app: PapertradeApp = self.app  # type: ignore[assignment]
-                app.subscribe(symbol)
+                host(self).subscribe(symbol)
                 self.flush(force=True)
 
         self.app.push_screen(
@@ -418,5 +415,4 @@ class TradingScreen(Screen[None]):
         self.app.push_screen(HelpScreen())
 
     def action_sessions(self) -> None:
-        app: PapertradeApp = self.app  # type: ignore[assignment]
-        app.open_sessions()
+        host(self).open_sessions()

@@ -203,21 +203,30 @@ class ReplayPlayer:
         else:
             hist.append((event.ts, price))
 
-    def seek(self, target: int) -> int:
+    def clamp(self, target: int) -> int:
+        """`target` within the journal: 0 … total."""
+        return max(0, min(target, self.total))
+
+    def engine_at(self, target: int, store: Store | None = None) -> Engine:
+        """The engine just after journal entry `target`, rebuilt from the nearest snapshot
+        (`Store.engine_at`): at most `SNAPSHOT_EVERY` events whatever the distance. `store`:
+        another connection to the same file (a worker thread has its own)."""
+        if target == 0:
+            return Engine(instruments=self._book, settings=self.info.settings)
+        return (store or self.store).engine_at(self.info.id, target, self._book)
+
+    def seek(self, target: int, engine: Engine | None = None) -> int:
         """Jump to just after journal entry `target` (clamped to 0..total); returns it.
 
-        The engine is rebuilt by the store from its nearest snapshot (`Store.engine_at`), so a
-        jump costs at most `SNAPSHOT_EVERY` events whatever the distance. Outcomes and the
-        price history keep what happened up to the new position; a forward jump skips the
-        outcomes in between (they were not played), which the screen says in its log.
+        `engine` is that state when it was already rebuilt (`engine_at`, off the UI thread).
+        Outcomes and the price history keep what happened up to the new position; a forward
+        jump skips the outcomes in between (they were not played), which the screen says in
+        its log. Seeking works from anywhere, the end included.
         """
         if self.taken_over:
             return self.seq
-        target = max(0, min(target, self.total))
-        if target == 0:
-            self.engine = Engine(instruments=self._book, settings=self.info.settings)
-        else:
-            self.engine = self.store.engine_at(self.info.id, target, self._book)
+        target = self.clamp(target)
+        self.engine = engine if engine is not None else self.engine_at(target)
         self.seq = target
         self.outcomes = [(s, o) for s, o in self.outcomes if s <= target]
         last_ts = self.engine.last_ts if target else -1

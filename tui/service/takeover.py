@@ -77,21 +77,47 @@ class TakeOver:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """A branch made and resumed in the store: its id, engine and writer (lock held)."""
+
+    branch_id: int
+    engine: Engine
+    writer: SessionWriter
+
+
+def make_branch(store: Store, parent_id: int, at_seq: int, name: str | None = None) -> Branch:
+    """Branch session `parent_id` after event `at_seq` and resume it for writing.
+
+    The slow half of a take-over (it replays up to the branch point from the nearest
+    snapshot): a screen runs it in a worker thread with a `store` opened in that thread.
+    """
+    branch_id = store.branch(parent_id, at_seq=at_seq, name=name)
+    engine, writer = store.resume(branch_id)
+    return Branch(branch_id, engine, writer)
+
+
 def take_over(
-    player: ReplayPlayer, name: str | None = None, *, owns_store: bool = False
+    player: ReplayPlayer,
+    name: str | None = None,
+    *,
+    owns_store: bool = False,
+    branch: Branch | None = None,
 ) -> TakeOver:
     """Branch `player`'s session where it stands and hand over: the engine at that state, the
     branch's writer, and the recorded market after the branch point.
 
-    The branch point is the last event played (`player.seq`). The feed plays the parent's
-    market events after it at the player's speed, paused if the player was (a trader who
-    paused to think takes over without the market running away); recorded commands after the
-    branch point are dropped, since the trader now makes their own. The player stops.
+    The branch point is the last event played (`player.seq`); `branch` is that branch when it
+    was already made (`make_branch`, off the UI thread). The feed plays the parent's market
+    events after it at the player's speed, paused if the player was (a trader who paused to
+    think takes over without the market running away); recorded commands after the branch
+    point are dropped, since the trader now makes their own. The player stops.
     """
-    was_paused = player.hand_over()
     store, info = player.store, player.info
-    branch_id = store.branch(info.id, at_seq=player.seq, name=name)
-    engine, writer = store.resume(branch_id)
+    if branch is None:
+        branch = make_branch(store, info.id, player.seq, name)
+    was_paused = player.hand_over()
+    engine, writer = branch.engine, branch.writer
     feed = RecordedMarketFeed(
         store,
         info.id,
@@ -105,7 +131,7 @@ def take_over(
         feed.pause()
     found = [*info.symbols, *player.engine.markets, *player.engine.positions]
     return TakeOver(
-        branch_id=branch_id,
+        branch_id=branch.branch_id,
         name=writer.name,
         parent_id=info.id,
         branch_seq=player.seq,

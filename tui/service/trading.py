@@ -70,6 +70,7 @@ class TradingSession:
         self.dirty: set[str] = set()
         self.account_dirty = True
         self.outcomes: list[ev.Outcome] = []
+        self.notes: list[tuple[str, str]] = []
         self.alerts: list[Alert] = []
         self.events_in = 0
         self.journal_error: str | None = None
@@ -265,6 +266,16 @@ class TradingSession:
 
     def take_outcomes(self) -> list[ev.Outcome]:
         out, self.outcomes = self.outcomes, []
+        return out
+
+    def note(self, text: str, style: str = "") -> None:
+        """A line for this session's log (feed changes, a take-over's greeting): kept with
+        the session, so only the screen trading it shows it. At most 200 wait."""
+        self.notes.append((text, style))
+        del self.notes[:-200]
+
+    def take_notes(self) -> list[tuple[str, str]]:
+        out, self.notes = self.notes, []
         return out
 
     def check_alerts(self) -> list[Alert]:

@@ -1,0 +1,177 @@
+"""Opening a trading session: the options the command line reads, checked, and the session
+started or resumed in the store — before any screen exists.
+
+Why here and not in the CLI: `papertrade`, `papertrade record` and the screens all need the
+same answers (which symbols are valid for a venue, which session to resume, what a resumed
+sim continues from). Every check raises `SetupError` with words for the trader, so a bad
+option or a locked session is a plain error and exit status 2, never a half-drawn screen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import instruments_for
+from papertrade.feeds.pacing import parse_speed
+from papertrade.feeds.registry import feed_kind
+from papertrade.feeds.sim import DEFAULT_SYMBOLS
+from papertrade.saves.errors import StoreError
+from papertrade.saves.store import Store
+
+if TYPE_CHECKING:
+    from papertrade.saves.writer import SessionWriter
+
+SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
+MAX_BALANCE = Decimal("1e12")
+
+
+class SetupError(Exception):
+    """A bad option or an unusable store/session: printed plainly, exit status 2."""
+
+
+def parse_symbols(text: str | None, kind: str) -> list[str]:
+    """`--symbols BTCUSDT,ETHUSDT` for a feed of `kind`: well-formed, known to the venue's
+    instruments (a `file:` recording may hold any), without repeats. None/empty: the default
+    watchlist (a file plays what it holds)."""
+    if not text or not text.strip():
+        return [] if kind == "file" else list(DEFAULT_SYMBOLS)
+    book = instruments_for(kind)
+    out: list[str] = []
+    for raw in text.split(","):
+        symbol = raw.strip().upper()
+        if not symbol:
+            continue
+        if not SYMBOL.match(symbol):
+            raise SetupError(
+                f"--symbols: {raw.strip()!r} is not a symbol; expected a comma-separated list "
+                "like BTCUSDT,ETHUSDT"
+            )
+        if kind != "file" and symbol not in book:
+            sample = ", ".join(list(book)[:4])
+            raise SetupError(f"unknown symbol {symbol!r} for {kind} (e.g. {sample})")
+        if symbol not in out:
+            out.append(symbol)
+    if not out:
+        raise SetupError("--symbols needs at least one symbol")
+    return out
+
+
+def parse_balance(text: str) -> Decimal:
+    """`--balance`: a positive amount of USDT, at most 1e12."""
+    try:
+        balance = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        raise SetupError(f"--balance: not a number ({text!r})") from None
+    if not balance.is_finite() or balance <= 0 or balance > MAX_BALANCE:
+        raise SetupError(f"--balance must be a positive number of USDT up to 1e12, got {text!r}")
+    return balance
+
+
+def check_feed(spec: str, speed: str | float) -> str:
+    """The kind of feed `spec` names (SetupError if unknown), with `--speed` checked too."""
+    try:
+        kind = feed_kind(spec)
+        parse_speed(speed)
+    except ValueError as exc:
+        raise SetupError(str(exc)) from None
+    return kind
+
+
+def latest_interrupted(store: Store) -> int | None:
+    """The newest session a crash or a kill left `interrupted`, if any."""
+    sessions = [s for s in store.sessions() if s.status == "interrupted"]
+    return sessions[-1].id if sessions else None
+
+
+@dataclass(slots=True)
+class OpenedSession:
+    """A session ready to trade: the open store, the engine and its writer (lock held)."""
+
+    store: Store
+    engine: Engine
+    writer: SessionWriter
+    spec: str
+    """The feed spec the session trades on (`binance`, `sim`, `file:PATH`)."""
+    kind: str
+    symbols: list[str]
+    resumed: bool = False
+    start_prices: dict[str, Decimal] = field(default_factory=dict)
+    """For a resumed session: the last mark (else mid) per symbol, where a sim continues."""
+
+    def describe_resume(self) -> str:
+        engine, writer = self.engine, self.writer
+        return (
+            f"resumed session #{writer.id} {writer.name}: {len(engine.positions)} position(s), "
+            f"{len(engine.orders)} open order(s), wallet {engine.wallet_balance():,.2f} USDT"
+        )
+
+
+def open_session(
+    db: Path | str | None,
+    *,
+    feed: str | None,
+    symbols: str | None,
+    balance: str,
+    name: str | None,
+    resume: str | None,
+    speed: str | float = 1,
+) -> OpenedSession:
+    """Open the store and start a new session, or resume `resume` (an id or name; "" = the
+    latest interrupted one). Everything opened is closed again when this raises."""
+    spec = feed or "binance"
+    kind = check_feed(spec, speed)
+    start_balance = parse_balance(balance)
+    try:
+        store = Store.open(db)
+    except StoreError as exc:
+        raise SetupError(str(exc)) from None
+    writer: SessionWriter | None = None
+    try:
+        if resume is not None:
+            ref: str | int | None = resume or latest_interrupted(store)
+            if ref is None:
+                raise SetupError("no interrupted session to resume (see `papertrade sessions`)")
+            info = store.session(ref)
+            if feed is None and info.venue == "file":
+                raise SetupError(
+                    f"session {info.name!r} was recorded from a file: feed; pass --feed file:PATH"
+                )
+            if feed is None:
+                spec, kind = info.venue, feed_kind(info.venue)
+            engine, writer = store.resume(info.id)
+            chosen = list(info.symbols) or parse_symbols(None, kind)
+            if symbols:
+                chosen = list(dict.fromkeys([*chosen, *parse_symbols(symbols, kind)]))
+            return OpenedSession(
+                store, engine, writer, spec, kind, chosen, True, last_prices(engine)
+            )
+        chosen = parse_symbols(symbols, kind)
+        settings = ev.SessionSettings(balance=start_balance)
+        engine = Engine(instruments_for(kind), settings)
+        writer = store.start_session(name, kind, chosen, settings, engine=engine)
+        return OpenedSession(store, engine, writer, spec, kind, chosen)
+    except (StoreError, ValueError, SetupError) as exc:
+        if writer is not None:
+            writer.close("interrupted")
+        store.close()
+        raise SetupError(str(exc)) from None
+
+
+def last_prices(engine: Engine, symbols: Sequence[str] | None = None) -> dict[str, Decimal]:
+    """The engine's last mark per symbol (else the quote mid): where a resumed sim goes on."""
+    out: dict[str, Decimal] = {}
+    for symbol, market in engine.markets.items():
+        if symbols is not None and symbol not in symbols:
+            continue
+        if market.mark is not None:
+            out[symbol] = market.mark
+        elif market.bid is not None and market.ask is not None:
+            out[symbol] = (market.bid + market.ask) / Decimal(2)
+    return out
