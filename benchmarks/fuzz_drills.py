@@ -181,6 +181,18 @@ def m_type(rng: random.Random, lines: list[str]) -> list[str]:
     return lines
 
 
+def m_key(rng: random.Random, lines: list[str]) -> list[str]:
+    """A field renamed to hostile text (escape sequences, line separators, numbers)."""
+    objs = _objects(lines)
+    if not objs:
+        return lines
+    i, obj = rng.choice(objs)
+    key = rng.choice(list(obj))
+    obj[rng.choice([s for s in NASTY_STRINGS if len(s) < 100])] = obj.pop(key)
+    lines[i] = _dump(obj)
+    return lines
+
+
 def m_swap_fields(rng: random.Random, lines: list[str]) -> list[str]:
     """Two values of one line swapped (a price where a ts goes, a side where a qty goes)."""
     objs = [(i, o) for i, o in _objects(lines) if len(o) >= 2]
@@ -269,6 +281,7 @@ MUTATIONS: list[Callable[[random.Random, list[str]], list[str]]] = [
     m_value,
     m_big_int_text,
     m_type,
+    m_key,
     m_swap_fields,
     m_move_field,
     m_flip,

@@ -257,7 +257,7 @@ _ADAPTERS = {name: TypeAdapter(model) for name, model in _LINE_MODELS.items()}
 def _describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = ".".join(_shown(p)[1:-1] if isinstance(p, str) else str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             parts.append(f"missing field '{loc}'")

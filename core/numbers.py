@@ -25,7 +25,7 @@ format:
 | leverage                       | 1 … 125 (`MAX_LEVERAGE`; drills may ask up to 1000 to   |
 |                                | see the engine refuse it)                               |
 | `ts` (drills, imports, disk)   | integer ms, 0 … 253402300799999 (9999-12-31T23:59:59.999)|
-| `ts` (live feeds)              | 2015-01-01 … now + 1 day (`feeds.base.LiveClock`)       |
+| `ts` (live feeds)              | 2015-01-01 … now + 1 day (`feeds.base.LiveBounds`)      |
 
 Text is refused before it is parsed when longer than `MAX_NUMBER_CHARS`, and `NaN`,
 `Infinity`, `sNaN` are never numbers. `-0` reads as `0`.

@@ -11,11 +11,15 @@ from papertrade.tui.errors import UsageError
 
 
 def read_lines(path: str) -> list[str]:
-    """The lines of a drill file (`-` is standard input); `UsageError` when unreadable."""
+    """The lines of a drill file (`-` is standard input); `UsageError` when unreadable.
+
+    Lines end at a newline only (a trailing carriage return is dropped), so `FILE:LINE` in an
+    error is the line an editor shows: `str.splitlines` would also break at U+2028, U+0085 or
+    a form feed inside a JSON string and shift every later line number.
+    """
     try:
-        if path == "-":
-            return sys.stdin.read().splitlines()
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        return [line.removesuffix("\r") for line in text.split("\n")]
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
