@@ -9,12 +9,14 @@ the rest are listed as usual. A session being recorded right now is listed witho
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from papertrade.saves.catalogue import Catalogue, SessionInfo, to_info
 from papertrade.saves.derive import Derivation
 from papertrade.saves.errors import DamagedSession, SessionLocked, StoreError
 from papertrade.saves.journal import Journal
+from papertrade.saves.transactions import wrap
 
 
 @dataclass(slots=True, frozen=True)
@@ -61,4 +63,6 @@ def list_sessions(
             out.append(SessionRow(sid, name, info))
         except StoreError as exc:
             out.append(SessionRow(sid, name, info, _reason(exc, name)))
+        except sqlite3.DatabaseError as exc:  # a damaged page under this session's rows
+            out.append(SessionRow(sid, name, info, str(wrap(exc, catalogue.path))))
     return out

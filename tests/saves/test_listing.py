@@ -136,3 +136,14 @@ def test_the_resume_offer_skips_a_session_whose_row_is_damaged(store: Store) -> 
     with pytest.raises(DamagedSession):
         store.sessions()  # the plain listing stops at the damaged row ...
     assert [s.name for s in store.interrupted()] == ["good-1"]  # ... the resume offer does not
+
+
+def test_an_sqlite_failure_under_the_results_lists_as_damaged_not_a_traceback(
+    store: Store,
+) -> None:
+    store.derive("good-1")  # derived: listing reads its outcomes back
+    store.conn.execute("DROP TABLE outcomes")  # what a foreign tool might do
+    rows = store.list_sessions()
+    assert [r.name for r in rows] == ["good-1", "bad", "good-2"]
+    for row in rows:  # good-1 fails reading outcomes back, the others deriving them
+        assert row.damaged == f"{store.path}: no such table: outcomes"
