@@ -379,7 +379,7 @@ class SupervisedFeed:
         else:
             since = max(link.since for link in links)
             new = FeedStatus("live", self._refusal, self._ms(since))
-        new = replace(new, behind=self._behind, closed_by_server=server)
+        new = replace(new, lag_ms=self._lag_ms, behind=self._behind, closed_by_server=server)
         old = self._status
         if (old.state, old.detail, old.behind) != (new.state, new.detail, new.behind):
             self._set_status(new)
@@ -645,8 +645,8 @@ class SupervisedFeed:
                 elif (
                     proto is not None
                     and t.ping_timeout is not None
-                    and now - proto_at > t.ping_timeout
-                    and link.last_rx <= proto_at  # data since the ping proves the link alive
+                    # data since the ping proves the link alive as of when it came
+                    and now - max(proto_at, link.last_rx) > t.ping_timeout
                 ):
                     await drop(f"no reply to keepalive ping within {t.ping_timeout:g} s")
                     return

@@ -354,6 +354,7 @@ async def test_status_times_come_from_the_injected_clock(venue: Any, helpers: An
         Timing(watchdog_tick=0.01, ping_interval=None, stale_override=5.0,
                stale_reconnect_factor=100),
         clock=lambda: now[0],
+        wall_ms=lambda: 1760325052630,  # the snapshot's own time: no lag
     )  # fmt: skip
     try:
         feed.start()
