@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from papertrade.core import codec
 from papertrade.feeds.file import FileFeed
 from papertrade.saves.store import Store
+from papertrade.saves.writer import format_ts
 from papertrade.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +172,8 @@ async def test_record_a_binance_feed_from_a_local_websocket_server(tmp_path: Pat
     async def handler(ws) -> None:
         for frame in frames(ws.request.path):
             await ws.send(json.dumps(frame))
+        if ws.request.path.startswith("/market"):
+            await ws.send("{not json")  # thrown away, and counted
         await ws.wait_closed()
 
     out = tmp_path / "live.jsonl"
@@ -184,6 +191,7 @@ async def test_record_a_binance_feed_from_a_local_websocket_server(tmp_path: Pat
     assert {e.type for e in events} == {"quote", "trade", "mark"}
     mark = next(e for e in events if e.type == "mark")
     assert str(mark.price) == "61800.25" and mark.next_funding_ts == now + 3_600_000
+    assert "dropped 1 by the feed" in err.decode()
 
 
 def test_a_corrupt_file_keeps_what_was_recorded_and_exits_1(
@@ -207,8 +215,151 @@ def test_a_corrupt_file_keeps_what_was_recorded_and_exits_1(
 
 
 def test_the_record_command_does_not_import_textual() -> None:
-    probe = "import sys, tui.cli.record; print('textual' in sys.modules)"
+    probe = "import sys, papertrade.tui.cli.record; print('textual' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=_env(), capture_output=True, text=True
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("123", "--name '123' is all digits and would read as a session id"),
+        ("", "--name must not be empty"),
+        ("   ", "--name must not be empty"),
+        ("evil\x1b]0;owned\x07", "--name 'evil\\x1b]0;owned\\x07' contains control characters"),
+        ("x" * 65, "--name is 65 characters long; at most 64"),
+    ],
+    ids=["digits", "empty", "blank", "escape", "long"],
+)
+def test_a_bad_session_name_exits_2_before_anything_is_created(
+    name: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "x.db"
+    assert main(["record", "--feed", "sim", "--name", name, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"papertrade record: error: {message}")
+    assert "Traceback" not in err and "\x1b" not in err
+    assert not db.exists()
+
+
+def test_a_taken_session_name_exits_2_and_leaves_the_first_session_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "x.db"
+    source = FIXTURES / "btcusdt-2024-08-08-head60.hftbacktest.gz"
+    args = ["record", "--feed", f"file:{source}", "--speed", "max", "--db", str(db)]
+    assert main([*args, "--name", "alpha"]) == 0
+    _, first = stored(db)
+    capsys.readouterr()
+    assert main([*args, "--name", " alpha "]) == 2
+    err = capsys.readouterr().err
+    assert "papertrade record: error: cannot start a session: " in err
+    assert "a session named 'alpha' already exists" in err
+    info, journal = stored(db)  # still exactly one session, as it was
+    assert info.name == "alpha" and journal == first  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make a file unwritable for this process: a mode for users, the immutable flag for root
+    (root writes through any mode)."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o644)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(path)], check=False).returncode:
+        pytest.skip("running as root without chattr +i: cannot make a file read-only")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+def test_a_read_only_database_exits_2_with_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "ro.db"
+    Store.open(db).close()
+    with read_only(db):
+        code = main(["record", "--feed", "sim", "--duration", "1", "--db", str(db)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"papertrade record: error: cannot start a session: {db}: "
+        "attempt to write a readonly database\n"
+    )
+    store = Store.open(db)
+    try:
+        assert store.sessions() == []
+    finally:
+        store.close()
+
+
+def _limit_file_size() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (600_000, 600_000))
+
+
+def test_a_full_disk_ends_record_with_status_1_and_what_was_saved(tmp_path: Path) -> None:
+    """Files may not grow past 600 kB (RLIMIT_FSIZE, as a full disk refuses writes): the
+    unpaced sim fills that in a moment; record stops, says why and what was saved."""
+    db = tmp_path / "full.db"
+    proc = subprocess.run(
+        papertrade("record", "--feed", "sim", "--speed", "max", "--duration", "360000",
+                   "--db", str(db)),
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120,
+        preexec_fn=_limit_file_size,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    error, summary = proc.stderr.strip().splitlines()[-2:]
+    found = re.fullmatch(
+        r"papertrade record: error: journal writer stopped: "
+        r"(disk I/O error|database or disk is full) \((.+)\); "
+        r"saved up to (.+ UTC) \((\d+) events\)",
+        error,
+    )
+    assert found is not None, error
+    assert found.group(2) == str(db)
+    assert summary.startswith("received ") and "is kept as interrupted" in summary
+    info, journal = stored(db)
+    saved = int(found.group(4))
+    assert saved > 0 and len(journal) == saved
+    assert info.last_seq == saved  # type: ignore[attr-defined]
+    assert found.group(3) == format_ts(journal[-1].ts)
+    assert info.status == "interrupted"  # type: ignore[attr-defined]
+
+
+async def test_a_venue_refusing_for_good_ends_record_with_status_1_and_its_words(
+    tmp_path: Path,
+) -> None:
+    websockets_server = pytest.importorskip("websockets.asyncio.server")
+    refusal = {"event": "error", "code": "60012", "msg": 'Invalid request: {"op":"subscribe"}'}
+
+    async def handler(ws) -> None:
+        await ws.recv()  # the subscription
+        await ws.send(json.dumps(refusal))
+        await ws.wait_closed()
+
+    async with websockets_server.serve(handler, "127.0.0.1", 0) as server:
+        host, port = server.sockets[0].getsockname()[:2]
+        proc = await asyncio.create_subprocess_exec(
+            *papertrade("record", "--feed", "okx", "--symbols", "BTCUSDT",
+                        "--ws-url", f"ws://{host}:{port}", "--duration", "30",
+                        "--db", str(tmp_path / "rec.db")),
+            cwd=ROOT, env=_env(), stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=25)
+    text = err.decode()
+    assert proc.returncode == 1, text
+    assert text.rstrip().endswith(
+        'stopped: feed failed: OKX error 60012: Invalid request: {"op":"subscribe"}'
+    )
+    assert "Traceback" not in text

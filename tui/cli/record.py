@@ -8,6 +8,12 @@ quotes per symbol per second, extremes kept, see `feeds/conflate.py`; `--conflat
 every quote). The recording ends on `--duration`, at the end of a `file:` feed, or on Ctrl-C /
 SIGTERM; each way everything is saved and the exit status is 0.
 
+It never ends in a traceback. Exit status 2: nothing was recorded because an argument, the
+session name or the database cannot be used (read-only, not papertrade's, a taken name).
+Exit status 1: the recording started and then failed: the feed failed (a corrupt file, the
+venue permanently refusing, in the venue's words) or saving failed (disk full, the file
+locked past the close timeout); the last line then says what was saved up to which time.
+
 `--duration S` stops at whichever comes first: S seconds of wall-clock time, or S seconds of
 *event* time (from the first event). For live venues and real-time offline feeds they agree;
 for an unpaced feed (`--speed max`) it is the event time, so `--feed sim --speed max
@@ -37,10 +43,18 @@ from papertrade.feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
 from papertrade.feeds.pacing import parse_speed
 from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed
 from papertrade.feeds.sim import DEFAULT_SYMBOLS
+from papertrade.saves.errors import StoreError, WriterFailed
 from papertrade.tui.cli import UsageError
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 _STREAMS = ("quote", "trade", "mark", "funding")
+NAME_MAX = 64
+CLOSE_TIMEOUT = 30.0
+"""Longest the final save waits for a database another program keeps locked (seconds)."""
+NAME_RULES = (
+    f"1-{NAME_MAX} printable characters, not all digits (those read as a session id), "
+    "not already used in the database"
+)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,7 +86,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--ws-url", metavar="URL", help="override the venue's websocket base URL")
     p.add_argument("--db", metavar="PATH", help="session store (default: $PAPERTRADE_DB)")
     p.add_argument("--out", metavar="FILE.jsonl", help="also write the events as a drill file")
-    p.add_argument("--name", help="session name (default: generated)")
+    p.add_argument(
+        "--name",
+        help=f"session name (default: generated): {NAME_RULES}; spaces at the ends are dropped",
+    )
     p.add_argument(
         "--speed",
         default="1",
@@ -106,6 +123,35 @@ def parse_symbols(text: str | None, kind: str) -> list[str]:
     return symbols
 
 
+def check_name(text: str | None) -> str | None:
+    """Validate `--name` before anything is opened: a name every listing can print as typed
+    and `replay NAME` can find (an all-digit name would be taken for a session id)."""
+    if text is None:
+        return None
+    name = text.strip()
+    if not name:
+        raise UsageError(f"--name must not be empty ({NAME_RULES})")
+    if len(name) > NAME_MAX:
+        raise UsageError(f"--name is {len(name)} characters long; at most {NAME_MAX}")
+    if not name.isprintable():
+        raise UsageError(f"--name {name!r} contains control characters ({NAME_RULES})")
+    if name.isdigit():
+        raise UsageError(
+            f"--name {name!r} is all digits and would read as a session id; add a letter"
+        )
+    return name
+
+
+def printable(text: str) -> str:
+    """Untrusted text (a venue's error, a file name) with control characters made visible, so
+    it cannot drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class FeedFailed(Exception):
+    """The feed ended because it failed for good (its status says `failed`, with why)."""
+
+
 def check_known(symbols: list[str], kind: str) -> None:
     """Every symbol must be in the venue's bundled instruments (the sim uses Binance's)."""
     if kind == "file":
@@ -124,9 +170,15 @@ def check_known(symbols: list[str], kind: str) -> None:
 class _Recorder:
     """Counts what is saved and where it goes (store writer and optional drill file)."""
 
-    def __init__(self, append: Callable[[ev.MarketEvent], object], out: TextIO | None) -> None:
+    def __init__(
+        self,
+        append: Callable[[ev.MarketEvent], object],
+        out: TextIO | None,
+        saving: Callable[[], str] | None = None,
+    ) -> None:
         self.append = append
         self.out = out
+        self.saving = saving  # the journal's health, when it has something to say
         self.received = 0
         self.saved: Counter[str] = Counter()
 
@@ -184,6 +236,9 @@ async def record(
             else:
                 for item in conflator.push(event):
                     recorder.save(item)
+        status = feed.status
+        if status.state == "failed":
+            raise FeedFailed(printable(status.detail) or "the feed failed")
 
     started = time.monotonic()
 
@@ -193,9 +248,11 @@ async def record(
             await asyncio.sleep(1.0)
             if out is None:
                 continue
+            saving = recorder.saving() if recorder.saving is not None else ""
             line = (
-                f"recording {feed.name} [{feed.status.describe()}] "
+                f"recording {feed.name} [{printable(feed.status.describe())}] "
                 f"{time.monotonic() - started:6.1f} s  {recorder.describe()}"
+                + (f"  [{saving}]" if saving else "")
             )
             out.write(f"\r{line}\x1b[K" if tty else f"{line}\n")
             out.flush()
@@ -219,8 +276,9 @@ async def record(
             loop.remove_signal_handler(sig)
         await feed.aclose()
         if conflator is not None:
-            for item in conflator.flush():
-                recorder.save(item)
+            with contextlib.suppress(WriterFailed):  # said by close(), with what was saved
+                for item in conflator.flush():
+                    recorder.save(item)
         if out is not None and out.isatty():
             out.write("\n")
     if pump_task.done() and not pump_task.cancelled() and pump_task.exception() is not None:
@@ -236,6 +294,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     symbols = parse_symbols(args.symbols, kind)
     check_known(symbols, kind)
+    name = check_name(args.name)
     if args.duration is not None and not args.duration > 0:
         raise UsageError("--duration must be a positive number of seconds")
     if args.conflate < 0:
@@ -245,15 +304,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
-    from papertrade.saves.errors import StoreError
     from papertrade.saves.store import Store
 
     venue = "file" if kind == "file" else kind
     try:
         store = Store.open(args.db)
     except StoreError as exc:
-        print(f"papertrade record: error: {exc}", file=sys.stderr)
-        return 1
+        raise UsageError(str(exc)) from None
     with contextlib.ExitStack() as stack:
         stack.callback(store.close)
         out: TextIO | None = None
@@ -263,11 +320,19 @@ def run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         settings = ev.SessionSettings()
-        writer = store.start_session(args.name, venue, symbols, settings)
+        try:
+            writer = store.start_session(name, venue, symbols, settings)
+        except StoreError as exc:
+            raise UsageError(f"cannot start a session: {exc}") from None
         if out is not None:
             head = codec.to_dict(settings) | {"name": writer.name, "venue": venue}
             out.write(json.dumps(head, separators=(",", ":")) + "\n")
-        recorder = _Recorder(writer.append, out)
+
+        def saving() -> str:
+            health = writer.health
+            return health.detail if health.state != "ok" else ""
+
+        recorder = _Recorder(writer.append, out, saving)
         code = 0
         try:
             reason = asyncio.run(
@@ -275,16 +340,38 @@ def run(args: argparse.Namespace) -> int:
             )
         except KeyboardInterrupt:
             reason = "interrupted"
-        except Exception as exc:  # a failed feed: keep what was recorded, say why
-            reason = f"feed failed: {exc}"
+        except WriterFailed:
+            reason = "saving failed"
             code = 1
-        finally:
-            writer.close(status="ended")
+        except Exception as exc:  # a failed feed: keep what was recorded, say why
+            reason = f"feed failed: {printable(str(exc))}"
+            code = 1
+        try:
+            writer.close(status="ended", timeout=CLOSE_TIMEOUT)
+        except WriterFailed as exc:
+            print(f"papertrade record: error: {exc}", file=sys.stderr)
+            print(
+                f"received {recorder.received} events; session #{writer.id} {writer.name!r} of"
+                f" {store.path} is kept as interrupted; stopped: {reason}",
+                file=sys.stderr,
+            )
+            return 1
         total = sum(recorder.saved.values())
         where = f" and {args.out}" if args.out else ""
         print(
             f"recorded {total} events [{recorder.describe()}] into session "
-            f"#{writer.id} {writer.name!r} of {store.path}{where}; stopped: {reason}",
+            f"#{writer.id} {writer.name!r} of {store.path}{where}; stopped: {reason}"
+            f"{_dropped(feed, writer.dropped)}",
             file=sys.stderr,
         )
         return code
+
+
+def _dropped(feed: Feed, journal: int) -> str:
+    """What was thrown away, when anything was: the feed's count (malformed, out of bounds)
+    and market data the journal could not keep while saving was stalled."""
+    feed_dropped = int(getattr(feed.status, "dropped", 0) or 0)
+    parts = [f"{feed_dropped} by the feed"] if feed_dropped else []
+    if journal:
+        parts.append(f"{journal} by the journal (saving stalled)")
+    return f"; dropped {', '.join(parts)}" if parts else ""
