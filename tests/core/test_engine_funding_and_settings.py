@@ -110,22 +110,6 @@ def test_lowering_cross_leverage_needs_margin(nofee) -> None:
     assert nofee.engine.symbol_setting("ETHUSDT") == ("cross", 20)
 
 
-def test_lowering_isolated_leverage_with_a_position_is_refused_raising_is_allowed(nofee) -> None:
-    nofee.mark("ETHUSDT", "3000")
-    nofee.order("l", "ETHUSDT", "buy", "10", margin_mode="isolated", leverage=20)  # 1500
-    before = nofee.engine.to_state()
-    rej = one(nofee.apply(ev.SetLeverage(nofee.tick(), "ETHUSDT", 10)), ev.Rejected)
-    assert "Binance -4161: leverage reduction is not supported in Isolated Margin Mode" in (
-        rej.reason
-    )
-    assert nofee.engine.to_state() == {**before, "last_ts": nofee.engine.last_ts}
-    # raising is allowed and pulls no margin in or out: still 10*3000/20 = 1500
-    assert nofee.apply(ev.SetLeverage(nofee.tick(), "ETHUSDT", 25)) == []
-    pos = nofee.position("ETHUSDT")
-    assert (pos.leverage, pos.margin) == (25, 1500)
-    assert nofee.account().available_balance == 10000 - 1500
-
-
 def test_take_profit_orders_do_not_count_as_exposure_for_leverage(nofee) -> None:
     big = type(nofee)(balance="1000000", taker="0", maker="0")
     big.quote("BTCUSDT", "99999.9", "100000.0")

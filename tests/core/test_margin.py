@@ -1,6 +1,7 @@
-"""Margin math against the reference's worked examples (../shared/reference/margin.md §5) and
-freqtrade's Binance test vectors (§4.2). Each expected number is written out with the formula
-that produces it."""
+"""Margin math against worked examples from Binance's liquidation-price FAQ formulas
+(https://www.binance.com/en/support/faq/360033525271) and freqtrade's Binance test vectors
+(freqtrade `tests/exchange/test_binance.py`). Each expected number is written out with the
+formula that produces it."""
 
 from decimal import Decimal as D
 
@@ -157,3 +158,34 @@ def test_btc_and_eth_brackets_match_the_reference_table() -> None:
     assert eth[-1] == (800000000, 1200000000, 1, D("0.5"), 280507000)
     assert len(bundled("binance")) >= 20
     assert BTC.notional_cap(150) == 300000 and BTC.notional_cap(100) == 800000
+
+
+def test_margin_ratio_of_an_exhausted_balance_reads_100_percent() -> None:
+    # Binance liquidates at margin balance <= MM, i.e. when MM / balance reaches 1
+    assert margin.margin_ratio(D(120), D(1200)) == D("0.1")
+    assert margin.margin_ratio(D(120), D(0)) == 1
+    assert margin.margin_ratio(D(120), D(-50)) == 1
+    assert margin.margin_ratio(D(0), D(1000)) is None  # nothing at risk
+    assert margin.liquidatable(D(120), D(120)) and not margin.liquidatable(D("120.01"), D(120))
+    assert not margin.liquidatable(D(-5), D(0))
+
+
+def test_max_addable_is_backed_by_the_cross_wallet_not_by_open_profit() -> None:
+    # min(cross wallet - iso order IM - cross MM, available): 9,700 - 140 - 280 = 9,280 vs 16,200
+    assert margin.max_addable_margin(D(9700), D(140), D(280), D(16200)) == 9280
+    # available is the smaller: 9,700 - 0 - 0 = 9,700 vs 500
+    assert margin.max_addable_margin(D(9700), D(0), D(0), D(500)) == 500
+    assert margin.max_addable_margin(D(100), D(0), D(280), D(5000)) == 0  # never negative
+
+
+def test_order_cost_is_im_at_the_assumed_price_plus_open_loss() -> None:
+    # buy 0.1 @ 60,050, mark 59,000, 20x: 0.1*60,050/20 + 0.1*(60,050-59,000) = 300.25 + 105
+    assert margin.order_cost("buy", D("0.1"), D(60050), 20, D(59000), None) == D("405.25")
+    # sell 0.1 @ 60,500, mark 61,000, last 60,000: assumed max(60,090, 61,000, 60,500)
+    assert margin.assumed_price("sell", D(60500), D(61000), D(60000)) == 61000
+    assert margin.order_cost("sell", D("0.1"), D(60500), 20, D(61000), D(60000)) == 305 + 50
+    # sell above the market: assumed = last * 1.0015 = 60,400 * 1.0015 = 60,490.6
+    assert margin.assumed_price("sell", D(60450), D(60000), D(60400)) == D("60490.6")
+    # without market data a buy costs its IM at its own price
+    assert margin.order_cost("buy", D(2), D(100), 10, None, None) == 20
+    assert margin.order_cost("buy", D(0), D(100), 10, D(50), None) == 0
