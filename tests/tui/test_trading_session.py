@@ -10,7 +10,12 @@ from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import bundled
 from papertrade.tui.service.trading import TradingSession
-from papertrade.tui.service.typed import QuantityError, parse_quantity
+from papertrade.tui.service.typed import (
+    QuantityError,
+    parse_decimal,
+    parse_leverage,
+    parse_quantity,
+)
 
 BTC = bundled("binance")["BTCUSDT"]
 T0 = 1_735_689_600_000
@@ -109,6 +114,51 @@ def test_a_percentage_of_a_price_near_zero_is_refused_not_overflowed():
             leverage=125,
             instrument=BTC,
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "high", "result"),
+    [("10", 125, 10), ("20x", 125, 20), (" 125X ", 125, 125), ("75", 75, 75)],
+)
+def test_typed_leverage_takes_a_whole_number_with_an_optional_x(text, high, result):
+    assert parse_leverage(text, high) == result
+
+
+@pytest.mark.parametrize(
+    ("text", "high", "why"),
+    [
+        ("0", 125, "between 1 and 125x"),
+        ("126", 125, "between 1 and 125x"),
+        ("76", 75, "between 1 and 75x for BTCUSDT"),
+        ("200", 1000, "between 1 and 125x"),  # never past 125, whatever the instrument says
+        ("9" * 5000, 125, "whole number"),  # int() would hit the int-str limit
+        ("\u0661\u0660", 125, "whole number"),  # Arabic-Indic 10: isdigit() but not ASCII
+        ("1.5", 125, "whole number"),
+        ("", 125, "whole number"),
+    ],
+)
+def test_bad_leverage_says_why(text, high, why):
+    with pytest.raises(ValueError, match=why):
+        parse_leverage(text, high, "BTCUSDT")
+
+
+@pytest.mark.parametrize(
+    ("text", "positive", "why"),
+    [
+        ("1e400", True, "limit price must be at most 1,000,000,000,000"),
+        ("-0", True, "must be positive"),
+        ("NaN", True, "not a number"),
+        ("1,5", True, "use . for decimals"),
+        ("-1e16", False, "at least -1,000,000,000,000,000"),
+    ],
+)
+def test_typed_prices_and_margin_amounts_are_bounded(text, positive, why):
+    with pytest.raises(ValueError, match=why):
+        parse_decimal(text, "limit price", positive=positive)
+
+
+def test_a_margin_amount_may_be_negative_within_the_money_bound():
+    assert parse_decimal("-250.5", "amount", positive=False) == Decimal("-250.5")
 
 
 def test_every_input_is_journaled_and_commands_use_market_time():

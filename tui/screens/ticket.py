@@ -20,7 +20,12 @@ from typing import ClassVar
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine, OrderPreview
-from papertrade.tui.service.typed import QuantityError, parse_decimal, parse_quantity
+from papertrade.tui.service.typed import (
+    QuantityError,
+    parse_decimal,
+    parse_leverage,
+    parse_quantity,
+)
 from papertrade.tui.widgets import fmt
 from rich.table import Table
 from rich.text import Text
@@ -147,13 +152,11 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
         inst = engine.instruments.get(self.symbol)
         order_type: ev.OrderType = self.query_one("#type", Select).value  # type: ignore[assignment]
         mode: ev.MarginMode = self.query_one("#mode", Select).value  # type: ignore[assignment]
-        lev_text = self._value("#leverage").strip().lower().removesuffix("x")
-        if not lev_text.isdigit():
-            raise TicketError("leverage must be a whole number, e.g. 10")
-        leverage = int(lev_text)
         max_lev = inst.max_leverage if inst else 125
-        if not 1 <= leverage <= max_lev:
-            raise TicketError(f"leverage must be between 1 and {max_lev}x for {self.symbol}")
+        try:
+            leverage = parse_leverage(self._value("#leverage"), max_lev, self.symbol)
+        except ValueError as exc:
+            raise TicketError(str(exc)) from None
         price: Decimal | None = None
         if order_type == "limit":
             try:

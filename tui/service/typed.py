@@ -153,3 +153,18 @@ def parse_decimal(
         if message.startswith(("not a number", "not a finite")):
             raise ValueError(f"{what}: not a number ({_shown(text)})") from None
         raise ValueError(f"{what} {message}") from None
+
+
+def parse_leverage(text: str, high: int = MAX_LEVERAGE, symbol: str = "") -> int:
+    """Typed leverage (`10` or `10x`): a whole number from 1 to `high` (the instrument's cap,
+    at most 125), or ValueError saying so. ASCII digits only, checked before `int()`: a pasted
+    5,000-digit number would otherwise raise Python's int-str limit error, not a message."""
+    raw = text.strip().lower().removesuffix("x").strip()
+    if not raw or len(raw) > 4 or not (raw.isascii() and raw.isdigit()):
+        raise ValueError("leverage must be a whole number, e.g. 10")
+    value = int(raw)
+    top = min(high, MAX_LEVERAGE)
+    if not MIN_LEVERAGE <= value <= top:
+        where = f" for {symbol}" if symbol else ""
+        raise ValueError(f"leverage must be between {MIN_LEVERAGE} and {top}x{where}")
+    return value
