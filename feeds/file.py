@@ -57,7 +57,7 @@ from papertrade.core.numbers import dec, floor_to, round_to
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .base import FeedStatus, LocalFeed, mono_ms
-from .pacing import Ahead, Clock, Playback, Sleep
+from .pacing import Ahead, Clock, Playback, PlaybackControls, Sleep
 
 Format = Literal["drill", "hftbacktest", "cryptofeed", "csv"]
 
@@ -193,11 +193,11 @@ def symbol_from_name(name: str) -> str | None:
     return f"{match.group(1)}{match.group(2)}" if match else None
 
 
-class FileFeed(LocalFeed):
+class FileFeed(PlaybackControls, LocalFeed):
     """Plays one recorded file; `events()` is the pure, unpaced sequence (tests, recorder).
 
-    Pacing is `feeds.pacing.Playback`'s (`clock` and `sleep` injectable, `speed` changeable
-    while playing).
+    Pacing is `feeds.pacing.Playback`'s (`clock` and `sleep` injectable; `speed`, `pause()`
+    and `resume()` while playing).
     """
 
     def __init__(
@@ -222,14 +222,6 @@ class FileFeed(LocalFeed):
         self.name = f"file:{self.path.name}"
         self._playback = Playback(speed, clock=clock, sleep=sleep)
         LocalFeed.__init__(self)
-
-    @property
-    def speed(self) -> float:
-        return self._playback.speed
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        self._playback.speed = value
 
     def add_symbol(self, symbol: str) -> None:
         """Also play `symbol`. A feed of every symbol of the file (`symbols is None`, the

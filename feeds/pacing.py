@@ -263,3 +263,29 @@ class Playback:
             if batch >= self.batch:
                 await self.sleep(0)
                 batch = 0
+
+
+class PlaybackControls:
+    """`speed`, `paused`, `pause()` and `resume()` of a paced feed, forwarded to its
+    `_playback`: every paced feed answers the same keys the same way."""
+
+    _playback: Playback
+
+    @property
+    def speed(self) -> float:
+        return self._playback.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._playback.speed = value
+
+    @property
+    def paused(self) -> bool:
+        return self._playback.paused
+
+    def pause(self) -> None:
+        self._playback.pause()
+
+    def resume(self) -> None:
+        """Play on; the next event keeps its recorded distance from the last one played."""
+        self._playback.resume()

@@ -66,7 +66,7 @@ from papertrade.core.instruments import Instrument, bundled
 from papertrade.core.numbers import PRICE, BadNumber, timestamp
 
 from .base import FeedStatus, LocalFeed, mono_ms
-from .pacing import Ahead, Clock, Playback, Sleep
+from .pacing import Ahead, Clock, Playback, PlaybackControls, Sleep
 
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")
 
@@ -305,13 +305,14 @@ class SimMarket:
         return Decimal(round(s.funding * 1e8)) * _RATE_UNIT
 
 
-class SimFeed(LocalFeed):
+class SimFeed(PlaybackControls, LocalFeed):
     """The `sim` feed: a `SimMarket` behind the `Feed` protocol, paced by `speed`.
 
     Paced (`speed > 0`), step `k` is due `k * interval / speed` after the first one (the
     `Playback` rules: no drift, sleeps in short naps, due events in bounded batches); unpaced
     (`speed == 0`) it yields to the event loop every few hundred events so a UI stays
-    responsive. `add_symbol`/`remove_symbol` change the running feed in place (`Subscribable`).
+    responsive; `speed`, `pause()` and `resume()` work while playing. `add_symbol` and
+    `remove_symbol` change the running feed in place (`Subscribable`).
     Resuming a saved session: `after_ts` (its last journaled time) and `start_prices` (its
     last marks), see the module notes.
     """
@@ -349,14 +350,6 @@ class SimFeed(LocalFeed):
         )
         self._playback = Playback(speed, clock=clock, sleep=sleep)
         LocalFeed.__init__(self)
-
-    @property
-    def speed(self) -> float:
-        return self._playback.speed
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        self._playback.speed = value
 
     @property
     def symbols(self) -> list[str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import itertools
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from manual_time import ManualTime
 from papertrade.core import codec
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.feeds.base import Feed
@@ -24,22 +24,6 @@ MARK = FIXTURES / "binance-usdm-BTCUSDT-8h-mark-head3.csv"
 ETH = FIXTURES / "ethusdt-2024-08-08-head1500.hftbacktest.gz"
 
 D = Decimal
-
-
-class ManualTime:
-    """A clock that moves only when the feed sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def events_of(path: Path, symbols: list[str] | None = None) -> list:
@@ -163,7 +147,7 @@ async def test_playback_speed_follows_the_recorded_timestamps(tmp_path: Path) ->
     assert isinstance(feed, Feed) and feed.status.state == "connecting"
     got: list[tuple[int, float]] = []
     async for event in feed:
-        got.append((event.ts, time.now - 100.0))
+        got.append((event.ts, time.elapsed))
     # each line (ts - 1 s) / 100 after the first
     assert got == [
         (1000, 0),

@@ -7,10 +7,10 @@ event `ts` ms after the anchor is due `ts / 1000 / speed` seconds after it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from manual_time import ManualTime, turns
 from papertrade.feeds.pacing import MAX, MAX_BATCH, MAX_NAP, Ahead, Pacer, Playback
 
 T0 = 1000.0
@@ -19,31 +19,6 @@ T0 = 1000.0
 @dataclass(frozen=True)
 class Tick:
     ts: int
-
-
-class ManualTime:
-    """A clock that moves only when slept on; records every sleep and can act at set times
-    (a trader pressing a key while the loop waits)."""
-
-    def __init__(self) -> None:
-        self.now = T0
-        self.sleeps: list[float] = []
-        self._actions: list[tuple[float, Callable[[], None]]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def at(self, when: float, action: Callable[[], None]) -> None:
-        self._actions.append((when, action))
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        due = [a for a in self._actions if a[0] <= self.now + 1e-9]
-        for item in due:
-            self._actions.remove(item)
-            item[1]()
-        await asyncio.sleep(0)
 
 
 def ticks(*ts: int) -> Ahead[Tick]:
@@ -100,8 +75,7 @@ async def test_a_long_pause_is_not_caught_up_the_next_event_keeps_its_distance()
     assert (await anext(gen)).ts == 0
     playback.pause()
     nxt = asyncio.ensure_future(anext(gen))
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await turns()
     assert not nxt.done() and time.sleeps == []  # paused: no naps, nothing played
     time.now += 100.0  # the trader thinks for 100 s
     resumed_at = time.now
@@ -115,7 +89,7 @@ async def test_a_long_pause_is_not_caught_up_the_next_event_keeps_its_distance()
 async def test_a_speed_change_mid_gap_keeps_the_gap_from_the_last_event_at_the_new_speed() -> None:
     time = ManualTime()
     playback = Playback(1.0, clock=time.clock, sleep=time.sleep)
-    time.at(T0 + 3.0, lambda: setattr(playback, "speed", 10.0))  # 3 s into a 10 s gap
+    time.at(3.0, lambda: setattr(playback, "speed", 10.0))  # 3 s into a 10 s gap
     got = await played_at(playback, ticks(0, 10_000, 20_000), time)
     # re-anchored at t=3 on the last event played (ts 0): 10 s / 10 later, then 10 s / 10
     assert got == pytest.approx([0, 3.0 + 1.0, 3.0 + 1.0 + 1.0])
@@ -149,8 +123,7 @@ async def test_stop_ends_play_even_out_of_a_pause() -> None:
     playback.pause()
     gen = playback.play(ticks(0, 1))
     nxt = asyncio.ensure_future(anext(gen))
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await turns()
     assert not nxt.done()
     playback.stop()
     with pytest.raises(StopAsyncIteration):

@@ -6,9 +6,11 @@ import asyncio
 import itertools
 import math
 from collections import Counter
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from manual_time import ManualTime, turns
 from papertrade.core import events as ev
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled
@@ -19,22 +21,6 @@ from papertrade.feeds.sim import DEFAULT_SYMBOLS, SimFeed, SimMarket, UnknownSym
 
 START = 1_735_689_600_000  # 2025-01-01 00:00:00 UTC
 HOUR = 3_600_000
-
-
-class ManualTime:
-    """A clock that moves only when the feed sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 500.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def take(market: SimMarket, n: int) -> list:
@@ -192,7 +178,7 @@ async def test_paced_feed_follows_its_clock_and_reports_its_status() -> None:
     seen: list[tuple[ev.MarketEvent, float]] = []
     async for event in feed:
         assert feed.status.state == "live"
-        seen.append((event, time.now - 500.0))
+        seen.append((event, time.elapsed))
         if event.ts >= START + 200:
             break
     await feed.aclose()
@@ -212,7 +198,7 @@ async def test_at_ten_times_a_simulated_minute_takes_six_seconds() -> None:
         if event.ts >= START + 60_000:
             break
     await feed.aclose()
-    assert time.now - 500.0 == pytest.approx(60 / 10)
+    assert time.elapsed == pytest.approx(60 / 10)
 
 
 async def test_unpaced_feed_never_waits_and_yields_to_the_loop_in_batches() -> None:
@@ -374,3 +360,32 @@ def test_resume_points_and_prices_are_validated() -> None:
     for bad in ("0", "-5", "NaN", "Infinity", "1e30"):
         with pytest.raises(ValueError, match="start price of BTCUSDT must be"):
             SimMarket(["BTCUSDT"], start_prices={"BTCUSDT": Decimal(bad)})
+
+
+async def test_a_paused_sim_holds_its_clock_and_resumes_one_step_later() -> None:
+    time = ManualTime()
+    feed = SimFeed(["BTCUSDT"], seed=6, start_ts=START, speed=1, clock=time.clock, sleep=time.sleep)
+    stream = aiter(feed)
+    assert (await anext(stream)).ts == START
+    feed.pause()
+    assert feed.paused
+    nxt = asyncio.ensure_future(_next_quote(stream))
+    await turns()
+    slept = len(time.sleeps)
+    await turns()
+    assert not nxt.done() and len(time.sleeps) == slept  # no naps, no events while paused
+    time.now += 60  # a minute away
+    resumed_at = time.now
+    feed.resume()
+    quote = await nxt
+    # the step after START, 100 ms of sim time after the last event played, not 60 s of them
+    assert quote.ts == START + 100
+    assert time.now - resumed_at == pytest.approx(0.1)
+    await feed.aclose()
+
+
+async def _next_quote(stream: AsyncIterator[ev.MarketEvent]) -> Quote:
+    async for event in stream:
+        if isinstance(event, Quote):
+            return event
+    raise AssertionError("the sim ended")

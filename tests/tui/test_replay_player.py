@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from manual_time import ManualTime, settle, turns
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
@@ -38,39 +39,6 @@ def _expected(settings: ev.SessionSettings, events: list[ev.Event]) -> list[tupl
     return out
 
 
-class FakeTime:
-    """A manual clock: `sleep` advances it instantly and records how long was asked; `at`
-    runs an action once the clock reaches a time (a key pressed while the player waits)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self._actions: list[tuple[float, Callable[[], None]]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def at(self, when: float, action: Callable[[], None]) -> None:
-        self._actions.append((when, action))
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        for item in [a for a in self._actions if a[0] <= self.now + 1e-9]:
-            self._actions.remove(item)
-            item[1]()
-        await asyncio.sleep(0)
-
-
-async def settle(condition: Callable[[], bool], what: str) -> None:
-    """Let the event loop run until `condition` holds (event-loop turns, not wall time)."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"never happened: {what}")
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / "papertrade.db")
@@ -81,6 +49,19 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def _import(store: Store, drill: str, name: str) -> int:
     settings, events = _drill(drill)
     return store.import_session(settings, events, name=name)
+
+
+def _crash_player(
+    store: Store, speed: float, *, steps: int = 0
+) -> tuple[list[ev.Event], ManualTime, ReplayPlayer]:
+    """The crash drill in the store, a player on a manual clock, `steps` entries played."""
+    settings, events = _drill("btc-crash-cross.jsonl")
+    store.import_session(settings, events, name="crash")
+    fake = ManualTime()
+    player = ReplayPlayer(store, "crash", speed=speed, clock=fake.clock, sleep=fake.sleep)
+    for _ in range(steps):
+        player.step()
+    return events, fake, player
 
 
 @pytest.mark.parametrize("drill", ["btc-crash-cross.jsonl", "limit-orders.jsonl", "funding.jsonl"])
@@ -127,12 +108,11 @@ def test_step_plays_exactly_one_journal_entry(store: Store) -> None:
 
 async def test_a_paused_player_plays_nothing_until_resumed(store: Store) -> None:
     _import(store, "btc-crash-cross.jsonl", "crash")
-    fake = FakeTime()
+    fake = ManualTime()
     player = ReplayPlayer(store, "crash", speed=MAX, clock=fake.clock, sleep=fake.sleep)
     player.pause()
     task = asyncio.create_task(player.run())
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await turns()
     assert player.seq == 0 and not task.done()
     assert player.step() is not None and player.seq == 1  # `.` still steps while paused
     player.resume()
@@ -142,10 +122,7 @@ async def test_a_paused_player_plays_nothing_until_resumed(store: Store) -> None
 
 @pytest.mark.parametrize("speed", [1.0, 10.0, 60.0])
 async def test_recorded_gaps_are_slept_scaled_by_the_speed(store: Store, speed: float) -> None:
-    settings, events = _drill("btc-crash-cross.jsonl")
-    store.import_session(settings, events, name="crash")
-    fake = FakeTime()
-    player = ReplayPlayer(store, "crash", speed=speed, clock=fake.clock, sleep=fake.sleep)
+    events, fake, player = _crash_player(store, speed)
     await asyncio.wait_for(player.run(), 5)
     span_s = (events[-1].ts - events[0].ts) / 1000
     assert sum(fake.sleeps) == pytest.approx(span_s / speed)
@@ -154,19 +131,14 @@ async def test_recorded_gaps_are_slept_scaled_by_the_speed(store: Store, speed: 
 
 async def test_max_speed_never_waits_on_recorded_time(store: Store) -> None:
     _import(store, "btc-crash-cross.jsonl", "crash")
-    fake = FakeTime()
+    fake = ManualTime()
     player = ReplayPlayer(store, "crash", speed=MAX, clock=fake.clock, sleep=fake.sleep)
     await asyncio.wait_for(player.run(), 5)
     assert player.finished and all(s == 0 for s in fake.sleeps)
 
 
 async def test_changing_speed_mid_play_rescales_the_rest(store: Store) -> None:
-    settings, events = _drill("btc-crash-cross.jsonl")
-    store.import_session(settings, events, name="crash")
-    fake = FakeTime()
-    player = ReplayPlayer(store, "crash", speed=1.0, clock=fake.clock, sleep=fake.sleep)
-    for _ in range(5):  # up to ts 1767225603000
-        player.step()
+    events, fake, player = _crash_player(store, 1.0, steps=5)  # up to ts 1767225603000
     player.speed = 60.0
     await asyncio.wait_for(player.run(), 5)
     # the clock restarts at the last event played (events[4]): every later gap is kept,
@@ -178,33 +150,22 @@ async def test_changing_speed_mid_play_rescales_the_rest(store: Store) -> None:
 async def test_a_speed_change_mid_gap_keeps_the_gap_from_the_last_event_at_the_new_speed(
     store: Store,
 ) -> None:
-    settings, events = _drill("btc-crash-cross.jsonl")
-    store.import_session(settings, events, name="crash")
-    fake = FakeTime()
-    player = ReplayPlayer(store, "crash", speed=1.0, clock=fake.clock, sleep=fake.sleep)
-    for _ in range(5):  # up to events[4]; events[5] is 57 s later
-        player.step()
-    started = fake.now
-    fake.at(started + 10, lambda: setattr(player, "speed", 60.0))  # 10 s into the gap
+    # up to events[4]; events[5] is 57 s later
+    events, fake, player = _crash_player(store, 1.0, steps=5)
+    fake.at(10, lambda: setattr(player, "speed", 60.0))  # 10 s into the gap
     await asyncio.wait_for(player.run(), 5)
     # re-anchored at events[4] when the speed changed: the rest is its recorded span / 60
     rest_s = (events[-1].ts - events[4].ts) / 1000
-    assert fake.now - started == pytest.approx(10 + rest_s / 60)
+    assert fake.elapsed == pytest.approx(10 + rest_s / 60)
 
 
 async def test_a_long_pause_mid_gap_is_not_caught_up_on_resume(store: Store) -> None:
-    settings, events = _drill("btc-crash-cross.jsonl")
-    store.import_session(settings, events, name="crash")
-    fake = FakeTime()
-    player = ReplayPlayer(store, "crash", speed=1.0, clock=fake.clock, sleep=fake.sleep)
-    for _ in range(5):
-        player.step()
-    fake.at(fake.now + 10, player.pause)
+    events, fake, player = _crash_player(store, 1.0, steps=5)
+    fake.at(10, player.pause)
     task = asyncio.create_task(player.run())
     await settle(lambda: player.paused, "the pause")
     naps = len(fake.sleeps)
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await turns()
     assert len(fake.sleeps) == naps and player.seq == 5  # paused: no naps, nothing played
     fake.now += 1000  # the trader steps away for 1000 s
     resumed_at = fake.now
@@ -291,12 +252,7 @@ def test_starting_from_a_later_seq_uses_the_stores_state_and_plays_the_rest(stor
 async def test_the_take_over_feed_is_a_feed_paced_by_recorded_time(store: Store) -> None:
     from papertrade.feeds.base import Feed
 
-    settings, events = _drill("btc-crash-cross.jsonl")
-    store.import_session(settings, events, name="crash")
-    fake = FakeTime()
-    player = ReplayPlayer(store, "crash", speed=10.0, clock=fake.clock, sleep=fake.sleep)
-    for _ in range(4):
-        player.step()
+    events, fake, player = _crash_player(store, 10.0, steps=4)
     taken = take_over(player)
     try:
         feed = taken.feed
@@ -314,12 +270,7 @@ async def test_the_take_over_feed_is_a_feed_paced_by_recorded_time(store: Store)
 async def test_the_recorded_market_resumes_and_changes_speed_without_rushing(
     store: Store,
 ) -> None:
-    settings, events = _drill("btc-crash-cross.jsonl")
-    store.import_session(settings, events, name="crash")
-    fake = FakeTime()
-    player = ReplayPlayer(store, "crash", speed=1.0, clock=fake.clock, sleep=fake.sleep)
-    for _ in range(4):  # the branch point is events[3]
-        player.step()
+    events, fake, player = _crash_player(store, 1.0, steps=4)  # the branch point is events[3]
     player.pause()
     taken = take_over(player)
     try:

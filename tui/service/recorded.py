@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from papertrade.core import events as ev
 from papertrade.feeds.base import FeedStatus
-from papertrade.feeds.pacing import Clock, Playback, Sleep
+from papertrade.feeds.pacing import Clock, Playback, PlaybackControls, Sleep
 from papertrade.tui.service.replay import JournalReader
 
 if TYPE_CHECKING:
     from papertrade.saves.store import Store
 
 
-class RecordedMarketFeed:
+class RecordedMarketFeed(PlaybackControls):
     """A session's recorded market events after a sequence number, as a `Feed`.
 
     Pacing is the one paced loop, `feeds.pacing.Playback` (changeable while playing through
@@ -58,24 +58,6 @@ class RecordedMarketFeed:
     @property
     def status(self) -> FeedStatus:
         return self._status
-
-    @property
-    def speed(self) -> float:
-        return self._playback.speed
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        self._playback.speed = value
-
-    @property
-    def paused(self) -> bool:
-        return self._playback.paused
-
-    def pause(self) -> None:
-        self._playback.pause()
-
-    def resume(self) -> None:
-        self._playback.resume()
 
     def events(self) -> Iterator[tuple[int, ev.MarketEvent]]:
         """The unpaced remainder `(parent seq, event)`: market events only."""
