@@ -154,6 +154,10 @@ class PapertradeApp(App[int]):
         return self.session is not None and not self._session_closed
 
     @property
+    def trading_session_id(self) -> int | None:
+        return self.writer.id if self.trading_live and self.writer is not None else None
+
+    @property
     def recorded(self) -> RecordedMarketFeed | None:
         """The feed when it is a replay's recorded market (a take-over): it can be paced."""
         return self.taken.feed if self.taken is not None else None

@@ -9,7 +9,7 @@ from papertrade.saves.store import Store
 from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.screens.sessions import ConfirmDelete, SessionsScreen
 from rich.text import Text
-from screen_host import SIZE, Host, shows, store_with_drills
+from screen_host import SIZE, Host, shows, store_with_drills, until
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -21,23 +21,18 @@ def db(tmp_path: Path) -> Path:
 
 async def _loaded(app: App[None], pilot: Pilot[None]) -> SessionsScreen:
     """The sessions screen once its list has arrived (the load is a worker: wait for it)."""
-    for _ in range(100):
-        screen = app.screen
-        if isinstance(screen, SessionsScreen) and screen.loaded:
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            return screen
-        await pilot.pause(0.02)
-    raise AssertionError("the sessions list never loaded")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, SessionsScreen) and app.screen.loaded > 0,
+        "the sessions list",
+    )
+    screen = app.screen
+    assert isinstance(screen, SessionsScreen)
+    return screen
 
 
 async def _reloaded(pilot: Pilot[None], screen: SessionsScreen, before: int) -> None:
-    for _ in range(100):
-        if screen.loaded > before:
-            await pilot.pause()
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the sessions list was not reloaded")
+    await until(pilot, lambda: screen.loaded > before, "the sessions list to reload")
 
 
 def _cells(screen: SessionsScreen, key: str) -> list[str]:
@@ -76,13 +71,13 @@ async def test_enter_opens_the_selected_session_in_the_replay_screen(db: Path) -
         await _loaded(app, pilot)
         await pilot.press("down")  # newest first: the second row is "crash"
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen), "the replay")
         replay = app.screen
-        assert isinstance(replay, ReplayScreen) and replay.player is not None
-        assert replay.player.name == "crash"
+        assert isinstance(replay, ReplayScreen)
+        await until(pilot, lambda: replay.player is not None, "the player")
+        assert replay.player is not None and replay.player.name == "crash"
         await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, SessionsScreen)
+        await until(pilot, lambda: isinstance(app.screen, SessionsScreen), "the list again")
 
 
 async def test_delete_asks_first_and_then_removes_the_session_from_the_store(db: Path) -> None:
@@ -92,15 +87,14 @@ async def test_delete_asks_first_and_then_removes_the_session_from_the_store(db:
         assert screen.selected is not None and screen.selected.name == "[b]evil[/b]"
 
         await pilot.press("d")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDelete)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "the question")
         await pilot.press("n")  # changed my mind
-        await pilot.pause()
+        await until(pilot, lambda: app.screen is screen, "the list again")
         with Store.open(db) as store:
             assert len(store.sessions()) == 2
 
         await pilot.press("d")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "the question")
         before = screen.loaded
         await pilot.press("y")
         await _reloaded(pilot, screen, before)
@@ -119,8 +113,7 @@ async def test_a_session_with_branches_cannot_be_deleted_and_says_why(db: Path) 
         await pilot.press("down", "down")
         assert screen.selected is not None and screen.selected.name == "crash"
         await pilot.press("d", "y")
-        await pilot.pause()
-        assert app.screen is screen  # the question was answered
+        await until(pilot, lambda: app.screen is screen, "the question answered")
         with Store.open(db) as store:
             assert len(store.sessions()) == 3
         assert screen.table.row_count == 3
@@ -145,5 +138,40 @@ async def test_escape_leaves_the_screen(db: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(app, pilot)
         await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, SessionsScreen), "leaving")
+
+
+async def test_a_damaged_session_is_listed_with_why_and_the_others_as_usual(db: Path) -> None:
+    with Store.open(db) as store:
+        crash = store.resolve("crash")
+        # a hand-edited journal row: a timestamp before 1970 cannot be replayed
+        store.conn.execute("UPDATE events SET ts = -5 WHERE session_id = ? AND seq = 3", (crash,))
+        evil = store.resolve("[b]evil[/b]")
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(app, pilot)
+        assert screen.table.row_count == 2
+        status = _cells(screen, str(crash))[-1]
+        assert status.startswith("ended · damaged:") or status.startswith("damaged:")
+        assert _cells(screen, str(evil))[4:6] == ["14", "2"]  # the other one, with results
+        screen.table.move_cursor(row=screen.table.get_row_index(str(crash)))
+        await pilot.press("enter")
         await pilot.pause()
-        assert not isinstance(app.screen, SessionsScreen)
+        assert app.screen is screen  # not opened: it cannot be replayed, and it said so
+
+
+async def test_deleting_the_session_being_traded_says_to_end_it_first(app_factory, tui) -> None:
+    app = app_factory(name="live-one")
+    async with app.run_test(size=SIZE) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("S")
+        screen = await _loaded(app, pilot)
+        assert screen.selected is not None and screen.selected.name == "live-one"
+        await pilot.press("d")
+        told = "this is the session you are trading: end it first (q), then delete it"
+        await until(
+            pilot, lambda: told in [n.message for n in app._notifications], "the warning toast"
+        )
+        assert app.screen is screen  # no question: it cannot be deleted now
+        with Store.open(app.store.path) as store:
+            assert [s.name for s in store.sessions()] == ["live-one"]

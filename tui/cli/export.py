@@ -20,8 +20,9 @@ from typing import TextIO
 from papertrade.core import events as ev
 from papertrade.core.numbers import ZERO, plain
 from papertrade.saves.store import Store
-from papertrade.tui.cli.sessions import add_db_option, fmt_ts, opened_store
+from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
+from papertrade.tui.service.listing import fmt_ts
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (

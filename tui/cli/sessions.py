@@ -11,15 +11,13 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
-from papertrade.core.numbers import human, plain
-from papertrade.saves.errors import SessionLocked, StoreError
+from papertrade.core.numbers import human
+from papertrade.saves.errors import StoreError
 from papertrade.saves.paths import ENV_VAR
-from papertrade.saves.store import SessionInfo, Store
+from papertrade.saves.store import Store
 from papertrade.tui.errors import UsageError
+from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, row_json
 
 # --- shared by the session commands --------------------------------------------------------
 
@@ -49,27 +47,6 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
         store.close()
 
 
-def fmt_ts(ts: int | None) -> str:
-    if ts is None:
-        return "--"
-    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def fmt_duration(ms: int) -> str:
-    seconds = ms // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
-def dec_or_none(value: Decimal | None) -> str | None:
-    return None if value is None else plain(value)
-
-
 # --- the command ---------------------------------------------------------------------------
 
 
@@ -86,51 +63,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(handler=run)
 
 
-def session_json(info: SessionInfo) -> dict[str, Any]:
-    return {
-        "id": info.id,
-        "name": info.name,
-        "venue": info.venue,
-        "symbols": list(info.symbols),
-        "status": info.status,
-        "balance": plain(info.settings.balance),
-        "taker_fee": plain(info.settings.taker_fee),
-        "maker_fee": plain(info.settings.maker_fee),
-        "created_at": info.created_at,
-        "ended_at": info.ended_at,
-        "first_ts": info.first_ts,
-        "last_ts": info.last_ts,
-        "events": info.events,
-        "fills": info.fills,
-        "realized_pnl": dec_or_none(info.realized_pnl),
-        "fees": dec_or_none(info.fees),
-        "funding": dec_or_none(info.funding),
-        "parent": info.parent_id,
-        "branch_seq": info.branch_seq,
-    }
-
-
-def _listing(store: Store) -> list[SessionInfo]:
-    """Every session, deriving the outcomes of finished ones not derived yet (cached)."""
-    out = []
-    for info in store.sessions():
-        if info.fills is None and info.status != "running":
-            try:
-                store.derive(info.id)
-                info = store.session(info.id)
-            except SessionLocked:
-                pass
-        out.append(info)
-    return out
-
-
-def _table(infos: list[SessionInfo]) -> list[str]:
+def _table(rows: list[SessionRow]) -> list[str]:
     header = (
         f"{'ID':>4}  {'NAME':<32} {'VENUE':<9} {'START (UTC)':<19} {'SPAN':>7} "
         f"{'EVENTS':>9} {'FILLS':>6} {'REALIZED PNL':>14}  STATUS"
     )
     lines = [header]
-    for i in infos:
+    for row in rows:
+        i = row.info
+        if i is None:
+            lines.append(f"{row.id:>4}  {row.name:<32} damaged: {row.damaged}")
+            continue
         span = (
             fmt_duration(i.last_ts - i.first_ts)
             if i.first_ts is not None and i.last_ts is not None
@@ -139,6 +82,8 @@ def _table(infos: list[SessionInfo]) -> list[str]:
         fills = "--" if i.fills is None else str(i.fills)
         pnl = "--" if i.realized_pnl is None else human(i.realized_pnl)
         status = i.status + (f" (branch of {i.parent_id} at {i.branch_seq})" if i.parent_id else "")
+        if row.damaged:
+            status += f" · damaged: {row.damaged}"
         lines.append(
             f"{i.id:>4}  {i.name:<32} {i.venue:<9} {fmt_ts(i.first_ts):<19} {span:>7} "
             f"{i.events:>9} {fills:>6} {pnl:>14}  {status}"
@@ -153,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
             store.delete(info.id)
             print(f"deleted session {info.name} (id {info.id}, {info.events} events)")
             return 0
-        infos = _listing(store)
+        rows = store.list_sessions()
         if args.json:
-            for info in infos:
-                sys.stdout.write(json.dumps(session_json(info)) + "\n")
-        elif not infos:
+            for row in rows:
+                sys.stdout.write(json.dumps(row_json(row)) + "\n")
+        elif not rows:
             print(f"no sessions in {store.path}")
         else:
-            print("\n".join(_table(infos)))
+            print("\n".join(_table(rows)))
     return 0

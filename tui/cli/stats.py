@@ -13,8 +13,9 @@ from typing import Any
 
 from papertrade.core.numbers import human, plain
 from papertrade.saves.stats import EQUITY_POINTS, SessionStats
-from papertrade.tui.cli.sessions import add_db_option, dec_or_none, fmt_duration, opened_store
+from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
+from papertrade.tui.service.listing import dec_or_none, fmt_duration
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

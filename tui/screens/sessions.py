@@ -12,13 +12,14 @@ on screen as `rich.text.Text`, never as markup.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import ClassVar
 
 from papertrade.saves.errors import StoreError
 from papertrade.saves.store import SessionInfo, Store
-from papertrade.tui.cli.sessions import fmt_duration, fmt_ts
+from papertrade.tui.screens.host import TerminalHost
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, load_sessions
 from papertrade.tui.widgets import fmt
 from rich.cells import cell_len
 from rich.text import Text
@@ -51,21 +52,14 @@ def _plain(cell: str | Text) -> str:
     return cell.plain if isinstance(cell, Text) else cell
 
 
-def load_sessions(db_path: Path | str | None) -> list[SessionInfo]:
-    """Every session with its totals, deriving outcomes where they are missing.
-
-    A session being recorded right now (locked) or one that fails to derive is listed
-    without totals rather than hiding the others.
-    """
-    with Store.open(db_path) as store:
-        for info in store.sessions():
-            if info.fills is None and info.status != "running":
-                with contextlib.suppress(StoreError):
-                    store.derive(info.id)
-        return store.sessions()
-
-
-def session_row(info: SessionInfo) -> dict[str, str | Text]:
+def session_row(row: SessionRow) -> dict[str, str | Text]:
+    info = row.info
+    if info is None:  # its own row is damaged: name and why, nothing else is known
+        return {
+            "name": Text(row.name),
+            **{col: fmt.DASH for col in ("venue", "start", "span", "events", "fills", "pnl")},
+            "status": Text(f"damaged: {row.damaged}", style="red"),
+        }
     span = (
         fmt_duration(info.last_ts - info.first_ts)
         if info.first_ts is not None and info.last_ts is not None
@@ -83,7 +77,10 @@ def session_row(info: SessionInfo) -> dict[str, str | Text]:
         "events": f"{info.events:,}",
         "fills": fmt.DASH if info.fills is None else f"{info.fills:,}",
         "pnl": fmt.signed_text(fmt.money(info.realized_pnl), info.realized_pnl),
-        "status": Text(info.status, style=status_style),
+        "status": Text(
+            f"{info.status} · damaged: {row.damaged}" if row.damaged else info.status,
+            style="red" if row.damaged else status_style,
+        ),
     }
 
 
@@ -148,6 +145,7 @@ class SessionsScreen(Screen[None]):
         self.db_path = db_path
         self.speed = speed
         self.sessions: dict[str, SessionInfo] = {}
+        self.rows: dict[str, SessionRow] = {}
         self.loaded = 0
         """How many times the list has been (re)loaded: tests and callers can wait on it."""
 
@@ -180,7 +178,7 @@ class SessionsScreen(Screen[None]):
         self._load()
 
     @work(thread=True, group="sessions", exclusive=True, exit_on_error=False)
-    def _load(self) -> list[SessionInfo]:
+    def _load(self) -> list[SessionRow]:
         return load_sessions(self.db_path)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -195,12 +193,14 @@ class SessionsScreen(Screen[None]):
         else:
             pass  # pending / running / cancelled: nothing to show yet
 
-    def _show(self, sessions: list[SessionInfo]) -> None:
+    def _show(self, sessions: list[SessionRow]) -> None:
         """Rebuild the rows: only on load or refresh, never per tick, so clearing is fine."""
         table = self.table
         keep = self.selected_key
-        self.sessions = {str(s.id): s for s in reversed(sessions)}  # newest first
-        rows = {key: session_row(info) for key, info in self.sessions.items()}
+        listed = {str(r.id): r for r in reversed(sessions)}  # newest first
+        self.rows = listed
+        self.sessions = {key: r.info for key, r in listed.items() if r.info is not None}
+        rows = {key: session_row(r) for key, r in listed.items()}
         # Column widths are set from the content here rather than measured by the table on
         # idle: that measurement can land after the first paint, which then shows every
         # column cut to its header's width until something else repaints the table.
@@ -242,16 +242,28 @@ class SessionsScreen(Screen[None]):
         self.action_open()
 
     def action_open(self) -> None:
+        key = self.selected_key
+        row = self.rows.get(key) if key is not None else None
+        if row is not None and row.damaged:
+            self.notify(
+                f"{row.name} cannot be replayed: {row.damaged}", severity="error", markup=False
+            )
+            return
         info = self.selected
         if info is None:
             return
-        from papertrade.tui.screens.replay import ReplayScreen
-
         self.app.push_screen(ReplayScreen(self.db_path, info.id, speed=self.speed))
 
     def action_delete(self) -> None:
         info = self.selected
         if info is None:
+            return
+        app = self.app
+        if isinstance(app, TerminalHost) and app.trading_session_id == info.id:
+            self.notify(
+                "this is the session you are trading: end it first (q), then delete it",
+                severity="warning",
+            )
             return
 
         def answered(yes: bool | None) -> None:

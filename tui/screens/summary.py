@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from papertrade.saves.stats import SessionStats
 from papertrade.saves.store import Store
-from papertrade.tui.cli.sessions import fmt_duration
+from papertrade.tui.service.listing import fmt_duration
 from papertrade.tui.widgets import fmt
 from rich.table import Table
 from rich.text import Text

@@ -86,7 +86,7 @@ def check_feed(spec: str, speed: str | float) -> str:
 
 def latest_interrupted(store: Store) -> int | None:
     """The newest session a crash or a kill left `interrupted`, if any."""
-    sessions = [s for s in store.sessions() if s.status == "interrupted"]
+    sessions = store.interrupted()
     return sessions[-1].id if sessions else None
 
 
