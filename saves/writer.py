@@ -36,12 +36,15 @@ stops cleanly, marks the session `interrupted` when the file still takes that on
 keeps the reason; `health` says `failed`, `saved` says exactly what is on disk, and every
 later `append`/`flush`/`close` raises `WriterFailed` (one type, a one-line message ending in
 "saved up to <time> (N events)"). No exception ever escapes the thread.
+
+Length: past the ~500-line mark on purpose. It is one class whose producer half and thread
+half share private state (queue, guard, seq, health); splitting them would put that state
+behind an interface for no reader's benefit. The words for the user live in `writer_health`.
 """
 
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import itertools
 import json
 import sqlite3
@@ -49,9 +52,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from papertrade.core import codec
 from papertrade.core import events as ev
@@ -59,6 +61,14 @@ from papertrade.core.numbers import plain
 from papertrade.saves import payload
 from papertrade.saves.errors import StoreError, WriterFailed
 from papertrade.saves.locks import SessionLock
+from papertrade.saves.writer_health import (
+    TS_MAX,
+    Saved,
+    WriterHealth,
+    describe_error,
+    is_transient,
+    ms,
+)
 
 if TYPE_CHECKING:
     from papertrade.core.engine import Engine
@@ -81,15 +91,14 @@ BUSY_TIMEOUT_MS = 250
 """SQLite's own wait for the write lock per attempt; the retries below take over after it."""
 BACKOFF = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 """Pauses between attempts while the file is locked (the last one repeats: capped)."""
+CLOSE_PATIENCE = 30.0
+"""`close()` gives up after this many seconds in which nothing could be committed."""
 NOTICE_AFTER = 1.0
 """A stall shorter than this is ordinary contention and not reported as `delayed`."""
-TS_MAX = 253_402_300_799_999
-"""9999-12-31T23:59:59.999Z: a time the file can hold and every reader can print."""
 
 _EVENT = 0
 _SNAPSHOT = 1
 _DROPPABLE = (ev.Quote, ev.Trade, ev.MarkPrice)
-_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -137,51 +146,6 @@ INSERT_OUTCOME = (
 INSERT_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (session_id, seq, ts, state) VALUES (?, ?, ?, ?)"
 )
-
-
-def is_transient(exc: BaseException) -> bool:
-    """SQLite refused because another connection holds a lock: retrying can succeed."""
-    if not isinstance(exc, sqlite3.OperationalError):
-        return False
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in _BUSY_CODES
-    return "locked" in str(exc) or "busy" in str(exc)
-
-
-def format_ts(ts: int) -> str:
-    """An event time as the user reads it: `2026-12-01 18:49:41.123 UTC`."""
-    moment = datetime.fromtimestamp(min(max(ts, 0), TS_MAX) / 1000, UTC)
-    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d} UTC"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Saved:
-    """What is on disk: every event up to `seq` (the session's event count), the last at `ts`."""
-
-    seq: int
-    ts: int | None
-
-    def __str__(self) -> str:
-        if self.seq <= 0 or self.ts is None:
-            return "nothing saved"
-        return f"saved up to {format_ts(self.ts)} ({self.seq} events)"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class WriterHealth:
-    """What a status bar shows about saving.
-
-    `state`: "ok", "delayed" (the file is locked by someone else; retrying) or "failed"
-    (saving stopped for good). `since_ms`: how long it has been in that state (0 when ok).
-    `detail`: one line for the user, empty when ok and nothing was dropped. `dropped`: market
-    events dropped because saving stalled with the queue full.
-    """
-
-    state: Literal["ok", "delayed", "failed"]
-    since_ms: int = 0
-    detail: str = ""
-    dropped: int = 0
 
 
 class _GaveUp(Exception):
@@ -317,12 +281,12 @@ class SessionWriter:
         dropped = self._dropped
         lost = f"; {dropped:,} market events not saved" if dropped else ""
         if self._error is not None:
-            return WriterHealth("failed", _ms(now - self._failed_at), self._failure_text(), dropped)
+            return WriterHealth("failed", ms(now - self._failed_at), self._failure_text(), dropped)
         since = self._delayed_since
         if since is not None and now - since >= self._notice_after:
             waited = now - since
             detail = f"saving delayed {int(waited)} s: {self._delay_reason}{lost}"
-            return WriterHealth("delayed", _ms(waited), detail, dropped)
+            return WriterHealth("delayed", ms(waited), detail, dropped)
         return WriterHealth("ok", 0, lost.removeprefix("; "), dropped)
 
     def append(self, event: ev.Event, outcomes: Iterable[ev.Outcome] | None = None) -> int:
@@ -419,13 +383,14 @@ class SessionWriter:
             raise self._failed()
         return self._flushed
 
-    def close(self, status: str = "ended", *, timeout: float | None = None) -> None:
+    def close(self, status: str = "ended", *, timeout: float | None = CLOSE_PATIENCE) -> None:
         """Flush everything, snapshot the final state, set the status, release the lock.
 
-        Waits for saving to finish, at most `timeout` seconds if given (the file may be
-        locked by another program); after that it gives up on what is not saved yet.
-        Raises `WriterFailed` (and only that) if anything could not be saved; its message
-        says why and what was saved. The lock is released either way.
+        Waits for saving to finish as long as it makes progress; after `timeout` seconds
+        without any (the file locked by another program; None: no limit) it gives up on
+        what is not saved yet, so quitting never hangs for good. Raises `WriterFailed` (and
+        only that) if anything could not be saved; its message says why and what was saved.
+        The lock is released either way.
         """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
@@ -438,15 +403,29 @@ class SessionWriter:
         self._stopping = True
         self._wake.set()
         try:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                self._give_up()
-                self._thread.join()
+            self._await_thread(timeout)
         finally:
             atexit.unregister(self._at_exit)
             self._lock.release()
         if self._error is not None:
             raise self._failed()
+
+    def _await_thread(self, patience: float | None) -> None:
+        """Join the thread; give up once `patience` seconds pass with nothing committed."""
+        if patience is None:
+            self._thread.join()
+            return
+        seen = self._flushed
+        deadline = time.monotonic() + patience
+        while self._thread.is_alive():
+            now = time.monotonic()
+            if self._flushed != seen:
+                seen, deadline = self._flushed, now + patience
+            elif now >= deadline:
+                self._give_up()
+                self._thread.join()
+                return
+            self._thread.join(min(0.1, max(0.0, deadline - now)))
 
     def _give_up(self) -> None:
         self._abandon = True
@@ -657,15 +636,8 @@ class _Rows:
         self.complete = True
 
 
-def _ms(seconds: float) -> int:
-    return max(0, round(seconds * 1000))
-
-
 def _describe(exc: BaseException, path: Path) -> str:
-    """The one-line reason a user reads (no traceback, no class names where SQLite speaks)."""
+    """The one-line reason a user reads: ours as written, SQLite's with the file named."""
     if isinstance(exc, _GaveUp | _Unsavable):
         return str(exc)
-    if isinstance(exc, sqlite3.Error | OSError):
-        return f"{exc} ({path})"
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return describe_error(exc, path)

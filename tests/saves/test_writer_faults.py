@@ -20,7 +20,8 @@ from papertrade.saves.errors import WriterFailed
 from papertrade.saves.locks import SessionLock
 from papertrade.saves.paths import lock_dir
 from papertrade.saves.store import Store
-from papertrade.saves.writer import Saved, SessionWriter, WriterHealth, connect, format_ts
+from papertrade.saves.writer import SessionWriter, connect
+from papertrade.saves.writer_health import Saved, WriterHealth, format_ts
 
 SETTINGS = ev.SessionSettings(Decimal("10000"), Decimal("0.0004"), Decimal("0.0001"))
 T0 = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC

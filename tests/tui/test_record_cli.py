@@ -19,7 +19,7 @@ import pytest
 from papertrade.core import codec
 from papertrade.feeds.file import FileFeed
 from papertrade.saves.store import Store
-from papertrade.saves.writer import format_ts
+from papertrade.saves.writer_health import format_ts
 from papertrade.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -49,8 +49,6 @@ from papertrade.tui.cli import UsageError
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 _STREAMS = ("quote", "trade", "mark", "funding")
 NAME_MAX = 64
-CLOSE_TIMEOUT = 30.0
-"""Longest the final save waits for a database another program keeps locked (seconds)."""
 NAME_RULES = (
     f"1-{NAME_MAX} printable characters, not all digits (those read as a session id), "
     "not already used in the database"
@@ -347,7 +345,7 @@ def run(args: argparse.Namespace) -> int:
             reason = f"feed failed: {printable(str(exc))}"
             code = 1
         try:
-            writer.close(status="ended", timeout=CLOSE_TIMEOUT)
+            writer.close(status="ended")  # gives up after 30 s locked out: never hangs
         except WriterFailed as exc:
             print(f"papertrade record: error: {exc}", file=sys.stderr)
             print(
