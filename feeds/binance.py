@@ -43,6 +43,7 @@ MAX_LIFETIME_S = 23 * 3600 + 50 * 60
 MARK_STALE_S = 10.0
 BOOK_STALE_S = 60.0
 REQUESTS_REMEMBERED = 1024
+SEND_INTERVAL_S = 0.3  # at most 10 incoming messages/s per connection; nautilus keeps 300 ms
 
 
 class _Wire(BaseModel):
@@ -197,7 +198,10 @@ class BinanceAdapter:
         self._wanted = frozenset(self._symbols)
         self._market = [s for sym in self._symbols for s in market_streams(sym)]
         self._public = [s for sym in self._symbols for s in public_streams(sym)]
-        self._streams = frozenset(self._market) | frozenset(self._public)
+        # Recordings carry the raw `<sym>@trade` stream: it decodes when fed directly (benchmarks,
+        # replays of captures); a live connection never subscribes it, so none ever arrives.
+        raw = {f"{sym.lower()}@trade" for sym in self._symbols}
+        self._streams = frozenset(self._market) | frozenset(self._public) | raw
 
     def connections(self) -> list[ConnectionSpec]:
         market, public = self._market, self._public
@@ -207,12 +211,14 @@ class BinanceAdapter:
                 url=_url(f"{self.base_url}/market/stream", market),
                 streams={s: (MARK_STALE_S if "@markPrice" in s else None) for s in market},
                 max_lifetime=MAX_LIFETIME_S,
+                send_interval=SEND_INTERVAL_S,
             ),
             ConnectionSpec(
                 name="public",
                 url=_url(f"{self.base_url}/public/stream", public),
                 streams=dict.fromkeys(public, BOOK_STALE_S),
                 max_lifetime=MAX_LIFETIME_S,
+                send_interval=SEND_INTERVAL_S,
             ),
         ]
 

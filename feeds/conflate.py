@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from papertrade.core.events import MarketEvent, Quote
 
-from .base import Feed, FeedStatus
+from .base import Feed, FeedStatus, Subscribable
 
 DEFAULT_PER_SECOND = 10
 
@@ -208,6 +208,17 @@ class ConflatedFeed:
 
     def __aiter__(self) -> AsyncIterator[MarketEvent]:
         return conflate(self.inner, self.per_second)
+
+    def add_symbol(self, symbol: str) -> None:
+        """Passed to the inner feed: the same connection, the same price path."""
+        if not isinstance(self.inner, Subscribable):
+            raise TypeError(f"the {self.name} feed cannot add symbols while running")
+        self.inner.add_symbol(symbol)
+
+    def remove_symbol(self, symbol: str) -> None:
+        if not isinstance(self.inner, Subscribable):
+            raise TypeError(f"the {self.name} feed cannot remove symbols while running")
+        self.inner.remove_symbol(symbol)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

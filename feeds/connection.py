@@ -44,6 +44,8 @@ class ConnectionSpec:
     not in it is dropped and counted, never tracked (a server cannot grow our memory by
     inventing stream names). `subscribe` is replayed on every connect; the URL may carry
     streams too (Binance), and is rebuilt from the desired set for each connect.
+    `send_interval`: the least time between two subscription changes sent on the open
+    connection (Binance cuts a connection that sends more than 10 messages a second).
     """
 
     name: str
@@ -52,6 +54,7 @@ class ConnectionSpec:
     streams: Mapping[str, float | None] = field(default_factory=dict)
     keepalive: Keepalive | None = None
     max_lifetime: float | None = None
+    send_interval: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from papertrade.feeds.base import (
     FeedStats,
     FeedStatus,
     FundingClock,
+    LiveBounds,
     ReconnectRequested,
     plain_text,
 )
@@ -519,6 +520,7 @@ class SupervisedFeed:
         assert queue is not None
         funding = self._funding
         stats = self.stats
+        admit = LiveBounds(stats).admit
         batch = max(1, self.timing.batch)
         count = 0
         try:
@@ -562,6 +564,9 @@ class SupervisedFeed:
                             self._refresh()
                         if link.state == "waiting":
                             self._set_link(link, "live")
+                    if events:  # times within 2015 … wall + 1 day, else dropped, counted
+                        wall = self._wall_ms()
+                        events = [e for e in events if admit(e, wall)]
                     if not events:
                         continue
                     out = self._with_funding(funding, events)
@@ -605,6 +610,8 @@ class SupervisedFeed:
         while True:
             while link.outbox:
                 await ws.send(link.outbox.pop(0))
+                if link.outbox and link.spec.send_interval > 0:
+                    await asyncio.sleep(link.spec.send_interval)
             wake.clear()
             await wake.wait()
 

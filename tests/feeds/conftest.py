@@ -54,6 +54,7 @@ class Conn:
     index: int
     opened: float
     received: list[str] = field(default_factory=list)
+    received_at: list[float] = field(default_factory=list)
     topics: list[Any] = field(default_factory=list)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     answer_pings: bool = True
@@ -146,6 +147,7 @@ class FakeVenue:
             async for message in conn.ws:
                 text = message if isinstance(message, str) else message.decode()
                 conn.received.append(text)
+                conn.received_at.append(time.monotonic())
                 async with conn.arrived:
                     conn.arrived.notify_all()
                 await self.on_message(conn, text)

@@ -4,12 +4,16 @@ reconnect (issue 10, bug 1, live-venue part)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from papertrade.core.events import MarketEvent, MarkPrice, Quote
+from papertrade.feeds.binance import SEND_INTERVAL_S
+from papertrade.feeds.conflate import ConflatedFeed
+from papertrade.feeds.venues import open_venue_feed
 
 ETH_BOOK = {
     "stream": "ethusdt@bookTicker",
@@ -154,3 +158,33 @@ async def test_a_reconnect_replays_the_symbols_added_meanwhile(
         assert len(eth_messages(data_conn.received, sub)) == PER_SYMBOL[name]
         joined = json.dumps(data_conn.topics)
         assert "BTC" in joined and "ETH" in joined
+
+
+async def test_binance_subscription_changes_are_spaced_to_its_message_limit(
+    venue: Any, feeds: Any, helpers: Any
+) -> None:
+    """Binance cuts a connection that sends more than 10 messages a second: three symbols
+    added at once go out one SUBSCRIBE at a time, `SEND_INTERVAL_S` apart."""
+    server = await venue("binance", helpers.hold)
+    feed = feeds("binance", ["BTCUSDT"], server.url)
+    feed.start()
+    await feed.wait_status(lambda s: s.state == "waiting")
+    for symbol in ("ETHUSDT", "SOLUSDT", "BNBUSDT"):
+        feed.add_symbol(symbol)
+    public = next(c for c in server.connections if c.path.startswith("/public/"))
+    await public.wait_received(lambda sent: len(sent) == 3, within=5)
+    assert [json.loads(m)["params"] for m in public.received] == [
+        ["ethusdt@bookTicker"], ["solusdt@bookTicker"], ["bnbusdt@bookTicker"],
+    ]  # fmt: skip
+    gaps = [b - a for a, b in itertools.pairwise(public.received_at)]
+    assert all(gap >= SEND_INTERVAL_S * 0.9 for gap in gaps), gaps
+    assert len(server.connections) == 2
+
+
+def test_a_conflated_feed_passes_symbol_changes_to_the_feed_it_wraps() -> None:
+    feed = open_venue_feed("okx", ["BTCUSDT"], "ws://127.0.0.1:9")
+    wrapped = ConflatedFeed(feed)
+    wrapped.add_symbol("ETHUSDT")
+    assert feed.symbols == ["BTCUSDT", "ETHUSDT"]
+    wrapped.remove_symbol("BTCUSDT")
+    assert feed.symbols == ["ETHUSDT"]
