@@ -60,14 +60,14 @@ async def test_decoder_bug_is_counted_and_the_feed_survives(venue: Any, helpers:
     async def script(conn: Any) -> None:
         await conn.wait_received(lambda sent: sent == ["hello"])  # the replayed subscription
         await conn.send("boom")
-        await conn.send(json.dumps({"s": "a", "p": "1.5", "t": 7}))
+        await conn.send(json.dumps({"s": "a", "p": "1.5", "t": 1_760_000_000_007}))
         await conn.hold()
 
     server = await venue("plain", script)
     adapter = EchoAdapter(server.url)
     feed = SupervisedFeed(adapter, FAST)
     try:
-        assert await helpers.take(feed, 1) == [MarkPrice(7, "X", Decimal("1.5"))]
+        assert await helpers.take(feed, 1) == [MarkPrice(1_760_000_000_007, "X", Decimal("1.5"))]
         assert feed.stats.dropped == {"decode_error": 1}
         assert server.connections[0].path == "/echo"
         assert adapter.connects == ["only"]
