@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from papertrade.feeds.base import Feed, FeedStatus
+from papertrade.feeds.base import Feed, FeedStatus, Subscribable
 from papertrade.feeds.conflate import conflate
 from papertrade.feeds.pacing import faster, slower, speed_label
 from papertrade.tui.screens.host import StatusArgs
@@ -180,12 +180,19 @@ class PapertradeApp(App[int]):
     def subscribe(self, symbol: str) -> None:
         """Make sure the feed delivers `symbol` (called after a watchlist add): on the running
         feed, never a second one, so a symbol always has exactly one price path."""
-        if self.feed_config.plays_every_symbol:
-            return
         feed = self.feeds.get("main")
-        add = getattr(feed, "add_symbol", None)
-        if add is not None:
-            add(symbol)
+        if not self.feed_config.plays_every_symbol and isinstance(feed, Subscribable):
+            feed.add_symbol(symbol)
+
+    def unsubscribe(self, symbol: str) -> None:
+        """The feed may stop delivering `symbol` (after a watchlist removal) unless a position
+        or an order still needs its prices."""
+        feed = self.feeds.get("main")
+        session = self.session
+        if session is None or symbol in session.tracked_symbols():
+            return
+        if not self.feed_config.plays_every_symbol and isinstance(feed, Subscribable):
+            feed.remove_symbol(symbol)
 
     def feed_status_args(self) -> StatusArgs:
         """What the status bar shows; also logs every change of the main feed's state."""

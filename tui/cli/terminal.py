@@ -79,7 +79,7 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
     options: dict[str, object] = {}
     if opened.resumed and opened.kind == "sim":
         # A resumed sim goes on from its own clock and prices, not from the seed's start.
-        options = {"start_ts": opened.engine.last_ts, "start_prices": opened.start_prices}
+        options = {"after_ts": opened.engine.last_ts, "start_prices": opened.start_prices}
     feed = FeedConfig(
         spec=opened.spec, ws_url=args.ws_url, speed=args.speed, seed=args.seed, options=options
     )

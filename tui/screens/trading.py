@@ -16,13 +16,12 @@ from decimal import Decimal
 from typing import ClassVar
 
 from papertrade.core import events as ev
-from papertrade.core.margin import max_removable_margin
 from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.ticket import OrderTicket
-from papertrade.tui.service.trading import TradingSession, max_addable
+from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
 from papertrade.tui.widgets.chart import PriceChart
@@ -348,9 +347,8 @@ class TradingScreen(Screen[None]):
     def open_margin_dialog(self, symbol: str) -> None:
         engine = self.session.engine
         pos = engine.positions[symbol]
-        removable = max_removable_margin(
-            pos.margin, pos.mm, pos.size, pos.entry, pos.mark, pos.leverage
-        )
+        removable = engine.max_removable_margin(symbol)
+        addable = engine.max_addable_margin(symbol)
 
         def done(value: object) -> None:
             if isinstance(value, Decimal):
@@ -362,7 +360,7 @@ class TradingScreen(Screen[None]):
                     )
                 self.flush()
 
-        self.app.push_screen(MarginModal(symbol, pos.margin, max_addable(engine), removable), done)
+        self.app.push_screen(MarginModal(symbol, pos.margin, addable, removable), done)
 
     def action_cancel_order(self) -> None:
         oid = self.orders.selected_key
@@ -403,6 +401,7 @@ class TradingScreen(Screen[None]):
         if key is None:
             return
         self.session.remove_symbol(key)
+        host(self).unsubscribe(key)
         note = (
             " (its position stays open and keeps updating)"
             if key in self.session.engine.positions

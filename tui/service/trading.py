@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
-from papertrade.core.numbers import ZERO, money
 
 if TYPE_CHECKING:
     pass
@@ -308,8 +307,3 @@ class TradingSession:
         if start is None or not hist or start == 0:
             return None
         return hist[-1][1] / start - 1
-
-
-def max_addable(engine: Engine) -> Decimal:
-    """Isolated margin that can be added: the available balance."""
-    return money(max(ZERO, engine.available_balance()))
