@@ -205,6 +205,26 @@ def finite(text: object) -> Decimal:
     return wire_number(text, RATE, "bad_rate")
 
 
+def wall_ms() -> int:
+    """The real wall clock in ms: only for checking venue times (`check_time`), never an
+    event's own time."""
+    return time.time_ns() // 1_000_000
+
+
+def check_time(ts: object, now_ms: int | None = None) -> int:
+    """A venue event time inside 2015-01-01 … now + 1 day, else `Drop("bad_time")`.
+
+    Adapters call it before a `Sequencer` remembers a time as its ordering key: one mark
+    stamped a year ahead would otherwise make every later mark of the symbol "out of order"
+    for a year. `now_ms` defaults to the real wall clock (the window is wide enough that tests
+    need not inject one; the supervisor's `LiveBounds` check uses its injectable clock).
+    """
+    now = wall_ms() if now_ms is None else now_ms
+    if type(ts) is not int or not MIN_LIVE_TS_MS <= ts <= now + LIVE_FUTURE_MS:
+        raise Drop("bad_time")
+    return ts
+
+
 class LiveBounds:
     """The times (and final magnitudes) a live event must have to reach the engine.
 

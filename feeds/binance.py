@@ -29,6 +29,7 @@ from papertrade.feeds.base import (
     Drop,
     FeedStats,
     Sequencer,
+    check_time,
     finite,
     non_negative,
     plain_text,
@@ -274,6 +275,11 @@ class BinanceAdapter:
             return stream, []
         if event.symbol not in self._wanted:
             stats.dropped["unknown_symbol"] += 1
+            return stream, []
+        try:
+            check_time(event.ts)  # before the sequencer remembers a (mark) time as its key
+        except Drop as drop:
+            stats.dropped[drop.reason] += 1
             return stream, []
         late = self._seq.check(data.e, event.symbol, data.order_key())
         if late is not None:

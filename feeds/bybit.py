@@ -27,6 +27,7 @@ from papertrade.feeds.base import (
     FeedStats,
     RecentIds,
     Sequencer,
+    check_time,
     finite,
     non_negative,
     plain_text,
@@ -259,6 +260,7 @@ class BybitAdapter:
             events.append(merged.to_mark(parsed.ts))
         if (snapshot or not _BOOK_FIELDS.isdisjoint(fields)) and merged.bid1Price:
             events.append(merged.to_quote(parsed.ts))
+        check_time(parsed.ts)  # before the sequencer remembers it
         late = self._seq.check("tickers", symbol, (parsed.ts, parsed.cs or 0))
         if late is not None:
             raise Drop(late)

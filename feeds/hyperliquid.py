@@ -31,6 +31,7 @@ from papertrade.feeds.base import (
     FeedStats,
     RecentIds,
     Sequencer,
+    check_time,
     finite,
     non_negative,
     plain_text,
@@ -257,7 +258,7 @@ class HyperliquidAdapter:
             return None, []
         try:
             quote = parsed.to_event(symbol)
-            late = self._seq.check("bbo", symbol, parsed.time)
+            late = self._seq.check("bbo", symbol, check_time(parsed.time))
             if late:
                 raise Drop(late)
         except Drop as drop:

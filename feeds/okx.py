@@ -32,6 +32,7 @@ from papertrade.feeds.base import (
     FeedStats,
     ReconnectRequested,
     Sequencer,
+    check_time,
     finite,
     non_negative,
     plain_text,
@@ -313,13 +314,13 @@ class OkxAdapter:
         if channel == "bbo-tbt":
             bbo = BboTbt.model_validate(item)
             quote = bbo.to_event(symbol, contract)
-            late = seq.check(channel, symbol, (quote.ts, bbo.seqId or 0))
+            late = seq.check(channel, symbol, (check_time(quote.ts), bbo.seqId or 0))
             if late:
                 raise Drop(late)
             return quote
         if channel == "mark-price":
             mark = MarkPx.model_validate(item).to_event(symbol, contract, self._funding.get(inst))
-            late = seq.check(channel, symbol, mark.ts)
+            late = seq.check(channel, symbol, check_time(mark.ts))
             if late:
                 raise Drop(late)
             return mark

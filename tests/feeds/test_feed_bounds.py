@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
-from papertrade.feeds.base import Drop, FeedStats, LiveBounds, finite, non_negative, positive
+from papertrade.feeds.base import (
+    Drop,
+    FeedStats,
+    LiveBounds,
+    check_time,
+    finite,
+    non_negative,
+    positive,
+    wall_ms,
+)
 from papertrade.feeds.binance import BinanceAdapter
 
 NOW = 1_764_547_200_000  # 2025-12-01T00:00:00Z, the injected wall clock
@@ -109,11 +118,10 @@ def test_binance_frames_with_absurd_numbers_are_dropped_and_counted_by_reason() 
 def test_live_event_times_must_lie_between_2015_and_a_day_ahead_of_the_wall_clock(
     ts: int, ok: bool
 ) -> None:
-    adapter = BinanceAdapter(["BTCUSDT"])
-    bounds = LiveBounds(adapter.stats)
-    (event,) = adapter.decode("market", mark_frame(E=ts))[1]  # the adapter itself keeps it
-    assert bounds.admit(event, now_ms=NOW) is ok
-    assert adapter.stats.dropped == ({} if ok else {"bad_time": 1})
+    stats = FeedStats()
+    bounds = LiveBounds(stats)
+    assert bounds.admit(MarkPrice(ts, "BTCUSDT", Decimal("61801.1")), now_ms=NOW) is ok
+    assert stats.dropped == ({} if ok else {"bad_time": 1})
 
 
 def test_a_far_next_funding_time_or_a_scaled_up_price_is_dropped_too() -> None:
@@ -161,3 +169,48 @@ async def test_poisoned_ticks_from_a_server_never_reach_the_stream_and_are_count
     assert events == [MarkPrice(good_ts + 5, "BTCUSDT", Decimal("61801.5"))]
     assert feed.stats.dropped["bad_price"] == 4
     assert feed.stats.dropped["invalid_fields"] == 1  # the price sent as a JSON number
+
+
+async def test_a_mark_a_year_ahead_is_dropped_and_later_marks_still_flow(
+    venue: Any, feeds: Any, helpers: Any
+) -> None:
+    # The adapter checks times on the real wall clock (before its sequencer remembers one),
+    # the supervisor on its injected one: both are given the same instant here. A year of
+    # margin either way, so nothing races the clock.
+    now = wall_ms()
+
+    async def script(conn: Any) -> None:
+        if "/market" not in conn.path:
+            await conn.hold()
+            return
+        for frame in [
+            mark_frame(E=now + 365 * DAY),  # a server clock a year ahead
+            mark_frame(E=2**63),  # past SQLite's INTEGER
+            mark_frame(E=1_400_000_000_000),  # 2014
+            mark_frame(E=now + 5, T=now + 30 * DAY, r="0.0001"),  # funding a month out
+            mark_frame(E=now + 6, p="61802.5"),
+        ]:
+            await conn.send(frame)
+        await conn.hold()
+
+    server = await venue("binance", script, script)
+    feed = feeds("binance", ["BTCUSDT"], server.url, wall_ms=lambda: now)
+    events = await helpers.take(feed, 1)
+    # before: the year-ahead mark went through and every later mark was "out of order"
+    assert events == [MarkPrice(now + 6, "BTCUSDT", Decimal("61802.5"))]
+    assert feed.stats.dropped["bad_time"] == 4
+    assert "out_of_order" not in feed.stats.dropped
+    assert feed.status.dropped >= 4  # what the status bar tooltip and `record` show
+
+
+@pytest.mark.parametrize(
+    ("ts", "ok"),
+    [(NOW, True), (NOW + DAY, True), (NOW + DAY + 1, False), (-1, False), (True, False)],
+)
+def test_check_time_guards_a_time_before_it_becomes_an_ordering_key(ts: object, ok: bool) -> None:
+    if ok:
+        assert check_time(ts, now_ms=NOW) == ts
+    else:
+        with pytest.raises(Drop) as info:
+            check_time(ts, now_ms=NOW)
+        assert info.value.reason == "bad_time"
