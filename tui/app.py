@@ -180,14 +180,14 @@ class PapertradeApp(App[int]):
     def subscribe(self, symbol: str) -> None:
         """Make sure the feed delivers `symbol` (called after a watchlist add): on the running
         feed, never a second one, so a symbol always has exactly one price path."""
-        feed = self.feeds.get("main")
+        feed: object = self.feeds.get("main")  # (object: mypy sees no Feed that subscribes)
         if not self.feed_config.plays_every_symbol and isinstance(feed, Subscribable):
             feed.add_symbol(symbol)
 
     def unsubscribe(self, symbol: str) -> None:
         """The feed may stop delivering `symbol` (after a watchlist removal) unless a position
         or an order still needs its prices."""
-        feed = self.feeds.get("main")
+        feed: object = self.feeds.get("main")
         session = self.session
         if session is None or symbol in session.tracked_symbols():
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def btc_marks(db: Path, name: str) -> list[tuple[int, Decimal]]:
 
 
 def largest_step(marks: list[tuple[int, Decimal]]) -> Decimal:
-    return max(abs(b - a) for (_, a), (_, b) in zip(marks, marks[1:], strict=False))
+    return max(abs(b - a) for (_, a), (_, b) in pairwise(marks))
 
 
 async def test_removing_and_re_adding_a_symbol_keeps_one_price_path(tmp_path: Path) -> None:
