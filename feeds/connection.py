@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from papertrade.core.events import MarketEvent
@@ -89,6 +89,22 @@ class Timing:
     queue_size: int = 10_000
     batch: int = 256
     max_size: int = 2**23
+
+    def apply(self, spec: ConnectionSpec) -> ConnectionSpec:
+        """`spec` with the `*_override` knobs applied."""
+        keepalive = spec.keepalive
+        if keepalive is not None and self.keepalive_override is not None:
+            keepalive = replace(keepalive, interval=self.keepalive_override)
+        if keepalive is not None and self.pong_timeout_override is not None:
+            keepalive = replace(keepalive, pong_timeout=self.pong_timeout_override)
+        streams = spec.streams
+        if self.stale_override is not None:
+            limit = self.stale_override
+            streams = {k: (None if v is None else limit) for k, v in streams.items()}
+        lifetime = spec.max_lifetime
+        if self.lifetime_override is not None:
+            lifetime = self.lifetime_override
+        return replace(spec, keepalive=keepalive, streams=streams, max_lifetime=lifetime)
 
     def backoff(self, failures: int, rng: random.Random) -> float:
         """Delay before attempt number `failures` (0-based): capped exponential, ± jitter."""

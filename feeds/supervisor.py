@@ -29,9 +29,8 @@ import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any
 
 from papertrade.core.events import MarketEvent, MarkPrice
 from papertrade.feeds.base import (
@@ -55,6 +54,7 @@ from papertrade.feeds.connection import (
     VenueError,
     close_text,
 )
+from papertrade.feeds.link import Link
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
     ConnectionClosed,
@@ -87,45 +87,6 @@ class _Verdict(Exception):
     """A venue's permanent refusal that leaves nothing to deliver: the feed fails with it."""
 
 
-class _Link:
-    """Mutable state of one supervised connection."""
-
-    __slots__ = (
-        "close_reason",
-        "detail",
-        "last_rx",
-        "last_seen",
-        "outbox",
-        "renew",
-        "retry_at",
-        "server_closed",
-        "since",
-        "spec",
-        "stale",
-        "state",
-        "task",
-        "wake",
-        "ws",
-    )
-
-    def __init__(self, spec: ConnectionSpec, now: float) -> None:
-        self.spec = spec
-        self.state: FeedState = "connecting"
-        self.since = now
-        self.detail = ""
-        self.retry_at: float | None = None
-        self.last_rx = now
-        self.last_seen: dict[str, float] = {}
-        self.stale: dict[str, float] = {}
-        self.close_reason = ""
-        self.server_closed = False
-        self.renew = False
-        self.task: asyncio.Task[None] | None = None
-        self.ws: ClientConnection | None = None
-        self.outbox: list[str] = []
-        self.wake: asyncio.Event | None = None
-
-
 class SupervisedFeed:
     """A live venue feed: the `Feed` protocol over one adapter and its connections.
 
@@ -155,7 +116,7 @@ class SupervisedFeed:
         self._queue: asyncio.Queue[list[MarketEvent] | None] | None = None  # None: the end
         self._pending: deque[MarketEvent] = deque()
         now = clock()
-        self._links = [_Link(self._apply_overrides(s), now) for s in adapter.connections()]
+        self._links = [Link(self.timing.apply(s), now) for s in adapter.connections()]
         self._started = False
         self._closing = False
         self._ended = False
@@ -269,21 +230,6 @@ class SupervisedFeed:
     def _ms(self, seconds: float) -> int:
         return int(seconds * 1000)
 
-    def _apply_overrides(self, spec: ConnectionSpec) -> ConnectionSpec:
-        t = self.timing
-        keepalive = spec.keepalive
-        if keepalive is not None and t.keepalive_override is not None:
-            keepalive = replace(keepalive, interval=t.keepalive_override)
-        if keepalive is not None and t.pong_timeout_override is not None:
-            keepalive = replace(keepalive, pong_timeout=t.pong_timeout_override)
-        streams = spec.streams
-        if t.stale_override is not None:
-            streams = {k: (None if v is None else t.stale_override) for k, v in streams.items()}
-        lifetime = spec.max_lifetime
-        if t.lifetime_override is not None:
-            lifetime = t.lifetime_override
-        return replace(spec, keepalive=keepalive, streams=streams, max_lifetime=lifetime)
-
     def _respec(self, outgoing: Outgoing) -> None:
         """The desired set changed: new specs for the next connects, messages for the open
         connections, stream tracking for exactly the desired streams."""
@@ -293,7 +239,7 @@ class SupervisedFeed:
             spec = specs.get(link.spec.name)
             if spec is None:
                 continue
-            link.spec = self._apply_overrides(spec)
+            link.spec = self.timing.apply(spec)
             if link.ws is not None:
                 wanted = link.spec.streams
                 for gone in [s for s in link.last_seen if s not in wanted]:
@@ -333,7 +279,7 @@ class SupervisedFeed:
                 self._queue.put_nowait(None)
 
     def _set_link(
-        self, link: _Link, state: FeedState, detail: str = "", retry_at: float | None = None
+        self, link: Link, state: FeedState, detail: str = "", retry_at: float | None = None
     ) -> None:
         link.state = state
         link.since = self._clock()
@@ -430,7 +376,7 @@ class SupervisedFeed:
             self._behind = behind
             self._refresh()
 
-    async def _run(self, link: _Link) -> None:
+    async def _run(self, link: Link) -> None:
         """Connect, read, and reconnect one link until the feed closes or fails."""
         t = self.timing
         failures = 0
@@ -507,11 +453,11 @@ class SupervisedFeed:
             self._set_link(link, "reconnecting", reason, now + delay)
             await asyncio.sleep(delay)
 
-    async def _pump(self, link: _Link, ws: ClientConnection) -> str:
+    async def _pump(self, link: Link, ws: ClientConnection) -> str:
         """Read frames into events until the connection ends; return why it ended."""
         helpers = [
-            asyncio.create_task(self._timers(link, ws)),
-            asyncio.create_task(self._sender(link, ws)),
+            asyncio.create_task(link.watch(ws, self.timing, self._clock, self._refresh)),
+            asyncio.create_task(link.send_changes(ws)),
         ]
         decode = self.adapter.decode
         name = link.spec.name
@@ -602,109 +548,3 @@ class SupervisedFeed:
                     out.append(settled)
             out.append(event)
         return out
-
-    async def _sender(self, link: _Link, ws: ClientConnection) -> None:
-        """Sends subscription changes on the open connection, in the order they were made."""
-        wake = link.wake
-        assert wake is not None
-        while True:
-            while link.outbox:
-                await ws.send(link.outbox.pop(0))
-                if link.outbox and link.spec.send_interval > 0:
-                    await asyncio.sleep(link.spec.send_interval)
-            wake.clear()
-            await wake.wait()
-
-    async def _timers(self, link: _Link, ws: ClientConnection) -> None:
-        """Keepalive pings, per-stream watchdog and connection renewal for one open link."""
-        t = self.timing
-        clock = self._clock
-        opened = clock()
-        last_ping = opened
-        ping_sent: float | None = None
-        proto_at = opened
-        proto: asyncio.Future[Any] | None = None
-        tick = t.watchdog_tick
-        keepalive = link.spec.keepalive
-        if keepalive is not None:
-            tick = min(tick, keepalive.interval / 4)
-        if t.ping_interval is not None:
-            tick = min(tick, t.ping_interval / 4)
-
-        async def drop(reason: str, renew: bool = False) -> None:
-            link.close_reason = reason
-            link.renew = renew
-            await ws.close(1000, "client reconnecting")
-
-        while True:
-            await asyncio.sleep(tick)
-            now = clock()
-            spec = link.spec
-            if spec.max_lifetime is not None and now - opened >= spec.max_lifetime:
-                await drop("renewing the connection before the venue's time limit", renew=True)
-                return
-            if t.ping_interval is not None:
-                if proto is not None and proto.done():
-                    proto = None
-                if proto is None and now - proto_at >= t.ping_interval:
-                    proto = _quiet(await ws.ping())
-                    proto_at = now
-                elif (
-                    proto is not None
-                    and t.ping_timeout is not None
-                    # data since the ping proves the link alive as of when it came
-                    and now - max(proto_at, link.last_rx) > t.ping_timeout
-                ):
-                    await drop(f"no reply to keepalive ping within {t.ping_timeout:g} s")
-                    return
-            if keepalive is not None:
-                if ping_sent is not None and link.last_rx >= ping_sent:
-                    ping_sent = None
-                if (
-                    ping_sent is not None
-                    and keepalive.pong_timeout is not None
-                    and now - ping_sent > keepalive.pong_timeout
-                ):
-                    await drop(f"no reply to keepalive ping within {keepalive.pong_timeout:g} s")
-                    return
-                if keepalive.idle_only:
-                    due = ping_sent is None and now - link.last_rx >= keepalive.interval
-                else:
-                    due = now - last_ping >= keepalive.interval
-                if due:
-                    await ws.send(keepalive.message)
-                    last_ping = now
-                    if ping_sent is None:
-                        ping_sent = now
-            if self._check_streams(link, spec.streams.items(), now, opened):
-                await drop(link.close_reason)
-                return
-
-    def _check_streams(
-        self, link: _Link, streams: Iterable[tuple[str, float | None]], now: float, opened: float
-    ) -> bool:
-        """Mark silent streams stale; True when one has been silent long enough to reconnect
-        (the reason is left in `link.close_reason`)."""
-        changed = False
-        factor = self.timing.stale_reconnect_factor
-        for stream, limit in streams:
-            if limit is None:
-                continue
-            seen = link.last_seen.get(stream, opened)
-            silent = now - seen
-            if silent > limit * factor:
-                link.close_reason = f"{stream} silent for {silent:.1f} s"
-                return True
-            if silent > limit and stream not in link.stale:
-                link.stale[stream] = seen
-                changed = True
-        if changed:
-            self._refresh()
-        return False
-
-
-def _quiet(waiter: Any) -> asyncio.Future[Any]:
-    """A ping's pong waiter whose failure (the connection closing) needs no one to read it."""
-    fut: asyncio.Future[Any] = asyncio.ensure_future(waiter)
-    fut.add_done_callback(lambda f: f.cancelled() or f.exception())
-    return fut
