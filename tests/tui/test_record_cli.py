@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -363,3 +364,39 @@ async def test_a_venue_refusing_for_good_ends_record_with_status_1_and_its_words
         'stopped: feed failed: OKX error 60012: Invalid request: {"op":"subscribe"}'
     )
     assert "Traceback" not in text
+
+
+def test_a_database_locked_mid_recording_shows_saving_delayed_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    db, out = tmp_path / "rec.db", tmp_path / "rec.jsonl"
+    proc = subprocess.Popen(
+        papertrade("record", "--feed", "sim", "--symbols", "BTCUSDT", "--db", str(db),
+                   "--out", str(out)),
+        cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    other = None
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # recording is under way: the session exists
+        assert line.startswith("recording sim"), line
+        other = sqlite3.connect(db, isolation_level=None, timeout=10)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        while "saving delayed" not in line:
+            line = proc.stderr.readline()
+            assert line, "record ended before reporting the delay"
+        assert "database is locked" in line
+        other.execute("COMMIT")  # let go: the backlog is saved
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        rest = proc.stderr.read()
+    finally:
+        if other is not None:
+            other.close()
+        proc.kill()
+    assert code == 0, rest
+    assert "stopped: interrupted" in rest and "dropped" not in rest
+    _, events = read_drill(out)
+    info, journal = stored(db)
+    assert events and journal == events  # every event of the drill is in the journal too
+    assert info.status == "ended"  # type: ignore[attr-defined]
