@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from decimal import Decimal
 
 import pytest
@@ -93,12 +91,3 @@ async def test_the_next_start_offers_to_resume_an_interrupted_session(tmp_path, 
     fresh = build_parser().parse_args(["--db", str(tmp_path / "fresh.db")])
     offer_resume(fresh, ask=say("y"))
     assert fresh.resume is None and len(questions) == 2
-
-
-def test_headless_modules_do_not_import_textual():
-    code = (
-        "import sys, papertrade.tui.cli, papertrade.tui.service.trading, papertrade.tui.cli.terminal; "
-        "papertrade.tui.cli.terminal.build_parser(); "
-        "assert 'textual' not in sys.modules, 'textual imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
