@@ -334,6 +334,7 @@ class OkxAdapter:
             return None, []
         if kind == "error":
             self._error(msg)
+            return None, []
         if kind == "notice":
             raise ReconnectRequested(plain_text(msg.get("msg")))
         self.stats.dropped["unknown_message"] += 1
@@ -342,6 +343,8 @@ class OkxAdapter:
     def _error(self, msg: dict[str, Any]) -> None:
         code, words = plain_text(msg.get("code"), 12), plain_text(msg.get("msg"))
         rid = msg.get("id")
+        if isinstance(rid, str) and rid.startswith("unsub"):
+            return  # a refused unsubscribe leaves nothing to end
         symbols = [self._ids[rid]] if isinstance(rid, str) and rid in self._ids else []
         if not symbols:
             symbols = [self._by_inst[i][0] for i in _INST.findall(words) if i in self._by_inst]

@@ -360,7 +360,8 @@ class SupervisedFeed:
             raise _Verdict(exc.text)
         for symbol in named:
             self.refused[symbol.upper()] = exc.text
-            self._respec(self.adapter.remove_symbol(symbol))
+            self.adapter.remove_symbol(symbol)  # no unsubscribe: the venue never subscribed it
+            self._respec({})
         if not self.adapter.symbols:
             raise _Verdict(exc.text)
         if named:

@@ -207,6 +207,8 @@ def test_each_venue_names_the_refused_symbol_and_whether_to_retry() -> None:
     assert verdict(
         okx, '{"event":"error","code":"63999","msg":"Internal error","id":"subBTCUSDT"}'
     ) == ("OKX error 63999: Internal error", True, ("BTCUSDT",))
+    refused_unsub = '{"event":"error","code":"60018","msg":"x","id":"unsubETHUSDT"}'
+    assert okx.decode("public", refused_unsub) == (None, [])  # nothing to end
     bybit = BybitAdapter(["BTCUSDT"])
     assert verdict(
         bybit, '{"success":false,"ret_msg":"system busy","op":"subscribe","req_id":"x"}'
