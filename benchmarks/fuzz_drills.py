@@ -396,8 +396,8 @@ def main() -> int:
                     keep = Path(tmp).parent / f"fuzz-{command}-{kind}-{n}.jsonl"
                     keep.write_text(text, encoding="utf-8")
                     examples[command, kind, key] = f"{source} -> {keep}\n{detail}"
-            for db in Path(tmp).glob(f"j{n}.db*"):
-                db.unlink()
+            for leftover in Path(tmp).glob(f"j{n}.db*"):
+                leftover.unlink()
     elapsed = time.perf_counter() - started
     for command, counter in counts.items():
         total = sum(counter.values())
