@@ -11,6 +11,7 @@ Invariant: wallet balance = cross wallet + Σ isolated margins.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from papertrade.core.events import MarginMode
@@ -19,6 +20,18 @@ from papertrade.core.market import MarketState
 from papertrade.core.numbers import ZERO
 from papertrade.core.orders import Order, held_margin
 from papertrade.core.positions import Position
+
+
+@dataclass(slots=True)
+class Totals:
+    """Running sums of what moved the wallet (for the account panel and stats)."""
+
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    funding: Decimal = ZERO
+    liquidation_losses: Decimal = ZERO
+    fills: int = 0
+    liquidations: int = 0
 
 
 class Account:

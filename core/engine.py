@@ -6,18 +6,24 @@ market, liquidates on every mark price and settles funding. No clock, no I/O: th
 in always give the same outcomes out, which is what makes a replay exact.
 
 Rules follow Binance USDⓈ-M in one-way mode; see README "How the simulation works".
+
+Longer than the ~500-line house limit on purpose: this is the one entry point, and its event
+dispatch, command validation and state round-trip read best together. The rules it applies
+live in their own modules: `margin` (formulas), `costs` (cost to open, fill refusals),
+`liquidation` (what a failed maintenance test does) and `preview` (the order ticket).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from papertrade.core import events as ev
-from papertrade.core.account import Account
+from papertrade.core.account import Account, Totals
+from papertrade.core.costs import fill_refusal, opening_cost, plan_fill, resting_refusal
 from papertrade.core.instruments import Instrument, InstrumentBook, bundled
+from papertrade.core.liquidation import liquidate_cross, liquidate_isolated
 from papertrade.core.margin import (
     initial_margin,
     liquidatable,
@@ -25,13 +31,15 @@ from papertrade.core.margin import (
     maintenance_margin,
     margin_ratio,
     max_removable_margin,
-    order_cost,
     unrealized_pnl,
 )
 from papertrade.core.market import MarketState
-from papertrade.core.numbers import MONEY, ZERO, ceil_to, dec, floor_to, human, money, plain
+from papertrade.core.numbers import ZERO, dec, human, money, plain
 from papertrade.core.orders import Order, opening_qty
 from papertrade.core.positions import ENTRY_QUANTUM, Position
+from papertrade.core.preview import OrderPreview, preview_order
+
+__all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "Engine", "OrderPreview", "Totals"]
 
 DEFAULT_LEVERAGE = 20
 DEFAULT_MODE: ev.MarginMode = "cross"
@@ -44,57 +52,6 @@ class _Reject(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(slots=True)
-class Totals:
-    """Running sums of what moved the wallet (for the account panel and stats)."""
-
-    realized_pnl: Decimal = ZERO
-    fees: Decimal = ZERO
-    funding: Decimal = ZERO
-    liquidation_losses: Decimal = ZERO
-    fills: int = 0
-    liquidations: int = 0
-
-
-@dataclass(slots=True, frozen=True)
-class FillPlan:
-    """What one fill would do, worked out before anything moves: the part that closes the
-    position (its realized PnL, the isolated margin it frees) and the part that opens.
-    A flipping order is costed from this as a close followed by an open."""
-
-    close_qty: Decimal
-    open_qty: Decimal
-    realized: Decimal
-    released: Decimal
-    fee: Decimal
-    open_im: Decimal  # isolated margin the opening part takes from the cross wallet
-    closes_whole: bool
-
-    @property
-    def wallet_change(self) -> Decimal:
-        """How the cross wallet moves."""
-        return self.released + self.realized - self.fee - self.open_im
-
-
-@dataclass(slots=True, frozen=True)
-class OrderPreview:
-    """What an order ticket shows before submitting: the order as the engine would take it
-    and the risk it adds. `reason` is set (and the rest is best effort) when it would be
-    rejected."""
-
-    reason: str | None
-    qty: Decimal
-    price: Decimal | None
-    notional: Decimal
-    required_margin: Decimal
-    fee: Decimal
-    liquidation_price: Decimal | None
-    max_loss: Decimal
-    margin_mode: ev.MarginMode
-    leverage: int
-    fills_now: bool
 
 
 class Engine:
@@ -335,65 +292,15 @@ class Engine:
                 out += self._liquidate_isolated(pos, ts)
         return out
 
-    def _cancel_symbol_orders(self, symbol: str, ts: int, reason: str) -> list[ev.Outcome]:
-        out: list[ev.Outcome] = []
-        for order in list(self.acct.orders_by_symbol.get(symbol, ())):
-            self.acct.remove_order(order)
-            out.append(ev.OrderCancelled(ts, order.id, reason))
-        return out
-
     def _liquidate_isolated(self, pos: Position, ts: int) -> list[ev.Outcome]:
-        """The position is closed and its whole isolated margin is lost; nothing else moves."""
-        out = self._cancel_symbol_orders(pos.symbol, ts, f"{pos.symbol} position liquidated")
-        loss = pos.margin
-        self.acct.remove_position(pos)
-        self.totals.liquidation_losses += loss
-        self.totals.liquidations += 1
-        out.append(ev.Liquidation(ts, pos.symbol, "isolated", pos.side, pos.qty, pos.mark, loss))
-        return out
+        return liquidate_isolated(self.acct, self.totals, pos, ts)
 
     def _liquidate_cross(self, ts: int) -> list[ev.Outcome]:
-        """Every cross position is closed and the cross wallet goes to 0 (never below).
-
-        The wallet's fall is attributed per position as its own unrealized loss plus a share,
-        by maintenance margin, of whatever margin balance was left. A position in profit would
-        get a negative share; instead the losses are floored at 0 and the positive ones scaled
-        down so that they still add up to the whole fall exactly (no line is ever negative).
-        """
-        acct = self.acct
-        victims = sorted(acct.cross_positions(), key=lambda p: p.symbol)
-        wallet = acct.cross_wallet
-        remaining = wallet + acct.cross_upnl
-        total_mm = acct.cross_mm
-        out: list[ev.Outcome] = []
-        for pos in victims:
-            out += self._cancel_symbol_orders(pos.symbol, ts, f"{pos.symbol} position liquidated")
-        exact = [-p.upnl + (remaining * p.mm / total_mm if total_mm else ZERO) for p in victims]
-        fall = max(ZERO, wallet)
-        scaled = any(x < 0 for x in exact)
-        raw = [max(ZERO, x) for x in exact]
-        total_raw = sum(raw, ZERO)
-        attributed = ZERO
-        for i, pos in enumerate(victims):
-            if i == len(victims) - 1:
-                loss = fall - attributed
-            elif not scaled:
-                loss = money(raw[i])
-            else:
-                loss = floor_to(fall * raw[i] / total_raw, MONEY) if total_raw else ZERO
-            loss = max(ZERO, min(loss, fall - attributed))
-            attributed += loss
-            acct.remove_position(pos)
-            self.totals.liquidations += 1
-            out.append(ev.Liquidation(ts, pos.symbol, "cross", pos.side, pos.qty, pos.mark, loss))
-        acct.cross_wallet = ZERO
-        acct.recompute_cross_totals()
-        self.totals.liquidation_losses += fall
-        return out
+        return liquidate_cross(self.acct, self.totals, ts)
 
     # --- fills -------------------------------------------------------------------------------
 
-    def _plan_fill(
+    def _fill_refusal(
         self,
         inst: Instrument,
         side: ev.Side,
@@ -402,28 +309,12 @@ class Engine:
         liquidity: ev.Liquidity,
         mode: ev.MarginMode,
         leverage: int,
-    ) -> FillPlan:
-        rate = self.settings.taker_fee if liquidity == "taker" else self.settings.maker_fee
-        fee = money(qty * price * rate)
-        pos = self.acct.positions.get(inst.symbol)
-        close_qty = realized = released = ZERO
-        if pos is not None and (pos.size > 0) != (side == "buy"):
-            close_qty = min(qty, pos.qty)
-            direction = 1 if pos.size > 0 else -1
-            realized = money(close_qty * (price - pos.entry) * direction)
-            if pos.mode == "isolated":
-                released = (
-                    pos.margin if close_qty == pos.qty else money(pos.margin * close_qty / pos.qty)
-                )
-        closes_whole = pos is not None and close_qty == pos.qty
-        open_qty = qty - close_qty
-        open_im = ZERO
-        if open_qty:
-            keeps = pos is not None and not closes_whole
-            if (pos.mode if keeps and pos is not None else mode) == "isolated":
-                lev = pos.leverage if keeps and pos is not None else leverage
-                open_im = money(initial_margin(open_qty * price, lev))
-        return FillPlan(close_qty, open_qty, realized, released, fee, open_im, closes_whole)
+        cost_price: Decimal,
+    ) -> str | None:
+        plan = plan_fill(
+            self.acct, self.settings, inst, side, qty, price, liquidity, mode, leverage
+        )
+        return fill_refusal(self.acct, plan, inst, side, price, leverage, cost_price)
 
     def _fill(
         self,
@@ -439,7 +330,7 @@ class Engine:
     ) -> list[ev.Outcome]:
         acct = self.acct
         symbol = inst.symbol
-        plan = self._plan_fill(inst, side, qty, price, liquidity, mode, leverage)
+        plan = plan_fill(acct, self.settings, inst, side, qty, price, liquidity, mode, leverage)
         out: list[ev.Outcome] = []
         pos = acct.positions.get(symbol)
         if plan.close_qty and pos is not None:
@@ -476,65 +367,6 @@ class Engine:
             out += self._remark(acct.positions[symbol], m.mark or price, ts)
         out += self._check_liquidations(ts)
         return out
-
-    def _fill_refusal(
-        self,
-        inst: Instrument,
-        side: ev.Side,
-        qty: Decimal,
-        price: Decimal,
-        liquidity: ev.Liquidity,
-        mode: ev.MarginMode,
-        leverage: int,
-        cost_price: Decimal,
-    ) -> str | None:
-        """Why this fill may not happen now (None when it may), costed as a close followed by
-        an open: the closing part frees its margin and realizes its PnL first, then the
-        opening part must fit what is available. No fill may take the cross wallet below zero,
-        and isolated margin comes out of the cross wallet itself, never out of open profit."""
-        acct = self.acct
-        plan = self._plan_fill(inst, side, qty, price, liquidity, mode, leverage)
-        pos = acct.positions.get(inst.symbol)
-        credit = plan.released + plan.realized
-        if plan.open_qty:
-            m = self.markets.get(inst.symbol)
-            mark, last = (m.mark, m.last) if m is not None else (None, None)
-            lev = pos.leverage if pos is not None and not plan.closes_whole else leverage
-            needed = order_cost(side, plan.open_qty, cost_price, lev, mark, last) + plan.fee
-            if pos is not None and plan.closes_whole:
-                available = max(ZERO, acct.available_after_closing(pos, credit))
-            else:
-                available = acct.available_balance()
-            if needed > available:
-                return (
-                    f"insufficient available balance: needs {human(needed)} USDT, "
-                    f"{human(available)} available"
-                )
-            if plan.open_im:
-                flat = inst.symbol if plan.closes_whole else None
-                cross_mm = acct.cross_mm
-                if pos is not None and plan.closes_whole and pos.mode == "cross":
-                    cross_mm -= pos.mm
-                room = (
-                    acct.cross_wallet
-                    + credit
-                    - plan.fee
-                    - acct.held_margin(mode="isolated", flat=flat)
-                    - cross_mm
-                )
-                if plan.open_im > room:
-                    return (
-                        f"insufficient cross wallet for isolated margin: needs "
-                        f"{human(plan.open_im)} USDT, {human(max(ZERO, room))} USDT can move "
-                        "(unrealized profit cannot become isolated margin)"
-                    )
-        after = acct.cross_wallet + plan.wallet_change
-        if after < 0:
-            return (
-                f"the fill at {plain(price)} would take the cross wallet to {human(after)} USDT: "
-                "fees and losses cannot exceed the wallet"
-            )
-        return None
 
     def _drop_reduce_only(self, symbol: str, ts: int) -> list[ev.Outcome]:
         out: list[ev.Outcome] = []
@@ -636,18 +468,7 @@ class Engine:
     def _opening_cost(
         self, symbol: str, side: ev.Side, qty: Decimal, price: Decimal, leverage: int
     ) -> tuple[Decimal, Decimal]:
-        """(quantity that opens exposure, what it holds while resting): Binance's cost to open,
-        initial margin at the assumed price plus the open loss against the mark. Earlier
-        orders on the same side get to close the opposite position first."""
-        acct = self.acct
-        pos = acct.positions.get(symbol)
-        size = pos.size if pos else ZERO
-        same_side = acct.orders_by_symbol.get(symbol, ())
-        ahead = sum((o.qty for o in same_side if o.side == side and not o.reduce_only), ZERO)
-        opening = opening_qty(qty, side, size, ahead)
-        m = self.markets.get(symbol)
-        mark, last = (m.mark, m.last) if m is not None else (None, None)
-        return opening, order_cost(side, opening, price, leverage, mark, last)
+        return opening_cost(self.acct, symbol, side, qty, price, leverage)
 
     def _check_grid(self, inst: Instrument, c: ev.PlaceOrder) -> None:
         """Binance rejects an off-step quantity (-1111) or an off-tick price (-4014) rather
@@ -731,7 +552,9 @@ class Engine:
             if refusal is not None:
                 raise _Reject(refusal)
         elif not c.reduce_only:
-            self._check_resting_cost(c.symbol, c.side, qty, price, mode, lev)
+            refusal = resting_refusal(acct, c.symbol, c.side, qty, price, mode, lev)
+            if refusal is not None:
+                raise _Reject(refusal)
         self.used_ids.add(c.id)
         if taker:
             return out + self._fill(c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev)
@@ -739,36 +562,6 @@ class Engine:
             Order(c.id, c.symbol, c.side, qty, price, c.ts, mode, lev, c.reduce_only, c.post_only)
         )
         return out
-
-    def _check_resting_cost(
-        self,
-        symbol: str,
-        side: ev.Side,
-        qty: Decimal,
-        price: Decimal,
-        mode: ev.MarginMode,
-        leverage: int,
-    ) -> None:
-        """A resting order must fit what is available; an isolated one must also fit what the
-        cross wallet itself can move into isolated margin when it fills."""
-        acct = self.acct
-        opening, needed = self._opening_cost(symbol, side, qty, price, leverage)
-        if not opening:
-            return
-        available = acct.available_balance()
-        if needed > available:
-            raise _Reject(
-                f"insufficient available balance: needs {human(needed)} USDT, "
-                f"{human(available)} available"
-            )
-        if mode == "isolated":
-            room = acct.cross_wallet - acct.held_margin(mode="isolated") - acct.cross_mm
-            if needed > room:
-                raise _Reject(
-                    f"insufficient cross wallet for isolated margin: needs {human(needed)} "
-                    f"USDT, {human(max(ZERO, room))} USDT can move (unrealized profit cannot "
-                    "become isolated margin)"
-                )
 
     def _on_cancel(self, c: ev.CancelOrder) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
@@ -923,55 +716,8 @@ class Engine:
     # --- preview for the order ticket -------------------------------------------------------
 
     def preview(self, c: ev.PlaceOrder) -> OrderPreview:
-        """Run the order on a copy of the engine, filling it at once (a resting limit at its
-        own price), and report margin, fee, liquidation price and the most it can lose."""
-        mode = c.margin_mode or self.symbol_setting(c.symbol)[0]
-        lev = c.leverage or self.symbol_setting(c.symbol)[1]
-        clone = Engine.from_state(self.to_state(), self.instruments)
-        inst = self.instruments.get(c.symbol)
-        ref = clone._taker_price(c.symbol, c.side)
-        price = c.price if c.order_type == "limit" else ref
-        if inst is not None and price is not None and c.order_type == "limit":
-            tick = inst.tick_size
-            price = floor_to(price, tick) if c.side == "buy" else ceil_to(price, tick)
-        qty = floor_to(c.qty, inst.step_size) if inst else c.qty
-        notional = qty * price if price is not None else ZERO
-        fills_now = c.order_type == "market" or (
-            ref is not None
-            and price is not None
-            and (price >= ref if c.side == "buy" else price <= ref)
-        )
-        if fills_now and ref is not None:
-            notional = qty * ref
-        fee_rate = self.settings.taker_fee if fills_now else self.settings.maker_fee
-        fee = money(notional * fee_rate)
-        cost_price = ref if fills_now else price
-        required = ZERO
-        if inst is not None and cost_price is not None:
-            required = self._opening_cost(c.symbol, c.side, qty, cost_price, lev)[1]
-        outcomes = clone.apply(c)
-        reason = next((o.reason for o in outcomes if isinstance(o, ev.Rejected)), None)
-        if reason is None and not fills_now and c.id in clone.acct.orders:
-            clone._fill_resting(clone.acct.orders[c.id], c.ts)
-        pos = clone.acct.positions.get(c.symbol)
-        lp = clone.position_liquidation_price(pos) if pos is not None and reason is None else None
-        if mode == "isolated":
-            max_loss = pos.margin if pos is not None and reason is None else money(notional / lev)
-        else:
-            max_loss = clone.acct.cross_wallet if reason is None else self.acct.cross_wallet
-        return OrderPreview(
-            reason=reason,
-            qty=qty,
-            price=ref if fills_now else price,
-            notional=money(notional),
-            required_margin=money(required),
-            fee=fee,
-            liquidation_price=lp,
-            max_loss=money(max(ZERO, max_loss)),
-            margin_mode=mode,
-            leverage=lev,
-            fills_now=fills_now,
-        )
+        """What the order ticket shows before submitting (see `core.preview`)."""
+        return preview_order(self, c)
 
     # --- state -------------------------------------------------------------------------------
 
