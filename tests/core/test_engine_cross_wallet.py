@@ -7,8 +7,11 @@ unrealized cross profit (Binance "How to Adjust Margin Balance", max addable):
 Every expected number is worked out below from that rule, not from the engine's functions."""
 
 from decimal import Decimal as D
+from pathlib import Path
 
+from papertrade.core import codec
 from papertrade.core import events as ev
+from papertrade.core.engine import Engine
 
 
 def one(outcomes, kind):
@@ -110,3 +113,20 @@ def test_an_order_cannot_take_more_fee_than_the_cross_wallet_holds(driver) -> No
     # 5 BTC (fee 175) is fine and leaves 280 - 175 = 105
     assert one(driver.order("btc3", "BTCUSDT", "buy", "5", leverage=100), ev.Fill).fee == 175
     assert driver.engine.acct.cross_wallet == 105
+
+
+def test_story_no_money_from_nowhere_drill() -> None:
+    drill = Path(__file__).parents[2] / "examples" / "drills" / "no-money-from-nowhere.jsonl"
+    settings, events = codec.parse_lines(drill.read_text().splitlines())
+    engine = Engine(settings=settings)
+    outcomes = [o for e in events for o in engine.apply(e)]
+    rejected = [o.command for o in outcomes if isinstance(o, ev.Rejected)]
+    assert rejected == ["adjust_margin", "order", "set_leverage", "order", "order"]
+    # 9,420 moved (the most: 9,700 cross wallet - 280 cross MM), 280 left backing the cross
+    # long; the crash to 59,000 liquidates it and takes exactly those 280, never more
+    (liq,) = [o for o in outcomes if isinstance(o, ev.Liquidation)]
+    assert (liq.symbol, liq.loss) == ("BTCUSDT", 280)
+    (cut,) = [o for o in outcomes if isinstance(o, ev.ReduceOnlyCut)]
+    assert (cut.requested_qty, cut.qty) == (5, 1)
+    # ETH closed at its entry: the wallet is what was never at risk, 10,000 - 280
+    assert engine.acct.wallet_balance() == 9720 and engine.acct.cross_wallet == 9720
