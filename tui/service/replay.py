@@ -29,14 +29,13 @@ from papertrade.core.engine import Engine
 from papertrade.core.instruments import instruments_for
 from papertrade.feeds.pacing import Clock, Playback
 from papertrade.feeds.pacing import Sleep as Sleep  # re-exported: screens import it from here
+from papertrade.tui.service.history import sample
 
 if TYPE_CHECKING:
     from papertrade.saves.store import SessionInfo, Store
 
 CHUNK = 2000
 """Journal rows read per query."""
-HISTORY_POINTS = 600
-HISTORY_SPACING_MS = 1000
 
 
 @dataclass(slots=True, frozen=True)
@@ -183,25 +182,10 @@ class ReplayPlayer:
         if out:
             self.outcomes.extend((seq, o) for o in out)
         if event.type in _PRICED:
-            self._sample(event)  # type: ignore[arg-type]
+            sample(self.history, event, self.engine)  # type: ignore[arg-type]
         self._playback.played(self.engine.last_ts)
         self.dirty = True
         return Played(seq, event, out)
-
-    def _sample(self, event: ev.MarkPrice | ev.Quote) -> None:
-        if isinstance(event, ev.MarkPrice):
-            price = event.price
-        elif self.engine.markets[event.symbol].has_mark:
-            return
-        else:
-            price = (event.bid + event.ask) / 2
-        hist = self.history.get(event.symbol)
-        if hist is None:
-            hist = self.history[event.symbol] = deque(maxlen=HISTORY_POINTS)
-        if hist and event.ts - hist[-1][0] < HISTORY_SPACING_MS:
-            hist[-1] = (hist[-1][0], price)
-        else:
-            hist.append((event.ts, price))
 
     def clamp(self, target: int) -> int:
         """`target` within the journal: 0 … total."""
