@@ -14,6 +14,7 @@ available balance, as margin at the chosen leverage).
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from decimal import Decimal
 from typing import ClassVar
@@ -27,6 +28,7 @@ from papertrade.tui.service.typed import (
     parse_quantity,
 )
 from papertrade.tui.widgets import fmt
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -41,6 +43,25 @@ PREVIEW_ID = "preview"
 
 class TicketError(ValueError):
     """Input the ticket cannot turn into an order; shown inline."""
+
+
+class TicketSelect(Select[str], inherit_bindings=False):
+    """A dropdown whose Enter belongs to the ticket (submit, as its footer says); space and
+    the arrows open it. Stock `Select` opens on Enter, so Enter on Type or Margin mode used
+    to reopen the menu instead of sending the order."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,space,up", "show_overlay", "Show menu", show=False)
+    ]
+
+
+class TicketCheckbox(Checkbox, inherit_bindings=False):
+    """A box toggled by space only: Enter submits the ticket. A stock `Checkbox` toggles on
+    Enter, which silently sent a reduce-only order as an ordinary one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_button", "Toggle", show=False)
+    ]
 
 
 def risk_sentence(preview: OrderPreview) -> Text:
@@ -94,6 +115,9 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
         self.preview: OrderPreview | None = None
         self.error: str | None = None
         self.command: ev.PlaceOrder | None = None
+        self.capped_from: Decimal | None = None
+        """The typed quantity when reduce-only cuts it to the position (the preview shows
+        what fills, as the engine will: Binance cuts an oversized reduce-only order)."""
 
     def compose(self) -> ComposeResult:
         mode, lev = self.engine.symbol_setting(self.symbol)
@@ -109,7 +133,7 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
                 yield Label("Quantity", classes="label")
                 yield Input(id="qty", placeholder="0.01 · $500 · 25%", compact=True)
                 yield Label("Type", classes="label")
-                yield Select(
+                yield TicketSelect(
                     [("Market", "market"), ("Limit", "limit")],
                     value="market",
                     allow_blank=False,
@@ -123,7 +147,7 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
                 yield Input(str(lev), id="leverage", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Margin mode", classes="label")
-                yield Select(
+                yield TicketSelect(
                     [("Cross", "cross"), ("Isolated", "isolated")],
                     value=mode,
                     allow_blank=False,
@@ -131,10 +155,13 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
                     compact=True,
                 )
                 yield Label("", classes="label")
-                yield Checkbox("Reduce-only", id="reduce", compact=True)
+                yield TicketCheckbox("Reduce-only", id="reduce", compact=True)
             yield Static(id="ticket-error")
             yield Static(id="ticket-preview")
-            yield Static("enter submit · esc cancel · tab next field", id="ticket-keys")
+            yield Static(
+                "enter submit (from any field) · space toggles/opens · esc cancel · tab next",
+                id="ticket-keys",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#qty", Input).focus()
@@ -201,6 +228,12 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
         else:
             command = replace(command, ts=self.engine.last_ts)
             self.command = command
+            self.capped_from = None
+            pos = self.engine.positions.get(self.symbol)
+            reduces = pos is not None and (pos.side == "long") == (self.side == "sell")
+            if command.reduce_only and pos is not None and reduces and command.qty > pos.qty:
+                self.capped_from = command.qty
+                command = replace(command, qty=pos.qty)
             self.preview = self.engine.preview(command)
             self.error = (
                 f"would be rejected: {self.preview.reason}" if self.preview.reason else None
@@ -238,6 +271,17 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
             f"{fmt.money(p.notional)} USDT  ({fmt.qty(p.qty, inst)} @ {fmt.price(p.price, inst)},"
             f" {how})",
         )
+        if self.capped_from is not None:
+            pos = self.engine.positions.get(self.symbol)
+            side = pos.side if pos is not None else "position"
+            grid.add_row(
+                "Quantity",
+                Text(
+                    f"reduce-only: capped at your {fmt.qty(p.qty, inst)} {side} "
+                    f"(typed {fmt.qty(self.capped_from, inst)})",
+                    style="yellow",
+                ),
+            )
         grid.add_row(
             "Margin", f"{fmt.money(p.required_margin)} USDT  ({p.leverage}x {p.margin_mode})"
         )
@@ -256,6 +300,12 @@ class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
         out.add_row(grid)
         out.add_row(risk_sentence(p))
         return out
+
+    def preview_text(self) -> str:
+        """The preview as plain text (what the trader reads; tests check the words)."""
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(self._preview_renderable())
+        return console.export_text()
 
     # --- events ---------------------------------------------------------------------------
 

@@ -1,0 +1,92 @@
+"""The order ticket as a trader drives it (issue 10, bugs 3 and 6).
+
+Bug 6: the footer says "enter submit", so Enter submits from every field — on Type and Margin
+mode it used to reopen the dropdown, on Reduce-only it toggled the box (a user sent a
+non-reduce-only order that way). Space still opens a dropdown and toggles the box.
+
+Bug 3: the preview of a reduce-only order shows what will fill. Fixture market at its end
+(see conftest): BTCUSDT bid 94,999.9 / ask 95,000.0, taker fee 0.05 %.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from papertrade.tui.screens.ticket import OrderTicket
+from textual.widgets import Checkbox, Select
+
+
+async def _ticket(pilot: Any, tui: Any, key: str, qty: str) -> OrderTicket:
+    await pilot.press(key)
+    ticket = pilot.app.screen
+    assert isinstance(ticket, OrderTicket)
+    await tui.type_text(pilot, qty)
+    await pilot.pause()
+    return ticket
+
+
+@pytest.mark.parametrize("field", ["#qty", "#type", "#leverage", "#mode", "#reduce"])
+async def test_enter_on_any_field_submits_the_ticket(app_factory, tui, field: str) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        ticket = await _ticket(pilot, tui, "b", "0.01")
+        ticket.query_one(field).focus()
+        await pilot.pause()
+        reduce_before = ticket.query_one("#reduce", Checkbox).value
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is app.trading, f"enter on {field} did not submit"
+        assert reduce_before is False
+        pos = app.session.engine.positions["BTCUSDT"]
+        assert (pos.qty, pos.side) == (Decimal("0.01"), "long")
+
+
+async def test_space_still_opens_the_type_dropdown_and_toggles_reduce_only(
+    app_factory, tui
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        ticket = await _ticket(pilot, tui, "b", "0.01")
+        box = ticket.query_one("#reduce", Checkbox)
+        box.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert box.value is True
+        select = ticket.query_one("#type", Select)
+        select.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert select.expanded is True
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.session.engine.positions == {}
+
+
+async def test_reduce_only_preview_shows_the_capped_quantity_that_will_fill(
+    app_factory, tui
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        app.session.order("BTCUSDT", "buy", Decimal("0.02"))
+        assert app.session.engine.positions["BTCUSDT"].qty == Decimal("0.02")
+        ticket = await _ticket(pilot, tui, "s", "0.05")
+        ticket.query_one("#reduce", Checkbox).value = True
+        await pilot.pause()
+        ticket.recompute()
+        p = ticket.preview
+        assert p is not None and p.reason is None
+        # What fills: the 0.02 long at the bid, not the 0.05 typed.
+        assert p.qty == Decimal("0.02")
+        assert p.notional == Decimal("0.02") * Decimal("94999.9")  # 1,899.998 -> 1,900.00
+        assert p.fee == Decimal("0.949999")  # 1,899.998 x 0.0005
+        words = ticket.preview_text()
+        assert "0.020 @ 94,999.9" in words
+        assert "reduce-only: capped at your 0.020 long (typed 0.050)" in words
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "BTCUSDT" not in app.session.engine.positions
