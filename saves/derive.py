@@ -205,4 +205,5 @@ class Derivation:
             start_ts=info.first_ts,
             end_ts=info.last_ts,
             points=points,
+            end_account=engine.account(),
         )

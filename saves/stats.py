@@ -3,7 +3,12 @@
 Definitions (also what `papertrade stats` prints):
 - realized PnL: sum of fills' `realized_pnl` (gross of fees); fees: sum of fill fees;
   funding: sum of `FundingPaid.amount` (positive = received); liquidation losses: sum of
-  `Liquidation.loss`. net PnL = realized − fees + funding − liquidation losses.
+  `Liquidation.loss`. net PnL = realized − fees + funding − liquidation losses (what closed
+  trades made: the wallet's change). Fees and liquidation losses are held here as the amounts
+  paid (≥ 0); every place a trader reads them shows them as costs, negative (`costs()`).
+- unrealized PnL at end: the open positions' PnL at the last mark (margin balance − wallet).
+  equity change = final equity − starting balance = net PnL + unrealized at end, exactly: the
+  summary shows the parts and that they add up.
 - trades: fills. Win rate, average win/loss: over closing fills (realized PnL ≠ 0), gross of
   fees. Largest loss: the worst closing fill or liquidation.
 - max drawdown: the largest fall of equity (margin balance: wallet + unrealized PnL) from a
@@ -51,6 +56,23 @@ class SessionStats:
     time_in_market_ms: int
     time_in_market_pct: Decimal | None
     equity_curve: tuple[tuple[int, Decimal], ...] = field(default=())
+    unrealized_pnl: Decimal = ZERO
+    """Open positions' PnL at the end (not in `net_pnl`, in `final_equity`)."""
+
+    @property
+    def equity_change(self) -> Decimal:
+        return self.final_equity - self.starting_balance
+
+    def breakdown(self) -> list[tuple[str, Decimal]]:
+        """The parts of the equity change, signed as they moved the account (costs negative);
+        they add up to `equity_change` exactly."""
+        return [
+            ("realized PnL", self.realized_pnl),
+            ("unrealized PnL at end", self.unrealized_pnl),
+            ("fees", -self.fees),
+            ("funding", self.funding),
+            ("liquidation losses", -self.liquidation_losses),
+        ]
 
 
 def max_drawdown(equity: Iterable[tuple[int, Decimal]]) -> tuple[Decimal, Decimal | None]:
@@ -89,8 +111,13 @@ def compute_stats(
     start_ts: int | None,
     end_ts: int | None,
     points: int = EQUITY_POINTS,
+    end_account: ev.AccountState | None = None,
 ) -> SessionStats:
-    """All the numbers of `papertrade stats` from outcomes in order and an equity series."""
+    """All the numbers of `papertrade stats` from outcomes in order and an equity series.
+
+    `end_account` is the account after the last event: its margin balance is the final
+    equity and margin − wallet the unrealized PnL at the end. Without it both come from the
+    series' last sample (the unrealized part as what the closed trades do not explain)."""
     realized = fees = funding = liq_losses = ZERO
     trades = wins = losses = liquidations = 0
     win_sum = loss_sum = ZERO
@@ -134,11 +161,17 @@ def compute_stats(
     span = (end_ts - start_ts) if start_ts is not None and end_ts is not None else 0
     dd, dd_pct = max_drawdown(equity)
     net = realized - fees + funding - liq_losses
+    if end_account is not None:
+        final = end_account.margin_balance
+        unrealized = end_account.margin_balance - end_account.wallet_balance
+    else:
+        final = equity[-1][1] if equity else starting_balance + net
+        unrealized = final - starting_balance - net
     return SessionStats(
         start_ts=start_ts,
         end_ts=end_ts,
         starting_balance=starting_balance,
-        final_equity=equity[-1][1] if equity else starting_balance + net,
+        final_equity=final,
         realized_pnl=realized,
         fees=fees,
         funding=funding,
@@ -158,6 +191,7 @@ def compute_stats(
         time_in_market_ms=in_market,
         time_in_market_pct=Decimal(in_market) / span if span > 0 else None,
         equity_curve=downsample(equity, points),
+        unrealized_pnl=unrealized,
     )
 
 

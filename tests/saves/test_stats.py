@@ -88,3 +88,43 @@ def test_equity_curve_is_downsampled_keeping_both_ends() -> None:
     picked = downsample(series, 10)
     assert len(picked) == 10 and picked[0] == (0, D(0)) and picked[-1] == (999, D(999))
     assert downsample(series[:5], 10) == tuple(series[:5])
+
+
+def test_an_open_position_at_the_end_is_shown_as_unrealized_and_the_parts_add_up(
+    tmp_path: Path,
+) -> None:
+    """Issue 10 bug 10: net PnL -3 while equity rose 97 — the open uPnL was left out."""
+    settings = ev.SessionSettings(D("10000"), D("0.0005"), D("0.0002"))
+    events: list[ev.Event] = [
+        ev.Quote(T0, BTC, D("59990"), D("60000")),
+        ev.MarkPrice(T0, BTC, D("60000")),
+        # long 0.1 at the ask 60000: fee 0.1 x 60000 x 0.0005 = 3
+        ev.PlaceOrder(T0 + 1_000, "l1", BTC, "buy", D("0.1"), "market", leverage=10),
+        # still open at the end: uPnL 0.1 x (61000 - 60000) = +100
+        ev.MarkPrice(T0 + 61_000, BTC, D("61000")),
+    ]
+    with Store.open(tmp_path / "open.sqlite3") as store:
+        sid = store.import_session(settings, events, name="open")
+        s = store.stats(sid)
+    assert s.net_pnl == D("-3")  # realized 0 - fees 3
+    assert s.unrealized_pnl == D("100")
+    assert s.final_equity == D("10000") - D("3") + D("100") == D("10097")
+    assert s.equity_change == D("97")
+    assert s.breakdown() == [
+        ("realized PnL", D("0")),
+        ("unrealized PnL at end", D("100")),
+        ("fees", D("-3")),  # a cost: negative
+        ("funding", D("0")),
+        ("liquidation losses", D("0")),
+    ]
+    assert sum((v for _, v in s.breakdown()), D(0)) == s.equity_change
+
+
+def test_without_an_end_account_the_unrealized_part_is_what_closed_trades_do_not_explain() -> None:
+    outcomes: list[ev.Outcome] = [
+        ev.Fill(1_000, "a", BTC, "buy", D("1"), D("100"), D("0.05"), D("0"), "taker"),
+    ]
+    equity = [(0, D("1000")), (1_000, D("999.95")), (2_000, D("1004.95"))]
+    s = compute_stats(outcomes, equity, starting_balance=D("1000"), start_ts=0, end_ts=2_000)
+    # equity 1004.95 = 1000 - 0.05 fee + 5 uPnL
+    assert (s.net_pnl, s.unrealized_pnl, s.equity_change) == (D("-0.05"), D("5"), D("4.95"))

@@ -116,7 +116,7 @@ def test_sessions_lists_results_and_stats_reports_them(
     )
     for e in codec.parse_lines((DRILLS / "btc-crash-isolated.jsonl").read_text().splitlines())[1]:
         engine.apply(e)
-    assert stats["fees"] == plain(engine.totals.fees)
+    assert stats["fees"] == plain(-engine.totals.fees)  # costs negative (issue 10 bug 12)
     assert stats["liquidations"] == engine.totals.liquidations
     assert len(stats["equity_curve"]) >= 2
     code, out, _ = run(capsys, "stats", "crash", "--db", db)

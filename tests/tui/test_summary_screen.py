@@ -42,8 +42,8 @@ async def test_summary_of_a_liquidated_session_computed_from_the_store(tmp_path:
         assert isinstance(screen, SummaryScreen) and screen.stats is not None
         rows = _plain(stats_rows(screen.stats))
         assert rows["Final equity"] == "0.00"
-        assert rows["Net PnL"] == "-10,000.00"
-        assert rows["Liquidation losses"] == "-10,000.00"
+        assert rows["Net realized PnL"] == "-10,000.00"
+        assert rows["  Liquidation losses"] == "-10,000.00"
         assert rows["Liquidations"] == "2"
         assert rows["Trades (fills)"] == "2"
         assert rows["Win rate"] == "--"  # nothing was ever closed by hand
@@ -90,8 +90,79 @@ async def test_summary_from_ready_stats_shows_wins_losses_and_a_curve() -> None:
         assert rows["Win rate"] == "66.7%"
         assert rows["Closing trades"] == "3 (2 won, 1 lost)"
         assert rows["Average loss"] == "-20.00"
-        assert rows["Funding"] == "-6.00"
+        assert rows["  Funding"] == "-6.00"
         assert "[red]x[/red]" in str(screen.query_one("#summary-title").render())
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, SummaryScreen)
+
+
+def test_summary_shows_the_parts_of_the_equity_change_and_that_they_add_up() -> None:
+    """Issue 10 bugs 10 and 12: Net PnL -50.52 while equity fell 54.80 (open uPnL left out);
+    costs negative; no `-0.00` for a zero cost. By hand: 10,000 start; realized +12.00,
+    fees 30.00 paid, funding -0.72 paid, no liquidation, an open loss of 36.08 at the end:
+    net realized 12.00 - 30.00 - 0.72 = -18.72; equity change -18.72 - 36.08 = -54.80."""
+    stats = SessionStats(
+        start_ts=0,
+        end_ts=60_000,
+        starting_balance=Decimal("10000"),
+        final_equity=Decimal("9945.20"),
+        realized_pnl=Decimal("12.00"),
+        fees=Decimal("30.00"),
+        funding=Decimal("-0.72"),
+        liquidation_losses=Decimal("0"),
+        net_pnl=Decimal("-18.72"),
+        trades=3,
+        closing_trades=1,
+        wins=1,
+        losses=0,
+        win_rate=Decimal(1),
+        average_win=Decimal("12"),
+        average_loss=None,
+        largest_loss=None,
+        max_drawdown=Decimal("60"),
+        max_drawdown_pct=Decimal("0.006"),
+        liquidations=0,
+        time_in_market_ms=60_000,
+        time_in_market_pct=Decimal(1),
+        unrealized_pnl=Decimal("-36.08"),
+    )
+    rows = _plain(stats_rows(stats))
+    assert rows["Equity change"] == "-54.80"
+    assert rows["  Realized PnL"] == "12.00"
+    assert rows["  Unrealized PnL at end"] == "-36.08"
+    assert rows["  Fees"] == "-30.00"
+    assert rows["  Funding"] == "-0.72"
+    assert rows["  Liquidation losses"] == "0.00"  # not -0.00
+    assert rows["  Sum of the parts"] == "-54.80 ✓"
+    assert rows["Net realized PnL"] == "-18.72"
+    assert not any("-0.00" in v for v in rows.values())
+
+
+def test_summary_says_so_when_the_parts_do_not_add_up() -> None:
+    stats = SessionStats(
+        start_ts=0,
+        end_ts=1,
+        starting_balance=Decimal("100"),
+        final_equity=Decimal("90"),
+        realized_pnl=Decimal("0"),
+        fees=Decimal("1"),
+        funding=Decimal("0"),
+        liquidation_losses=Decimal("0"),
+        net_pnl=Decimal("-1"),
+        trades=1,
+        closing_trades=0,
+        wins=0,
+        losses=0,
+        win_rate=None,
+        average_win=None,
+        average_loss=None,
+        largest_loss=None,
+        max_drawdown=Decimal("10"),
+        max_drawdown_pct=None,
+        liquidations=0,
+        time_in_market_ms=0,
+        time_in_market_pct=None,
+        unrealized_pnl=Decimal("0"),
+    )
+    assert _plain(stats_rows(stats))["  Sum of the parts"] == "-1.00 ≠ by -9.00"

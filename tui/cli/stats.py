@@ -1,6 +1,11 @@
 """`papertrade stats SESSION [--json] [--points N]`: how a session went, computed by replay.
 
 Definitions are in `saves/stats.py`. `--json` includes the sampled equity curve for plotting.
+
+Signs, the same in the text, the JSON and the terminal's summary: every amount is signed as it
+moved the account, so costs are negative (`fees` -51.94, `liquidation_losses` -10000.00,
+`funding` negative when paid). `equity_change` = `realized_pnl` + `unrealized_pnl` + `fees` +
+`funding` + `liquidation_losses`, exactly; `net_pnl` is the same without the unrealized part.
 """
 
 from __future__ import annotations
@@ -44,9 +49,11 @@ def stats_json(name: str, s: SessionStats) -> dict[str, Any]:
         "starting_balance": plain(s.starting_balance),
         "final_equity": plain(s.final_equity),
         "realized_pnl": plain(s.realized_pnl),
-        "fees": plain(s.fees),
+        "equity_change": plain(s.equity_change),
+        "unrealized_pnl": plain(s.unrealized_pnl),
+        "fees": plain(-s.fees),
         "funding": plain(s.funding),
-        "liquidation_losses": plain(s.liquidation_losses),
+        "liquidation_losses": plain(-s.liquidation_losses),
         "net_pnl": plain(s.net_pnl),
         "trades": s.trades,
         "closing_trades": s.closing_trades,
@@ -77,11 +84,9 @@ def report(name: str, s: SessionStats) -> list[str]:
     rows = [
         ("starting balance", _usdt(s.starting_balance)),
         ("final equity", _usdt(s.final_equity)),
-        ("net PnL", _usdt(s.net_pnl)),
-        ("realized PnL", _usdt(s.realized_pnl)),
-        ("fees", _usdt(s.fees)),
-        ("funding", _usdt(s.funding)),
-        ("liquidation losses", _usdt(s.liquidation_losses)),
+        ("equity change", _usdt(s.equity_change)),
+        *((f"  {label}", _usdt(value)) for label, value in s.breakdown()),
+        ("net realized PnL", _usdt(s.net_pnl)),
         ("trades (fills)", str(s.trades)),
         ("closing trades", f"{s.closing_trades} ({s.wins} won, {s.losses} lost)"),
         ("win rate", _pct(s.win_rate)),

@@ -3,7 +3,10 @@
 Shown when a session ends (a take-over branch closed, a replay played out) or on demand. It
 takes ready `SessionStats` or a session to compute them for; computing replays the whole
 journal (`Store.stats`), so that runs in a thread worker with its own `Store` connection.
-Definitions of every number are in `saves/stats.py`; this screen only lays them out.
+Definitions of every number are in `saves/stats.py`; this screen only lays them out. The
+equity change is shown with its parts (realized, unrealized at the end, fees, funding,
+liquidation losses; costs negative) and their sum, so Net PnL never silently disagrees with
+the final equity (issue 10, bug 10).
 """
 
 from __future__ import annotations
@@ -45,14 +48,21 @@ def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
         if stats.start_ts is not None and stats.end_ts is not None
         else fmt.DASH
     )
+    parts = stats.breakdown()
+    total = sum((v for _, v in parts), Decimal(0))
+    change = stats.equity_change
+    adds_up = Text(fmt.money(total), style="bold")
+    if total == change:
+        adds_up.append(" ✓", style="bold green")
+    else:
+        adds_up.append(f" ≠ by {fmt.money(change - total)}", style="bold red")
     return [
         ("Starting balance", fmt.money(stats.starting_balance)),
         ("Final equity", Text(fmt.money(stats.final_equity), style="bold")),
-        ("Net PnL", money(stats.net_pnl)),
-        ("Realized PnL (gross)", money(stats.realized_pnl)),
-        ("Fees", fmt.money(-stats.fees)),
-        ("Funding", money(stats.funding)),
-        ("Liquidation losses", money(-stats.liquidation_losses)),
+        ("Equity change", money(change)),
+        *((f"  {label[0].upper()}{label[1:]}", money(value)) for label, value in parts),
+        ("  Sum of the parts", adds_up),
+        ("Net realized PnL", money(stats.net_pnl)),
         ("Trades (fills)", str(stats.trades)),
         ("Closing trades", f"{stats.closing_trades} ({stats.wins} won, {stats.losses} lost)"),
         ("Win rate", fmt.pct(stats.win_rate, 1, signed=False)),

@@ -1,7 +1,11 @@
 """Number formatting shared by the trading widgets (plain functions, no Textual).
 
 Why one place: prices are shown on the instrument's tick grid and money with two decimals
-everywhere, so the same value never reads differently in two panels.
+everywhere, so the same value never reads differently in two panels. A value that rounds to
+zero is shown as zero, never `-0.00` (a zero fee, `-fees`, used to read "-0.00").
+
+Sign convention (issue 10): money is signed as it moved the account. Costs — fees, funding
+paid, liquidation losses — are negative wherever a trader reads them (summary, `stats`, log).
 """
 
 from __future__ import annotations
@@ -12,6 +16,19 @@ from papertrade.core.instruments import Instrument
 from rich.text import Text
 
 DASH = "--"
+
+
+def _fixed(value: Decimal, places: int, spec: str = ",") -> str:
+    """`value` at `places` decimals (half-even), zero never signed."""
+    shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    if shown.is_zero():
+        shown = shown.copy_abs()
+    return f"{shown:{spec}.{places}f}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 fill`, `5 fills`, `1 instrument`, `0 positions`."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def places_of(step: Decimal) -> int:
@@ -25,32 +42,28 @@ def price(value: Decimal | None, inst: Instrument | None = None) -> str:
     if value is None:
         return DASH
     places = places_of(inst.tick_size) if inst is not None else 2
-    q = Decimal(1).scaleb(-places)
-    return f"{value.quantize(q, rounding=ROUND_HALF_EVEN):,.{places}f}"
+    return _fixed(value, places)
 
 
 def qty(value: Decimal | None, inst: Instrument | None = None) -> str:
     if value is None:
         return DASH
     places = places_of(inst.step_size) if inst is not None else 4
-    q = Decimal(1).scaleb(-places)
-    return f"{value.quantize(q, rounding=ROUND_HALF_EVEN):,.{places}f}"
+    return _fixed(value, places)
 
 
 def money(value: Decimal | None, places: int = 2) -> str:
     if value is None:
         return DASH
-    q = Decimal(1).scaleb(-places)
-    return f"{value.quantize(q, rounding=ROUND_HALF_EVEN):,.{places}f}"
+    return _fixed(value, places)
 
 
 def pct(value: Decimal | None, places: int = 2, signed: bool = True) -> str:
     """A fraction as a percentage (0.0123 -> '+1.23%')."""
     if value is None:
         return DASH
-    q = Decimal(1).scaleb(-places)
-    v = (value * 100).quantize(q, rounding=ROUND_HALF_EVEN)
-    return f"{v:+,.{places}f}%" if signed else f"{v:,.{places}f}%"
+    v = value * 100
+    return _fixed(v, places, "+," if signed else ",") + "%"
 
 
 def signed_text(text: str, value: Decimal | None) -> Text:
