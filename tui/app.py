@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -36,11 +36,17 @@ from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.screens.sessions import SessionsScreen
 from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.trading import TradingScreen
+from papertrade.tui.service.alerts import FiredAlert, PriceAlerts
+from papertrade.tui.service.config import Config, load_config
 from papertrade.tui.service.market import FeedConfig
 from papertrade.tui.service.trading import TradingSession
+from papertrade.tui.widgets.log import EventLog
+from papertrade.tui.widgets.table import KeyedTable
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.keys import _normalize_key_list
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
@@ -95,11 +101,14 @@ class PapertradeApp(App[int]):
         db_path: Path | str | None = None,
         replay: ReplayStart | None = None,
         pacing_clock: Callable[[], float] | None = None,
+        config: Config | None = None,
     ) -> None:
         """`session` is the trading session (None with `replay`, which opens the replay screen
         on the store at `db_path`). `store` is the caller's open store: the app uses it, the
         caller closes it. `pacing_clock` paces every replay opened in this terminal (tests
-        pass a frozen one: a replay then moves only when stepped or played at max)."""
+        pass a frozen one: a replay then moves only when stepped or played at max). `config`
+        is the user's config file (`load_terminal_config()`); None: the defaults, so a test
+        never reads the config of whoever runs it."""
         super().__init__()
         self.session = session
         self.feed_config = feed or FeedConfig()
@@ -124,10 +133,16 @@ class PapertradeApp(App[int]):
         self.quitting = False
         self.taken: TakeOver | None = None
         """The take-over being traded, if any: it owns the branch's writer, feed and store."""
+        self.config = config or Config()
+        self.price_alerts = PriceAlerts()
+        """The armed price alerts of the session being traded (not journaled: not engine
+        inputs). Checked by the feed worker for the symbol of each event it applies."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
         if self.session is not None:
             self.push_screen(TradingScreen(self.session))
         elif self.replay is not None:
@@ -171,9 +186,15 @@ class PapertradeApp(App[int]):
         feed = self.feed_factory(symbols)
         self.feeds["main"] = feed
         self.log_line(f"feed {feed.name}: {', '.join(symbols) or 'every symbol of the file'}")
+        alerts = self.price_alerts
+        markets = session.engine.markets
         try:
             async for event in conflate(feed, self.feed_config.per_second):
                 session.on_market(event)
+                if event.symbol in alerts:
+                    fired = alerts.check(event.symbol, markets[event.symbol].mark, event.ts)
+                    if fired:
+                        self.ring(fired)
         finally:
             await feed.aclose()
 
@@ -230,6 +251,14 @@ class PapertradeApp(App[int]):
         waiting = status.state == "connecting" and now - self._started_ms > CONNECT_GRACE_MS
         return status.state in ("reconnecting", "failed") or waiting
 
+    def ring(self, fired: list[FiredAlert]) -> None:
+        """Price alerts met: the terminal bell, a toast and a log line each (then gone)."""
+        self.bell()
+        for alert in fired:
+            text = alert.message()
+            self.notify(text, title="Price alert", markup=False, timeout=10)
+            self.log_line(f"alert: {text}", "bold yellow")
+
     def log_line(self, text: str, style: str = "") -> None:
         """A line for the trading log of the session being traded (if any)."""
         if self.session is not None:
@@ -278,6 +307,7 @@ class PapertradeApp(App[int]):
         self._session_closed, self.saved_status, self._last_state = False, None, None
         self.session, self.writer, self.session_name = session, taken.writer, taken.name
         self.taken = taken
+        self.price_alerts = PriceAlerts()  # they watched the other market
         self.feed_config = FeedConfig.recording(taken.feed)
         self.feed_factory = self.feed_config.open
         # Log lines in recorded time, like the branch's journal.
@@ -365,3 +395,40 @@ class PapertradeApp(App[int]):
 
 def _mono_ms() -> int:
     return int(time.monotonic() * 1000)
+
+
+KEYMAP_SCOPE: tuple[type[DOMNode], ...] = (PapertradeApp, TradingScreen, KeyedTable, EventLog)
+"""Where the trading keys live: the app, the trading screen and the panels that take focus
+(their own keys, `j`/`k` and the arrows, come first when focused)."""
+
+
+def keymap_problems(keys: Mapping[str, str]) -> list[str]:
+    """What is wrong with a `[keys]` table: an id no binding has, or a key that another
+    binding of the trading terminal keeps (Textual would silently drop one of the two)."""
+    bindings = [
+        b
+        for scope in KEYMAP_SCOPE
+        for cls in scope.__mro__
+        for b in Binding.make_bindings(cls.__dict__.get("BINDINGS", ()))
+    ]
+    ids = sorted({b.id for b in bindings if b.id})
+    unknown = [k for k in keys if k not in ids]
+    if unknown:
+        return [f"unknown binding id {k!r}; the ids are: {', '.join(ids)}" for k in unknown]
+    taken: dict[str, str] = {}
+    for b in bindings:
+        if b.id not in keys:
+            taken.setdefault(b.key, b.id or b.action)
+    problems: list[str] = []
+    for binding_id, spec in keys.items():
+        for key in _normalize_key_list(spec).split(","):
+            other = taken.setdefault(key, binding_id)
+            if other != binding_id:
+                problems.append(f"{binding_id} = {key!r}: {key!r} is already {other!r}")
+    return problems
+
+
+def load_terminal_config(path: Path | None = None) -> Config:
+    """The user's config file for the trading terminal, its `[keys]` checked against the
+    terminal's bindings; `ConfigError` (a `SetupError`: exit status 2) names what to fix."""
+    return load_config(path, check_keys=keymap_problems)

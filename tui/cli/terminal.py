@@ -60,11 +60,12 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
     Separate from `run` so tests can drive the exact app the command line builds. Raises
     `SetupError` for anything the trader must fix.
     """
-    from papertrade.tui.app import PapertradeApp
+    from papertrade.tui.app import PapertradeApp, load_terminal_config
     from papertrade.tui.service.market import FeedConfig
     from papertrade.tui.service.setup import open_session
     from papertrade.tui.service.trading import TradingSession
 
+    config = load_terminal_config()  # before the session opens: a bad file changes nothing
     opened = open_session(
         args.db,
         feed=args.feed,
@@ -83,7 +84,9 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
     feed = FeedConfig(
         spec=opened.spec, ws_url=args.ws_url, speed=args.speed, seed=args.seed, options=options
     )
-    app = PapertradeApp(session, feed, writer=writer, store=opened.store, session_name=writer.name)
+    app = PapertradeApp(
+        session, feed, writer=writer, store=opened.store, session_name=writer.name, config=config
+    )
     if opened.resumed:
         app.log_line(opened.describe_resume(), "cyan")
     return app

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from papertrade.feeds.base import FeedStatus
+    from papertrade.tui.service.alerts import PriceAlerts
+    from papertrade.tui.service.config import Config
     from papertrade.tui.service.takeover import TakeOver
     from textual.screen import Screen
 
@@ -29,6 +31,10 @@ class TerminalHost(Protocol):
     pacing_clock: Callable[[], float] | None
     """The clock replays opened in this terminal are paced by (None: the monotonic clock)."""
     db_path: str | None
+    config: Config
+    """The user's config file (`confirm_close`, keys)."""
+    price_alerts: PriceAlerts
+    """The armed price alerts of the session being traded."""
 
     @property
     def trading_live(self) -> bool:

@@ -16,11 +16,14 @@ from decimal import Decimal
 from typing import ClassVar
 
 from papertrade.core import events as ev
+from papertrade.core.numbers import plain
+from papertrade.tui.screens.alerts import AlertModal
 from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.service.alerts import Direction, PriceAlert
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
@@ -50,19 +53,21 @@ so this halves the largest render cost under a busy feed (see benchmarks/tui_lat
 class TradingScreen(Screen[None]):
     COMMANDS: ClassVar[set[type[TradingCommands]]] = {TradingCommands}  # type: ignore[assignment]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("b", "buy", "Buy"),
-        Binding("s", "sell", "Sell"),
-        Binding("c", "close", "Close"),
-        Binding("m", "margin_mode", "Mode"),
-        Binding("l", "leverage", "Lev"),
-        Binding("a", "margin", "Margin"),
-        Binding("x", "cancel_order", "Cancel"),
-        Binding("X", "cancel_all", "Cancel all", key_display="X"),
-        Binding("slash", "add_symbol", "Add sym", key_display="/"),
-        Binding("delete", "remove_symbol", "Remove sym", show=False),
-        Binding("S", "sessions", "Sessions", show=False, key_display="S"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "app.quit", "Quit"),
+        # Every binding has an id: the user's config file remaps keys by id (docs/CONFIG.md).
+        Binding("b", "buy", "Buy", id="buy"),
+        Binding("s", "sell", "Sell", id="sell"),
+        Binding("c", "close", "Close", id="close"),
+        Binding("m", "margin_mode", "Mode", id="margin_mode"),
+        Binding("l", "leverage", "Lev", id="leverage"),
+        Binding("a", "margin", "Margin", id="margin"),
+        Binding("x", "cancel_order", "Cancel", id="cancel_order"),
+        Binding("X", "cancel_all", "Cancel all", key_display="X", id="cancel_all"),
+        Binding("slash", "add_symbol", "Add sym", key_display="/", id="add_symbol"),
+        Binding("delete", "remove_symbol", "Remove sym", show=False, id="remove_symbol"),
+        Binding("A", "alert", "Alert", show=False, key_display="A", id="alert"),
+        Binding("S", "sessions", "Sessions", show=False, key_display="S", id="sessions"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
     def __init__(self, session: TradingSession) -> None:
@@ -292,7 +297,35 @@ class TradingScreen(Screen[None]):
                 markup=False,
             )
             return
-        self.close_symbol(symbol)
+        if not host(self).config.confirm_close:
+            self.close_symbol(symbol)
+            return
+        pos = self.session.engine.positions[symbol]
+
+        def done(yes: object) -> None:
+            if yes is True and symbol in self.session.engine.positions:
+                self.close_symbol(symbol)
+
+        question = f"Close the {pos.side.upper()} {plain(pos.qty)} {symbol} position at market?"
+        self.app.push_screen(ConfirmModal(question), done)
+
+    def action_alert(self) -> None:
+        """A price alert on the selected symbol (`AlertModal`): toast, bell and log once."""
+        symbol = self._need_symbol()
+        if symbol is None:
+            return
+        alerts = host(self).price_alerts
+        market = self.session.engine.markets.get(symbol)
+        mark = market.mark if market is not None else None
+
+        def arm(direction: Direction, price: Decimal) -> PriceAlert:
+            return alerts.add(symbol, direction, price, mark)
+
+        def done(alert: PriceAlert | None) -> None:
+            if alert is not None:
+                self.log_line(f"alert set: {alert.describe()}", "cyan")
+
+        self.app.push_screen(AlertModal(symbol, mark, alerts.for_symbol(symbol), arm), done)
 
     def close_symbol(self, symbol: str) -> None:
         self.session.close(symbol)
