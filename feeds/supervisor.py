@@ -77,6 +77,8 @@ __all__ = [
 Clock = Callable[[], float]
 WallMs = Callable[[], int]
 
+TRANSITIONS_KEPT = 1_000  # a feed flapping for days must not grow memory with its history
+
 
 def wall_clock_ms() -> int:
     """The real wall clock in ms, the time venues stamp events with (lag is measured on it)."""
@@ -91,7 +93,8 @@ class SupervisedFeed:
     """A live venue feed: the `Feed` protocol over one adapter and its connections.
 
     `FundingClock` turns announced funding into one `Funding` per funding time for any venue.
-    `transitions` records every status change so tests and logs can see the whole story;
+    `transitions` records the latest status changes (`TRANSITIONS_KEPT`) so tests and logs can
+    see the story;
     `refused` maps each symbol the venue refused to its words.
     """
 
@@ -126,7 +129,7 @@ class SupervisedFeed:
         self._lag_ms: int | None = None
         self._behind = False
         self._status = FeedStatus("connecting", since_ms=self._ms(now))
-        self.transitions: list[FeedStatus] = [self._status]
+        self.transitions: deque[FeedStatus] = deque([self._status], maxlen=TRANSITIONS_KEPT)
         self._status_waiters: list[tuple[Callable[[FeedStatus], bool], asyncio.Future[None]]] = []
 
     # --- Feed protocol --------------------------------------------------------------------
