@@ -298,7 +298,7 @@ class SessionWriter:
             raise StoreError(f"session {self.name} is closed")
         frozen = None if outcomes is None else tuple(outcomes)
         queue = self._queue
-        with self._room:
+        with self._guard:  # the lock under `_room`: `_make_room` may wait on it
             if len(queue) >= self._max_queued and not self._make_room(
                 not frozen and isinstance(event, _DROPPABLE)
             ):
@@ -307,8 +307,11 @@ class SessionWriter:
             seq = self._seq
             self._tail_ts = event.ts
             queue.append((_EVENT, seq, event, frozen))
-            resnapshot, self._resnapshot = self._resnapshot, False
-        if len(queue) >= self._batch_size and not self._wake.is_set():
+            pending = len(queue)
+            resnapshot = self._resnapshot
+            if resnapshot:
+                self._resnapshot = False
+        if pending == self._batch_size:  # a full batch waits: commit now, not at the interval
             self._wake.set()
         engine = self.engine
         if engine is not None and (resnapshot or seq % self.snapshot_every == 0):
