@@ -35,7 +35,8 @@ def liquidate_isolated(acct: Account, totals: Totals, pos: Position, ts: int) ->
 
 
 def liquidate_cross(acct: Account, totals: Totals, ts: int) -> list[ev.Outcome]:
-    """Every cross position is closed and the cross wallet goes to 0 (never below).
+    """Every cross position is closed, every cross order cancelled, and the cross wallet goes
+    to 0 (never below).
 
     The wallet's fall is attributed per position as its own unrealized loss plus a share,
     by maintenance margin, of whatever margin balance was left. A position in profit would
@@ -49,6 +50,11 @@ def liquidate_cross(acct: Account, totals: Totals, ts: int) -> list[ev.Outcome]:
     out: list[ev.Outcome] = []
     for pos in victims:
         out += cancel_symbol_orders(acct, pos.symbol, ts, f"{pos.symbol} position liquidated")
+    # Binance cancels the account's open orders on a cross liquidation: every cross order goes,
+    # also on symbols without a position; isolated orders stay with their own margin
+    for order in [o for o in acct.orders.values() if o.mode == "cross"]:
+        acct.remove_order(order)
+        out.append(ev.OrderCancelled(ts, order.id, "cross account liquidated"))
     exact = [-p.upnl + (remaining * p.mm / total_mm if total_mm else ZERO) for p in victims]
     fall = max(ZERO, wallet)
     scaled = any(x < 0 for x in exact)

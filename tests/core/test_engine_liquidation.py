@@ -106,3 +106,20 @@ def test_story_cross_btc_crash_takes_the_whole_account() -> None:
     assert {x.symbol for x in liqs} == {"BTCUSDT", "ETHUSDT"}  # A force-closed though right
     assert sum(x.loss for x in liqs) == 10000
     assert final.wallet_balance == 0 and final.positions == ()
+
+
+def test_cross_liquidation_cancels_every_cross_order_and_keeps_isolated_ones(nofee) -> None:
+    nofee.mark("BTCUSDT", "60000")
+    nofee.order("btc", "BTCUSDT", "buy", "1", leverage=20)  # cross, IM 3,000
+    nofee.quote("SOLUSDT", "150", "150.01")
+    nofee.mark("SOLUSDT", "150")
+    nofee.order("sol-cross", "SOLUSDT", "buy", "1", "140")  # cross bid, no SOL position
+    nofee.quote("ETHUSDT", "3000", "3000.01")
+    nofee.mark("ETHUSDT", "3000")
+    nofee.order("eth-iso", "ETHUSDT", "buy", "1", "2900", margin_mode="isolated", leverage=10)
+    # cross wallet 10,000 backs the BTC long alone: LP = (60,000 - 10,000)/(1 - 0.004) = 50,200.8
+    out = nofee.mark("BTCUSDT", "50000")
+    cancelled = [o.order_id for o in out if isinstance(o, ev.OrderCancelled)]
+    assert cancelled == ["sol-cross"]
+    assert [o.symbol for o in kinds(out, ev.Liquidation)] == ["BTCUSDT"]
+    assert [o.id for o in nofee.account().open_orders] == ["eth-iso"]
