@@ -7,7 +7,6 @@ Market at the end of the fixture (see conftest): BTCUSDT bid 94,999.9 / ask 95,0
 
 from __future__ import annotations
 
-import asyncio
 import io
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -19,6 +18,7 @@ from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.ticket import OrderTicket
 from rich.console import Console
+from screen_host import until
 from textual.widgets import Input, Select
 
 
@@ -408,11 +408,12 @@ async def test_unreachable_venue_says_so_and_points_to_the_sim_feed(app_factory,
     app.feed_config = FeedConfig(spec="binance", ws_url="ws://127.0.0.1:9")
     app.feed_factory = app.feed_config.open
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):
-            await asyncio.sleep(0.05)
+
+        def reconnecting() -> bool:
             feed = app.feeds.get("main")
-            if feed is not None and feed.status.state == "reconnecting":
-                break
+            return feed is not None and feed.status.state == "reconnecting"
+
+        await until(pilot, reconnecting, "the feed to retry")
         app.trading.flush()
         await pilot.pause()
         bar = str(app.trading.status_bar.render())
