@@ -12,7 +12,8 @@ It never ends in a traceback. Exit status 2: nothing was recorded because an arg
 session name or the database cannot be used (read-only, not papertrade's, a taken name).
 Exit status 1: the recording started and then failed: the feed failed (a corrupt file, the
 venue permanently refusing, in the venue's words) or saving failed (disk full, the file
-locked past the close timeout); the last line then says what was saved up to which time.
+locked by another program for 30 s at the end); the error line says what was saved up to
+which time.
 
 `--duration S` stops at whichever comes first: S seconds of wall-clock time, or S seconds of
 *event* time (from the first event). For live venues and real-time offline feeds they agree;
