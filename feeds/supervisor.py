@@ -124,6 +124,7 @@ class SupervisedFeed:
         self._closing = False
         self._ended = False
         self._fatal: str | None = None
+        self._fatal_server = False
         self.refused: dict[str, str] = {}
         self._refusal = ""
         self._lag_ms: int | None = None
@@ -181,7 +182,8 @@ class SupervisedFeed:
 
     def add_symbol(self, symbol: str) -> None:
         """Deliver `symbol` too, subscribing on the open connection(s) — never a second
-        connection, never a second price path. Idempotent; replayed on every reconnect."""
+        connection, never a second price path. Idempotent; replayed on every reconnect.
+        `ValueError` if the venue module cannot map the symbol (OKX without a contract size)."""
         self.refused.pop(symbol.upper(), None)
         self._respec(self.adapter.add_symbol(symbol))
 
@@ -301,9 +303,11 @@ class SupervisedFeed:
         server = False
         if self._fatal is not None:
             new = FeedStatus("failed", self._fatal, self._ms(self._clock()))
+            server = self._fatal_server
         elif any(link.state == "failed" for link in links):
             link = next(link for link in links if link.state == "failed")
             new = FeedStatus("failed", link.detail, self._ms(link.since))
+            server = link.server_closed
         elif any(link.state == "reconnecting" for link in links):
             link = min(
                 (link for link in links if link.state == "reconnecting"),
@@ -344,9 +348,10 @@ class SupervisedFeed:
             if not fut.done() and predicate(status):
                 fut.set_result(None)
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str, *, server: bool = False) -> None:
         """A verdict no retry can change: stop every connection and end the iteration."""
         self._fatal = plain_text(reason)
+        self._fatal_server = server  # the venue said so: the network works
         self._refresh()
         current = asyncio.current_task()
         for link in self._links:
@@ -414,10 +419,11 @@ class SupervisedFeed:
                     self._set_link(link, "waiting")
                     reason = await self._pump(link, ws)
             except _Verdict as exc:
-                self._fail(str(exc))
+                self._fail(str(exc), server=True)
                 return
             except FeedFatal as exc:
-                self._fail(f"{dialed.name}: {exc}" if len(self._links) > 1 else str(exc))
+                text = f"{dialed.name}: {exc}" if len(self._links) > 1 else str(exc)
+                self._fail(text, server=True)
                 return
             except ConnectionClosed as exc:
                 reason, link.server_closed = close_text(exc, None)
@@ -428,7 +434,7 @@ class SupervisedFeed:
                 if code == 429 or code >= 500:
                     reason = f"HTTP {code} from server"
                 else:
-                    self._fail(f"server refused the connection: HTTP {code}")
+                    self._fail(f"server refused the connection: HTTP {code}", server=True)
                     return
             except InvalidURI as exc:
                 self._fail(f"bad websocket URL: {plain_text(exc)}")
@@ -452,7 +458,8 @@ class SupervisedFeed:
                 failures += 1
                 if t.max_attempts is not None and failures >= t.max_attempts:
                     self._set_link(link, "failed", f"gave up after {failures} attempts: {reason}")
-                    self._fail(f"gave up after {failures} attempts: {reason}")
+                    text = f"gave up after {failures} attempts: {reason}"
+                    self._fail(text, server=link.server_closed)
                     return
             self._set_link(link, "reconnecting", reason, now + delay)
             await asyncio.sleep(delay)

@@ -205,6 +205,7 @@ async def test_http_403_is_fatal(venue: Any, feeds: Any, helpers: Any) -> None:
     assert await helpers.take(feed, 0) == []
     status = await feed.wait_status(lambda s: s.state == "failed")
     assert status.detail == "server refused the connection: HTTP 403"
+    assert status.closed_by_server
     assert len(server.attempts) == 1
 
 
@@ -226,7 +227,7 @@ async def test_subscription_error_fails_the_feed_with_the_reason(
     feed = feeds(name, [symbol], server.url)
     events = [e async for e in feed]  # iteration ends on a fatal error
     assert events == []
-    assert feed.status == FeedStatus("failed", reason, feed.status.since_ms)
+    assert feed.status == FeedStatus("failed", reason, feed.status.since_ms, closed_by_server=True)
     assert helpers.states(feed) == ["connecting", "waiting", "failed"]
     assert len(server.connections) == 1  # no retry against a verdict
 
@@ -322,6 +323,7 @@ async def test_gives_up_after_max_attempts(feeds: Any, helpers: Any, unused_tcp_
     assert [e async for e in feed] == []
     assert feed.status.state == "failed"
     assert feed.status.detail.startswith("gave up after 3 attempts: ")
+    assert not feed.status.closed_by_server  # nothing answered: "no network?" fits
     assert helpers.states(feed) == [
         "connecting",
         "reconnecting",

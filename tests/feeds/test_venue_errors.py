@@ -182,7 +182,8 @@ async def test_a_permanent_error_naming_no_symbol_fails_the_feed_with_its_words(
     feed = feeds("okx", ["BTCUSDT"], server.url)
     assert [e async for e in feed] == []
     words = 'OKX error 60012: Invalid request: {"op":"subscribe"}'
-    assert feed.status == FeedStatus("failed", words, feed.status.since_ms)  # record exits 1
+    since = feed.status.since_ms
+    assert feed.status == FeedStatus("failed", words, since, closed_by_server=True)  # exit 1
     assert len(server.connections) == 1
 
 
