@@ -3,7 +3,9 @@
 Inputs carry their own timestamp (`ts`, integer milliseconds UTC); the engine never reads a
 clock. These are light slotted dataclasses because millions of them cross the hot path; the
 validating edge (pydantic, in `core.codec` and the feed adapters) builds them from untrusted
-text. Treat them as immutable.
+text, inside the bounds of `core.numbers` (prices and quantities ≤ 1e12 with ≤ 18 digits,
+`ts` within 0 … year 9999): the engine trusts that and never re-checks on the hot path.
+Treat them as immutable.
 """
 
 from __future__ import annotations

@@ -257,9 +257,10 @@ class LiveBounds:
 
     def problem(self, event: MarketEvent, now_ms: int) -> str | None:
         """The drop reason for `event` at wall time `now_ms`, or None when it is fine."""
-        ts = event.ts
-        if type(ts) is not int or not MIN_LIVE_TS_MS <= ts <= now_ms + LIVE_FUTURE_MS:
-            return "bad_time"
+        try:
+            check_time(event.ts, now_ms)
+        except Drop as drop:
+            return drop.reason
         match event:
             case MarkPrice():
                 nxt = event.next_funding_ts
