@@ -7,6 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from papertrade.core.text import printable
 from papertrade.tui.errors import UsageError
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(module.run(args))
     except UsageError as exc:
-        print(f"papertrade {args.command}: error: {exc}", file=sys.stderr)
+        print(f"papertrade {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

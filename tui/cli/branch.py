@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from papertrade.core.text import printable
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         sid = store.branch(parent.id, at_seq=args.at, at_ts=args.at_ts, name=args.name)
         info = store.session(sid)
         print(
-            f"created session {info.name} (id {sid}): branch of {parent.name} after event "
-            f"{info.branch_seq} of {parent.events}"
+            f"created session {printable(info.name)} (id {sid}): branch of "
+            f"{printable(parent.name)} after event {info.branch_seq} of {parent.events}"
         )
     return 0

@@ -14,6 +14,7 @@ from typing import Any
 
 from papertrade.core import codec
 from papertrade.core import events as ev
+from papertrade.core.text import printable
 from papertrade.tui.cli.drillfile import read_lines
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
@@ -62,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
                 )
         sid = store.import_session(settings, events, name=name, venue=venue)
         info = store.session(sid)
-        print(f"imported {len(events)} events from {path} as session {info.name} (id {sid})")
+        print(
+            f"imported {len(events)} events from {printable(path)} as session "
+            f"{printable(info.name)} (id {sid})"
+        )
     return 0
 
 
@@ -88,4 +92,4 @@ def save_run(
     with opened_store(args) as store:
         sid = store.import_session(settings, events, name=args.name, venue="binance")
         name = store.session(sid).name
-    print(f"saved the run as session {name} (id {sid})", file=sys.stderr)
+    print(f"saved the run as session {printable(name)} (id {sid})", file=sys.stderr)

@@ -16,6 +16,7 @@ import sys
 
 from papertrade.core.instruments import VENUES, Instrument, InstrumentBook, bundled
 from papertrade.core.numbers import plain
+from papertrade.core.text import printable
 from papertrade.tui.errors import UsageError
 
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
         book, notice = asyncio.run(refresh_instruments(args.feed, args.rest_url))
         if notice:
-            print(f"papertrade instruments: {notice}", file=sys.stderr)
+            print(f"papertrade instruments: {printable(notice)}", file=sys.stderr)
     wanted = [s.strip().upper() for s in args.symbols]
     unknown = [s for s in wanted if s not in book]
     if unknown:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.numbers import human
+from papertrade.core.text import printable
 from papertrade.saves.store import Store, instruments_for, new_engine
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 
@@ -59,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
         info = store.session(args.session)
         if not args.json:
             sys.stdout.write(
-                f"Replaying {info.events} events of session {info.name}: starting balance "
-                f"{human(info.settings.balance)} USDT, taker {info.settings.taker_fee * 100}% / "
-                f"maker {info.settings.maker_fee * 100}%\n\n"
+                f"Replaying {info.events} events of session {printable(info.name)}: starting "
+                f"balance {human(info.settings.balance)} USDT, "
+                f"taker {info.settings.taker_fee * 100}% / maker {info.settings.maker_fee * 100}%\n\n"
             )
         recomputed: list[str] = []
 
@@ -118,7 +119,7 @@ def run_interactive(
             info = store.session(session)
             where = str(store.path)
     except (ValueError, StoreError) as exc:
-        print(f"papertrade replay: error: {exc}", file=sys.stderr)
+        print(f"papertrade replay: error: {printable(exc)}", file=sys.stderr)
         return 2
     from papertrade.tui.app import PapertradeApp, ReplayStart
 
@@ -131,7 +132,8 @@ def run_interactive(
     if taken is not None:
         status = app.saved_status or "ended"
         print(
-            f"papertrade: branch session #{taken.branch_id} {taken.name!r} saved in {where} "
+            f"papertrade: branch session #{taken.branch_id} {printable(taken.name)!r} saved in "
+            f"{printable(where)} "
             f"({status})"
         )
     return 1 if app.return_code not in (0, None) else 0

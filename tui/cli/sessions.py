@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from papertrade.core.numbers import human
+from papertrade.core.text import printable
 from papertrade.saves.errors import StoreError
 from papertrade.saves.paths import ENV_VAR
 from papertrade.saves.store import Store
@@ -72,7 +73,9 @@ def _table(rows: list[SessionRow]) -> list[str]:
     for row in rows:
         i = row.info
         if i is None:
-            lines.append(f"{row.id:>4}  {row.name:<32} damaged: {row.damaged}")
+            lines.append(
+                f"{row.id:>4}  {printable(row.name, 32):<32} damaged: {printable(row.damaged)}"
+            )
             continue
         span = (
             fmt_duration(i.last_ts - i.first_ts)
@@ -83,9 +86,10 @@ def _table(rows: list[SessionRow]) -> list[str]:
         pnl = "--" if i.realized_pnl is None else human(i.realized_pnl)
         status = i.status + (f" (branch of {i.parent_id} at {i.branch_seq})" if i.parent_id else "")
         if row.damaged:
-            status += f" · damaged: {row.damaged}"
+            status += f" · damaged: {printable(row.damaged)}"
         lines.append(
-            f"{i.id:>4}  {i.name:<32} {i.venue:<9} {fmt_ts(i.first_ts):<19} {span:>7} "
+            f"{i.id:>4}  {printable(i.name, 32):<32} {printable(i.venue, 9):<9} "
+            f"{fmt_ts(i.first_ts):<19} {span:>7} "
             f"{i.events:>9} {fills:>6} {pnl:>14}  {status}"
         )
     return lines
@@ -96,14 +100,14 @@ def run(args: argparse.Namespace) -> int:
         if args.delete:
             info = store.session(args.delete)
             store.delete(info.id)
-            print(f"deleted session {info.name} (id {info.id}, {info.events} events)")
+            print(f"deleted session {printable(info.name)} (id {info.id}, {info.events} events)")
             return 0
         rows = store.list_sessions()
         if args.json:
             for row in rows:
                 sys.stdout.write(json.dumps(row_json(row)) + "\n")
         elif not rows:
-            print(f"no sessions in {store.path}")
+            print(f"no sessions in {printable(store.path)}")
         else:
             print("\n".join(_table(rows)))
     return 0

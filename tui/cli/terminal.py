@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from papertrade.core.text import printable
 from papertrade.feeds.registry import VALID_FEEDS
 from papertrade.feeds.sim import DEFAULT_SYMBOLS
 
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = prepare(args)
     except SetupError as exc:
-        print(f"papertrade: error: {exc}", file=sys.stderr)
+        print(f"papertrade: error: {printable(exc)}", file=sys.stderr)
         return 2
     store = app.store
     assert store is not None and app.writer is not None
@@ -139,5 +140,8 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     writer = app.writer
     status = app.saved_status or "ended"
-    print(f"papertrade: session #{writer.id} {writer.name!r} saved in {store.path} ({status})")
+    print(
+        f"papertrade: session #{writer.id} {printable(writer.name)!r} saved in "
+        f"{printable(store.path)} ({printable(status)})"
+    )
     return 1 if app.return_code not in (0, None) else 0
