@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(
                 f"Replaying {info.events} events of session {printable(info.name)}: starting "
                 f"balance {human(info.settings.balance)} USDT, "
-                f"taker {info.settings.taker_fee * 100}% / maker {info.settings.maker_fee * 100}%\n\n"
+                f"taker {info.settings.taker_fee * 100}% / "
+                f"maker {info.settings.maker_fee * 100}%\n\n"
             )
         recomputed: list[str] = []
 
