@@ -188,3 +188,25 @@ def test_a_conflated_feed_passes_symbol_changes_to_the_feed_it_wraps() -> None:
     assert feed.symbols == ["BTCUSDT", "ETHUSDT"]
     wrapped.remove_symbol("BTCUSDT")
     assert feed.symbols == ["ETHUSDT"]
+
+
+async def test_a_symbol_added_before_the_first_connect_is_subscribed_once(
+    venue: Any, feeds: Any, helpers: Any
+) -> None:
+    server = await venue("bybit", helpers.hold)
+    feed = feeds("bybit", ["BTCUSDT"], server.url)
+    feed.add_symbol("ETHUSDT")
+    feed.start()
+    conn = await server.wait_connections(1)
+    await conn.wait_received(lambda sent: len(sent) >= 2)
+    assert [json.loads(m)["args"] for m in conn.received] == [
+        ["tickers.BTCUSDT", "publicTrade.BTCUSDT"],
+        ["tickers.ETHUSDT", "publicTrade.ETHUSDT"],
+    ]
+
+
+def test_a_symbol_the_venue_cannot_map_is_refused_at_once() -> None:
+    feed = open_venue_feed("okx", ["BTCUSDT"], "ws://127.0.0.1:9")
+    with pytest.raises(ValueError, match="OKX contract size unknown"):
+        feed.add_symbol("NOSUCHUSDT")
+    assert feed.symbols == ["BTCUSDT"]
