@@ -189,16 +189,30 @@ def test_papertrade_db_env_var_selects_the_database(
     assert code == 0 and target.exists()
 
 
-def test_session_commands_do_not_import_textual() -> None:
-    import subprocess
+HOSTILE = "evil\x1b]0;pwned\x07\x1b]52;c;aGk=\x07\x9b31m\u202e"
 
-    code = (
-        "import sys; from tui.cli import build_parser; build_parser(); "
-        "import tui.cli.sessions, tui.cli.replay, tui.cli.export, "
-        "tui.cli.import_, tui.cli.stats, tui.cli.branch; "
-        "assert 'textual' not in sys.modules, 'textual imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+def test_hostile_session_names_never_reach_the_terminal_as_controls(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    """An imported drill's name with an OSC title, an OSC 52 clipboard write, a C1 CSI and a
+    bidi override: every printer shows it escaped."""
+    drill = (DRILLS / "funding.jsonl").read_text().splitlines()
+    settings, events = codec.parse_lines(drill)
+    with Store.open(db) as store:
+        sid = store.import_session(settings, events, name=HOSTILE)
+    outputs = [
+        run(capsys, "sessions", "--db", db),
+        run(capsys, "replay", str(sid), "--headless", "--db", db),
+        run(capsys, "branch", str(sid), "--at", "2", "--db", db),
+        run(capsys, "replay", "no-such\x1b]0;x\x07", "--headless", "--db", db),
+    ]
+    for _, out, err in outputs:
+        for text in (out, err):
+            assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text
+            assert "\u202e" not in text
+    assert "evil\\x1b]0;pwned\\x07" in outputs[0][1]  # still readable, as escapes
+    assert "no-such\\x1b]0;x\\x07" in outputs[3][2]
 
 
 def test_simulate_save_stores_the_run_as_a_session(
