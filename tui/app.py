@@ -83,9 +83,18 @@ class PapertradeApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
         # Recorded-market pacing after a take-over: kept out of the footer (which it would
         # overflow at 120 columns); the take-over log line, the status bar and help say them.
-        Binding("space", "toggle_market", "Pause/play", show=False),
-        Binding("plus,equals_sign", "market_faster", "Faster", key_display="+", show=False),
-        Binding("minus", "market_slower", "Slower", key_display="-", show=False),
+        Binding("space", "toggle_market", "Pause/play", show=False, id="toggle_market"),
+        Binding(
+            "plus,equals_sign",
+            "market_faster",
+            "Faster",
+            key_display="+",
+            show=False,
+            id="market_faster",
+        ),
+        Binding(
+            "minus", "market_slower", "Slower", key_display="-", show=False, id="market_slower"
+        ),
     ]
 
     def __init__(
@@ -246,7 +255,7 @@ class PapertradeApp(App[int]):
         return name, status, now, hint, counts
 
     def _looks_unreachable(self, status: FeedStatus, now: int) -> bool:
-        if getattr(status, "closed_by_server", False):
+        if status.closed_by_server:
             return False  # the venue answered and closed: the network is there
         waiting = status.state == "connecting" and now - self._started_ms > CONNECT_GRACE_MS
         return status.state in ("reconnecting", "failed") or waiting

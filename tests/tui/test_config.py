@@ -178,3 +178,26 @@ async def test_with_confirm_close_c_asks_first_and_n_keeps_the_position(app_fact
 def tui_tmp(app) -> Path:
     """The test's tmp directory (the app's database lives there)."""
     return Path(app.db_path).parent
+
+
+# --- docs/CONFIG.md stays true ---------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "CONFIG.md"
+
+
+def test_the_documented_example_is_a_valid_config(tmp_path):
+    text = DOC.read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = load_terminal_config(write(tmp_path, example))
+    assert config.confirm_close is True
+    assert config.keys == {"buy": "B", "sell": "S,ctrl+s", "sessions": "f2", "help": "?,f1"}
+
+
+def test_every_binding_id_and_config_key_is_documented():
+    text = DOC.read_text(encoding="utf-8")
+    problems = keymap_problems({"no-such-id": "f12"})
+    ids = problems[0].split("the ids are: ", 1)[1].split(", ")
+    assert "buy" in ids and "alert" in ids
+    assert [i for i in ids if f"| `{i}` |" not in text] == []
+    documented = [f"`{k}`" in text or f"`[{k}]`" in text for k in Config.model_fields]
+    assert all(documented), list(Config.model_fields)

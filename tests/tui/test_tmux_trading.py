@@ -1,17 +1,26 @@
-"""The real `papertrade` binary in a real terminal (tmux): open, trade, close, quit.
+"""The real `papertrade` binary in a real terminal (tmux): open, trade, close, quit; and issue
+10 bug 1's steps (buy, `delete`, `/` `btc` `enter`) checked against the exported journal.
 
 Skipped when tmux is not installed. Waits by polling the screen (capture-pane) for what a
-trader would look for, with a deadline, rather than sleeping fixed amounts.
+trader would look for, with a generous deadline (a loaded 2-core machine makes a test slower,
+never red), rather than sleeping fixed amounts. Each run gets its own empty config file
+(`$PAPERTRADE_CONFIG`), so the keys are the defaults whoever runs the tests.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
+from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -35,7 +44,7 @@ def capture(name: str) -> str:
     return tmux("capture-pane", "-t", name, "-p", "-J", check=False).stdout
 
 
-def wait_for(name: str, predicate, what: str, timeout: float = 15.0) -> str:
+def wait_for(name: str, predicate, what: str, timeout: float = 60.0) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
@@ -51,20 +60,47 @@ def keys(name: str, *k: str) -> None:
 
 
 def positions_panel(screen: str) -> str:
+    return panel(screen, "Positions")
+
+
+def panel(screen: str, title: str) -> str:
+    """The text inside the bordered panel titled `title` (empty if it is not on screen)."""
     lines = screen.splitlines()
-    start = next((i for i, line in enumerate(lines) if "─ Positions " in line), None)
+    start = next((i for i, line in enumerate(lines) if f"─ {title} " in line), None)
     if start is None:
         return ""
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("╰")), len(lines))
-    return "\n".join(lines[start:end])
+    left = lines[start].rfind("╭", 0, lines[start].index(f"─ {title} ") + 1)
+    inside = []
+    for line in lines[start + 1 :]:
+        if line[left : left + 1] == "╰":
+            break
+        inside.append(line[left + 1 :])
+    return "\n".join(inside)
+
+
+def watchlist_rows(screen: str) -> list[str]:
+    """The symbols listed in the watchlist panel, top to bottom."""
+    return re.findall(r"^([A-Z0-9]{2,}USDT)\b", panel(screen, "Watchlist"), re.MULTILINE)
+
+
+def events_shown(screen: str) -> int:
+    """The status bar's count of market events applied (0 before the first)."""
+    found = re.search(r"([\d,]+) events", screen)
+    return int(found.group(1).replace(",", "")) if found else 0
+
+
+def start(name: str, tmp_path: Path, args: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("# the defaults\n", encoding="utf-8")
+    exe = shutil.which("papertrade") or f"{shlex.quote(sys.executable)} -m papertrade"
+    cmd = f"PAPERTRADE_CONFIG={shlex.quote(str(config))} {exe} {args}; echo EXITED $?; sleep 60"
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd)
 
 
 def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Path):
     name = f"pt-{uuid.uuid4().hex[:8]}"
     db = tmp_path / "tmux.db"
-    exe = shutil.which("papertrade") or f"{sys.executable} -m tui.cli"
-    cmd = f"{exe} --feed sim --db {db} --name tmux-test; echo EXITED $?; sleep 60"
-    tmux("-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd)
+    start(name, tmp_path, f"--feed sim --db {shlex.quote(str(db))} --name tmux-test")
     try:
         wait_for(name, lambda s: "BTCUSDT" in s and " live " in s, "the live sim watchlist")
         keys(name, "b")
@@ -96,3 +132,79 @@ def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Pa
     assert status == "ended"
     assert last_seq > 0
     assert {"order", "close"} <= kinds
+
+
+def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: Path):
+    """Issue 10 bug 1 on `--feed sim`: buy 0.01 BTCUSDT, `delete` on BTCUSDT, `/` `btc`
+    `enter`. Before the fix a second feed started and BTC marks alternated between two paths
+    130-150 USDT apart, twice a second. At `--speed 10` the sim plays ten simulated seconds
+    (ten BTC marks) each wall second, so the run takes seconds, not minutes."""
+    name = f"pt-{uuid.uuid4().hex[:8]}"
+    db = tmp_path / "one-path.db"
+    start(name, tmp_path, f"--feed sim --speed 10 --db {shlex.quote(str(db))} --name one-path")
+    try:
+        # the first part of the run: ~40 simulated seconds (the sim sends ~80 events a second)
+        screen = wait_for(
+            name, lambda s: " live " in s and events_shown(s) >= 3000, "the sim's first prices"
+        )
+        assert watchlist_rows(screen)[0] == "BTCUSDT"  # the cursor's row: delete removes it
+        keys(name, "b")
+        wait_for(name, lambda s: "BUY BTCUSDT" in s, "the order ticket")
+        keys(name, "0.01")
+        wait_for(name, lambda s: "whole cross balance" in s, "the risk preview")
+        keys(name, "Enter")
+        wait_for(name, lambda s: "LONG" in positions_panel(s), "the position")
+        wait_for(name, lambda s: "BUY BTCUSDT" not in s, "the ticket to close")
+        keys(name, "DC")
+        wait_for(name, lambda s: "BTCUSDT" not in watchlist_rows(s), "BTCUSDT off the watchlist")
+        keys(name, "/")
+        wait_for(name, lambda s: "Add a symbol to the watchlist" in s, "the add dialog")
+        keys(name, "btc")
+        wait_for(name, lambda s: re.search(r"\bbtc\b", s) is not None, "the typed search")
+        keys(name, "Enter")
+        screen = wait_for(
+            name, lambda s: "BTCUSDT" in watchlist_rows(s), "BTCUSDT back on the watchlist"
+        )
+        readded = events_shown(screen)
+        # the second part: ~75 more simulated seconds with BTCUSDT re-added
+        wait_for(name, lambda s: events_shown(s) >= readded + 6000, "prices after the re-add")
+        keys(name, "q")
+        wait_for(name, lambda s: "Summary" in s, "the session summary")
+        keys(name, "q")
+        wait_for(name, lambda s: "EXITED 0" in s, "the program to exit")
+    finally:
+        tmux("kill-server", check=False)
+    exe = shutil.which("papertrade")
+    cli = [exe] if exe else [sys.executable, "-m", "papertrade"]
+    exported = subprocess.run(
+        [*cli, "export", "one-path", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    events = [json.loads(line) for line in exported.splitlines() if line.strip()]
+    bought_at = next(e["ts"] for e in events if e["type"] == "order")
+    marks = [
+        (e["ts"], Decimal(e["price"]))
+        for e in events
+        if e["type"] == "mark" and e["symbol"] == "BTCUSDT"
+    ]
+    times = [ts for ts, _ in marks]
+    # One path: the sim marks once a simulated second, so consecutive BTC marks are exactly
+    # 1000 ms apart; a second path would interleave its own marks (two at one time, or gaps
+    # under a second).
+    assert Counter(b - a for a, b in pairwise(times)) == Counter({1000: len(times) - 1})
+    before = [m for m in marks if m[0] < bought_at]
+    after = [m for m in marks if m[0] > bought_at]
+    assert len(before) >= 20, "the first part must show the sim's own step size"
+    assert len(after) >= 50, "the re-added symbol must play long enough to show a second path"
+
+    def largest_step(part: list[tuple[int, Decimal]]) -> Decimal:
+        return max(abs(b - a) for (_, a), (_, b) in pairwise(part))
+
+    # The sim's own largest one-second move in the first part (BTC at 50 % a year moves ~9
+    # USDT a second: a largest step of 20-30), against the rest of the run: two paths 130-150
+    # USDT apart would jump several times further.
+    step = largest_step(before)
+    assert largest_step(after) <= 3 * step, (step, largest_step(after))
