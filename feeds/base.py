@@ -27,6 +27,7 @@ from papertrade.core.numbers import (
     BadNumber,
     Bound,
 )
+from papertrade.core.text import printable
 
 FeedState = Literal[
     "connecting", "waiting", "live", "stale", "reconnecting", "failed", "ended"
@@ -164,13 +165,11 @@ class FeedStats:
         }
 
 
-_CONTROL = {c: " " for c in range(32)} | {127: " "}
-
-
 def plain_text(text: object, limit: int = 200) -> str:
-    """Untrusted server text made safe to store and show: control characters blanked, length
+    """Untrusted server text made safe to store and show: control characters (C0, DEL, C1,
+    bidi overrides) shown as escapes by the one sanitiser (`core.text.printable`), length
     capped. It is only ever treated as data, never parsed or formatted as markup."""
-    return str(text).translate(_CONTROL)[:limit]
+    return printable(text)[:limit]
 
 
 def wire_number(text: object, bound: Bound, reason: str) -> Decimal:

@@ -85,10 +85,12 @@ async def test_untrusted_text_is_stored_plain(venue: Any, helpers: Any) -> None:
     feed = SupervisedFeed(EchoAdapter(server.url), FAST)
     assert [e async for e in feed] == []
     assert feed.status.state == "failed"
-    assert feed.status.detail == "no such  [31m[bold]symbol[/bold] "
+    # ESC and the newline shown as escapes (`core.text.printable`), the markup as plain text
+    assert feed.status.detail == "no such \\x1b[31m[bold]symbol[/bold]\\x0a"
     await feed.aclose()
     assert feed.status.state == "failed"  # closing keeps the reason
     assert plain_text("x" * 500) == "x" * 200
+    assert plain_text("c1\x9b31m") == "c1\\x9b31m"  # C1 controls too
 
 
 async def test_okx_maintenance_notice_reconnects_at_once(venue: Any, feeds: Any) -> None:
