@@ -31,8 +31,7 @@ def test_json_output_is_one_outcome_per_line_then_the_account() -> None:
         "fill",
         "funding_paid",
         "funding_paid",
-        "account",
-        "account",
+        "account",  # the drill's closing snapshot is the final account: said once
     ]
     btc, eth = lines[0], lines[1]
     # BTC: buy 0.2 at the ask 60000.0, taker 0.05%: 0.2*60000*0.0005 = 6
@@ -70,8 +69,8 @@ def test_readable_report_tells_the_story() -> None:
     result = papertrade("simulate", str(DRILLS / "btc-crash-isolated.jsonl"))
     assert result.returncode == 0
     assert (
-        "LIQUIDATION  BTCUSDT isolated long 0.5 at mark 56000: wallet -2,000.00 USDT"
-        in result.stdout
+        "LIQUIDATION  isolated long 0.5 BTCUSDT at mark 56000: the account lost this "
+        "position's margin, 2,000.00 USDT; nothing else" in result.stdout
     )
     assert re.search(r"wallet balance +8,000\.00 USDT", result.stdout)
 
@@ -100,3 +99,30 @@ def test_same_file_gives_identical_output_bit_for_bit() -> None:
         for _ in range(2)
     }
     assert len(runs) == 1
+
+
+def test_cross_liquidation_says_each_positions_part_and_what_the_account_lost() -> None:
+    """Issue 10 bug 7: "lost -18.00" for a position in profit beside "lost 9,988". In the
+    drill the cross wallet holds 10,000 (no fees) when BTC (0.5 long from 60,000) is marked
+    at 40,000 and ETH (10 long from 3,000) at 3,000: BTC's own loss 0.5 x 20,000 = 10,000
+    is the whole wallet, ETH's part is 0, and the account lost 10,000 in all."""
+    result = papertrade("simulate", str(DRILLS / "btc-crash-cross.jsonl"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "cross long 0.5 BTCUSDT at mark 40000: its part of the account's loss 10,000.00" in out
+    assert "cross long 10 ETHUSDT at mark 3000: its part of the account's loss 0.00 USDT" in out
+    assert (
+        "LIQUIDATION  cross account lost 10,000.00 USDT in all, the whole cross wallet "
+        "(BTCUSDT 10,000.00 + ETHUSDT 0.00); 2 cross positions closed, winners too" in out
+    )
+    assert "-0.00" not in out and "lost -" not in out
+
+
+def test_the_final_account_is_printed_once_and_counts_read_as_english() -> None:
+    """Issue 10 bug 13: the last `account` block came twice (the drill's closing snapshot,
+    then the final state); "2 fill", "1 liquidation" counts."""
+    result = papertrade("simulate", str(DRILLS / "btc-crash-isolated.jsonl"))
+    assert result.returncode == 0, result.stderr
+    blocks = [line for line in result.stdout.splitlines() if line.startswith("Account at")]
+    assert len(blocks) == len(set(blocks))
+    assert result.stdout.rstrip().endswith("Outcomes: 2 fills, 1 liquidation")

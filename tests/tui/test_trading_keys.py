@@ -384,8 +384,9 @@ async def test_margin_warning_then_liquidation_toast_bell_and_log(app_factory, t
         await pilot.pause()
         assert bells == [1]
         assert "Liquidation" in [n.title for n in app._notifications]
-        assert "LIQUIDATED isolated long 0.2 BTCUSDT at mark 90000: lost 190.00 USDT" in log_text(
-            app
+        assert (
+            "LIQUIDATED isolated long 0.2 BTCUSDT at mark 90000: the account lost this "
+            "position's margin, 190.00 USDT; nothing else" in log_text(app)
         )
         assert app.trading.positions.row_keys == []
 

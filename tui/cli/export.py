@@ -111,5 +111,6 @@ def run(args: argparse.Namespace) -> int:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        print(f"exported session {info.name} ({info.events} events) to {target}", file=sys.stderr)
+        events = f"{info.events} event{'' if info.events == 1 else 's'}"
+        print(f"exported session {info.name} ({events}) to {target}", file=sys.stderr)
     return 0

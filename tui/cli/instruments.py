@@ -90,5 +90,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         source = "refreshed from the venue" if args.refresh and notice is None else "bundled"
         when = f", bundled data as of {bundle.as_of}" if bundle.as_of else ""
-        print(f"{len(symbols)} instruments on {args.feed} ({source}{when})")
+        noun = "instrument" if len(symbols) == 1 else "instruments"
+        print(f"{len(symbols)} {noun} on {args.feed} ({source}{when})")
     return 0

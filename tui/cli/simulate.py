@@ -20,6 +20,7 @@ from papertrade.core.engine import Engine
 from papertrade.core.numbers import human, plain
 from papertrade.tui.cli.drillfile import read_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
+from papertrade.tui.widgets import fmt
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,11 +37,28 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def simulate(engine: Engine, events: Iterable[ev.Event]) -> Iterator[ev.Outcome]:
-    """Every outcome of the events, then the final account state."""
+    """Every outcome of the events, then the final account state — unless the last outcome
+    already is that very state (a drill ending with a `snapshot`), which used to be printed
+    twice."""
+    last: ev.Outcome | None = None
     for event in events:
-        yield from engine.apply(event)
-    yield engine.account()
+        for outcome in engine.apply(event):
+            last = outcome
+            yield outcome
+    final = engine.account()
+    if final != last:
+        yield final
 
+
+OUTCOME_NAMES: dict[str, tuple[str, str]] = {
+    "fill": ("fill", "fills"),
+    "rejected": ("rejection", "rejections"),
+    "liquidation": ("liquidation", "liquidations"),
+    "funding_paid": ("funding payment", "funding payments"),
+    "order_cancelled": ("cancelled order", "cancelled orders"),
+    "reduce_only_cut": ("reduce-only cut", "reduce-only cuts"),
+}
+"""Outcome types as the report counts them, singular and plural ("1 fill", "2 fills")."""
 
 # --- output --------------------------------------------------------------------------------
 
@@ -51,10 +69,6 @@ def _time(ts: int) -> str:
 
 def _money(d: Decimal) -> str:
     return human(d)
-
-
-def _signed(d: Decimal) -> str:
-    return ("+" if d > 0 else "-" if d < 0 else "±") + _money(abs(d))
 
 
 def describe(outcome: ev.Outcome) -> str:
@@ -71,11 +85,7 @@ def describe(outcome: ev.Outcome) -> str:
             ident = f" {outcome.order_id}" if outcome.order_id else ""
             return f"REJECTED     {outcome.command}{ident}: {outcome.reason}"
         case ev.Liquidation():
-            return (
-                f"LIQUIDATION  {outcome.symbol} {outcome.margin_mode} {outcome.side} "
-                f"{plain(outcome.qty)} at mark {plain(outcome.mark_price)}: "
-                f"wallet {_signed(-outcome.loss)} USDT"
-            )
+            return f"LIQUIDATION  {fmt.liquidation_words(outcome)}"
         case ev.FundingPaid():
             verb = "received" if outcome.amount >= 0 else "paid"
             return f"FUNDING      {outcome.symbol}: {verb} {_money(abs(outcome.amount))} USDT"
@@ -131,14 +141,23 @@ def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: TextIO)
             out.write(codec.dumps(outcome) + "\n")
         return
     counts: dict[str, int] = {}
-    for outcome in outcomes:
-        counts[outcome.type] = counts.get(outcome.type, 0) + 1
-        if isinstance(outcome, ev.AccountState):
-            out.write("\n".join(account_block(outcome)) + "\n")
+    for item in fmt.with_cross_totals(outcomes):
+        if isinstance(item, fmt.CrossLiquidated):
+            words = fmt.cross_total_words(item)
+            out.write(f"{_time(item.ts)}  LIQUIDATION  cross account {words}\n")
+            continue
+        counts[item.type] = counts.get(item.type, 0) + 1
+        if isinstance(item, ev.AccountState):
+            out.write("\n".join(account_block(item)) + "\n")
         else:
-            out.write(f"{_time(outcome.ts)}  {describe(outcome)}\n")
+            out.write(f"{_time(item.ts)}  {describe(item)}\n")
     counts.pop("account", None)
-    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no outcomes"
+    summary = (
+        ", ".join(
+            fmt.plural(n, *OUTCOME_NAMES.get(kind, (kind,))) for kind, n in sorted(counts.items())
+        )
+        or "no outcomes"
+    )
     out.write(f"Outcomes: {summary}\n")
 
 
@@ -148,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine(settings=settings)
     if not args.json:
         sys.stdout.write(
-            f"Simulating {len(events)} events from {args.file}: starting balance "
+            f"Simulating {fmt.plural(len(events), 'event')} from {args.file}: starting balance "
             f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
             f"maker {settings.maker_fee * 100}%\n\n"
         )

@@ -10,9 +10,13 @@ paid, liquidation losses — are negative wherever a trader reads them (summary,
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from papertrade.core import events as ev
 from papertrade.core.instruments import Instrument
+from papertrade.core.numbers import plain
 from rich.text import Text
 
 DASH = "--"
@@ -102,3 +106,55 @@ def health_bar(ratio: Decimal | None, width: int = 10) -> Text:
     shown = min(ratio, Decimal("9.99")) * 100
     text.append(f" {shown:>3.0f}%", style=ratio_style(ratio))
     return text
+
+
+# --- liquidations, worded once for the log and `papertrade simulate` -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CrossLiquidated:
+    """One cross liquidation as a whole: the per-position `Liquidation`s it closed."""
+
+    ts: int
+    parts: tuple[ev.Liquidation, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((p.loss for p in self.parts), Decimal(0))
+
+
+def liquidation_words(o: ev.Liquidation) -> str:
+    """What one liquidated position cost. Isolated: its own margin, nothing else. Cross: its
+    part of the account's loss (its own unrealized loss plus a share of what was left, never
+    negative; a position in profit can have a part of 0.00 — the total line says the rest)."""
+    who = f"{o.margin_mode} {o.side} {plain(o.qty)} {o.symbol} at mark {plain(o.mark_price)}"
+    if o.margin_mode == "isolated":
+        return f"{who}: the account lost this position's margin, {money(o.loss)} USDT; nothing else"
+    return f"{who}: its part of the account's loss {money(o.loss)} USDT"
+
+
+def cross_total_words(total: CrossLiquidated) -> str:
+    n = len(total.parts)
+    parts = " + ".join(f"{p.symbol} {money(p.loss)}" for p in total.parts)
+    closed = plural(n, "cross position")
+    return (
+        f"lost {money(total.total)} USDT in all, the whole cross wallet ({parts}); "
+        f"{closed} closed, winners too"
+    )
+
+
+def with_cross_totals(outcomes: Iterable[ev.Outcome]) -> Iterator[ev.Outcome | CrossLiquidated]:
+    """`outcomes` with a `CrossLiquidated` after each run of cross `Liquidation`s of one
+    instant (one engine step closes every cross position together)."""
+    run: list[ev.Liquidation] = []
+    for o in outcomes:
+        if run and not (
+            isinstance(o, ev.Liquidation) and o.margin_mode == "cross" and o.ts == run[0].ts
+        ):
+            yield CrossLiquidated(run[0].ts, tuple(run))
+            run = []
+        yield o
+        if isinstance(o, ev.Liquidation) and o.margin_mode == "cross":
+            run.append(o)
+    if run:
+        yield CrossLiquidated(run[0].ts, tuple(run))

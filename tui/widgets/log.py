@@ -3,6 +3,16 @@
 Feed it with `add_outcomes(outcomes)` (engine outcomes) and `add_text(text, style)` (anything
 else). Bounded (`max_lines`, 500 by default) so a long session never grows memory. Every line is
 a `Text`, never markup: symbols, rejection reasons and server messages are shown verbatim.
+
+One clock (issue 10, bug 13): every stamp is market time, UTC — the time the engine and the
+journal run on (a sim at 100×, a recording, a replay all have their own) — and the panel's
+subtitle says so. Fills carry their own time; other lines take the market time of the screen's
+session (`market_clock`), else the latest time this log has seen; before any market time
+exists the stamp is `--:--:--` rather than a wall-clock time that would mix two clocks.
+
+Liquidations (bug 7): each position's line says its part of the loss, and a cross liquidation
+adds one line with what the account lost in all (`fmt.with_cross_totals`, shared with
+`papertrade simulate`).
 """
 
 from __future__ import annotations
@@ -10,14 +20,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
+from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from rich.text import Text
 from textual.widgets import RichLog
 
 MAX_LINES = 500
+CLOCK_LABEL = "market time, UTC"
+NO_TIME = "--:--:-- "
+
+
+@runtime_checkable
+class _Trading(Protocol):
+    """A screen trading a session (the trading screen): its engine's time is market time."""
+
+    session: TradingSession
+
+
+def describe_cross_total(total: fmt.CrossLiquidated) -> tuple[str, str]:
+    return (f"LIQUIDATED cross account: {fmt.cross_total_words(total)}", "bold reverse red")
 
 
 def describe(outcome: ev.Outcome) -> tuple[str, str] | None:
@@ -32,12 +57,7 @@ def describe(outcome: ev.Outcome) -> tuple[str, str] | None:
     if isinstance(outcome, ev.Rejected):
         return (f"REJECTED {outcome.command}: {outcome.reason}", "bold yellow")
     if isinstance(outcome, ev.Liquidation):
-        return (
-            f"LIQUIDATED {outcome.margin_mode} {outcome.side} {plain(outcome.qty)} "
-            f"{outcome.symbol} at mark {plain(outcome.mark_price)}: lost "
-            f"{fmt.money(outcome.loss)} USDT",
-            "bold reverse red",
-        )
+        return (f"LIQUIDATED {fmt.liquidation_words(outcome)}", "bold reverse red")
     if isinstance(outcome, ev.FundingPaid):
         verb = "received" if outcome.amount > 0 else "paid"
         return (f"FUNDING {outcome.symbol}: {verb} {fmt.money(abs(outcome.amount), 4)} USDT", "")
@@ -51,7 +71,9 @@ class EventLog(RichLog):
     EventLog { height: 1fr; }
     """
     clock: Callable[[], float] = time.time
-    """Wall clock for lines without a market time (tests pin it)."""
+    """Kept for callers that set it; stamps no longer use it (one clock: market time)."""
+    market_clock: Callable[[], int | None] | None = None
+    """Market time in ms for lines without their own (None/0: not known yet)."""
 
     def __init__(
         self, *, id: str | None = None, classes: str | None = None, max_lines: int = MAX_LINES
@@ -65,15 +87,37 @@ class EventLog(RichLog):
             auto_scroll=True,
             min_width=20,
         )
+        self._latest_ts: int | None = None
+
+    def on_mount(self) -> None:
+        self.border_subtitle = CLOCK_LABEL
+        screen = self.screen
+        if self.market_clock is None and isinstance(screen, _Trading):
+            engine = screen.session.engine
+            self.market_clock = lambda: engine.last_ts or None
+
+    def market_now(self) -> int | None:
+        """The market time (ms) a line without its own is stamped with, if any is known."""
+        now = self.market_clock() if self.market_clock is not None else None
+        return now or self._latest_ts
 
     def add_text(self, text: str, style: str = "", ts: int | None = None) -> None:
-        stamp = datetime.fromtimestamp(ts / 1000 if ts else self.clock(), UTC)
-        line = Text(stamp.strftime("%H:%M:%S "), style="dim")
+        when = ts or self.market_now()
+        if ts:
+            self._latest_ts = max(ts, self._latest_ts or 0)
+        line = Text(_stamp(when) if when else NO_TIME, style="dim")
         line.append(Text(text, style=style))
         self.write(line)
 
     def add_outcomes(self, outcomes: Iterable[ev.Outcome]) -> None:
-        for outcome in outcomes:
-            described = describe(outcome)
+        for item in fmt.with_cross_totals(outcomes):
+            if isinstance(item, fmt.CrossLiquidated):
+                self.add_text(*describe_cross_total(item), ts=item.ts)
+                continue
+            described = describe(item)
             if described is not None:
-                self.add_text(*described, ts=outcome.ts)
+                self.add_text(*described, ts=item.ts)
+
+
+def _stamp(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%M:%S ")
