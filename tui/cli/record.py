@@ -39,6 +39,7 @@ from typing import TextIO
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.instruments import bundled
+from papertrade.core.text import printable
 from papertrade.feeds.base import Feed
 from papertrade.feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
 from papertrade.feeds.pacing import parse_speed
@@ -133,18 +134,12 @@ def check_name(text: str | None) -> str | None:
     if len(name) > NAME_MAX:
         raise UsageError(f"--name is {len(name)} characters long; at most {NAME_MAX}")
     if not name.isprintable():
-        raise UsageError(f"--name {name!r} contains control characters ({NAME_RULES})")
+        raise UsageError(f"--name '{printable(name)}' contains control characters ({NAME_RULES})")
     if name.isdigit():
         raise UsageError(
             f"--name {name!r} is all digits and would read as a session id; add a letter"
         )
     return name
-
-
-def printable(text: str) -> str:
-    """Untrusted text (a venue's error, a file name) with control characters made visible, so
-    it cannot drive the terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class FeedFailed(Exception):
