@@ -11,7 +11,10 @@ from decimal import InvalidOperation, localcontext
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from papertrade.core import codec
+from papertrade.core import events as ev
 from papertrade.core import numbers as n
+from papertrade.core.engine import Engine
 
 
 @pytest.mark.parametrize(
@@ -216,3 +219,61 @@ def test_anything_derived_from_bounded_inputs_quantizes_and_prints(
         shown = n.human(amount)
         assert D(shown.replace(",", "")) == n.quantize(amount, D("0.01"))
         assert n.dec(n.plain(amount)) == amount
+
+
+# --- the engine behind the edges: any bounded stream, every outcome formats --------------------
+
+_bounded_price = st.sampled_from(
+    [D("1e-18"), D("0.1"), D("3000"), D("60000"), D("999999999999.9"), D("1e12")]
+) | st.decimals(min_value=D("0.1"), max_value=D("1e12"), places=1)
+_bounded_qty = st.sampled_from([D("0.001"), D("1"), D("1000000"), D("1e12")]) | st.decimals(
+    min_value=D("0.001"), max_value=D("1e12"), places=3
+)
+
+
+@st.composite
+def bounded_stream(draw: st.DrawFn) -> list[ev.Event]:
+    out: list[ev.Event] = []
+    ts = 0
+    for i in range(draw(st.integers(1, 12))):
+        ts += draw(st.integers(0, 10**6))
+        px = draw(_bounded_price)
+        kind = draw(st.sampled_from(["mark", "quote", "order", "funding", "close", "margin"]))
+        if kind == "mark":
+            out.append(ev.MarkPrice(ts, "BTCUSDT", px, None, draw(_rate), ts + 1))
+        elif kind == "quote":
+            out.append(ev.Quote(ts, "BTCUSDT", px, px))
+        elif kind == "order":
+            side = draw(st.sampled_from(ev.SIDES))
+            mode = draw(st.sampled_from(ev.MARGIN_MODES))
+            lev = draw(st.integers(1, 125))
+            out.append(
+                ev.PlaceOrder(
+                    ts, f"o{i}", "BTCUSDT", side, draw(_bounded_qty), "market", None, mode, lev
+                )
+            )
+        elif kind == "funding":
+            out.append(ev.Funding(ts, "BTCUSDT", draw(_rate)))
+        elif kind == "close":
+            out.append(ev.ClosePosition(ts, "BTCUSDT"))
+        else:
+            amount = draw(st.sampled_from([D("-1e15"), D("-1"), D("1"), D("1e15")]))
+            out.append(ev.AdjustMargin(ts, "BTCUSDT", amount))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(stream=bounded_stream(), balance=st.sampled_from([D("1"), D("10000"), D("1e15")]))
+def test_any_bounded_stream_runs_and_every_outcome_formats(
+    stream: list[ev.Event], balance: D
+) -> None:
+    engine = Engine(settings=ev.SessionSettings(balance, D("0.01"), D("-0.01")))
+    for event in stream:
+        for outcome in engine.apply(event):
+            codec.dumps(outcome)
+    state = engine.account()
+    codec.dumps(state)
+    for value in (state.wallet_balance, state.margin_balance, state.available_balance):
+        n.human(value)
+    for pos in state.positions:
+        assert n.human(pos.unrealized_pnl) and n.plain(pos.entry_price) and n.human(pos.margin)
