@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from papertrade.feeds.base import Feed, FeedStatus, Subscribable
 from papertrade.feeds.conflate import conflate
@@ -43,7 +43,7 @@ from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets.log import EventLog
 from papertrade.tui.widgets.table import KeyedTable
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.keys import _normalize_key_list
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from papertrade.saves.writer import SessionWriter
     from papertrade.tui.service.recorded import RecordedMarketFeed
     from papertrade.tui.service.takeover import TakeOver
+    from textual.screen import Screen
 
 FeedFactory = Callable[[Sequence[str]], Feed]
 
@@ -354,6 +355,20 @@ class PapertradeApp(App[int]):
             feed.speed = slower(feed.speed)
 
     # --- quitting -------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands with one quit: its "Quit" runs our `action_quit`
+        (save, summary, exit) anyway, so it is offered once, under the name that says so,
+        on every screen (the trading palette used to list "Quit" and "Quit and save")."""
+        for command in super().get_system_commands(screen):
+            if command.callback == self.action_quit:
+                yield SystemCommand(
+                    "Quit and save",
+                    "save the session, show its summary and exit (q)",
+                    command.callback,
+                )
+            else:
+                yield command
 
     def stop_feeds(self) -> None:
         if self.is_running:

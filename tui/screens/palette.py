@@ -84,8 +84,7 @@ class TradingCommands(Provider):
             ("Add a symbol to the watchlist", partial(run, "add_symbol"), "(/)"),
             ("Sessions", partial(run, "sessions"), "saved sessions (S)"),
             ("Help: keys", partial(run, "help"), "(?)"),
-            ("Quit and save", partial(self.app.run_action, "quit"), "(q)"),
-        ]
+        ]  # quitting is the app's one "Quit and save" system command (tui/app.py)
         return out
 
     async def discover(self) -> Hits:
