@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from papertrade.core.numbers import MAX_TS_MS, MIN_TS_MS
 from papertrade.core.text import printable
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
@@ -30,10 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.at is not None and args.at < 0:
+    if args.at is not None and not 0 <= args.at < 2**63:  # SQLite INTEGER
         raise UsageError("--at must be a sequence number, 0 or more")
-    if args.at_ts is not None and args.at_ts < 0:
-        raise UsageError("--at-ts must be a time in milliseconds, 0 or more")
+    if args.at_ts is not None and not MIN_TS_MS <= args.at_ts <= MAX_TS_MS:
+        raise UsageError(
+            f"--at-ts must be a time in milliseconds, {MIN_TS_MS} to {MAX_TS_MS} (year 9999)"
+        )
     with opened_store(args) as store:
         parent = store.session(args.session)
         sid = store.branch(parent.id, at_seq=args.at, at_ts=args.at_ts, name=args.name)
