@@ -30,6 +30,13 @@ slightly out of order, so an event earlier than the previous one is stamped with
 one's time (time never runs backwards into the engine); a book ticker whose update id `u` is
 not newer than the last one for its symbol is dropped as stale.
 
+Recordings of other venues or shapes are refused, never played as silence (issue 10, bug 14:
+the cryptofeed OKX capture used to play as "recorded 0 events", exit 0): a cryptofeed capture
+whose connection is not a Binance one is refused when the feed is opened, naming the venue,
+and a file whose frames are all of a kind this feed does not play fails with that count
+instead of ending quietly. `sniff_symbols()` tells which symbols a recording holds, so the
+terminal can say why a watchlist row stays `--`.
+
 Pacing follows the timestamps: `speed=1` replays in real time, `N` N× faster, `0` as fast as
 the consumer reads. Status: `connecting` → `live` while playing → `ended` at the end of the
 file (`failed`, with the reason, if the file turns out to be corrupt).
@@ -163,6 +170,30 @@ def _open_text(path: Path) -> io.TextIOWrapper:
 
 _HFT_LINE = re.compile(r"^\d{10,} \{")
 _CF_LINE = re.compile(r"^\d{9,}(\.\d+)?: \{")
+_CF_CONNECT = re.compile(r"^(?P<url>\w+://(?P<host>[^/:\s]+)\S*) <->? ")
+PLAYED_FRAMES = "Binance USDⓈ-M frames (bookTicker, trade, aggTrade, markPriceUpdate)"
+SNIFF_EVENTS = 5000
+
+
+def cryptofeed_host(path: Path) -> str | None:
+    """The websocket host a cryptofeed capture connected to (its first `<->` line)."""
+    with _open_text(path) as fh:
+        for _, line in zip(range(50), fh, strict=False):
+            match = _CF_CONNECT.match(line.strip())
+            if match:
+                return match.group("host")
+    return None
+
+
+def check_cryptofeed_venue(path: Path) -> None:
+    """Refuse a cryptofeed capture of another venue: its frames would all be skipped."""
+    host = cryptofeed_host(path)
+    if host is not None and "binance" not in host.lower():
+        venue = host.split(".")[-2] if host.count(".") >= 1 else host
+        raise FileFeedError(
+            f"{path.name}: a cryptofeed capture of {venue.upper()} ({host}); the file feed "
+            f"plays {PLAYED_FRAMES} only — nothing in it could be played"
+        )
 
 
 def detect_format(path: Path) -> Format:
@@ -216,6 +247,8 @@ class FileFeed(PlaybackControls, LocalFeed):
         if not self.path.is_file():
             raise FileFeedError(f"{self.path}: no such file")
         self.format = detect_format(self.path)
+        if self.format == "cryptofeed":
+            check_cryptofeed_venue(self.path)
         self.symbols: set[str] | None = set(symbols) if symbols else None
         """The symbols played; None = every symbol of the file."""
         self.derive_marks = derive_marks
@@ -251,6 +284,16 @@ class FileFeed(PlaybackControls, LocalFeed):
         finally:
             if self._status.state == "live":
                 self._status = FeedStatus("ended", "closed", mono_ms())
+
+    def sniff_symbols(self, limit: int = SNIFF_EVENTS) -> set[str]:
+        """The symbols among the file's first `limit` events (whatever the filter): enough
+        for a recording's instruments without reading a long capture to its end."""
+        found: set[str] = set()
+        for i, event in enumerate(self._raw_events()):
+            if i >= limit:
+                break
+            found.add(event.symbol)
+        return found
 
     # --- the event sequence ----------------------------------------------------------------
 
@@ -290,6 +333,7 @@ class FileFeed(PlaybackControls, LocalFeed):
         last_u: dict[str, int] = {}
         next_mark: dict[str, int] = {}
         has_marks: set[str] = set()
+        skipped = played = 0
         for number, line in enumerate(lines, start=1):
             payload = split(line)
             if payload is None:
@@ -299,7 +343,9 @@ class FileFeed(PlaybackControls, LocalFeed):
             except (json.JSONDecodeError, ValidationError) as exc:
                 raise FileFeedError(f"{self.path}: line {number}: bad frame: {exc}") from None
             if frame is None:
+                skipped += 1
                 continue
+            played += 1
             try:
                 event = frame.to_event()
             except ValueError as exc:
@@ -324,6 +370,11 @@ class FileFeed(PlaybackControls, LocalFeed):
                     yield MarkPrice(event.ts, frame.s, (frame.b + frame.a) / 2)
             else:
                 yield event
+        if skipped and not played:
+            raise FileFeedError(
+                f"{self.path.name}: {skipped} frames, none of them {PLAYED_FRAMES}: "
+                "nothing to play (a recording of another venue or of depth only?)"
+            )
 
     def _csv(self, lines: Iterable[str]) -> Iterator[MarketEvent]:
         name = self.path.name

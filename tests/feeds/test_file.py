@@ -223,3 +223,33 @@ def test_a_longer_eth_capture_plays_in_order_and_round_trips_through_the_codec()
     lines = [codec.dumps(e) for e in events]
     _, parsed = codec.parse_lines(lines)
     assert parsed == events
+
+
+OKX = FIXTURES / "okx-v5-2022-05-13-head28.cryptofeed.ws.txt"
+
+
+def test_a_cryptofeed_capture_of_okx_is_refused_naming_the_venue() -> None:
+    """Issue 10 bug 14: it played as "recorded 0 events", exit 0, without a word."""
+    with pytest.raises(FileFeedError) as caught:
+        FileFeed(OKX, speed=0)
+    words = str(caught.value)
+    assert "cryptofeed capture of OKX (ws.okx.com)" in words
+    assert "plays Binance USDⓈ-M frames" in words
+
+
+def test_a_file_whose_frames_are_all_unplayable_fails_instead_of_ending_quietly(
+    tmp_path: Path,
+) -> None:
+    """The same OKX frames without the connect and sent lines (so the venue is not named):
+    24 frames (18 subscription acks, 3 tickers, 3 trades), none of them a Binance frame."""
+    lines = [line for line in OKX.read_text().splitlines() if " <-" not in line]
+    assert len(lines) == 28 - 4  # the connect line and 3 sent subscriptions dropped
+    bare = tmp_path / "bare.ws.txt"
+    bare.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FileFeedError, match=r"bare\.ws\.txt: 24 frames, none of them Binance"):
+        list(FileFeed(bare, speed=0).events())
+
+
+def test_sniffing_a_recording_names_its_symbols() -> None:
+    assert FileFeed(CRYPTOFEED, speed=0).sniff_symbols() == {"SUSHIUSDT", "AKROUSDT", "CTKUSDT"}
+    assert FileFeed(HFT, speed=0).sniff_symbols(limit=5) == {"BTCUSDT"}

@@ -90,6 +90,8 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
     )
     if opened.resumed:
         app.log_line(opened.describe_resume(), "cyan")
+    for note in opened.notes:
+        app.log_line(note, "yellow")
     return app
 
 

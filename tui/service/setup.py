@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
-from papertrade.core.instruments import instruments_for
+from papertrade.core.instruments import InstrumentBook, instruments_for
+from papertrade.feeds.file import SNIFF_EVENTS, FileFeed, FileFeedError
 from papertrade.feeds.pacing import parse_speed
 from papertrade.feeds.registry import feed_kind
 from papertrade.feeds.sim import DEFAULT_SYMBOLS
@@ -84,6 +85,59 @@ def check_feed(spec: str, speed: str | float) -> str:
     return kind
 
 
+def check_recording(spec: str, chosen: Sequence[str], book: InstrumentBook) -> RecordingCheck:
+    """Open a `file:` recording before the terminal does, and say what it can show.
+
+    Why: a recording of another venue used to play as silence, and symbols it does not hold
+    (or that are not bundled instruments) sat in the watchlist as `--` rows with no word why.
+    Refused (SetupError): a file the feed cannot play, a file none of whose symbols can be
+    traded, a chosen symbol that is not a bundled instrument. Otherwise the watchlist
+    defaults to the recording's tradable symbols and the notes say what is left out.
+    """
+    try:
+        feed = FileFeed(spec.strip()[5:], speed=0)
+        held = feed.sniff_symbols()
+    except (FileFeedError, OSError) as exc:
+        raise SetupError(str(exc)) from None
+    name = feed.path.name
+    tradable = sorted(s for s in held if s in book)
+    foreign = sorted(held - set(tradable))
+    if held and not tradable:
+        raise SetupError(
+            f"{name}: nothing in it can be traded: it holds {', '.join(foreign)}, none of them "
+            f"a bundled {book.venue} instrument (papertrade needs each symbol's tick, step and "
+            "leverage brackets)"
+        )
+    unknown = [s for s in chosen if s not in book]
+    if unknown:
+        raise SetupError(
+            f"--symbols: {', '.join(unknown)} not a bundled {book.venue} instrument "
+            f"(this recording's tradable symbols: {', '.join(tradable) or 'none'})"
+        )
+    notes: list[str] = []
+    if foreign:
+        notes.append(
+            f"{', '.join(foreign)}: in {name} but not bundled {book.venue} instruments, so not "
+            "shown and not tradable"
+        )
+    symbols = list(chosen) or tradable
+    missing = [s for s in symbols if held and s not in held]
+    if missing:
+        rows = "its row stays" if len(missing) == 1 else "their rows stay"
+        notes.append(
+            f"{', '.join(missing)}: not in the first {SNIFF_EVENTS:,} events of {name} (it "
+            f"holds {', '.join(sorted(held))}): {rows} -- until prices come"
+        )
+    return RecordingCheck(symbols, notes)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingCheck:
+    symbols: list[str]
+    """The watchlist: as chosen, else every tradable symbol of the recording."""
+    notes: list[str]
+
+
 def latest_interrupted(store: Store) -> int | None:
     """The newest session a crash or a kill left `interrupted`, if any."""
     sessions = store.interrupted()
@@ -104,6 +158,8 @@ class OpenedSession:
     resumed: bool = False
     start_prices: dict[str, Decimal] = field(default_factory=dict)
     """For a resumed session: the last mark (else mid) per symbol, where a sim continues."""
+    notes: list[str] = field(default_factory=list)
+    """What the trader should read first in the log (e.g. why a recording's row stays --)."""
 
     def describe_resume(self) -> str:
         engine, writer = self.engine, self.writer
@@ -145,18 +201,26 @@ def open_session(
                 )
             if feed is None:
                 spec, kind = info.venue, feed_kind(info.venue)
-            engine, writer = store.resume(info.id)
             chosen = list(info.symbols) or parse_symbols(None, kind)
             if symbols:
                 chosen = list(dict.fromkeys([*chosen, *parse_symbols(symbols, kind)]))
+            notes: list[str] = []
+            if kind == "file":
+                checked = check_recording(spec, chosen, instruments_for(kind))
+                chosen, notes = checked.symbols, checked.notes
+            engine, writer = store.resume(info.id)
             return OpenedSession(
-                store, engine, writer, spec, kind, chosen, True, last_prices(engine)
+                store, engine, writer, spec, kind, chosen, True, last_prices(engine), notes
             )
         chosen = parse_symbols(symbols, kind)
+        notes = []
+        if kind == "file":
+            checked = check_recording(spec, chosen, instruments_for(kind))
+            chosen, notes = checked.symbols, checked.notes
         settings = ev.SessionSettings(balance=start_balance)
         engine = Engine(instruments_for(kind), settings)
         writer = store.start_session(name, kind, chosen, settings, engine=engine)
-        return OpenedSession(store, engine, writer, spec, kind, chosen)
+        return OpenedSession(store, engine, writer, spec, kind, chosen, notes=notes)
     except (StoreError, ValueError, SetupError) as exc:
         if writer is not None:
             writer.close("interrupted")
