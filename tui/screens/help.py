@@ -1,4 +1,5 @@
-"""`HelpScreen`: every key of the trading screen, and the margin-mode idea in two lines."""
+"""`HelpScreen`: every key of the trading screen, what the less obvious columns mean, and the
+margin-mode idea in two lines — all of it on an 80×24 terminal without scrolling."""
 
 from __future__ import annotations
 
@@ -15,34 +16,29 @@ from textual.widgets import Static
 KEYS: tuple[tuple[str, str], ...] = (
     ("b / s", "buy / sell the selected symbol (order ticket)"),
     ("c", "close the selected position at market"),
-    ("m", "switch margin mode (cross / isolated) of the selected symbol"),
-    ("l", "set leverage of the selected symbol"),
+    ("m / l", "margin mode (cross / isolated) / leverage of the selected symbol"),
     ("a", "add or remove isolated margin of the selected position"),
     ("x / X", "cancel the selected order / cancel all orders"),
-    ("/", "add a symbol to the watchlist"),
-    ("delete", "remove the selected symbol from the watchlist"),
-    ("tab / shift+tab", "next / previous panel"),
-    ("↑ ↓ / j k", "move within a panel"),
-    ("ctrl+p", "command palette (every action)"),
-    ("S", "saved sessions"),
-    ("?", "this help"),
-    ("q", "quit (the session is saved)"),
-    (
-        "space / + -",
-        "after a replay take-over: pause or play / speed up or slow down the recorded market",
-    ),
+    ("/ / delete", "add a symbol to / remove it from the watchlist"),
+    ("A", "price alert on the selected symbol (above / below a price)"),
+    ("1 2 3 4", "watchlist / chart / orders / log (small terminal: the one shown)"),
+    ("o / f", "orders: open > history > trades / only the selected symbol"),
+    ("tab, j k", "next panel, move within it (shift+tab back, ↑ ↓ too)"),
+    ("ctrl+p / S", "command palette (every action) / saved sessions"),
+    ("? / q", "this help / quit (the session is saved)"),
+    ("space + -", "after a replay take-over: pause or play, faster, slower"),
 )
 
 COLUMNS = (
-    "Watchlist Δ sess.: price change since this session first saw the symbol. Health: margin "
-    "ratio (isolated: the position's own; cross: the whole cross account's) — liquidation at "
-    "100 %; yellow from 50 %, red from 80 %."
+    "Δ sess.: change since this session first saw the symbol. To liq.: distance to the "
+    "liquidation price; Health: margin ratio (isolated: the position's own, cross: the whole "
+    "cross account's), liquidation at 100 %. Break-even: entry ± fees paid / size. Next "
+    "funding: rate × mark × size, paid (−) or received (+), and when."
 )
 
 MODES = (
-    "Isolated: the position has its own margin; the most it can lose is that margin. "
-    "Cross: every cross position shares the cross balance; a loss draws on all of it, and "
-    "when it runs out every cross position is liquidated, winners too."
+    "Isolated: the position has its own margin, the most it can lose. Cross: every cross "
+    "position shares the cross balance; when it runs out all of them are liquidated."
 )
 
 
@@ -57,12 +53,13 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for key, what in KEYS:
             table.add_row(key, what)
+        title = Text("papertrade — keys", style="bold")
+        title.append("   esc or ? closes", style="dim")
         with VerticalScroll(classes="dialog", id="help"):
-            yield Static(Text("papertrade — keys", style="bold"))
+            yield Static(title)
             yield Static(table)
-            yield Static(Text(COLUMNS))
+            yield Static(Text(COLUMNS, style="dim"))
             yield Static(Text(MODES, style="italic"))
-            yield Static("esc / ? to close", classes="dim")
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

@@ -21,9 +21,10 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from papertrade.core.engine import Engine
+from papertrade.core.text import printable
 from papertrade.feeds.pacing import Clock, faster, slower, speed_label
 from papertrade.saves.errors import StoreError
 from papertrade.saves.store import Store
@@ -43,10 +44,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 FLUSH_HZ = 8
+W = TypeVar("W", bound=Widget)
+
+
+def titled(widget: W, title: str) -> W:
+    """A bordered panel with its title (the stylesheet draws `.panel` borders)."""
+    widget.border_title = title
+    widget.add_class("panel")
+    return widget
+
+
 CHART_INTERVAL = 0.5
 
 
@@ -63,27 +75,62 @@ class ReplayScreen(Screen[None]):
     `sleep` pace it (injected so tests never wait).
     """
 
+    # Wide and tall (120x40): every panel, bordered, positions across the whole width.
+    # Smaller (80x24): the status line, the watchlist (it picks the chart's symbol), the chart,
+    # the two-line account strip and the positions; orders and the log step aside (their
+    # outcomes show in the positions and the account).
     DEFAULT_CSS = """
     ReplayScreen #replay-status { height: 1; background: $panel; padding: 0 1; }
     ReplayScreen #replay-body { height: 1fr; }
     ReplayScreen #replay-left { width: 1fr; }
-    ReplayScreen #replay-right { width: 46; }
-    ReplayScreen #replay-watchlist { height: auto; max-height: 8; }
-    ReplayScreen #replay-chart { height: 1fr; min-height: 8; }
-    ReplayScreen #replay-positions { height: 7; }
-    ReplayScreen #replay-orders { height: 6; }
-    ReplayScreen #replay-account { height: auto; border-bottom: solid $panel-lighten-1; }
+    ReplayScreen #replay-right { width: 34; }
+    ReplayScreen .panel {
+        border: round $panel-lighten-2; border-title-color: $text-muted; background: $surface;
+    }
+    ReplayScreen .panel:focus { border: round $accent; border-title-color: $accent; }
+    ReplayScreen #replay-watchlist { height: auto; max-height: 9; }
+    ReplayScreen #replay-chart { height: 1fr; min-height: 6; }
+    ReplayScreen #replay-orders { height: 7; }
+    ReplayScreen #replay-account { height: auto; padding: 0 1; }
     ReplayScreen #replay-log { height: 1fr; }
+    ReplayScreen #replay-positions { height: 8; }
+
+    ReplayScreen.-narrow #replay-body, ReplayScreen.-short #replay-body { layout: vertical; }
+    ReplayScreen.-narrow #replay-left, ReplayScreen.-short #replay-left { height: 1fr; }
+    ReplayScreen.-narrow #replay-right, ReplayScreen.-short #replay-right {
+        width: 1fr; height: auto;
+    }
+    ReplayScreen.-narrow #replay-orders, ReplayScreen.-short #replay-orders,
+    ReplayScreen.-narrow #replay-log, ReplayScreen.-short #replay-log { display: none; }
+    ReplayScreen.-narrow #replay-watchlist, ReplayScreen.-short #replay-watchlist {
+        max-height: 5; scrollbar-size-horizontal: 0;
+    }
+    ReplayScreen.-narrow #replay-chart, ReplayScreen.-short #replay-chart { border: none; }
+    ReplayScreen.-narrow #replay-account, ReplayScreen.-short #replay-account {
+        height: 3; border: none; border-top: solid $panel-lighten-2;
+    }
+    ReplayScreen.-narrow #replay-positions, ReplayScreen.-short #replay-positions {
+        height: auto; max-height: 7; scrollbar-size-horizontal: 0;
+    }
     """
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-short"),
+        (30, "-tall"),
+    ]
+    # Footer order = what an 80-column footer keeps: play, take over, step, seek, back.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_pause", "Pause/play"),
+        Binding("space", "toggle_pause", "Play"),
+        Binding("t", "take_over", "Take over"),
+        Binding("full_stop", "step", "Step"),
+        Binding("left_square_bracket", "seek(-1)", "-5%", key_display="["),
+        Binding("right_square_bracket", "seek(1)", "+5%", key_display="]"),
+        Binding("escape,q", "back", "Back"),
         Binding("plus,equals_sign", "faster", "Faster"),
         Binding("minus", "slower", "Slower"),
-        Binding("full_stop", "step", "Step"),
-        Binding("left_square_bracket", "seek(-1)", "Back 5%", key_display="["),
-        Binding("right_square_bracket", "seek(1)", "Fwd 5%", key_display="]"),
-        Binding("t", "take_over", "Take over"),
-        Binding("escape,q", "back", "Back"),
     ]
 
     def __init__(
@@ -146,13 +193,13 @@ class ReplayScreen(Screen[None]):
         yield Static("opening…", id="replay-status")
         with Horizontal(id="replay-body"):
             with Vertical(id="replay-left"):
-                yield Watchlist(id="replay-watchlist")
-                yield PriceChart(id="replay-chart")
-                yield PositionsTable(id="replay-positions")
-                yield OrdersTable(id="replay-orders")
+                yield titled(Watchlist(id="replay-watchlist"), "Watchlist")
+                yield titled(PriceChart(id="replay-chart"), "Chart")
+                yield titled(OrdersTable(id="replay-orders"), "Open orders")
             with Vertical(id="replay-right"):
-                yield AccountPanel(id="replay-account")
-                yield EventLog(id="replay-log")
+                yield titled(AccountPanel(id="replay-account"), "Account")
+                yield titled(EventLog(id="replay-log"), "Log")
+        yield titled(PositionsTable(id="replay-positions"), "Positions")
         yield Footer()
 
     # --- life cycle ------------------------------------------------------------------------
@@ -178,7 +225,7 @@ class ReplayScreen(Screen[None]):
         if self.start_paused:
             self.player.pause()
         line = Text("replaying ", style="bold")
-        line.append(self.player.name)
+        line.append(printable(self.player.name))
         self.log_view.write(line)
         self._player_worker = self._play()
         self.set_interval(1 / FLUSH_HZ, self.flush)
@@ -263,7 +310,7 @@ class ReplayScreen(Screen[None]):
         text = Text()
         text.append("REPLAY ", style="bold reverse")
         text.append(" ")
-        text.append(player.name, style="bold")
+        text.append(printable(player.name), style="bold")
         text.append(f"  {player.seq:,}/{player.total:,}")
         if player.finished:
             text.append("  end", style="yellow")
@@ -357,7 +404,8 @@ class ReplayScreen(Screen[None]):
         player.pause()
         self._asking = True
         question = (
-            f"Take over ends your current session {terminal.session_name} (it is saved). "
+            f"Take over ends your current session {printable(terminal.session_name)} "
+            "(it is saved). "
             "Continue? y/n"
         )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from papertrade.core.text import printable
 from papertrade.saves.errors import StoreError
 from papertrade.saves.store import SessionInfo, Store
 from papertrade.tui.screens.host import TerminalHost
@@ -23,7 +24,7 @@ from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, loa
 from papertrade.tui.widgets import fmt
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -43,6 +44,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "Status"),
 )
 
+NARROW_ORDER = ("name", "pnl", "status", "fills", "span", "start", "events", "venue")
+"""Below 120 columns the results come right after the name: what a trader looks for first
+stays on screen at 80 columns, the rest scrolls sideways."""
+NARROW_BELOW = 120
 
 MAX_COLUMN = 40
 """Widest a column gets (a long session name is cut there rather than pushing the rest off)."""
@@ -56,29 +61,29 @@ def session_row(row: SessionRow) -> dict[str, str | Text]:
     info = row.info
     if info is None:  # its own row is damaged: name and why, nothing else is known
         return {
-            "name": Text(row.name),
+            "name": Text(printable(row.name)),
             **{col: fmt.DASH for col in ("venue", "start", "span", "events", "fills", "pnl")},
-            "status": Text(f"damaged: {row.damaged}", style="red"),
+            "status": Text(f"damaged: {printable(row.damaged)}", style="red"),
         }
     span = (
         fmt_duration(info.last_ts - info.first_ts)
         if info.first_ts is not None and info.last_ts is not None
         else fmt.DASH
     )
-    name = Text(info.name)
+    name = Text(printable(info.name))
     if info.parent_id is not None:
         name.append(f"  ⑂{info.parent_id}@{info.branch_seq}", style="dim")
     status_style = {"running": "green", "interrupted": "yellow"}.get(info.status, "")
     return {
         "name": name,
-        "venue": Text(info.venue),
+        "venue": Text(printable(info.venue)),
         "start": fmt_ts(info.first_ts),
         "span": span,
         "events": f"{info.events:,}",
         "fills": fmt.DASH if info.fills is None else f"{info.fills:,}",
         "pnl": fmt.signed_text(fmt.money(info.realized_pnl), info.realized_pnl),
         "status": Text(
-            f"{info.status} · damaged: {row.damaged}" if row.damaged else info.status,
+            f"{info.status} · damaged: {printable(row.damaged)}" if row.damaged else info.status,
             style="red" if row.damaged else status_style,
         ),
     }
@@ -90,8 +95,10 @@ class ConfirmDelete(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmDelete { align: center middle; }
     ConfirmDelete > Vertical {
-        width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2;
+        width: 64; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $error; background: $surface; padding: 1 2;
     }
+    ConfirmDelete #question { width: 100%; }
     ConfirmDelete Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmDelete Button { margin-left: 2; }
     """
@@ -106,7 +113,7 @@ class ConfirmDelete(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         question = Text("Delete session ")
-        question.append(self._session_name, style="bold")
+        question.append(printable(self._session_name), style="bold")
         question.append("? Its journal and results are removed for good.")
         with Vertical():
             yield Label(question, id="question")
@@ -133,6 +140,10 @@ class SessionsScreen(Screen[None]):
     SessionsScreen #sessions-table { height: 1fr; }
     SessionsScreen #sessions-status { height: 1; padding: 0 1; color: $text-muted; }
     """
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-narrow"),
+        (NARROW_BELOW, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Replay"),
         Binding("d", "delete", "Delete"),
@@ -147,6 +158,8 @@ class SessionsScreen(Screen[None]):
         self.sessions: dict[str, SessionInfo] = {}
         self.rows: dict[str, SessionRow] = {}
         self.loaded = 0
+        self._listed: list[SessionRow] | None = None
+        self._narrow: bool | None = None
         """How many times the list has been (re)loaded: tests and callers can wait on it."""
 
     # --- widget tree -----------------------------------------------------------------------
@@ -171,6 +184,21 @@ class SessionsScreen(Screen[None]):
             self.table.add_column(label, key=key)
         self.action_refresh()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Crossing 120 columns reorders the columns (the list itself is not reloaded)."""
+        narrow = event.size.width < NARROW_BELOW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            if self._listed is not None:
+                self._show(self._listed, reload=False)
+
+    def columns(self) -> list[tuple[str, str]]:
+        """The columns in the order this terminal's width calls for (`NARROW_ORDER`)."""
+        if not self._narrow:
+            return list(COLUMNS)
+        labels = dict(COLUMNS)
+        return [(key, labels[key]) for key in NARROW_ORDER]
+
     # --- loading ---------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
@@ -193,8 +221,10 @@ class SessionsScreen(Screen[None]):
         else:
             pass  # pending / running / cancelled: nothing to show yet
 
-    def _show(self, sessions: list[SessionRow]) -> None:
-        """Rebuild the rows: only on load or refresh, never per tick, so clearing is fine."""
+    def _show(self, sessions: list[SessionRow], reload: bool = True) -> None:
+        """Rebuild the rows: only on load, refresh or a resize across 120 columns, never per
+        tick, so clearing is fine."""
+        self._listed = sessions
         table = self.table
         keep = self.selected_key
         listed = {str(r.id): r for r in reversed(sessions)}  # newest first
@@ -205,15 +235,16 @@ class SessionsScreen(Screen[None]):
         # idle: that measurement can land after the first paint, which then shows every
         # column cut to its header's width until something else repaints the table.
         table.clear(columns=True)
-        for col, label in COLUMNS:
+        columns = self.columns()
+        for col, label in columns:
             cells = [row[col] for row in rows.values()]
             width = max([cell_len(label), *(cell_len(_plain(c)) for c in cells)])
             table.add_column(label, key=col, width=min(width, MAX_COLUMN))
         for key, row in rows.items():
-            table.add_row(*(row[c] for c, _ in COLUMNS), key=key)
+            table.add_row(*(row[c] for c, _ in columns), key=key)
         if keep in self.sessions:
             table.move_cursor(row=table.get_row_index(keep))
-        self.loaded += 1
+        self.loaded += 1 if reload else 0
         count = len(sessions)
         self.status.update(
             f"{count} session{'s' if count != 1 else ''}  ·  enter replay  d delete  r refresh"
@@ -246,7 +277,9 @@ class SessionsScreen(Screen[None]):
         row = self.rows.get(key) if key is not None else None
         if row is not None and row.damaged:
             self.notify(
-                f"{row.name} cannot be replayed: {row.damaged}", severity="error", markup=False
+                f"{printable(row.name)} cannot be replayed: {printable(row.damaged)}",
+                severity="error",
+                markup=False,
             )
             return
         info = self.selected

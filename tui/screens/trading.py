@@ -1,5 +1,14 @@
 """`TradingScreen`: watchlist, chart, positions, account, orders, log and feed status.
 
+Two layouts from one widget tree, switched by Textual breakpoints (classes `-narrow`/`-wide`
+at 80/120 columns, `-short`/`-tall` at 30 rows; the rules are in `app.tcss`). Wide and tall:
+every panel at once. Smaller (80×24 is the design point): the feed status, the positions
+(side, signed size, liquidation price, distance, uPnL first), a two-line account strip
+(available, cross ratio, uPnL) and the footer never leave the screen; one more panel —
+watchlist, chart, orders & history, log — fills the rest, chosen with `1`–`4`.
+Orders sit in tabs (open orders / order history / trades, `o` cycles them); `f` filters them
+all to the selected symbol and back.
+
 Thin by design: it composes the widgets, binds keys and routes them to `TradingSession`
 (domain calls) or to a modal. Market data never reaches it as messages: the app's feed worker
 updates the session's plain state, and a 10 Hz timer (`flush`) writes what changed inside one
@@ -13,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
@@ -28,6 +37,7 @@ from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
 from papertrade.tui.widgets.chart import PriceChart
+from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 from papertrade.tui.widgets.log import EventLog, describe
 from papertrade.tui.widgets.orders import OrdersTable
 from papertrade.tui.widgets.positions import PositionsTable
@@ -36,14 +46,18 @@ from papertrade.tui.widgets.watchlist import Watchlist
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 FLUSH_INTERVAL = 0.1
 CHART_INTERVAL = 1.0
 CHART_DEBOUNCE = 0.08
+PANELS = ("watchlist", "chart", "books", "log")
+"""What keys 1-4 show on a small terminal (and focus on a large one)."""
+BOOK_TABS = ("tab-open", "tab-orders", "tab-trades")
 WATCHLIST_EVERY = 2
 """The watchlist (every symbol moving every tick) repaints at 5 Hz; positions and account, where
 the trader's money is, at the full 10 Hz. Repainting a DataTable re-renders its visible cells,
@@ -52,22 +66,39 @@ so this halves the largest render cost under a busy feed (see benchmarks/tui_lat
 
 class TradingScreen(Screen[None]):
     COMMANDS: ClassVar[set[type[TradingCommands]]] = {TradingCommands}  # type: ignore[assignment]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-tiny"),
+        (80, "-narrow"),
+        (120, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-short"),
+        (30, "-tall"),
+    ]
+    # The footer shows bindings in this order and cuts what does not fit: the keys a trader
+    # cannot do without come first, so an 80-column footer still shows b s c / ? q and 1-4.
     BINDINGS: ClassVar[list[BindingType]] = [
         # Every binding has an id: the user's config file remaps keys by id (docs/CONFIG.md).
         Binding("b", "buy", "Buy", id="buy"),
         Binding("s", "sell", "Sell", id="sell"),
         Binding("c", "close", "Close", id="close"),
+        Binding("slash", "add_symbol", "Add", key_display="/", id="add_symbol"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("q", "app.quit", "Quit", id="quit"),
+        Binding("1", "panel('watchlist')", "Panels", key_display="1-4", id="panel_watchlist"),
+        Binding("2", "panel('chart')", "Chart", show=False, id="panel_chart"),
+        Binding("3", "panel('books')", "Orders", show=False, id="panel_books"),
+        Binding("4", "panel('log')", "Log", show=False, id="panel_log"),
+        Binding("o", "next_book", "Order tabs", show=False, id="next_book"),
+        Binding("f", "filter_symbol", "Filter", show=False, id="filter_symbol"),
         Binding("m", "margin_mode", "Mode", id="margin_mode"),
         Binding("l", "leverage", "Lev", id="leverage"),
         Binding("a", "margin", "Margin", id="margin"),
         Binding("x", "cancel_order", "Cancel", id="cancel_order"),
         Binding("X", "cancel_all", "Cancel all", key_display="X", id="cancel_all"),
-        Binding("slash", "add_symbol", "Add sym", key_display="/", id="add_symbol"),
         Binding("delete", "remove_symbol", "Remove sym", show=False, id="remove_symbol"),
         Binding("A", "alert", "Alert", show=False, key_display="A", id="alert"),
         Binding("S", "sessions", "Sessions", show=False, key_display="S", id="sessions"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
     def __init__(self, session: TradingSession) -> None:
@@ -79,6 +110,11 @@ class TradingScreen(Screen[None]):
         self._watch_dirty: set[str] = set()
         self._chart_timer: Timer | None = None
         self._flushes = 0
+        self.panel = "watchlist"
+        """The panel a small terminal shows (keys 1-4); a large one shows them all."""
+        self.symbol_filter: str | None = None
+        """Orders and histories show only this symbol (`f`), or every symbol (None)."""
+        self._ledger_seen = -1
 
     # --- the widget tree (typed access documents it) ----------------------------------------
 
@@ -93,6 +129,23 @@ class TradingScreen(Screen[None]):
     @property
     def orders(self) -> OrdersTable:
         return self.query_one(OrdersTable)
+
+    @property
+    def order_history(self) -> OrderHistoryTable:
+        return self.query_one(OrderHistoryTable)
+
+    @property
+    def trades(self) -> TradeHistoryTable:
+        return self.query_one(TradeHistoryTable)
+
+    @property
+    def books(self) -> TabbedContent:
+        return self.query_one("#books", TabbedContent)
+
+    @property
+    def compact(self) -> bool:
+        """One panel at a time (keys 1-4): below 120 columns or 30 rows."""
+        return not (self.has_class("-wide") and self.has_class("-tall"))
 
     @property
     def account(self) -> AccountPanel:
@@ -120,9 +173,16 @@ class TradingScreen(Screen[None]):
         with Horizontal(id="middle"):
             yield PositionsTable(id="positions")
         with Horizontal(id="lower"):
-            yield OrdersTable(id="orders")
-            yield EventLog(id="log")
-            yield AccountPanel(id="account")
+            with TabbedContent(id="books"):
+                with TabPane("Open orders", id="tab-open"):
+                    yield OrdersTable(id="orders")
+                with TabPane("Order history", id="tab-orders"):
+                    yield OrderHistoryTable(id="order-history")
+                with TabPane("Trades", id="tab-trades"):
+                    yield TradeHistoryTable(id="trades")
+            with Vertical(id="side"):
+                yield EventLog(id="log")
+                yield AccountPanel(id="account")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -131,11 +191,12 @@ class TradingScreen(Screen[None]):
             "chart": "Chart",
             "positions": "Positions",
             "account": "Account",
-            "orders": "Open orders",
             "log": "Log",
         }
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
+        self._title_books()
+        self.set_class(True, "-panel-watchlist")
         self.query_one("#title", Static).update(self._title_text())
         self.log_panel.clock = host(self).wall_clock
         self.flush(force=True)
@@ -205,9 +266,13 @@ class TradingScreen(Screen[None]):
                 )
                 self._watch_dirty = set()
             if force or account_moved or outcomes:
-                self.positions.update_from(engine)
-                self.orders.update_from(engine)
+                self.positions.update_from(engine, session.ledger)
+                self.orders.update_from(engine, self.symbol_filter)
                 self.account.update_from(engine)
+            if force or session.ledger.version != self._ledger_seen:
+                self._ledger_seen = session.ledger.version
+                self.order_history.update_from(session.ledger, engine, self.symbol_filter)
+                self.trades.update_from(session.ledger, engine, self.symbol_filter)
             if outcomes:
                 self.log_panel.add_outcomes(outcomes)
             for line, style in session.take_notes():
@@ -442,6 +507,44 @@ class TradingScreen(Screen[None]):
         )
         self.log_line(f"stopped watching {key}{note}", "dim")
         self.flush(force=True)
+
+    def action_panel(self, name: str) -> None:
+        """Show `name` (small terminal) and focus what it holds, if anything takes focus."""
+        if name not in PANELS:
+            return
+        for panel in PANELS:
+            self.set_class(panel == name, f"-panel-{panel}")
+        self.panel = name
+        target: Widget | None = {
+            "watchlist": self.watchlist,
+            "books": self._book_table(),
+            "log": self.log_panel,
+        }.get(name)
+        if target is not None:
+            self.call_after_refresh(target.focus)
+
+    def _book_table(self) -> DataTable[Any]:
+        pane = self.books.active_pane
+        tables = pane.query(DataTable) if pane is not None else None
+        return tables.first() if tables else self.orders
+
+    def action_next_book(self) -> None:
+        """Open orders -> order history -> trades -> open orders (and show them)."""
+        books = self.books
+        at = BOOK_TABS.index(books.active) if books.active in BOOK_TABS else -1
+        books.active = BOOK_TABS[(at + 1) % len(BOOK_TABS)]
+        self.action_panel("books")
+
+    def action_filter_symbol(self) -> None:
+        """Orders and histories: every symbol <-> only the selected one."""
+        self.symbol_filter = None if self.symbol_filter else self.selected_symbol
+        self._title_books()
+        self.notify(f"orders and history: {self.symbol_filter or 'every symbol'}", markup=False)
+        self.flush(force=True)
+
+    def _title_books(self) -> None:
+        shown = self.symbol_filter or "all symbols"
+        self.books.border_title = f"Orders · {shown} (f filters)"
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

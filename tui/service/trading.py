@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
+from papertrade.tui.service.ledger import Ledger
 
 if TYPE_CHECKING:
     pass
@@ -73,6 +74,8 @@ class TradingSession:
         self.alerts: list[Alert] = []
         self.events_in = 0
         self.journal_error: str | None = None
+        self.ledger = Ledger()
+        """Order and trade history of this run, fees paid per open position (the panels)."""
         self._history_points = history_points
         self._next_id = 1
         self._above: set[str] = set()
@@ -119,6 +122,7 @@ class TradingSession:
         self.dirty.add(symbol)
         if outcomes:
             self.outcomes.extend(outcomes)
+            self.ledger.on_outcomes(outcomes)
             self.account_dirty = True
         elif symbol in engine.positions:
             self.account_dirty = True
@@ -174,6 +178,7 @@ class TradingSession:
         """Apply a user command, journal it, and queue its outcomes for the log."""
         outcomes = self.engine.apply(command)
         self._journal(command, outcomes)
+        self.ledger.on_command(command, outcomes)
         self.outcomes.extend(outcomes)
         self.account_dirty = True
         symbol = getattr(command, "symbol", None)

@@ -3,15 +3,39 @@
 Refresh: `update_from(engine)`. Balances come from the engine (derived there, never stored
 twice); the gauge is the cross account's margin ratio — at 100 % every cross position is
 force-closed — so a trader watching one cross position sees the whole account's risk.
+
+Two shapes, chosen by the room it is given (so the screen's layout alone decides): a column of
+labelled rows, or — in two lines or fewer, on a small terminal — one strip that leads with what
+a trader must never lose sight of: available balance, the cross margin ratio, uPnL.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from papertrade.core.engine import Engine
 from papertrade.tui.widgets import fmt
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
+
+COMPACT_LINES = 2
+"""At this many content lines or fewer the panel draws the strip instead of the column."""
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    wallet: Decimal
+    margin_balance: Decimal
+    available: Decimal
+    upnl: Decimal
+    cross_ratio: Decimal | None
+    realized: Decimal
+    fees: Decimal
+    funding: Decimal
+    liquidation_losses: Decimal
 
 
 class AccountPanel(Widget):
@@ -23,33 +47,73 @@ class AccountPanel(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._grid: Table = Table.grid()
-
-    def render(self) -> Table:
-        return self._grid
+        self.figures: Figures | None = None
 
     def update_from(self, engine: Engine) -> None:
         acct = engine.acct
         t = engine.totals
-        ratio = acct.cross_margin_ratio()
         has_cross = any(p.mode == "cross" for p in acct.positions.values())
+        figures = Figures(
+            wallet=acct.wallet_balance(),
+            margin_balance=acct.margin_balance(),
+            available=engine.available_balance(),
+            upnl=acct.unrealized_pnl(),
+            cross_ratio=acct.cross_margin_ratio() if has_cross else None,
+            realized=t.realized_pnl,
+            fees=-t.fees,
+            funding=t.funding,
+            liquidation_losses=-t.liquidation_losses,
+        )
+        if figures != self.figures:
+            self.figures = figures
+            self.refresh()
+
+    def render(self) -> RenderableType:
+        f = self.figures
+        if f is None:
+            return Text("waiting for the account…", style="dim")
+        if self.content_size.height <= COMPACT_LINES:
+            return self._strip(f)
+        return self._column(f)
+
+    @staticmethod
+    def _column(f: Figures) -> Table:
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(justify="left", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        upnl = acct.unrealized_pnl()
-        grid.add_row("Wallet", fmt.money(acct.wallet_balance()))
-        grid.add_row("Margin balance", fmt.money(acct.margin_balance()))
-        grid.add_row("Available", Text(fmt.money(engine.available_balance()), style="bold"))
-        grid.add_row("Unrealized PnL", fmt.signed_text(fmt.money(upnl), upnl))
-        gauge = fmt.health_bar(ratio if has_cross else None, width=10)
-        grid.add_row("Cross ratio", gauge)
-        grid.add_row("Realized PnL", fmt.signed_text(fmt.money(t.realized_pnl), t.realized_pnl))
-        grid.add_row("Fees", fmt.money(-t.fees))
-        grid.add_row("Funding", fmt.signed_text(fmt.money(t.funding), t.funding))
-        if t.liquidation_losses:
+        grid.add_row("Wallet", fmt.money(f.wallet))
+        grid.add_row("Margin balance", fmt.money(f.margin_balance))
+        grid.add_row("Available", Text(fmt.money(f.available), style="bold"))
+        grid.add_row("Unrealized PnL", fmt.signed_text(fmt.money(f.upnl), f.upnl))
+        grid.add_row("Cross ratio", fmt.health_bar(f.cross_ratio, width=6))
+        grid.add_row("Realized PnL", fmt.signed_text(fmt.money(f.realized), f.realized))
+        grid.add_row("Fees", fmt.signed_text(fmt.money(f.fees), f.fees))
+        grid.add_row("Funding", fmt.signed_text(fmt.money(f.funding), f.funding))
+        if f.liquidation_losses:
             grid.add_row(
-                Text("Liquidation losses", style="red"),
-                Text(fmt.money(-t.liquidation_losses), style="red"),
+                Text("Liquidations", style="red"),
+                Text(fmt.money(f.liquidation_losses), style="red"),
             )
-        self._grid = grid
-        self.refresh()
+        return grid
+
+    @staticmethod
+    def _strip(f: Figures) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Available ", style="dim")
+        text.append(fmt.money(f.available), style="bold")
+        text.append("  Cross ratio ", style="dim")
+        text.append_text(fmt.health_bar(f.cross_ratio, width=5))
+        text.append("  uPnL ", style="dim")
+        text.append_text(fmt.signed_text(fmt.money(f.upnl), f.upnl))
+        text.append("\nWallet ", style="dim")
+        text.append(fmt.money(f.wallet))
+        text.append("  Realized ", style="dim")
+        text.append_text(fmt.signed_text(fmt.money(f.realized), f.realized))
+        text.append("  Fees ", style="dim")
+        text.append_text(fmt.signed_text(fmt.money(f.fees), f.fees))
+        text.append("  Funding ", style="dim")
+        text.append_text(fmt.signed_text(fmt.money(f.funding), f.funding))
+        if f.liquidation_losses:
+            text.append("  Liq. ", style="red")
+            text.append(fmt.money(f.liquidation_losses), style="red")
+        return text

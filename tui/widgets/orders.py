@@ -1,6 +1,7 @@
 """`OrdersTable`: resting (open) orders, keyed by order id.
 
-Refresh: `update_from(engine)`.
+Refresh: `update_from(engine, symbol=None)`; a `symbol` shows only that symbol's orders (the
+trading screen's "all / selected symbol" filter, shared with the history panels).
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ class OrdersTable(KeyedTable):
     """
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("id", "Id", 5),
-        ("symbol", "Symbol", 9),
+        ("symbol", "Symbol", 12),
         ("side", "Side", 4),
-        ("qty", "Qty", 8),
+        ("qty", "Qty", 9),
         ("price", "Price", 10),
         ("flags", "Flags", 6),
-        ("mode", "Mode", 12),
+        ("mode", "Mode", 9),
     )
 
-    def update_from(self, engine: Engine) -> None:
-        orders = engine.orders
-        self.sync_rows(orders)
+    def update_from(self, engine: Engine, symbol: str | None = None) -> None:
+        orders = {k: o for k, o in engine.orders.items() if symbol in (None, o.symbol)}
+        self.sync_rows(orders, ordered=True)
         for oid, o in orders.items():
             inst = engine.instruments.get(o.symbol)
             flags = " ".join(
@@ -44,6 +45,6 @@ class OrdersTable(KeyedTable):
                     "qty": fmt.qty(o.qty, inst),
                     "price": fmt.price(o.price, inst),
                     "flags": flags,
-                    "mode": f"{o.mode} {o.leverage}x",
+                    "mode": f"{'cross' if o.mode == 'cross' else 'iso'} {o.leverage}x",
                 },
             )

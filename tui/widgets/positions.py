@@ -1,22 +1,41 @@
 """`PositionsTable`: every open position with its risk in plain sight.
 
-Refresh: `update_from(engine)`. Columns, risk first so they stay visible on an 80-column
-terminal: symbol, side, margin mode and leverage, size, liquidation price, distance to it (% of
-mark), a health bar, uPnL, ROE, entry, mark and margin.
+Refresh: `update_from(engine, ledger=None)`. Columns in the order a trader needs them, so the
+ones that matter stay on screen at 80 columns (the rest scroll sideways): symbol, side, signed
+size (shorts negative, as exchanges show them), liquidation price, distance to it (% of mark,
+coloured by the margin ratio), uPnL and ROE; then entry, break-even, the estimated next funding
+payment with its countdown, margin mode and leverage, health, margin and mark.
+
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
-position's the *account's* cross ratio — which is exactly the difference between the modes
-the trader should feel (a cross position's health moves with everything else held in cross).
+position's the *account's* cross ratio — exactly the difference between the modes the trader
+should feel. Break-even needs the fees paid on the open position, which only the session's
+`Ledger` knows: without one (a replay), or for a position opened before this run, it reads
+"--" rather than a guess.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 
 from papertrade.core.engine import Engine
 from papertrade.core.positions import Position
+from papertrade.tui.service.ledger import Ledger, break_even, funding_estimate
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
 from rich.text import Text
+
+
+def short_countdown(ms: int | None) -> str:
+    """'7h59m' / '12m05s' / '45s': the funding countdown in the few cells a table row has."""
+    if ms is None:
+        return ""
+    s = max(0, ms // 1000)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s}s"
 
 
 class PositionsTable(KeyedTable):
@@ -24,28 +43,32 @@ class PositionsTable(KeyedTable):
     PositionsTable { height: 1fr; }
     """
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
-        ("symbol", "Symbol", 9),
+        ("symbol", "Symbol", 12),
         ("side", "Side", 5),
-        ("mode", "Mode", 12),
-        ("size", "Size", 8),
+        ("size", "Size", 9),
         ("liq", "Liq. price", 10),
         ("dist", "To liq.", 7),
-        ("health", "Health", 11),
         ("upnl", "uPnL", 9),
         ("roe", "ROE", 8),
         ("entry", "Entry", 9),
-        ("mark", "Mark", 9),
+        ("be", "Break-even", 10),
+        ("funding", "Next funding", 13),
+        ("mode", "Mode", 9),
+        ("health", "Health", 9),
         ("margin", "Margin", 9),
+        ("mark", "Mark", 9),
     )
 
-    def update_from(self, engine: Engine) -> None:
+    def update_from(self, engine: Engine, ledger: Ledger | None = None) -> None:
         positions = engine.positions
         self.sync_rows(sorted(positions))
         for symbol in sorted(positions):
-            self.set_row(symbol, self.row_values(engine, positions[symbol]))
+            self.set_row(symbol, self.row_values(engine, positions[symbol], ledger))
 
     @staticmethod
-    def row_values(engine: Engine, pos: Position) -> dict[str, str | Text]:
+    def row_values(
+        engine: Engine, pos: Position, ledger: Ledger | None = None
+    ) -> dict[str, str | Text]:
         inst = pos.instrument
         liq = engine.position_liquidation_price(pos)
         margin = engine.position_margin(pos)
@@ -53,19 +76,40 @@ class PositionsTable(KeyedTable):
         mark = pos.mark
         dist = abs(mark - liq) / mark if liq is not None and mark else None
         roe = pos.upnl / margin if margin else None
-        side = Text(pos.side.upper(), style="green" if pos.side == "long" else "red")
+        long = pos.side == "long"
+        side = Text(pos.side.upper(), style="green" if long else "red")
         dist_text = Text(fmt.pct(dist, 1, signed=False), style=fmt.ratio_style(ratio))
+        fees = ledger.open_fees(pos.symbol, pos.size) if ledger is not None else None
+        be = break_even(pos.entry, pos.size, fees) if fees is not None else None
+        mode = "cross" if pos.mode == "cross" else "iso"
         return {
             "symbol": Text(pos.symbol, style="bold"),
             "side": side,
-            "size": fmt.qty(pos.qty, inst),
+            "size": Text(fmt.qty(pos.size, inst), style="green" if long else "red"),
             "entry": fmt.price(pos.entry, inst),
+            "be": fmt.price(be, inst),
             "mark": fmt.price(mark, inst),
             "liq": fmt.price(liq, inst),
             "dist": dist_text if liq is not None else fmt.DASH,
             "margin": fmt.money(margin),
-            "mode": f"{pos.mode} {pos.leverage}x",
+            "mode": f"{mode} {pos.leverage}x",
             "upnl": fmt.signed_text(fmt.money(pos.upnl), pos.upnl),
             "roe": fmt.signed_text(fmt.pct(roe), roe),
-            "health": fmt.health_bar(ratio, width=6),
+            "funding": PositionsTable.funding_cell(engine, pos),
+            "health": fmt.health_bar(ratio, width=4),
         }
+
+    @staticmethod
+    def funding_cell(engine: Engine, pos: Position) -> Text:
+        """The next payment at the current mark and announced rate, and when it falls due
+        (market time, so replays count down exactly); "--" until the venue sends a rate."""
+        market = engine.markets.get(pos.symbol)
+        rate = market.funding_rate if market is not None else None
+        if market is None or rate is None:
+            return Text(fmt.DASH)
+        amount: Decimal = funding_estimate(pos.size, pos.mark, rate)
+        text = fmt.signed_text(fmt.money(amount), amount)
+        due = market.next_funding_ts
+        if due is not None:
+            text.append(f" {short_countdown(due - engine.last_ts)}", style="dim")
+        return text

@@ -51,15 +51,27 @@ class KeyedTable(DataTable[Cell]):
         row = min(self.cursor_row, self.row_count - 1)
         return str(self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)
 
-    def sync_rows(self, keys: Iterable[str], blank: Mapping[str, Cell] | None = None) -> bool:
+    def sync_rows(
+        self,
+        keys: Iterable[str],
+        blank: Mapping[str, Cell] | None = None,
+        *,
+        ordered: bool = False,
+    ) -> bool:
         """Make the rows exactly `keys` (in order of first appearance); True if rows changed.
 
-        Rows are added and removed, never rebuilt; order changes only when the set does.
+        Rows are added and removed, never rebuilt; new rows go last. With `ordered`, a set of
+        rows that would then be out of `keys`' order (a filter lifted) is rebuilt once.
         """
         wanted = list(dict.fromkeys(keys))
         have = self.row_keys
         if have == wanted:
             return False
+        kept = [k for k in have if k in wanted]
+        if ordered and kept != wanted[: len(kept)]:
+            self.clear()
+            self._cells = {}
+            have = []
         for key in have:
             if key not in wanted:
                 self.remove_row(key)

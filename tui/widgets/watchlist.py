@@ -1,4 +1,4 @@
-"""`Watchlist`: one row per watched symbol — mark, last, bid/ask, change, funding, countdown.
+"""`Watchlist`: one row per watched symbol — mark, change, funding, countdown, bid/ask, last.
 
 Refresh: `update_from(engine, symbols, dirty=None, start_prices=None)`. `symbols` is the
 watchlist in order; `dirty` limits the cell writes to the symbols that moved (None = all);
@@ -23,14 +23,16 @@ class Watchlist(KeyedTable):
     DEFAULT_CSS = """
     Watchlist { height: 1fr; }
     """
+    # Widths fit the widest bundled symbol with its position marker ("1000PEPEUSDT •"), and
+    # the order keeps mark, change and funding within 80 columns (bid/ask and last scroll).
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
-        ("symbol", "Symbol", 10),
+        ("symbol", "Symbol", 14),
         ("mark", "Mark", 10),
-        ("last", "Last", 10),
-        ("book", "Bid / Ask", 21),
         ("change", "Δ sess.", 7),
         ("funding", "Funding", 8),
         ("next", "Funds in", 8),
+        ("book", "Bid / Ask", 21),
+        ("last", "Last", 10),
     )
 
     def update_from(

@@ -1,0 +1,71 @@
+"""Snapshots of the replay and sessions screens at 80×24 and 120×40 (still states only).
+
+The store holds two imported drills (`screen_host.store_with_drills`: "crash" and a session
+named in markup on purpose); the replay is paused on a frozen pacing clock and stepped, so
+it shows exactly the events stepped through. Regenerate with `--snapshot-update`, review.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.screens.sessions import SessionsScreen
+from screen_host import Host, store_with_drills, until
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+STEPS = 10
+"""Events stepped in the crash drill: both positions open, BTC deep in loss, not liquidated."""
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return store_with_drills(tmp_path / "papertrade.db")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_replay_paused_with_two_positions(snap_compare, db, size):
+    app = Host(lambda: ReplayScreen(db, "crash", paused=True, clock=lambda: 0.0))
+
+    async def run_before(pilot) -> None:
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ReplayScreen) and app.screen.player is not None,
+            "the replay to open",
+        )
+        await pilot.press(*["full_stop"] * STEPS)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_list(snap_compare, db, size):
+    app = Host(lambda: SessionsScreen(db))
+
+    async def run_before(pilot) -> None:
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, SessionsScreen) and app.screen.loaded > 0,
+            "the sessions list",
+        )
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_delete_dialog_fits(snap_compare, db, size):
+    app = Host(lambda: SessionsScreen(db))
+
+    async def run_before(pilot) -> None:
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, SessionsScreen) and app.screen.loaded > 0,
+            "the sessions list",
+        )
+        await pilot.press("d")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

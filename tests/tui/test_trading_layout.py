@@ -1,0 +1,171 @@
+"""The trading screen laid out on purpose at 80×24 and 120×40, and the trader's panels.
+
+Real app on the fixture market (see conftest: last marks BTC 95,000.0, ETH 3,100.00, funding
+rate 0.0100 % on every symbol), real Textual layout through the pilot.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from papertrade.tui.widgets.account import AccountPanel
+from rich.text import Text
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+SMALL = (80, 24)
+LARGE = (120, 40)
+TAKER = Decimal("0.0005")  # SessionSettings' default taker fee
+
+
+def on_screen(widget: Widget, size: tuple[int, int]) -> bool:
+    region = widget.region
+    width, height = size
+    return (
+        bool(widget.display and region.area) and region.right <= width and region.bottom <= height
+    )
+
+
+def cell(table, row: str, column: str) -> str:
+    value = table.get_cell(row, column)
+    return value.plain if isinstance(value, Text) else str(value)
+
+
+def columns_within(table, keys: list[str]) -> bool:
+    """Whether columns `keys` end inside the table's visible width (no sideways scroll)."""
+    right = 0
+    for column in table.ordered_columns:
+        right += column.get_render_width(table)
+        if column.key.value == keys[-1]:
+            break
+    return right <= table.scrollable_content_region.width and all(
+        k in [c.key.value for c in table.ordered_columns] for k in keys
+    )
+
+
+async def open_positions(app, pilot, tui) -> None:
+    await tui.settle(pilot)
+    app.session.order("BTCUSDT", "buy", Decimal("0.05"), margin_mode="isolated", leverage=25)
+    app.session.order("ETHUSDT", "sell", Decimal("1"))
+    app.trading.flush(force=True)
+    await pilot.pause()
+
+
+async def test_at_80x24_every_position_risk_the_account_and_the_keys_are_on_screen(
+    app_factory, tui
+):
+    app = app_factory()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_positions(app, pilot, tui)
+        screen = app.trading
+        assert screen.compact
+        for widget in (screen.positions, screen.account, screen.status_bar):
+            assert on_screen(widget, SMALL), widget
+        assert screen.positions.row_keys == ["BTCUSDT", "ETHUSDT"]  # both rows, no scrolling
+        assert columns_within(screen.positions, ["symbol", "side", "size", "liq", "dist", "upnl"])
+        strip = screen.account.render()
+        assert isinstance(strip, Text)  # the two-line strip, not the column
+        assert "Available" in strip.plain and "Cross ratio" in strip.plain
+        keys = {k.key: k for k in screen.query_one(Footer).query(FooterKey)}
+        for key in ("b", "s", "c", "slash", "question_mark", "q", "1"):
+            assert on_screen(keys[key], SMALL), key
+
+
+async def test_keys_1_to_4_show_one_panel_at_a_time_on_a_small_terminal(app_factory, tui):
+    app = app_factory()
+    async with app.run_test(size=SMALL) as pilot:
+        await tui.settle(pilot)
+        screen = app.trading
+        panels = {
+            "1": screen.watchlist,
+            "2": screen.chart,
+            "3": screen.books,
+            "4": screen.log_panel,
+        }
+        for key, shown in panels.items():
+            await pilot.press(key)
+            await pilot.pause()
+            assert [w for w in panels.values() if on_screen(w, SMALL)] == [shown], key
+            assert on_screen(screen.positions, SMALL) and on_screen(screen.account, SMALL)
+
+
+async def test_at_120x40_every_panel_is_on_screen_at_once(app_factory, tui):
+    app = app_factory()
+    async with app.run_test(size=LARGE) as pilot:
+        await open_positions(app, pilot, tui)
+        screen = app.trading
+        assert not screen.compact
+        for widget in (
+            screen.watchlist,
+            screen.chart,
+            screen.positions,
+            screen.books,
+            screen.log_panel,
+            screen.account,
+            screen.status_bar,
+        ):
+            assert on_screen(widget, LARGE), widget
+        assert isinstance(screen.query_one(AccountPanel).render(), object)
+        # Everything up to the next funding payment without sideways scrolling.
+        assert columns_within(screen.positions, ["symbol", "upnl", "roe", "entry", "be", "funding"])
+        assert columns_within(
+            screen.watchlist, ["symbol", "mark", "change", "funding", "next", "book", "last"]
+        )
+
+
+async def test_positions_show_shorts_negative_with_break_even_and_next_funding(app_factory, tui):
+    app = app_factory()
+    async with app.run_test(size=LARGE) as pilot:
+        await open_positions(app, pilot, tui)
+        table = app.trading.positions
+        # BTC: bought 0.05 at the ask 95,000.0; fee 0.05 x 95,000 x 0.0005 = 2.375;
+        # break-even 95,000 + 2.375 / 0.05 = 95,047.5.
+        btc_fee = Decimal("0.05") * Decimal("95000.0") * TAKER
+        assert btc_fee == Decimal("2.375")
+        assert cell(table, "BTCUSDT", "be") == "95,047.5"
+        # ETH: sold 1 at the bid 3,099.99; fee 1.549995; break-even 3,099.99 - 1.549995
+        # = 3,098.440005, shown on the 0.01 tick: 3,098.44.
+        assert cell(table, "ETHUSDT", "be") == "3,098.44"
+        assert cell(table, "ETHUSDT", "side") == "SHORT"
+        assert cell(table, "ETHUSDT", "size") == "-1.000"
+        assert cell(table, "BTCUSDT", "size") == "0.050"
+        # Next funding at rate 0.0001: BTC long pays 0.05 x 95,000 x 0.0001 = 0.475 -> -0.48
+        # (half-even); ETH short receives 1 x 3,100 x 0.0001 = 0.31. Due in 7 h 59 min (the
+        # fixture's countdown reads 07:59:51 in the watchlist).
+        assert cell(table, "BTCUSDT", "funding") == "-0.48 7h59m"
+        assert cell(table, "ETHUSDT", "funding") == "0.31 7h59m"
+
+
+async def test_o_cycles_order_tabs_and_f_filters_them_to_the_selected_symbol(app_factory, tui):
+    app = app_factory()
+    async with app.run_test(size=LARGE) as pilot:
+        await tui.settle(pilot)
+        session, screen = app.session, app.trading
+        session.order("BTCUSDT", "buy", Decimal("0.01"))
+        session.order("SOLUSDT", "buy", Decimal("10"), "limit", Decimal("130"))
+        session.order("BTCUSDT", "buy", Decimal("0.01"), "limit", Decimal("90000"))
+        screen.flush()
+        await pilot.pause()
+        assert screen.orders.row_keys == ["u2", "u3"]
+        await pilot.press("o")
+        assert screen.books.active == "tab-orders"
+        assert screen.order_history.row_keys == ["u1", "u2", "u3"]
+        assert cell(screen.order_history, "u1", "status") == "filled"
+        assert cell(screen.order_history, "u2", "status") == "open"
+        await pilot.press("o")
+        assert screen.books.active == "tab-trades"
+        assert screen.trades.row_keys == ["t1"]
+        assert cell(screen.trades, "t1", "price") == "95,000.0"
+        await pilot.press("o")
+        assert screen.books.active == "tab-open"
+
+        assert screen.selected_symbol == "BTCUSDT"
+        await pilot.press("f")
+        assert screen.symbol_filter == "BTCUSDT"
+        assert screen.orders.row_keys == ["u3"]
+        assert screen.order_history.row_keys == ["u1", "u3"]
+        assert "BTCUSDT" in str(screen.books.border_title)
+        await pilot.press("f")
+        assert screen.symbol_filter is None
+        assert screen.order_history.row_keys == ["u1", "u2", "u3"]

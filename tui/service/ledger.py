@@ -1,0 +1,165 @@
+"""`Ledger`: this run's order history, trade history and the fees paid on each open position.
+
+Why here and not in the engine: these are read models for the trader (Binance's "Order
+History", "Trade History" and break-even price), derived from the commands the session sends
+and the outcomes the engine returns. The engine stays the one source of truth; the ledger
+only remembers what it was told, bounded, and says "unknown" rather than guess — a position
+opened before this run (a resumed session) has no known fees, so no break-even.
+
+Two small pure formulas live here too, so the widgets and the tests share one definition:
+
+- break-even price (fees paid on the open position spread over its size):
+  long  `BE = entry + fees_paid / size`, short `BE = entry - fees_paid / size`;
+- estimated next funding payment, the engine's own settlement rule `-size * mark * rate`
+  (a positive rate: longs pay, shorts receive), at the current mark and the announced rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from decimal import Decimal
+
+from papertrade.core import events as ev
+from papertrade.core.numbers import ZERO
+
+MAX_ROWS = 500
+"""Rows each history keeps: a long session never grows memory or the tables without bound."""
+
+
+@dataclasses.dataclass(slots=True)
+class OrderRecord:
+    """One order as the trader placed it and what became of it."""
+
+    id: str
+    symbol: str
+    side: ev.Side
+    order_type: str
+    qty: Decimal
+    price: Decimal | None
+    ts: int
+    status: str = "open"
+    filled: Decimal = ZERO
+    notional: Decimal = ZERO
+    reason: str = ""
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        return self.notional / self.filled if self.filled else None
+
+
+def break_even(entry: Decimal, size: Decimal, fees_paid: Decimal) -> Decimal:
+    """The price at which closing gives back exactly the fees paid to open `size` (signed).
+
+    Long: `entry + fees_paid / size`; short: `entry - fees_paid / |size|`.
+    """
+    if size == 0:
+        return entry
+    return entry + fees_paid / size
+
+
+def funding_estimate(size: Decimal, mark: Decimal, rate: Decimal) -> Decimal:
+    """Next funding payment at today's mark and rate, signed for the wallet: `-size*mark*rate`
+    (negative = paid). Same rule as the engine's settlement, before its wallet cap."""
+    return -size * mark * rate
+
+
+class Ledger:
+    """Fed every command with its outcomes (`on_command`) and every market outcome
+    (`on_outcomes`); read by the history panels and the positions table."""
+
+    def __init__(self, max_rows: int = MAX_ROWS) -> None:
+        self.orders: OrderedDict[str, OrderRecord] = OrderedDict()
+        self.trades: deque[tuple[int, ev.Fill]] = deque(maxlen=max_rows)
+        """(number of the fill in this run, fill): the number keys the row of a table."""
+        self._fills = 0
+        self._max_rows = max_rows
+        self._size: dict[str, Decimal] = {}
+        self._fees: dict[str, Decimal] = {}
+        self.version = 0
+        """Bumped on every change: a panel redraws only when it moved."""
+
+    def on_command(self, command: ev.Command, outcomes: Iterable[ev.Outcome]) -> None:
+        if isinstance(command, ev.PlaceOrder):
+            self._remember(
+                OrderRecord(
+                    command.id,
+                    command.symbol,
+                    command.side,
+                    command.order_type,
+                    command.qty,
+                    command.price,
+                    command.ts,
+                )
+            )
+        self.on_outcomes(outcomes)
+
+    def on_outcomes(self, outcomes: Iterable[ev.Outcome]) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome, ev.Fill):
+                self._fill(outcome)
+            elif isinstance(outcome, ev.OrderCancelled):
+                self._end(outcome.order_id, "cancelled", outcome.reason)
+            elif isinstance(outcome, ev.Rejected) and outcome.order_id:
+                self._end(outcome.order_id, "rejected", outcome.reason)
+            elif isinstance(outcome, ev.Liquidation):
+                self._size.pop(outcome.symbol, None)
+                self._fees.pop(outcome.symbol, None)
+            else:
+                continue
+            self.version += 1
+
+    def open_fees(self, symbol: str, size: Decimal) -> Decimal | None:
+        """Fees paid on the open `symbol` position of signed `size`; None when this run did
+        not see it open (resumed, or changed by something the ledger was not told)."""
+        if size == 0 or self._size.get(symbol) != size:
+            return None
+        return self._fees.get(symbol, ZERO)
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _remember(self, record: OrderRecord) -> None:
+        self.orders[record.id] = record
+        while len(self.orders) > self._max_rows:
+            self.orders.popitem(last=False)
+
+    def _end(self, order_id: str, status: str, reason: str) -> None:
+        record = self.orders.get(order_id)
+        if record is not None:
+            record.status, record.reason = status, reason
+
+    def _fill(self, fill: ev.Fill) -> None:
+        self._fills += 1
+        self.trades.append((self._fills, fill))
+        record = self.orders.get(fill.order_id)
+        if record is None:  # a close (`c`): the engine placed the market order
+            kind = "close" if fill.order_id.startswith("close-") else "market"
+            record = OrderRecord(
+                fill.order_id, fill.symbol, fill.side, kind, fill.qty, None, fill.ts
+            )
+            self._remember(record)
+        record.filled += fill.qty
+        record.notional += fill.qty * fill.price
+        record.status = "filled" if record.filled >= record.qty else "partly filled"
+        self._carry_fees(fill)
+
+    def _carry_fees(self, fill: ev.Fill) -> None:
+        """Opening or adding pays into the position's fees; reducing keeps the share of the
+        fees that belongs to what is left; a flip starts over with the opening part's share."""
+        symbol = fill.symbol
+        before = self._size.get(symbol, ZERO)
+        delta = fill.qty if fill.side == "buy" else -fill.qty
+        after = before + delta
+        fees = self._fees.get(symbol, ZERO)
+        if before == 0 or (before > 0) == (delta > 0):
+            fees += fill.fee
+        elif abs(delta) <= abs(before):
+            fees = fees * abs(after) / abs(before)
+        else:
+            fees = fill.fee * abs(after) / abs(delta)
+        if after == 0:
+            self._size.pop(symbol, None)
+            self._fees.pop(symbol, None)
+        else:
+            self._size[symbol], self._fees[symbol] = after, fees
