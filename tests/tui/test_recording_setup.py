@@ -40,6 +40,7 @@ async def test_a_symbol_missing_from_the_recording_is_explained_in_the_log(
     tmp_path: Path, tui
 ) -> None:
     app = prepare(_args(tmp_path, tui.FIXTURE, "--symbols", "BTCUSDT,DOGEUSDT"))
+    assert app.session is not None and app.store is not None
     try:
         notes = [text for text, _ in app.session.notes]
         assert any(
@@ -61,6 +62,7 @@ async def test_unbundled_symbols_of_a_recording_are_named_and_the_rest_is_watche
         '{"type":"quote","ts":1735689600001,"symbol":"AKROUSDT","bid":"0.01","ask":"0.011"}\n'
     )
     app = prepare(_args(tmp_path, mixed))
+    assert app.session is not None and app.store is not None
     try:
         assert app.session.watchlist == ["BTCUSDT"]
         notes = [text for text, _ in app.session.notes]
