@@ -1,7 +1,12 @@
-"""Regenerate docs/screenshot.svg: the trading screen on the seeded sim market with an
-isolated long, a cross short and a resting limit order.
+"""Regenerate the trading-screen screenshots on the seeded sim market, with an isolated long,
+a cross short and a resting limit order:
 
-Run: `python docs/screenshot.py` (about 10 s; writes to a throwaway database).
+- `docs/screenshot.svg`: 80×24, the small layout README shows — positions, account strip,
+  feed status and keys, with the watchlist panel (no PNG: rsvg-convert drops the spaces
+  where two colours meet, which misquotes the screen);
+- `docs/screenshot-120x40.svg`: every panel at once.
+
+Run: `python docs/screenshot.py` (about 20 s; writes to throwaway databases).
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT"]
 OUT = Path(__file__).parent
 
 
-async def main() -> None:
+SHOTS = (((80, 24), "screenshot.svg"), ((120, 40), "screenshot-120x40.svg"))
+
+
+async def shoot(size: tuple[int, int], name: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "screenshot.db")
         settings = ev.SessionSettings()
@@ -36,7 +44,7 @@ async def main() -> None:
             store=store,
             session_name="btc-eth-drill",
         )
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await asyncio.sleep(3)
             session.order("BTCUSDT", "buy", Decimal("0.05"), margin_mode="isolated", leverage=25)
             session.order("ETHUSDT", "sell", Decimal("1.5"))
@@ -46,11 +54,20 @@ async def main() -> None:
             await pilot.pause()
             app.clear_notifications()
             await pilot.pause()
-            app.save_screenshot(filename="screenshot.svg", path=str(OUT))
+            app.save_screenshot(filename=name, path=str(OUT))
         app.close_session("ended")
         store.close()
 
 
+async def shoot_all() -> None:
+    for size, name in SHOTS:
+        await shoot(size, name)
+        print(f"wrote {OUT / name}")
+
+
+def main() -> None:
+    asyncio.run(shoot_all())
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
-    print(f"wrote {OUT / 'screenshot.svg'}")
+    main()
