@@ -85,6 +85,8 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
     feed = FeedConfig(
         spec=opened.spec, ws_url=args.ws_url, speed=args.speed, seed=args.seed, options=options
     )
+    if opened.recorded is not None:
+        feed = FeedConfig.recording(opened.recorded)  # a branch goes on on its recorded market
     app = PapertradeApp(
         session, feed, writer=writer, store=opened.store, session_name=writer.name, config=config
     )

@@ -25,8 +25,10 @@ from papertrade.feeds.registry import feed_kind
 from papertrade.feeds.sim import DEFAULT_SYMBOLS
 from papertrade.saves.errors import StoreError
 from papertrade.saves.store import Store
+from papertrade.tui.service.recorded import RecordedMarketFeed
 
 if TYPE_CHECKING:
+    from papertrade.saves.catalogue import SessionInfo
     from papertrade.saves.writer import SessionWriter
 
 SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
@@ -138,6 +140,34 @@ class RecordingCheck:
     notes: list[str]
 
 
+def branch_market(store: Store, info: SessionInfo, speed: float) -> RecordedMarketFeed:
+    """The market a resumed branch trades on: its parent's recorded market events after
+    the point the branch has reached (issue 10, bug 11: it used to open on the live venue).
+
+    A branch never traded goes on right after its branch point. One already traded has
+    journaled the parent's market up to its last event: it goes on after the last parent
+    market event at or before that time. SetupError, saying why, when the parent's
+    recording has nothing left to play.
+    """
+    assert info.parent_id is not None and info.branch_seq is not None
+    parent = store.session(info.parent_id)
+    traded = info.last_seq > info.branch_seq and info.last_ts is not None
+    after, remaining = info.branch_seq, False
+    for seq, event in store.branch_market_events(info.id):
+        if traded and info.last_ts is not None and event.ts <= info.last_ts:
+            after = seq
+            continue
+        remaining = True
+        break
+    if not remaining:
+        raise SetupError(
+            f"branch {info.name!r} cannot go on: its recorded market (session "
+            f"{parent.name!r}) has no market data after event {after:,}; pass --feed to trade "
+            "it on another market"
+        )
+    return RecordedMarketFeed(store, parent.id, after_seq=after, start_ts=info.last_ts, speed=speed)
+
+
 def latest_interrupted(store: Store) -> int | None:
     """The newest session a crash or a kill left `interrupted`, if any."""
     sessions = store.interrupted()
@@ -160,6 +190,8 @@ class OpenedSession:
     """For a resumed session: the last mark (else mid) per symbol, where a sim continues."""
     notes: list[str] = field(default_factory=list)
     """What the trader should read first in the log (e.g. why a recording's row stays --)."""
+    recorded: RecordedMarketFeed | None = None
+    """A resumed branch's market: its parent's recorded market after where the branch is."""
 
     def describe_resume(self) -> str:
         engine, writer = self.engine, self.writer
@@ -195,22 +227,40 @@ def open_session(
             if ref is None:
                 raise SetupError("no interrupted session to resume (see `papertrade sessions`)")
             info = store.session(ref)
-            if feed is None and info.venue == "file":
+            if feed is None and info.venue == "file" and info.parent_id is None:
                 raise SetupError(
                     f"session {info.name!r} was recorded from a file: feed; pass --feed file:PATH"
                 )
-            if feed is None:
+            recorded: RecordedMarketFeed | None = None
+            if feed is None and info.parent_id is not None:
+                recorded = branch_market(store, info, parse_speed(speed))
+                spec, kind = recorded.name, info.venue
+            elif feed is None:
                 spec, kind = info.venue, feed_kind(info.venue)
             chosen = list(info.symbols) or parse_symbols(None, kind)
             if symbols:
                 chosen = list(dict.fromkeys([*chosen, *parse_symbols(symbols, kind)]))
             notes: list[str] = []
-            if kind == "file":
+            if recorded is not None:
+                notes.append(
+                    f"branch of session #{info.parent_id}: trading on its recorded market "
+                    f"after event {recorded.after_seq:,} ({recorded.name})"
+                )
+            elif kind == "file":
                 checked = check_recording(spec, chosen, instruments_for(kind))
                 chosen, notes = checked.symbols, checked.notes
             engine, writer = store.resume(info.id)
             return OpenedSession(
-                store, engine, writer, spec, kind, chosen, True, last_prices(engine), notes
+                store,
+                engine,
+                writer,
+                spec,
+                kind,
+                chosen,
+                True,
+                last_prices(engine),
+                notes,
+                recorded,
             )
         chosen = parse_symbols(symbols, kind)
         notes = []

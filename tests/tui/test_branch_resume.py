@@ -1,0 +1,61 @@
+"""`papertrade branch crash --at 5` then `papertrade --resume crash-branch-5` trades on the
+parent's recorded market after the branch point (issue 10, bug 11: it opened on live Binance).
+
+The crash drill (`examples/drills/btc-crash-cross.jsonl`): events 1-2 mark ETH 3,000 and BTC
+60,000, 3-4 open ETH 10 long and BTC 0.5 long (cross), 5 is a snapshot; then BTC is marked
+58,000 … 40,000 (events 6-13, with snapshots), the cross account is liquidated at 40,000 and
+ETH is marked 3,300 at 1767226080000 (the last market event).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from papertrade.core import codec
+from papertrade.saves.store import Store
+from papertrade.tui.cli.terminal import build_parser, prepare
+from papertrade.tui.service.setup import SetupError
+
+DRILL = Path(__file__).resolve().parents[2] / "examples" / "drills" / "btc-crash-cross.jsonl"
+LAST_MARKET_TS = 1767226080000
+
+
+def _store_with_branch(db: Path, at: int) -> str:
+    settings, events = codec.parse_lines(DRILL.read_text().splitlines())
+    with Store.open(db) as store:
+        parent = store.import_session(settings, events, name="crash")
+        sid = store.branch(parent, at_seq=at)
+        return store.session(sid).name
+
+
+async def test_a_resumed_branch_plays_its_parents_recorded_market(tmp_path: Path, tui) -> None:
+    db = tmp_path / "b.db"
+    name = _store_with_branch(db, 5)
+    assert name == "crash-branch-5"
+    args = build_parser().parse_args(["--resume", name, "--speed", "max", "--db", str(db)])
+    app = prepare(args)
+    assert app.session is not None and app.store is not None
+    try:
+        assert app.feed_config.kind == "replay" and app.feed_config.offline
+        notes = [text for text, _ in app.session.notes]
+        assert any("trading on its recorded market after event 5" in n for n in notes), notes
+        engine = app.session.engine
+        assert set(engine.positions) == {"BTCUSDT", "ETHUSDT"}  # as at the branch point
+        async with app.run_test(size=(120, 40)) as pilot:
+            await tui.settle(pilot)
+            assert engine.last_ts == LAST_MARKET_TS  # played to the recording's end
+            assert engine.positions == {}  # BTC at 40,000 took the cross account down
+            assert engine.totals.liquidations == 2
+    finally:
+        app.close_session("ended")
+        app.store.close()
+
+
+def test_a_branch_at_the_end_of_its_recording_says_why_it_cannot_go_on(tmp_path: Path) -> None:
+    db = tmp_path / "end.db"
+    _, events = codec.parse_lines(DRILL.read_text().splitlines())
+    name = _store_with_branch(db, len(events))
+    args = build_parser().parse_args(["--resume", name, "--db", str(db)])
+    with pytest.raises(SetupError, match=r"cannot go on: its recorded market \(session 'crash'\)"):
+        prepare(args)
