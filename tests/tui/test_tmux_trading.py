@@ -137,15 +137,20 @@ def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Pa
 def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: Path):
     """Issue 10 bug 1 on `--feed sim`: buy 0.01 BTCUSDT, `delete` on BTCUSDT, `/` `btc`
     `enter`. Before the fix a second feed started and BTC marks alternated between two paths
-    130-150 USDT apart, twice a second. At `--speed 10` the sim plays ten simulated seconds
-    (ten BTC marks) each wall second, so the run takes seconds, not minutes."""
+    130-150 USDT apart, twice a second. At `--speed 20` the sim plays twenty simulated seconds
+    (twenty BTC marks) each wall second, so the run takes seconds, not minutes.
+
+    Checked against the binary of commit 602e8cc (before the fix): its export has 59 pairs of
+    BTC marks at one timestamp, and a largest step of 175.2 against 28.0 in the first part.
+    The first part is long (~150 simulated seconds) because a second path starts from the
+    sim's starting price: the further the first one has wandered, the larger the jump."""
     name = f"pt-{uuid.uuid4().hex[:8]}"
     db = tmp_path / "one-path.db"
-    start(name, tmp_path, f"--feed sim --speed 10 --db {shlex.quote(str(db))} --name one-path")
+    start(name, tmp_path, f"--feed sim --speed 20 --db {shlex.quote(str(db))} --name one-path")
     try:
-        # the first part of the run: ~40 simulated seconds (the sim sends ~80 events a second)
+        # the first part: ~150 simulated seconds (the sim sends ~80 events a second)
         screen = wait_for(
-            name, lambda s: " live " in s and events_shown(s) >= 3000, "the sim's first prices"
+            name, lambda s: " live " in s and events_shown(s) >= 12000, "the sim's first prices"
         )
         assert watchlist_rows(screen)[0] == "BTCUSDT"  # the cursor's row: delete removes it
         keys(name, "b")
@@ -166,8 +171,8 @@ def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: 
             name, lambda s: "BTCUSDT" in watchlist_rows(s), "BTCUSDT back on the watchlist"
         )
         readded = events_shown(screen)
-        # the second part: ~75 more simulated seconds with BTCUSDT re-added
-        wait_for(name, lambda s: events_shown(s) >= readded + 6000, "prices after the re-add")
+        # the second part: ~100 more simulated seconds with BTCUSDT re-added
+        wait_for(name, lambda s: events_shown(s) >= readded + 8000, "prices after the re-add")
         keys(name, "q")
         wait_for(name, lambda s: "Summary" in s, "the session summary")
         keys(name, "q")
