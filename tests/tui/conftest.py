@@ -74,6 +74,15 @@ async def type_text(pilot: Any, text: str) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> None:
+    """The terminal reads the user's config file (docs/CONFIG.md): a test never sees the
+    config of whoever runs it, only an empty one (tests of the file set their own)."""
+    empty = tmp_path_factory.getbasetemp() / "empty-config.toml"
+    empty.touch()
+    monkeypatch.setenv("PAPERTRADE_CONFIG", str(empty))
+
+
 @pytest.fixture
 def app_factory(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Build apps on the fixture market; every one is closed (store too) at teardown."""
