@@ -202,8 +202,9 @@ class PapertradeApp(App[int]):
             async for event in conflate(feed, self.feed_config.per_second):
                 session.on_market(event)
                 if event.symbol in alerts:
-                    fired = alerts.check(event.symbol, markets[event.symbol].mark, event.ts)
-                    if fired:
+                    market = markets.get(event.symbol)
+                    mark = market.mark if market is not None else None
+                    if fired := alerts.check(event.symbol, mark, event.ts):
                         self.ring(fired)
         finally:
             await feed.aclose()

@@ -8,22 +8,67 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from papertrade.tui.service.typed import parse_decimal
 from papertrade.tui.widgets import fmt
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
+from textual.geometry import Size
+from textual.renderables.background_screen import BackgroundScreen
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+R = TypeVar("R")
 
-class _Dialog(ModalScreen[object]):
+
+class _Still:
+    """Lines rendered once, replayed on every later paint."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        newline = Segment.line()
+        for line in self.lines:
+            yield from line
+            yield newline
+
+
+class StillBackdrop(ModalScreen[R]):
+    """A modal whose dimmed backdrop is a still of the screen below, taken when it opens.
+
+    Why (issue 10, bug 13: dialogs took 1-2 s to open): Textual paints a translucent modal's
+    backdrop by rendering the whole screen below and tinting every segment, on every paint
+    of the modal — five or more while it opens, and again for each keystroke, with the
+    trading screen's tables and chart behind. Here the tinted screen is rendered once per
+    size and replayed; the market behind stands still while the dialog is up (the ticket
+    shows live prices itself).
+    """
+
+    _backdrop: tuple[Size, _Still] | None = None
+
+    def render(self) -> RenderableType:
+        base = super().render()
+        if not isinstance(base, BackgroundScreen):
+            return base
+        size = self.size
+        if self._backdrop is None or self._backdrop[0] != size:
+            console = self.app.console
+            options = console.options.update_dimensions(size.width, size.height)
+            lines = console.render_lines(base, options, pad=True)
+            self._backdrop = (size, _Still(lines))
+        return self._backdrop[1]
+
+
+class _Dialog(StillBackdrop[object]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def action_cancel(self) -> None:

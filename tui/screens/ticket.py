@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine, OrderPreview
+from papertrade.tui.screens.modals import StillBackdrop
 from papertrade.tui.service.typed import (
     QuantityError,
     parse_decimal,
@@ -35,7 +36,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 PREVIEW_ID = "preview"
@@ -85,7 +85,7 @@ def risk_sentence(preview: OrderPreview) -> Text:
     return text
 
 
-class OrderTicket(ModalScreen[ev.PlaceOrder | None]):
+class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     """Buy or sell one symbol: type, quantity, limit price, leverage, mode, reduce-only."""
 
     DEFAULT_CSS = """

@@ -380,11 +380,14 @@ class TradingScreen(Screen[None]):
         if symbol is None:
             return
         alerts = host(self).price_alerts
-        market = self.session.engine.markets.get(symbol)
-        mark = market.mark if market is not None else None
+        markets = self.session.engine.markets
+
+        def mark() -> Decimal | None:
+            market = markets.get(symbol)
+            return market.mark if market is not None else None
 
         def arm(direction: Direction, price: Decimal) -> PriceAlert:
-            return alerts.add(symbol, direction, price, mark)
+            return alerts.add(symbol, direction, price, mark())
 
         def done(alert: PriceAlert | None) -> None:
             if alert is not None:
