@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from papertrade.core.text import printable
 from papertrade.feeds.base import Feed, FeedStatus, Subscribable
 from papertrade.feeds.conflate import conflate
 from papertrade.feeds.pacing import faster, slower, speed_label
@@ -129,7 +130,8 @@ class PapertradeApp(App[int]):
             if store is not None
             else (str(db_path) if db_path is not None else None)
         )
-        self.session_name = session_name
+        self.session_name = printable(session_name)
+        """Shown in the title and dialogs: untrusted (imported files name sessions), so escaped."""
         self.feed_factory: FeedFactory = feed_factory or self.feed_config.open
         self.feeds: dict[str, Feed] = {}
         self.wall_clock = wall_clock
@@ -316,7 +318,8 @@ class PapertradeApp(App[int]):
         engine = taken.engine
         self.feeds.clear()
         self._session_closed, self.saved_status, self._last_state = False, None, None
-        self.session, self.writer, self.session_name = session, taken.writer, taken.name
+        self.session, self.writer = session, taken.writer
+        self.session_name = printable(taken.name)
         self.taken = taken
         self.price_alerts = PriceAlerts()  # they watched the other market
         self.feed_config = FeedConfig.recording(taken.feed)

@@ -9,6 +9,8 @@ shipped drills as sessions.
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,9 +58,20 @@ def on_screen(app: App[Any], text: str) -> bool:
 
 
 async def shows(app: App[Any], pilot: Pilot[Any], text: str) -> bool:
-    """Whether `text` comes on screen, literally (waits for it: see `until`)."""
-    await until(pilot, lambda: on_screen(app, text), f"{text!r} on screen")
+    """Whether `text` comes on screen, literally (waits for it: see `until`); on a time-out the
+    error shows what was on screen instead."""
+    try:
+        await until(pilot, lambda: on_screen(app, text), f"{text!r} on screen")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the screen shows:\n{screen_text(app)}") from None
     return True
+
+
+def screen_text(app: App[Any]) -> str:
+    """The screen's text, roughly (from the SVG screenshot; for failure messages)."""
+    svg = app.export_screenshot()
+    parts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    return html.unescape(" ".join(parts)).replace("\xa0", " ")
 
 
 def store_with_drills(path: Path, drills: tuple[tuple[str, str], ...] = CRASH_AND_EVIL) -> Path:
@@ -69,3 +82,15 @@ def store_with_drills(path: Path, drills: tuple[tuple[str, str], ...] = CRASH_AN
             settings, events = codec.parse_lines((DRILLS / drill).read_text().splitlines())
             store.import_session(settings, events, name=name)
     return path
+
+
+def log_text(app: App[Any]) -> str:
+    """The trading log as one line of words (the panel wraps long lines to its width)."""
+    panel = app.trading.log_panel  # type: ignore[attr-defined]
+    return " ".join(" ".join(line.text for line in panel.lines).split())
+
+
+async def logged(app: App[Any], pilot: Pilot[Any], text: str) -> bool:
+    """Whether `text` comes into the trading log (waits for it: see `until`)."""
+    await until(pilot, lambda: text in log_text(app), f"{text!r} in the log")
+    return True

@@ -33,7 +33,7 @@ from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.screens.trading import TradingScreen
-from screen_host import DRILLS, SIZE, shows, until
+from screen_host import DRILLS, SIZE, logged, shows, until
 from textual.pilot import Pilot
 
 NAME = "[b]lim[/b]"
@@ -98,7 +98,7 @@ async def test_take_over_is_the_full_trading_terminal_journaled_in_the_branch(db
         assert await shows(app, pilot, BRANCH)  # the title: the branch's name, literally
         assert await shows(app, pilot, f"replay:{NAME}")  # the status bar: the recorded feed
         assert await shows(app, pilot, "recorded market PAUSED")  # taken over while paused
-        assert await shows(app, pilot, "took over at seq 5")
+        assert await logged(app, pilot, "took over at seq 5")
         assert sorted(engine.orders) == ["dip-buy", "far-bid"]  # inherited, resting
 
         # b, a quantity, enter: a market buy in the branch

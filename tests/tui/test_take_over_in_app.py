@@ -24,7 +24,7 @@ from papertrade.tui.screens.sessions import SessionsScreen
 from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.screens.trading import TradingScreen
-from screen_host import DRILLS, SIZE, shows, until
+from screen_host import DRILLS, SIZE, logged, shows, until
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -109,7 +109,7 @@ async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_ev
         assert await shows(app, pilot, taken_name)  # title: the branch's name, literally
         assert await shows(app, pilot, f"replay:{DRILL}")  # status bar: the recorded feed
         assert await shows(app, pilot, "recorded market PAUSED")
-        assert await shows(app, pilot, "took over at seq 5")
+        assert await logged(app, pilot, "took over at seq 5")
         assert sorted(engine.orders) == ["dip-buy", "far-bid"]  # inherited, resting
 
         # b, a quantity, enter: a market buy in the branch
