@@ -3,7 +3,8 @@
 One input, typed the way a trader says it: `96000` (above or below, whichever side of the
 mark it is on), `above 96000`, `below 90000`, `>96000`, `<90000`. The dialog arms the alert
 through the session's `PriceAlerts` (passed in as `arm`), so every refusal — a bad number, a
-price the mark already meets — is shown inline and the dialog stays open.
+price the mark already meets — is shown inline and the dialog stays open. `mark` is read
+again on enter: the market moves while the trader types.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 Arm = Callable[[Direction, Decimal], PriceAlert]
+Mark = Callable[[], Decimal | None]
 
 
 class AlertModal(ModalScreen[PriceAlert | None]):
@@ -31,14 +33,13 @@ class AlertModal(ModalScreen[PriceAlert | None]):
     DEFAULT_CSS = "AlertModal { align: center middle; }"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(
-        self, symbol: str, mark: Decimal | None, armed: Sequence[PriceAlert], arm: Arm
-    ) -> None:
+    def __init__(self, symbol: str, mark: Mark, armed: Sequence[PriceAlert], arm: Arm) -> None:
         super().__init__()
         self.symbol, self.mark, self.armed, self.arm = symbol, mark, list(armed), arm
 
     def compose(self) -> ComposeResult:
-        now = f"mark now {plain(self.mark)}" if self.mark is not None else "no mark yet"
+        mark = self.mark()
+        now = f"mark {plain(mark)} when opened" if mark is not None else "no mark yet"
         armed = ", ".join(f"{a.direction} {plain(a.price)}" for a in self.armed)
         with Vertical(classes="dialog"):
             yield Static(Text(f"Price alert for {self.symbol}", style="bold"))
@@ -56,7 +57,7 @@ class AlertModal(ModalScreen[PriceAlert | None]):
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
         try:
-            direction, price = parse_alert(event.value, self.mark)
+            direction, price = parse_alert(event.value, self.mark())
             alert = self.arm(direction, price)
         except ValueError as exc:
             self.query_one(".dialog-error", Static).update(Text(str(exc)))
