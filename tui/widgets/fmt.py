@@ -16,7 +16,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from papertrade.core import events as ev
 from papertrade.core.instruments import Instrument
+from papertrade.core.margin import initial_margin
 from papertrade.core.numbers import plain
+from papertrade.core.positions import Position
 from rich.text import Text
 
 DASH = "--"
@@ -33,6 +35,15 @@ def _fixed(value: Decimal, places: int, spec: str = ",") -> str:
 def plural(count: int, one: str, many: str | None = None) -> str:
     """`1 fill`, `5 fills`, `1 instrument`, `0 positions`."""
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def roe(pos: Position) -> Decimal | None:
+    """Return on equity as Binance shows it: uPnL / initial margin (entry notional / leverage).
+
+    Not over the position's isolated margin: margin added to an isolated position makes it
+    safer, not less profitable (issue 10, bug 13: ROE fell when margin was added)."""
+    im = initial_margin(pos.qty * pos.entry, pos.leverage)
+    return pos.upnl / im if im else None
 
 
 def places_of(step: Decimal) -> int:
