@@ -48,4 +48,4 @@ async def test_the_chart_of_a_position_scales_to_the_price_and_labels_the_liquid
         prices = [float(p) for _, p in history]
         assert axis.lo > min(prices) * 0.99 and axis.hi < max(prices) * 1.01
         assert axis.lo > float(liq)
-        assert "off-scale" in chart.render().plain  # type: ignore[union-attr]
+        assert "off-scale" in chart.render().plain
