@@ -107,8 +107,10 @@ async def test_at_120x40_every_panel_is_on_screen_at_once(app_factory, tui):
         ):
             assert on_screen(widget, LARGE), widget
         assert isinstance(screen.query_one(AccountPanel).render(), object)
-        # Everything up to the next funding payment without sideways scrolling.
-        assert columns_within(screen.positions, ["symbol", "upnl", "roe", "entry", "be", "funding"])
+        # Everything up to the health bar without sideways scrolling.
+        assert columns_within(
+            screen.positions, ["symbol", "upnl", "roe", "entry", "be", "funding", "health"]
+        )
         assert columns_within(
             screen.watchlist, ["symbol", "mark", "change", "funding", "next", "book", "last"]
         )

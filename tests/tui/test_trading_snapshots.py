@@ -18,9 +18,17 @@ from textual.widgets import Input
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
+async def settled(app, pilot, tui) -> None:
+    """The fixture played out and every panel drawn — the chart too, which otherwise redraws
+    at most once a second of wall time, so its state would depend on how fast the test ran."""
+    await tui.settle(pilot)
+    app.trading.flush(force=True)
+    await pilot.pause()
+
+
 async def trade(app, pilot, tui) -> None:
     """A long isolated BTC, a short cross ETH and a resting SOL limit, toasts cleared."""
-    await tui.settle(pilot)
+    await settled(app, pilot, tui)
     session = app.session
     session.order("BTCUSDT", "buy", Decimal("0.05"), margin_mode="isolated", leverage=25)
     session.order("ETHUSDT", "sell", Decimal("1"))
@@ -78,7 +86,7 @@ def test_order_ticket_cross_preview(snap_compare, app_factory, tui, size):
     app = app_factory(name="snapshot")
 
     async def run_before(pilot) -> None:
-        await tui.settle(pilot)
+        await settled(app, pilot, tui)
         await pilot.press("b")
         for widget in app.screen.query(Input):
             widget.cursor_blink = False
@@ -93,7 +101,7 @@ def test_help(snap_compare, app_factory, tui, size):
     app = app_factory(name="snapshot")
 
     async def run_before(pilot) -> None:
-        await tui.settle(pilot)
+        await settled(app, pilot, tui)
         await pilot.press("question_mark")
         await pilot.pause()
 

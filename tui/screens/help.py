@@ -30,7 +30,7 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 COLUMNS = (
-    "Δ sess.: change since this session first saw the symbol. To liq.: distance to the "
+    "Δ sess.: change since this session first saw the symbol. To liq: distance to the "
     "liquidation price; Health: margin ratio (isolated: the position's own, cross: the whole "
     "cross account's), liquidation at 100 %. Break-even: entry ± fees paid / size. Next "
     "funding: rate × mark × size, paid (−) or received (+), and when."

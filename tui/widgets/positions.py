@@ -4,7 +4,7 @@ Refresh: `update_from(engine, ledger=None)`. Columns in the order a trader needs
 ones that matter stay on screen at 80 columns (the rest scroll sideways): symbol, side, signed
 size (shorts negative, as exchanges show them), liquidation price, distance to it (% of mark,
 coloured by the margin ratio), uPnL and ROE; then entry, break-even, the estimated next funding
-payment with its countdown, margin mode and leverage, health, margin and mark.
+payment with its countdown, health, margin mode and leverage, margin and mark.
 
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
@@ -42,19 +42,20 @@ class PositionsTable(KeyedTable):
     DEFAULT_CSS = """
     PositionsTable { height: 1fr; }
     """
+    # Up to Health every column fits a 120-column terminal (118 cells inside the border).
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("symbol", "Symbol", 12),
         ("side", "Side", 5),
-        ("size", "Size", 9),
+        ("size", "Size", 8),
         ("liq", "Liq. price", 10),
-        ("dist", "To liq.", 7),
+        ("dist", "To liq", 6),
         ("upnl", "uPnL", 9),
         ("roe", "ROE", 8),
         ("entry", "Entry", 9),
         ("be", "Break-even", 10),
-        ("funding", "Next funding", 13),
+        ("funding", "Next funding", 12),
+        ("health", "Health", 8),
         ("mode", "Mode", 9),
-        ("health", "Health", 9),
         ("margin", "Margin", 9),
         ("mark", "Mark", 9),
     )
@@ -96,7 +97,7 @@ class PositionsTable(KeyedTable):
             "upnl": fmt.signed_text(fmt.money(pos.upnl), pos.upnl),
             "roe": fmt.signed_text(fmt.pct(roe), roe),
             "funding": PositionsTable.funding_cell(engine, pos),
-            "health": fmt.health_bar(ratio, width=4),
+            "health": fmt.health_bar(ratio, width=3),
         }
 
     @staticmethod
