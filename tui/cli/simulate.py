@@ -37,17 +37,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def simulate(engine: Engine, events: Iterable[ev.Event]) -> Iterator[ev.Outcome]:
-    """Every outcome of the events, then the final account state — unless the last outcome
-    already is that very state (a drill ending with a `snapshot`), which used to be printed
-    twice."""
-    last: ev.Outcome | None = None
+    """Every outcome of the events, then the final account state."""
     for event in events:
-        for outcome in engine.apply(event):
-            last = outcome
+        yield from engine.apply(event)
+    yield engine.account()
+
+
+def once(outcomes: Iterable[ev.Outcome]) -> Iterator[ev.Outcome]:
+    """`outcomes` without an account state that repeats the one just before it: a drill
+    ending with a `snapshot` has that snapshot and then the same final state, which used to
+    be printed twice (issue 10, bug 13)."""
+    last: ev.Outcome | None = None
+    for outcome in outcomes:
+        if not (isinstance(outcome, ev.AccountState) and outcome == last):
             yield outcome
-    final = engine.account()
-    if final != last:
-        yield final
+        last = outcome
 
 
 OUTCOME_NAMES: dict[str, tuple[str, str]] = {
@@ -137,11 +141,11 @@ def account_block(state: ev.AccountState) -> list[str]:
 def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: TextIO) -> None:
     """Print outcomes as JSON lines or as a readable report (shared with `replay`)."""
     if json_mode:
-        for outcome in outcomes:
+        for outcome in once(outcomes):
             out.write(codec.dumps(outcome) + "\n")
         return
     counts: dict[str, int] = {}
-    for item in fmt.with_cross_totals(outcomes):
+    for item in fmt.with_cross_totals(once(outcomes)):
         if isinstance(item, fmt.CrossLiquidated):
             words = fmt.cross_total_words(item)
             out.write(f"{_time(item.ts)}  LIQUIDATION  cross account {words}\n")
