@@ -53,7 +53,9 @@ async def test_resume_continues_an_interrupted_session_with_its_position(tmp_pat
     try:
         assert again.session_name == "first"
         pending = [text for text, _ in again.session.notes]  # what the log shows first
-        assert any("resumed session #1 first: 1 position(s)" in text for text in pending)
+        assert any(
+            "resumed session #1 first: 1 position, 0 open orders" in text for text in pending
+        )
         async with again.run_test(size=(120, 40)) as pilot:
             await tui.settle(pilot)
             assert again.session.engine.positions["BTCUSDT"].qty == Decimal("0.01")

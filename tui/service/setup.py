@@ -196,8 +196,10 @@ class OpenedSession:
     def describe_resume(self) -> str:
         engine, writer = self.engine, self.writer
         return (
-            f"resumed session #{writer.id} {writer.name}: {len(engine.positions)} position(s), "
-            f"{len(engine.orders)} open order(s), wallet {engine.wallet_balance():,.2f} USDT"
+            f"resumed session #{writer.id} {writer.name}: "
+            f"{_count(len(engine.positions), 'position')}, "
+            f"{_count(len(engine.orders), 'open order')}, "
+            f"wallet {engine.wallet_balance():,.2f} USDT"
         )
 
 
@@ -289,3 +291,7 @@ def last_prices(engine: Engine, symbols: Sequence[str] | None = None) -> dict[st
         elif market.bid is not None and market.ask is not None:
             out[symbol] = (market.bid + market.ask) / Decimal(2)
     return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
