@@ -45,12 +45,16 @@ def capture(name: str) -> str:
 
 
 def wait_for(name: str, predicate, what: str, timeout: float = 60.0) -> str:
+    """The screen once `predicate` holds; AssertionError after `timeout`, or at once if the
+    program has exited (a crash shows its traceback instead of waiting out the deadline)."""
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
         screen = capture(name)
         if predicate(screen):
             return screen
+        if "EXITED " in screen:
+            raise AssertionError(f"the program exited while waiting for {what}:\n{screen}")
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
 
