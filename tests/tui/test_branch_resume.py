@@ -9,13 +9,14 @@ ETH is marked 3,300 at 1767226080000 (the last market event).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from papertrade.core import codec
 from papertrade.saves.store import Store
 from papertrade.tui.cli.terminal import build_parser, prepare
-from papertrade.tui.service.setup import SetupError
+from papertrade.tui.service.setup import SetupError, branch_market
 
 DRILL = Path(__file__).resolve().parents[2] / "examples" / "drills" / "btc-crash-cross.jsonl"
 LAST_MARKET_TS = 1767226080000
@@ -59,3 +60,26 @@ def test_a_branch_at_the_end_of_its_recording_says_why_it_cannot_go_on(tmp_path:
     args = build_parser().parse_args(["--resume", name, "--db", str(db)])
     with pytest.raises(SetupError, match=r"cannot go on: its recorded market \(session 'crash'\)"):
         prepare(args)
+
+
+def test_a_branch_already_traded_goes_on_after_the_market_it_has_journaled(
+    tmp_path: Path,
+) -> None:
+    """The branch (at 5) has traded on through the parent's events 6 and 7 (BTC marked
+    58,000 at +60 s and 56,000 at +120 s): resumed again, it goes on after parent event 7,
+    so the next market event it plays is event 9 (BTC 52,000; 8 is a snapshot)."""
+    db = tmp_path / "again.db"
+    name = _store_with_branch(db, 5)
+    with Store.open(db) as store:
+        info = store.session(name)
+        engine, writer = store.resume(info.id)
+        for _, event in list(store.branch_market_events(info.id))[:2]:
+            writer.append(event, engine.apply(event))
+        writer.close("interrupted")
+        info = store.session(name)
+        assert info.last_ts == 1767225720000
+        feed = branch_market(store, info, 0.0)
+        assert feed.after_seq == 7
+        seq, first = next(feed.events())
+        assert (seq, first.ts) == (9, 1767225780000)
+        assert first.price == Decimal("52000")  # type: ignore[union-attr]
