@@ -17,6 +17,9 @@ from screen_host import Host, store_with_drills, until
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 STEPS = 10
 """Events stepped in the crash drill: both positions open, BTC deep in loss, not liquidated."""
+END = 15
+"""Every event of the crash drill: the cross account liquidated (the account's liquidation
+line and the cross ratio must show whole)."""
 
 
 @pytest.fixture
@@ -24,8 +27,15 @@ def db(tmp_path: Path) -> Path:
     return store_with_drills(tmp_path / "papertrade.db")
 
 
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param(STEPS, id="two-positions"),
+        pytest.param(END, id="after-the-liquidation"),
+    ],
+)
 @pytest.mark.parametrize("size", SIZES)
-def test_replay_paused_with_two_positions(snap_compare, db, size):
+def test_replay_paused(snap_compare, db, size, steps):
     app = Host(lambda: ReplayScreen(db, "crash", paused=True, clock=lambda: 0.0))
 
     async def run_before(pilot) -> None:
@@ -34,7 +44,7 @@ def test_replay_paused_with_two_positions(snap_compare, db, size):
             lambda: isinstance(app.screen, ReplayScreen) and app.screen.player is not None,
             "the replay to open",
         )
-        await pilot.press(*["full_stop"] * STEPS)
+        await pilot.press(*["full_stop"] * steps)
         screen = app.screen
         assert isinstance(screen, ReplayScreen) and screen.player is not None
         # The screen redraws its chart at most twice a second of wall time: draw the still

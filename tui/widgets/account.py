@@ -65,8 +65,12 @@ class AccountPanel(Widget):
             liquidation_losses=-t.liquidation_losses,
         )
         if figures != self.figures:
+            # A liquidation adds a row: then the panel's height changes, so lay out again.
+            rows_moved = (self.figures is None) or (
+                bool(self.figures.liquidation_losses) != bool(figures.liquidation_losses)
+            )
             self.figures = figures
-            self.refresh()
+            self.refresh(layout=rows_moved)
 
     def render(self) -> RenderableType:
         f = self.figures
@@ -81,19 +85,22 @@ class AccountPanel(Widget):
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(justify="left", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        grid.add_row("Wallet", fmt.money(f.wallet))
-        grid.add_row("Margin balance", fmt.money(f.margin_balance))
-        grid.add_row("Available", Text(fmt.money(f.available), style="bold"))
-        grid.add_row("Unrealized PnL", fmt.signed_text(fmt.money(f.upnl), f.upnl))
-        grid.add_row("Cross ratio", fmt.health_bar(f.cross_ratio, width=6))
-        grid.add_row("Realized PnL", fmt.signed_text(fmt.money(f.realized), f.realized))
-        grid.add_row("Fees", fmt.signed_text(fmt.money(f.fees), f.fees))
-        grid.add_row("Funding", fmt.signed_text(fmt.money(f.funding), f.funding))
+        rows: list[tuple[str | Text, Text]] = [
+            ("Wallet", Text(fmt.money(f.wallet))),
+            ("Margin balance", Text(fmt.money(f.margin_balance))),
+            ("Available", Text(fmt.money(f.available), style="bold")),
+            ("Unrealized PnL", fmt.signed_text(fmt.money(f.upnl), f.upnl)),
+            ("Cross ratio", fmt.health_bar(f.cross_ratio, width=6)),
+            ("Realized PnL", fmt.signed_text(fmt.money(f.realized), f.realized)),
+            ("Fees", fmt.signed_text(fmt.money(f.fees), f.fees)),
+            ("Funding", fmt.signed_text(fmt.money(f.funding), f.funding)),
+        ]
         if f.liquidation_losses:
-            grid.add_row(
-                Text("Liquidations", style="red"),
-                Text(fmt.money(f.liquidation_losses), style="red"),
-            )
+            loss = Text(fmt.money(f.liquidation_losses), style="red")
+            rows.append((Text("Liquidations", style="red"), loss))
+        for label, value in rows:
+            value.justify = "right"  # a Text keeps its own justification over the column's
+            grid.add_row(label, value)
         return grid
 
     @staticmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from papertrade.core.engine import Engine
+from papertrade.core.orders import Order
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
 from rich.text import Text
@@ -24,7 +25,7 @@ class OrdersTable(KeyedTable):
         ("side", "Side", 4),
         ("qty", "Qty", 9),
         ("price", "Price", 10),
-        ("flags", "Flags", 6),
+        ("flags", "Flags", 11),
         ("mode", "Mode", 9),
     )
 
@@ -32,19 +33,18 @@ class OrdersTable(KeyedTable):
         orders = {k: o for k, o in engine.orders.items() if symbol in (None, o.symbol)}
         self.sync_rows(orders, ordered=True)
         for oid, o in orders.items():
-            inst = engine.instruments.get(o.symbol)
-            flags = " ".join(
-                f for f, on in (("reduce", o.reduce_only), ("post", o.post_only)) if on
-            )
-            self.set_row(
-                oid,
-                {
-                    "id": Text(oid),
-                    "symbol": Text(o.symbol),
-                    "side": Text(o.side, style="green" if o.side == "buy" else "red"),
-                    "qty": fmt.qty(o.qty, inst),
-                    "price": fmt.price(o.price, inst),
-                    "flags": flags,
-                    "mode": f"{'cross' if o.mode == 'cross' else 'iso'} {o.leverage}x",
-                },
-            )
+            self.set_row(oid, self.row_values(engine, o))
+
+    @staticmethod
+    def row_values(engine: Engine, o: Order) -> dict[str, str | Text]:
+        inst = engine.instruments.get(o.symbol)
+        flags = " ".join(f for f, on in (("reduce", o.reduce_only), ("post", o.post_only)) if on)
+        return {
+            "id": Text(o.id),
+            "symbol": Text(o.symbol),
+            "side": Text(o.side, style="green" if o.side == "buy" else "red"),
+            "qty": fmt.qty(o.qty, inst),
+            "price": fmt.price(o.price, inst),
+            "flags": flags,
+            "mode": f"{'cross' if o.mode == 'cross' else 'iso'} {o.leverage}x",
+        }

@@ -1,0 +1,78 @@
+"""No cell is ever cut: every value a panel writes fits its column (issue 10's "isolated
+150x0.031" and "1000PEPEUSD0.0020705" were cells running into the next column).
+
+Worst cases from the bundled instruments: the longest symbol (1000PEPEUSDT, with the watchlist's
+position marker), the highest leverage (150x), a short's negative size in the millions, a
+price in six figures and losses and ROE in four and five figures.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.tui.service.ledger import Ledger
+from papertrade.tui.widgets.orders import OrdersTable
+from papertrade.tui.widgets.positions import PositionsTable
+from papertrade.tui.widgets.table import KeyedTable
+from papertrade.tui.widgets.watchlist import Watchlist
+from rich.cells import cell_len
+from rich.text import Text
+
+HOUR_MS = 3_600_000
+
+
+def market(engine: Engine, ts: int, symbol: str, price: str, bid: str, ask: str) -> None:
+    engine.apply(ev.Quote(ts, symbol, D(bid), D(ask)))
+    engine.apply(
+        ev.MarkPrice(ts, symbol, D(price), None, D("-0.0075"), ts + 7 * HOUR_MS + 59 * 60_000)
+    )
+
+
+def worst_engine() -> tuple[Engine, Ledger]:
+    engine = Engine(bundled("binance"), ev.SessionSettings(balance=D(1_000_000)))
+    ledger = Ledger()
+    market(engine, 1, "BTCUSDT", "105000.0", "104999.9", "105000.0")
+    market(engine, 1, "1000PEPEUSDT", "0.0020705", "0.0020704", "0.0020705")
+    orders = [
+        ev.PlaceOrder(2, "u1", "BTCUSDT", "buy", D("2.5"), "market", None, "isolated", 150),
+        ev.PlaceOrder(2, "u2", "1000PEPEUSDT", "sell", D(9_500_000), "market", None, "cross", 75),
+        ev.PlaceOrder(
+            2, "u3", "1000PEPEUSDT", "buy", D(1_000_000), "limit", D("0.0010001"), "cross", 75
+        ),
+        ev.PlaceOrder(
+            2, "u4", "BTCUSDT", "sell", D("2.5"), "limit", D("199999.9"), reduce_only=True
+        ),
+    ]
+    for order in orders:
+        outcomes = engine.apply(order)
+        assert not any(isinstance(o, ev.Rejected) for o in outcomes), outcomes
+        ledger.on_command(order, outcomes)
+    market(engine, 3, "BTCUSDT", "104400.0", "104399.9", "104400.0")  # a loss in the thousands
+    return engine, ledger
+
+
+def too_wide(table: type[KeyedTable], row: dict[str, str | Text]) -> dict[str, str]:
+    widths = {key: width for key, _, width in table.COLUMNS}
+    plain = {k: v.plain if isinstance(v, Text) else v for k, v in row.items()}
+    return {k: v for k, v in plain.items() if cell_len(v) > widths[k]}
+
+
+def test_every_position_cell_fits_its_column() -> None:
+    engine, ledger = worst_engine()
+    for pos in engine.positions.values():
+        row = PositionsTable.row_values(engine, pos, ledger)
+        assert too_wide(PositionsTable, row) == {}, pos.symbol
+    pepe = PositionsTable.row_values(engine, engine.positions["1000PEPEUSDT"], ledger)
+    assert isinstance(pepe["size"], Text) and pepe["size"].plain == "-9,500,000"
+
+
+def test_every_watchlist_and_order_cell_fits_its_column() -> None:
+    engine, _ = worst_engine()
+    for symbol in ("BTCUSDT", "1000PEPEUSDT"):
+        assert too_wide(Watchlist, Watchlist.row_values(engine, symbol)) == {}, symbol
+    assert engine.orders
+    for order in engine.orders.values():
+        assert too_wide(OrdersTable, OrdersTable.row_values(engine, order)) == {}, order.id
