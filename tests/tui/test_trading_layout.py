@@ -171,3 +171,14 @@ async def test_o_cycles_order_tabs_and_f_filters_them_to_the_selected_symbol(app
         await pilot.press("f")
         assert screen.symbol_filter is None
         assert screen.order_history.row_keys == ["u1", "u2", "u3"]
+
+
+async def test_help_fits_80x24_without_scrolling(app_factory, tui):
+    app = app_factory()
+    async with app.run_test(size=SMALL) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        dialog = app.screen.query_one("#help")
+        assert on_screen(dialog, SMALL)
+        assert dialog.max_scroll_y == 0 and dialog.max_scroll_x == 0
