@@ -87,6 +87,8 @@ async def test_reduce_only_preview_shows_the_capped_quantity_that_will_fill(
         words = ticket.preview_text()
         assert "0.020 @ 94,999.9" in words
         assert "reduce-only: capped at your 0.020 long (typed 0.050)" in words
+        assert "Reduce-only: takes 0.020 off your long (closes it); it adds no risk." in words
+        assert "At risk" not in words
         await pilot.press("enter")
         await pilot.pause()
         assert "BTCUSDT" not in app.session.engine.positions

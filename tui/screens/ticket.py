@@ -298,7 +298,21 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             grid.add_row("Est. liq. price", f"{fmt.price(liq, inst)}{dist}")
         out = Table.grid()
         out.add_row(grid)
-        out.add_row(risk_sentence(p))
+        pos = self.engine.positions.get(self.symbol)
+        command = self.command
+        reduces = pos is not None and (pos.side == "long") == (self.side == "sell")
+        if command is not None and command.reduce_only and pos is not None and reduces:
+            left = pos.qty - p.qty
+            what = "closes it" if left <= 0 else f"leaves {fmt.qty(left, inst)}"
+            out.add_row(
+                Text(
+                    f"Reduce-only: takes {fmt.qty(p.qty, inst)} off your {pos.side} ({what}); "
+                    "it adds no risk.",
+                    style="bold",
+                )
+            )
+        else:
+            out.add_row(risk_sentence(p))
         return out
 
     def preview_text(self) -> str:
