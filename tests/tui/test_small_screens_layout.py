@@ -35,12 +35,14 @@ async def test_at_80_columns_sessions_lead_with_name_pnl_and_status(db: Path) ->
             lambda: isinstance(app.screen, SessionsScreen) and app.screen.loaded > 0,
             "the sessions list",
         )
-        table = app.screen.table
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        table = screen.table
         keys = [c.key.value for c in table.ordered_columns]
         assert keys[:3] == ["name", "pnl", "status"]
         lead = sum(c.get_render_width(table) for c in table.ordered_columns[:3])
         assert lead <= table.scrollable_content_region.width
-        widest_name = max(cell_len(info.name) for info in app.screen.sessions.values())
+        widest_name = max(cell_len(info.name) for info in screen.sessions.values())
         assert table.ordered_columns[0].width >= widest_name
 
 
