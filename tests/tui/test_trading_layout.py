@@ -32,14 +32,15 @@ def cell(table, row: str, column: str) -> str:
     return value.plain if isinstance(value, Text) else str(value)
 
 
-def columns_within(table, keys: list[str]) -> bool:
-    """Whether columns `keys` end inside the table's visible width (no sideways scroll)."""
+def columns_within(table, keys: list[str], spare: int = 0) -> bool:
+    """Whether columns `keys` end inside the table's visible width (no sideways scroll),
+    `spare` cells before its edge."""
     right = 0
     for column in table.ordered_columns:
         right += column.get_render_width(table)
         if column.key.value == keys[-1]:
             break
-    return right <= table.scrollable_content_region.width and all(
+    return right + spare <= table.scrollable_content_region.width and all(
         k in [c.key.value for c in table.ordered_columns] for k in keys
     )
 
@@ -63,7 +64,9 @@ async def test_at_80x24_every_position_risk_the_account_and_the_keys_are_on_scre
         for widget in (screen.positions, screen.account, screen.status_bar):
             assert on_screen(widget, SMALL), widget
         assert screen.positions.row_keys == ["BTCUSDT", "ETHUSDT"]  # both rows, no scrolling
-        assert columns_within(screen.positions, ["symbol", "side", "size", "liq", "dist", "upnl"])
+        assert columns_within(
+            screen.positions, ["symbol", "side", "mode", "size", "liq", "dist", "upnl"]
+        )
         strip = screen.account.render()
         assert isinstance(strip, Text)  # the two-line strip, not the column
         assert "Available" in strip.plain and "Cross ratio" in strip.plain
@@ -107,9 +110,10 @@ async def test_at_120x40_every_panel_is_on_screen_at_once(app_factory, tui):
         ):
             assert on_screen(widget, LARGE), widget
         assert isinstance(screen.query_one(AccountPanel).render(), object)
-        # Everything up to the health bar without sideways scrolling.
+        # Everything up to the next funding payment without sideways scrolling, with room
+        # left for a vertical scrollbar (2 cells) when there are more positions than rows.
         assert columns_within(
-            screen.positions, ["symbol", "upnl", "roe", "entry", "be", "funding", "health"]
+            screen.positions, ["symbol", "mode", "upnl", "roe", "entry", "be", "funding"], spare=2
         )
         assert columns_within(
             screen.watchlist, ["symbol", "mark", "change", "funding", "next", "book", "last"]

@@ -1,10 +1,10 @@
 """`PositionsTable`: every open position with its risk in plain sight.
 
 Refresh: `update_from(engine, ledger=None)`. Columns in the order a trader needs them, so the
-ones that matter stay on screen at 80 columns (the rest scroll sideways): symbol, side, signed
-size (shorts negative, as exchanges show them), liquidation price, distance to it (% of mark,
-coloured by the margin ratio), uPnL and ROE; then entry, break-even, the estimated next funding
-payment with its countdown, health, margin mode and leverage, margin and mark.
+ones that matter stay on screen at 80 columns (the rest scroll sideways): symbol, side, margin
+mode and leverage, signed size (shorts negative, as exchanges show them), liquidation price,
+distance to it (% of mark, coloured by the margin ratio) and uPnL; then ROE, entry,
+break-even, the estimated next funding payment with its countdown, health, margin and mark.
 
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
@@ -42,10 +42,13 @@ class PositionsTable(KeyedTable):
     DEFAULT_CSS = """
     PositionsTable { height: 1fr; }
     """
-    # Up to Health every column fits a 120-column terminal (118 cells inside the border).
+    # At 80 columns everything up to uPnL fits, at 120 everything up to the next funding
+    # payment, even with a vertical scrollbar; the health bar comes next, so what the edge of
+    # the screen cuts is a bar, never a number read wrong.
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("symbol", "Symbol", 12),
         ("side", "Side", 5),
+        ("mode", "Mode", 10),
         ("size", "Size", 10),
         ("liq", "Liq. price", 10),
         ("dist", "To liq", 8),
@@ -55,7 +58,6 @@ class PositionsTable(KeyedTable):
         ("be", "Break-even", 10),
         ("funding", "Next funding", 13),
         ("health", "Health", 8),
-        ("mode", "Mode", 9),
         ("margin", "Margin", 9),
         ("mark", "Mark", 9),
     )
