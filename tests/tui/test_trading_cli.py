@@ -26,9 +26,13 @@ def args_for(tmp_path, tui, *extra: str):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--symbols", "BTCUSDT,NOPE"], "unknown symbol 'NOPE'"),
+        (["--symbols", "BTCUSDT,NOPE"], "unknown symbol for binance: NOPE"),
+        (["--symbols", "BTCUSDT,,ETHUSDT"], "'' is not a symbol"),
         (["--balance", "lots"], "--balance: not a number"),
-        (["--balance", "-5"], "--balance must be a positive number"),
+        (["--balance", "-5"], "--balance: must be positive"),
+        (["--balance", "1e40"], "--balance: must be at most"),
+        (["--name", "12345"], "all digits"),
+        (["--name", "ev\x1bil"], "control characters"),
         (["--feed", "kraken"], "unknown feed 'kraken'"),
         (["--resume"], "no interrupted session to resume"),
     ],

@@ -11,7 +11,7 @@ import argparse
 
 from papertrade.core.numbers import MAX_TS_MS, MIN_TS_MS
 from papertrade.core.text import printable
-from papertrade.tui.cli.sessions import add_db_option, opened_store
+from papertrade.tui.cli.sessions import add_db_option, named, opened_store
 from papertrade.tui.errors import UsageError
 
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         )
     with opened_store(args) as store:
         parent = store.session(args.session)
-        sid = store.branch(parent.id, at_seq=args.at, at_ts=args.at_ts, name=args.name)
+        sid = store.branch(parent.id, at_seq=args.at, at_ts=args.at_ts, name=named(args.name))
         info = store.session(sid)
         print(
             f"created session {printable(info.name)} (id {sid}): branch of "

@@ -16,7 +16,7 @@ from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.text import printable
 from papertrade.tui.cli.drillfile import read_lines
-from papertrade.tui.cli.sessions import add_db_option, opened_store
+from papertrade.tui.cli.sessions import add_db_option, named, opened_store
 from papertrade.tui.errors import UsageError
 
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     except codec.FormatError as exc:
         raise UsageError(f"{path}:{exc.line}: {exc.message}; nothing imported") from None
     head = _session_line(lines)
-    name = args.name if args.name is not None else head.get("name")
+    name = named(args.name) if args.name is not None else head.get("name")
     venue = args.venue or head.get("venue") or "binance"
     with opened_store(args) as store:
         if name is not None and args.name is None:
@@ -90,6 +90,6 @@ def save_run(
             raise UsageError("--name only applies with --save")
         return
     with opened_store(args) as store:
-        sid = store.import_session(settings, events, name=args.name, venue="binance")
+        sid = store.import_session(settings, events, name=named(args.name), venue="binance")
         name = store.session(sid).name
     print(f"saved the run as session {printable(name)} (id {sid})", file=sys.stderr)

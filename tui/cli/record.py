@@ -38,7 +38,6 @@ from typing import TextIO
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.instruments import bundled
 from papertrade.core.text import printable
 from papertrade.feeds.base import Feed
 from papertrade.feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
@@ -47,14 +46,10 @@ from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed
 from papertrade.feeds.sim import DEFAULT_SYMBOLS
 from papertrade.saves.errors import StoreError, WriterFailed
 from papertrade.tui.cli import UsageError
+from papertrade.tui.service.setup import NAME_RULES, SetupError, check_name, parse_symbols
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 _STREAMS = ("quote", "trade", "mark", "funding")
-NAME_MAX = 64
-NAME_RULES = (
-    f"1-{NAME_MAX} printable characters, not all digits (those read as a session id), "
-    "not already used in the database"
-)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,59 +101,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(handler=run)
 
 
-def parse_symbols(text: str | None, kind: str) -> list[str]:
-    """Validate `--symbols`: `BTCUSDT,ETHUSDT` (case-insensitive, no duplicates)."""
-    if text is None:
-        return [] if kind == "file" else list(DEFAULT_SYMBOLS)
-    symbols: list[str] = []
-    for part in text.split(","):
-        symbol = part.strip().upper()
-        if not _SYMBOL.match(symbol):
-            raise UsageError(
-                f"--symbols: {part.strip()!r} is not a symbol; "
-                "expected a comma-separated list like BTCUSDT,ETHUSDT"
-            )
-        if symbol not in symbols:
-            symbols.append(symbol)
-    return symbols
-
-
-def check_name(text: str | None) -> str | None:
-    """Validate `--name` before anything is opened: a name every listing can print as typed
-    and `replay NAME` can find (an all-digit name would be taken for a session id)."""
-    if text is None:
-        return None
-    name = text.strip()
-    if not name:
-        raise UsageError(f"--name must not be empty ({NAME_RULES})")
-    if len(name) > NAME_MAX:
-        raise UsageError(f"--name is {len(name)} characters long; at most {NAME_MAX}")
-    if not name.isprintable():
-        raise UsageError(f"--name '{printable(name)}' contains control characters ({NAME_RULES})")
-    if name.isdigit():
-        raise UsageError(
-            f"--name {name!r} is all digits and would read as a session id; add a letter"
-        )
-    return name
-
-
 class FeedFailed(Exception):
     """The feed ended because it failed for good (its status says `failed`, with why)."""
-
-
-def check_known(symbols: list[str], kind: str) -> None:
-    """Every symbol must be in the venue's bundled instruments (the sim uses Binance's)."""
-    if kind == "file":
-        return
-    venue = "binance" if kind == "sim" else kind
-    book = bundled(venue)
-    unknown = [s for s in symbols if s not in book]
-    if unknown:
-        sample = ", ".join(list(book)[:5])
-        raise UsageError(
-            f"unknown symbol{'s' if len(unknown) > 1 else ''} for {kind}: {', '.join(unknown)} "
-            f"(the {venue} instruments include {sample}, …)"
-        )
 
 
 class _Recorder:
@@ -286,9 +230,11 @@ def run(args: argparse.Namespace) -> int:
         speed = parse_speed(args.speed)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    symbols = parse_symbols(args.symbols, kind)
-    check_known(symbols, kind)
-    name = check_name(args.name)
+    try:
+        symbols = parse_symbols(args.symbols, kind)
+        name = check_name(args.name)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
     if args.duration is not None and not args.duration > 0:
         raise UsageError("--duration must be a positive number of seconds")
     if args.conflate < 0:

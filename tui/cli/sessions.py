@@ -19,6 +19,7 @@ from papertrade.saves.paths import ENV_VAR
 from papertrade.saves.store import Store
 from papertrade.tui.errors import UsageError
 from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, row_json
+from papertrade.tui.service.setup import SetupError, check_name
 
 # --- shared by the session commands --------------------------------------------------------
 
@@ -31,6 +32,14 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
         help=f"session database (default: ${ENV_VAR}, else papertrade.sqlite3 in the user data "
         "directory)",
     )
+
+
+def named(text: str | None) -> str | None:
+    """`--name` checked by the one rule for session names (a usage error, exit 2, if bad)."""
+    try:
+        return check_name(text)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
 
 
 @contextmanager

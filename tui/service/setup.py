@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import InstrumentBook, instruments_for
+from papertrade.core.numbers import BALANCE, BadNumber
+from papertrade.core.text import printable
 from papertrade.feeds.file import SNIFF_EVENTS, FileFeed, FileFeedError
 from papertrade.feeds.pacing import parse_speed
 from papertrade.feeds.registry import feed_kind
@@ -32,7 +34,11 @@ if TYPE_CHECKING:
     from papertrade.saves.writer import SessionWriter
 
 SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
-MAX_BALANCE = Decimal("1e12")
+NAME_MAX = 64
+NAME_RULES = (
+    f"1-{NAME_MAX} printable characters, not all digits (those read as a session id), "
+    "not already used in the database"
+)
 
 
 class SetupError(Exception):
@@ -40,41 +46,60 @@ class SetupError(Exception):
 
 
 def parse_symbols(text: str | None, kind: str) -> list[str]:
-    """`--symbols BTCUSDT,ETHUSDT` for a feed of `kind`: well-formed, known to the venue's
-    instruments (a `file:` recording may hold any), without repeats. None/empty: the default
-    watchlist (a file plays what it holds)."""
-    if not text or not text.strip():
+    """`--symbols BTCUSDT,ETHUSDT` for a feed of `kind`: well-formed (case-insensitive, no
+    empty parts), known to the venue's instruments (a `file:` recording may hold any), without
+    repeats. None: the default watchlist (a file plays what it holds)."""
+    if text is None:
         return [] if kind == "file" else list(DEFAULT_SYMBOLS)
-    book = instruments_for(kind)
     out: list[str] = []
     for raw in text.split(","):
         symbol = raw.strip().upper()
-        if not symbol:
-            continue
         if not SYMBOL.match(symbol):
             raise SetupError(
-                f"--symbols: {raw.strip()!r} is not a symbol; expected a comma-separated list "
-                "like BTCUSDT,ETHUSDT"
+                f"--symbols: {printable(raw.strip())!r} is not a symbol; expected a "
+                "comma-separated list like BTCUSDT,ETHUSDT"
             )
-        if kind != "file" and symbol not in book:
-            sample = ", ".join(list(book)[:4])
-            raise SetupError(f"unknown symbol {symbol!r} for {kind} (e.g. {sample})")
         if symbol not in out:
             out.append(symbol)
-    if not out:
-        raise SetupError("--symbols needs at least one symbol")
+    if kind != "file":
+        book = instruments_for(kind)
+        unknown = [s for s in out if s not in book]
+        if unknown:
+            venue = "binance" if kind == "sim" else kind
+            sample = ", ".join(list(book)[:5])
+            raise SetupError(
+                f"unknown symbol{'s' if len(unknown) > 1 else ''} for {kind}: "
+                f"{', '.join(unknown)} (the {venue} instruments include {sample}, …)"
+            )
     return out
 
 
 def parse_balance(text: str) -> Decimal:
-    """`--balance`: a positive amount of USDT, at most 1e12."""
+    """`--balance`: a positive amount of USDT within `core.numbers.BALANCE`."""
     try:
-        balance = Decimal(text.strip())
-    except (InvalidOperation, ValueError):
-        raise SetupError(f"--balance: not a number ({text!r})") from None
-    if not balance.is_finite() or balance <= 0 or balance > MAX_BALANCE:
-        raise SetupError(f"--balance must be a positive number of USDT up to 1e12, got {text!r}")
-    return balance
+        return BALANCE.parse(text.strip())
+    except BadNumber as exc:
+        raise SetupError(f"--balance: {exc}") from None
+
+
+def check_name(text: str | None) -> str | None:
+    """A `--name` for a new session, checked before anything is opened: a name every listing
+    can print as typed and `replay NAME` can find (an all-digit name would be taken for a
+    session id). Whether it is taken is the store's answer, later."""
+    if text is None:
+        return None
+    name = text.strip()
+    if not name:
+        raise SetupError(f"--name must not be empty ({NAME_RULES})")
+    if len(name) > NAME_MAX:
+        raise SetupError(f"--name is {len(name)} characters long; at most {NAME_MAX}")
+    if not name.isprintable():
+        raise SetupError(f"--name '{printable(name)}' contains control characters ({NAME_RULES})")
+    if name.isdigit():
+        raise SetupError(
+            f"--name {name!r} is all digits and would read as a session id; add a letter"
+        )
+    return name
 
 
 def check_feed(spec: str, speed: str | float) -> str:
@@ -218,6 +243,7 @@ def open_session(
     spec = feed or "binance"
     kind = check_feed(spec, speed)
     start_balance = parse_balance(balance)
+    name = check_name(name)
     try:
         store = Store.open(db)
     except StoreError as exc:

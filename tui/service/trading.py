@@ -21,17 +21,13 @@ import dataclasses
 from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
+from papertrade.tui.service.history import HISTORY_POINTS, sample
 from papertrade.tui.service.ledger import Ledger
 
-if TYPE_CHECKING:
-    pass
-
-HISTORY_POINTS = 600
-HISTORY_SPACING_MS = 1000
 ALERT_RATIO = Decimal("0.8")
 
 
@@ -130,24 +126,10 @@ class TradingSession:
         return outcomes
 
     def _sample(self, event: ev.MarketEvent) -> None:
-        """Keep a bounded price history for the chart: marks, or the mid until marks arrive."""
-        if isinstance(event, ev.MarkPrice):
-            price = event.price
-        elif isinstance(event, ev.Quote):
-            if self.engine.markets[event.symbol].has_mark:
-                return
-            price = (event.bid + event.ask) / 2
-        else:
-            return
-        symbol = event.symbol
-        self.start_price.setdefault(symbol, price)
-        hist = self.history.get(symbol)
-        if hist is None:
-            hist = self.history[symbol] = deque(maxlen=self._history_points)
-        if hist and event.ts - hist[-1][0] < HISTORY_SPACING_MS:
-            hist[-1] = (hist[-1][0], price)
-        else:
-            hist.append((event.ts, price))
+        """The chart's line (`tui.service.history`); the first price is the change's base."""
+        price = sample(self.history, event, self.engine, self._history_points)
+        if price is not None:
+            self.start_price.setdefault(event.symbol, price)
 
     def _journal(self, event: ev.Event, outcomes: list[ev.Outcome]) -> None:
         """Append to the journal; if the writer has failed, keep trading but say so (once the
