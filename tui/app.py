@@ -253,6 +253,9 @@ class PapertradeApp(App[int]):
             counts = f"{speed_label(recorded.speed)} · {counts}"
             if recorded.paused and not hint:
                 hint = "recorded market PAUSED · space plays it"
+        if self.writer is not None and self.writer.health.state != "ok":
+            # "saving delayed 12 s: database is locked", or why saving stopped
+            hint = self.writer.health.detail
         error = self.session.journal_error if self.session is not None else None
         if error:
             hint = f"NOT SAVING: {error}"

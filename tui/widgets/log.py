@@ -24,6 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
+from papertrade.core.text import printable
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from rich.text import Text
@@ -62,7 +63,13 @@ def describe(outcome: ev.Outcome) -> tuple[str, str] | None:
         verb = "received" if outcome.amount > 0 else "paid"
         return (f"FUNDING {outcome.symbol}: {verb} {fmt.money(abs(outcome.amount), 4)} USDT", "")
     if isinstance(outcome, ev.OrderCancelled):
-        return (f"CANCELLED {outcome.order_id}: {outcome.reason}", "dim")
+        return (f"CANCELLED {printable(outcome.order_id)}: {outcome.reason}", "dim")
+    if isinstance(outcome, ev.ReduceOnlyCut):
+        return (
+            f"REDUCE-ONLY {printable(outcome.order_id)} {outcome.symbol}: cut from "
+            f"{plain(outcome.requested_qty)} to {plain(outcome.qty)}, the position's size",
+            "yellow",
+        )
     return None
 
 

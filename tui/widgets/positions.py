@@ -78,7 +78,7 @@ class PositionsTable(KeyedTable):
         ratio = engine.position_margin_ratio(pos)
         mark = pos.mark
         dist = abs(mark - liq) / mark if liq is not None and mark else None
-        roe = pos.upnl / margin if margin else None
+        roe = fmt.roe(pos)
         long = pos.side == "long"
         side = Text(pos.side.upper(), style="green" if long else "red")
         dist_text = Text(fmt.pct(dist, 1, signed=False), style=fmt.ratio_style(ratio))

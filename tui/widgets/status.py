@@ -14,6 +14,7 @@ from textual.widget import Widget
 STYLES = {
     "live": "bold green",
     "connecting": "yellow",
+    "waiting": "yellow",
     "stale": "bold yellow",
     "reconnecting": "bold red",
     "failed": "bold reverse red",
@@ -55,6 +56,10 @@ class FeedStatusBar(Widget):
             text.append(f"  {extra}", style="dim")
         if hint:
             text.append(f"\n{hint}", style="bold yellow")
+        if status is not None:
+            self.tooltip = f"dropped messages: {status.dropped:,}" + (
+                f" · lag {status.lag_ms / 1000:.1f} s" if status.lag_ms is not None else ""
+            )
         if text != self._last:
             self._last = text
             self.set_class(bool(hint), "-hint")
