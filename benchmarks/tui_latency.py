@@ -27,6 +27,8 @@ from pathlib import Path
 # shadow the feeds package: the repository root goes first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from textual import events
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import bundled
@@ -35,7 +37,6 @@ from papertrade.feeds.sim import SimMarket
 from papertrade.saves.store import Store
 from papertrade.tui.app import FeedConfig, PapertradeApp
 from papertrade.tui.service.trading import TradingSession
-from textual import events
 
 SYMBOLS = list(bundled("binance"))
 

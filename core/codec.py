@@ -13,6 +13,16 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
 from papertrade.core import events as ev
 from papertrade.core.numbers import (
     AMOUNT,
@@ -28,15 +38,6 @@ from papertrade.core.numbers import (
     leverage,
     plain,
     timestamp,
-)
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    StrictBool,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
 )
 
 

@@ -24,6 +24,8 @@ import json
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
@@ -36,7 +38,6 @@ from papertrade.feeds.base import (
     positive,
 )
 from papertrade.feeds.connection import ConnectionSpec, Outgoing, VenueError, retryable_text
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 DEFAULT_WS_URL = "wss://fstream.binance.com"
 REST_URL = "https://fapi.binance.com"

@@ -21,6 +21,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
@@ -40,7 +42,6 @@ from papertrade.feeds.connection import (
     VenueError,
     retryable_text,
 )
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://stream.bybit.com"
 WS_PATH = "/v5/public/linear"

@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from papertrade.core.events import MarketEvent
-from papertrade.feeds.base import FeedStats, plain_text
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+
+from papertrade.core.events import MarketEvent
+from papertrade.feeds.base import FeedStats, plain_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,11 +57,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from papertrade.core import codec
 from papertrade.core.events import MARKET_TYPES, Funding, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled
 from papertrade.core.numbers import dec, floor_to, round_to
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .base import FeedStatus, LocalFeed, mono_ms
 from .pacing import Ahead, Clock, Playback, PlaybackControls, Sleep

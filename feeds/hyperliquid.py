@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
@@ -44,7 +46,6 @@ from papertrade.feeds.connection import (
     VenueError,
     retryable_text,
 )
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://api.hyperliquid.xyz"
 WS_PATH = "/ws"

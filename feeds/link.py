@@ -12,9 +12,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from websockets.asyncio.client import ClientConnection
+
 from papertrade.feeds.base import FeedState
 from papertrade.feeds.connection import ConnectionSpec, Timing
-from websockets.asyncio.client import ClientConnection
 
 
 class Link:

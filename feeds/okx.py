@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
     Drop,
@@ -45,7 +47,6 @@ from papertrade.feeds.connection import (
     VenueError,
     retryable_text,
 )
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WS_URL = "wss://ws.okx.com:8443"
 WS_PATH = "/ws/v5/public"

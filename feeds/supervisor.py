@@ -32,6 +32,14 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+
 from papertrade.core.events import MarketEvent, MarkPrice
 from papertrade.feeds.base import (
     BEHIND_LAG_MS,
@@ -55,13 +63,6 @@ from papertrade.feeds.connection import (
     close_text,
 )
 from papertrade.feeds.link import Link
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-    InvalidURI,
-)
 
 __all__ = [
     "TIMING_FIELDS",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
 from papertrade.saves import bounds

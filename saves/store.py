@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
+
 from papertrade.core import events as ev
 from papertrade.core.instruments import instruments_for
 from papertrade.saves.catalogue import Catalogue, SessionInfo, to_info

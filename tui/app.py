@@ -28,6 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.keys import _normalize_key_list
+from textual.worker import Worker, WorkerState
+
 from papertrade.core.text import printable
 from papertrade.feeds.base import Feed, FeedStatus, Subscribable
 from papertrade.feeds.conflate import conflate
@@ -43,19 +50,14 @@ from papertrade.tui.service.market import FeedConfig
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets.log import EventLog
 from papertrade.tui.widgets.table import KeyedTable
-from textual import work
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.dom import DOMNode
-from textual.keys import _normalize_key_list
-from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from papertrade.saves.store import Store
     from papertrade.saves.writer import SessionWriter
     from papertrade.tui.service.recorded import RecordedMarketFeed
     from papertrade.tui.service.takeover import TakeOver
-    from textual.screen import Screen
 
 FeedFactory = Callable[[Sequence[str]], Feed]
 

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 

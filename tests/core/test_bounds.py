@@ -11,6 +11,7 @@ from decimal import InvalidOperation, localcontext
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core import numbers as n

@@ -4,6 +4,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
+
 from papertrade.core import codec
 from papertrade.core import events as ev
 

@@ -10,6 +10,7 @@ from decimal import Decimal as D
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from papertrade.core import events as ev
 from papertrade.core import margin
 from papertrade.core.engine import Engine

@@ -6,6 +6,7 @@ formula that produces it."""
 from decimal import Decimal as D
 
 import pytest
+
 from papertrade.core import margin
 from papertrade.core.instruments import Instrument, bundled, parse_brackets
 

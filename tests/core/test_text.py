@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from papertrade.core.text import csv_cell, printable
 
 OSC_TITLE = "\x1b]0;pwned\x07"

@@ -18,12 +18,13 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from papertrade.core.events import MarketEvent
-from papertrade.feeds.supervisor import SupervisedFeed
-from papertrade.feeds.venues import open_venue_feed
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+
+from papertrade.core.events import MarketEvent
+from papertrade.feeds.supervisor import SupervisedFeed
+from papertrade.feeds.venues import open_venue_feed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+
 from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.conflate import ConflatedFeed, Conflator, Monotonic, conflate, conflate_events
 from papertrade.feeds.sim import SimFeed, SimMarket

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from manual_time import ManualTime
+
 from papertrade.core import codec
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.feeds.base import Feed

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from manual_time import ManualTime, turns
+
 from papertrade.feeds.pacing import MAX, MAX_BATCH, MAX_NAP, Ahead, Pacer, Playback
 
 T0 = 1000.0

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
 from papertrade.core.instruments import bundled
 from papertrade.feeds import hyperliquid, okx
 from papertrade.feeds.rest import okx_contracts, refresh_instruments

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from manual_time import ManualTime, turns
+
 from papertrade.core import events as ev
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from papertrade.core.events import MarketEvent, MarkPrice, Quote
 from papertrade.feeds.binance import SEND_INTERVAL_S
 from papertrade.feeds.conflate import ConflatedFeed

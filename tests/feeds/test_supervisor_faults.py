@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from papertrade.core.events import MarkPrice, Quote, Trade
 from papertrade.feeds.base import FeedStatus
 from papertrade.feeds.bybit import BybitAdapter

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from papertrade.core.events import MarkPrice, Quote
 from papertrade.feeds.base import FeedStatus
 from papertrade.feeds.bybit import BybitAdapter

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.feeds import binance, bybit, hyperliquid, okx
 from papertrade.feeds.okx import Contract, OkxAdapter

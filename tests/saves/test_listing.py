@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from papertrade.core import events as ev
 from papertrade.saves.errors import DamagedSession
 from papertrade.saves.store import Store

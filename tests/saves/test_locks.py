@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from papertrade.saves.errors import SessionLocked
 from papertrade.saves.locks import SessionLock, is_locked
 

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.saves import payload, schema

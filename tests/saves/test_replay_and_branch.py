@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.saves.errors import StoreError

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.saves import payload

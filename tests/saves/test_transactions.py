@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from papertrade.saves.errors import StoreBusy, StoreError
 from papertrade.saves.transactions import retry_locked, transaction
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.saves.errors import WriterFailed

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from papertrade.core import codec
-from papertrade.saves.store import Store
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
+
+from papertrade.core import codec
+from papertrade.saves.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = ROOT / "examples" / "drills"

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import bundled

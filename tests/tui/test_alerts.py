@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 from manual_time import ManualTime
+from screen_host import until
+from textual.widgets import Input, Static
+
 from papertrade.tui.screens.alerts import AlertModal
 from papertrade.tui.service.alerts import (
     AlertError,
@@ -23,8 +26,6 @@ from papertrade.tui.service.alerts import (
     PriceAlerts,
     parse_alert,
 )
-from screen_host import until
-from textual.widgets import Input, Static
 
 T0 = 1_735_689_600_000
 

@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
+
 from papertrade.tui.cli import main
 
 DRILL = Path(__file__).parents[2] / "examples" / "drills" / "funding.jsonl"

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from papertrade.core import codec
 from papertrade.saves.store import Store
 from papertrade.tui.cli.terminal import build_parser, prepare

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from papertrade.tui.widgets.chart import PriceChart, scale
 from pytest import approx
+
+from papertrade.tui.widgets.chart import PriceChart, scale
 
 
 def test_a_flat_series_gets_a_narrow_axis_not_fifty_percent() -> None:

@@ -8,13 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from screen_host import until
+
 from papertrade.tui.app import keymap_problems, load_terminal_config
 from papertrade.tui.cli import main
 from papertrade.tui.screens.modals import ConfirmModal
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.config import ENV_VAR, Config, ConfigError, config_path, load_config
 from papertrade.tui.service.setup import SetupError
-from screen_host import until
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -6,9 +6,10 @@ while the trader types and the market behind moves."""
 
 from __future__ import annotations
 
+from rich.segment import Segment
+
 from papertrade.tui.screens.modals import LeverageModal
 from papertrade.tui.screens.ticket import OrderTicket
-from rich.segment import Segment
 
 
 async def test_the_leverage_dialog_backdrop_is_rendered_once_while_typing(app_factory, tui):

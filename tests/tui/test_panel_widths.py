@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from rich.cells import cell_len
+from rich.text import Text
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import bundled
@@ -18,8 +21,6 @@ from papertrade.tui.widgets.orders import OrdersTable
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.table import KeyedTable
 from papertrade.tui.widgets.watchlist import Watchlist
-from rich.cells import cell_len
-from rich.text import Text
 
 HOUR_MS = 3_600_000
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from papertrade.core import codec
 from papertrade.feeds.file import FileFeed
 from papertrade.saves.store import Store

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from papertrade.tui.cli.terminal import build_parser, prepare
 from papertrade.tui.service.setup import SetupError
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from screen_host import Host, store_with_drills, until
+
 from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.screens.sessions import SessionsScreen
-from screen_host import Host, store_with_drills, until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 STEPS = 10

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from manual_time import ManualTime, settle, turns
+
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine

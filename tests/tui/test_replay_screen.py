@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from screen_host import SIZE, shows, store_with_drills, until
+
 from papertrade.feeds.pacing import MAX
 from papertrade.tui.app import PapertradeApp, ReplayStart
 from papertrade.tui.screens.replay import ReplayScreen
-from screen_host import SIZE, shows, store_with_drills, until
 
 
 @pytest.fixture

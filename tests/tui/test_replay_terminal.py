@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from screen_host import DRILLS, SIZE, logged, shows, until
+from textual.pilot import Pilot
+
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.feeds.pacing import MAX
@@ -33,8 +36,6 @@ from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.screens.trading import TradingScreen
-from screen_host import DRILLS, SIZE, logged, shows, until
-from textual.pilot import Pilot
 
 NAME = "[b]lim[/b]"
 BRANCH = f"{NAME}-branch-5"

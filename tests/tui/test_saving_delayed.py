@@ -10,8 +10,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from papertrade.saves.store import Store
 from screen_host import SIZE, until
+
+from papertrade.saves.store import Store
 
 
 async def test_a_held_write_lock_shows_saving_delayed_then_saves_everything(

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from papertrade.saves.store import Store
-from papertrade.tui.screens.replay import ReplayScreen
-from papertrade.tui.screens.sessions import ConfirmDelete, SessionsScreen
 from rich.text import Text
 from screen_host import SIZE, Host, shows, store_with_drills, until
 from textual.app import App
 from textual.pilot import Pilot
+
+from papertrade.saves.store import Store
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.screens.sessions import ConfirmDelete, SessionsScreen
 
 
 @pytest.fixture

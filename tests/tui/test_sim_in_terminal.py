@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from manual_time import ManualTime
+from screen_host import SIZE, until
+
 from papertrade.core import events as ev
 from papertrade.saves.store import Store
 from papertrade.tui.app import PapertradeApp
 from papertrade.tui.cli.terminal import build_parser, prepare
 from papertrade.tui.screens.modals import AddSymbolModal
-from screen_host import SIZE, until
 
 
 def args(db: Path, *extra: str) -> argparse.Namespace:

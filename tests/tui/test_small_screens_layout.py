@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from papertrade.tui.screens.replay import ReplayScreen
-from papertrade.tui.screens.sessions import SessionsScreen
 from rich.cells import cell_len
 from screen_host import Host, store_with_drills, until
 from textual.widget import Widget
+
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.screens.sessions import SessionsScreen
 
 SMALL = (80, 24)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from rich.text import Text
+from screen_host import Host
+from textual_plotext import PlotextPlot
+
 from papertrade.core import codec
 from papertrade.saves.stats import SessionStats
 from papertrade.saves.store import Store
 from papertrade.tui.screens.summary import SummaryScreen, stats_rows
-from rich.text import Text
-from screen_host import Host
-from textual_plotext import PlotextPlot
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = ROOT / "examples" / "drills"

@@ -15,6 +15,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from screen_host import DRILLS, SIZE, logged, shows, until
+from textual.pilot import Pilot
+from textual.widgets import Static
+
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.saves.store import Store
@@ -24,9 +28,6 @@ from papertrade.tui.screens.sessions import SessionsScreen
 from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.screens.trading import TradingScreen
-from screen_host import DRILLS, SIZE, logged, shows, until
-from textual.pilot import Pilot
-from textual.widgets import Static
 
 DRILL = "[b]lim[/b]"
 LIVE = "[i]live[/i]"

@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from papertrade.tui.screens.ticket import OrderTicket
 from textual.widgets import Checkbox, Select
+
+from papertrade.tui.screens.ticket import OrderTicket
 
 
 async def _ticket(pilot: Any, tui: Any, key: str, qty: str) -> OrderTicket:

@@ -5,8 +5,9 @@ used to kill the whole terminal before Enter was even pressed)."""
 from __future__ import annotations
 
 import pytest
-from papertrade.tui.screens.ticket import OrderTicket
 from textual.widgets import Input
+
+from papertrade.tui.screens.ticket import OrderTicket
 
 HOSTILE = [
     ("1e400", "at most 1,000,000,000,000"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from papertrade.tui.cli.terminal import build_parser, offer_resume, prepare
 from papertrade.tui.service.setup import SetupError
 

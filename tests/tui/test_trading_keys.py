@@ -12,14 +12,15 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 import pytest
+from rich.console import Console
+from screen_host import until
+from textual.widgets import Input, Select
+
 from papertrade.core import events as ev
 from papertrade.saves.store import Store
 from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.ticket import OrderTicket
-from rich.console import Console
-from screen_host import until
-from textual.widgets import Input, Select
 
 
 def rendered(renderable) -> str:

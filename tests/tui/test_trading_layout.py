@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from papertrade.tui.widgets.account import AccountPanel
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+from papertrade.tui.widgets.account import AccountPanel
 
 SMALL = (80, 24)
 LARGE = (120, 40)

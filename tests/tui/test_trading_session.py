@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import bundled

@@ -13,8 +13,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
-from papertrade.core.numbers import plain
-from papertrade.tui.service.alerts import Direction, PriceAlert, parse_alert
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +20,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from papertrade.core.numbers import plain
+from papertrade.tui.service.alerts import Direction, PriceAlert, parse_alert
 
 Arm = Callable[[Direction, Decimal], PriceAlert]
 Mark = Callable[[], Decimal | None]

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from papertrade.feeds.base import FeedStatus
     from papertrade.tui.service.alerts import PriceAlerts
     from papertrade.tui.service.config import Config
     from papertrade.tui.service.takeover import TakeOver
-    from textual.screen import Screen
 
 StatusArgs = tuple[str, "FeedStatus | None", int, str, str]
 

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar, TypeVar
 
-from papertrade.tui.service.typed import parse_decimal
-from papertrade.tui.widgets import fmt
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.segment import Segment
 from rich.text import Text
@@ -25,6 +23,9 @@ from textual.renderables.background_screen import BackgroundScreen
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from papertrade.tui.service.typed import parse_decimal
+from papertrade.tui.widgets import fmt
 
 R = TypeVar("R")
 

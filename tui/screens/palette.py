@@ -11,8 +11,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Protocol, runtime_checkable
 
-from papertrade.tui.service.trading import TradingSession
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from papertrade.tui.service.trading import TradingSession
 
 
 @runtime_checkable

@@ -23,6 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
 from papertrade.core.engine import Engine
 from papertrade.core.text import printable
 from papertrade.feeds.pacing import Clock, faster, slower, speed_label
@@ -38,15 +48,6 @@ from papertrade.tui.widgets.log import EventLog
 from papertrade.tui.widgets.orders import OrdersTable
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.watchlist import Watchlist
-from rich.text import Text
-from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
 
 FLUSH_HZ = 8
 W = TypeVar("W", bound=Widget)

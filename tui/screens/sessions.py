@@ -15,13 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from papertrade.core.text import printable
-from papertrade.saves.errors import StoreError
-from papertrade.saves.store import SessionInfo, Store
-from papertrade.tui.screens.host import TerminalHost
-from papertrade.tui.screens.replay import ReplayScreen
-from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, load_sessions
-from papertrade.tui.widgets import fmt
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
@@ -32,6 +25,14 @@ from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
+
+from papertrade.core.text import printable
+from papertrade.saves.errors import StoreError
+from papertrade.saves.store import SessionInfo, Store
+from papertrade.tui.screens.host import TerminalHost
+from papertrade.tui.screens.replay import ReplayScreen
+from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, load_sessions
+from papertrade.tui.widgets import fmt
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),

@@ -15,10 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
-from papertrade.saves.stats import SessionStats
-from papertrade.saves.store import Store
-from papertrade.tui.service.listing import fmt_duration
-from papertrade.tui.widgets import fmt
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -29,6 +25,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
+
+from papertrade.saves.stats import SessionStats
+from papertrade.saves.store import Store
+from papertrade.tui.service.listing import fmt_duration
+from papertrade.tui.widgets import fmt
 
 
 def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:

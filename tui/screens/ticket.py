@@ -19,6 +19,15 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import ClassVar
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine, OrderPreview
 from papertrade.tui.screens.modals import StillBackdrop
@@ -29,14 +38,6 @@ from papertrade.tui.service.typed import (
     parse_quantity,
 )
 from papertrade.tui.widgets import fmt
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Input, Label, Select, Static
 
 PREVIEW_ID = "preview"
 

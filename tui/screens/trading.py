@@ -24,6 +24,15 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
 from papertrade.tui.screens.alerts import AlertModal
@@ -43,14 +52,6 @@ from papertrade.tui.widgets.orders import OrdersTable
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.status import FeedStatusBar
 from papertrade.tui.widgets.watchlist import Watchlist
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 FLUSH_INTERVAL = 0.1
 CHART_INTERVAL = 1.0

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from papertrade.tui.service.setup import SetupError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from papertrade.tui.service.setup import SetupError
 
 ENV_VAR = "PAPERTRADE_CONFIG"
 FILE_NAME = "config.toml"

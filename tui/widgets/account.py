@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from papertrade.core.engine import Engine
-from papertrade.tui.widgets import fmt
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
+
+from papertrade.core.engine import Engine
+from papertrade.tui.widgets import fmt
 
 COMPACT_LINES = 2
 """At this many content lines or fewer the panel draws the strip instead of the column."""

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from papertrade.core.engine import Engine
-from papertrade.tui.widgets import fmt
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
+
+from papertrade.core.engine import Engine
+from papertrade.tui.widgets import fmt
 
 MIN_PAD = 0.0005
 """Half-height of the axis around a flat series, as a fraction of the price (±0.05 %)."""

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from rich.text import Text
+
 from papertrade.core import events as ev
 from papertrade.core.instruments import Instrument
 from papertrade.core.margin import initial_margin
 from papertrade.core.numbers import plain
 from papertrade.core.positions import Position
-from rich.text import Text
 
 DASH = "--"
 

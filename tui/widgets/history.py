@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from rich.text import Text
+
 from papertrade.core.engine import Engine
 from papertrade.tui.service.ledger import Ledger
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
-from rich.text import Text
 
 STATUS_STYLE = {"filled": "green", "partly filled": "cyan", "cancelled": "dim", "rejected": "red"}
 

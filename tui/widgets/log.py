@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
+from rich.text import Text
+from textual.widgets import RichLog
+
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
 from papertrade.core.text import printable
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
-from rich.text import Text
-from textual.widgets import RichLog
 
 MAX_LINES = 500
 CLOCK_LABEL = "market time, UTC"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
+
 from papertrade.core.engine import Engine
 from papertrade.core.orders import Order
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
-from rich.text import Text
 
 
 class OrdersTable(KeyedTable):

@@ -18,12 +18,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from rich.text import Text
+
 from papertrade.core.engine import Engine
 from papertrade.core.positions import Position
 from papertrade.tui.service.ledger import Ledger, break_even, funding_estimate
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
-from rich.text import Text
 
 
 def short_countdown(ms: int | None) -> str:

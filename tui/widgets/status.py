@@ -7,9 +7,10 @@ of `status.since_ms` (monotonic ms for the bundled feeds). Server text is shown 
 
 from __future__ import annotations
 
-from papertrade.feeds.base import FeedStatus
 from rich.text import Text
 from textual.widget import Widget
+
+from papertrade.feeds.base import FeedStatus
 
 STYLES = {
     "live": "bold green",

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import ClassVar
 
+from rich.text import Text
+
 from papertrade.core.engine import Engine
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
-from rich.text import Text
 
 
 class Watchlist(KeyedTable):
