@@ -48,8 +48,10 @@ def test_replay_paused(snap_compare, db, size, steps):
         await pilot.press(*["full_stop"] * steps)
         screen = app.screen
         assert isinstance(screen, ReplayScreen) and screen.player is not None
-        # The screen redraws its chart at most twice a second of wall time: draw the still
-        # state's chart now, so the snapshot never depends on how fast the steps ran.
+        # Draw the still state now rather than on the screen's 8 Hz timer, and the chart too
+        # (at most twice a second of wall time): the snapshot never depends on the machine.
+        screen.player.dirty = True
+        screen.flush()
         symbol = screen.chart_symbol()
         history = list(screen.player.history.get(symbol or "", ()))
         screen.chart.update_from(screen.player.engine, symbol, history)

@@ -215,6 +215,43 @@ def test_hostile_session_names_never_reach_the_terminal_as_controls(
     assert "no-such\\x1b]0;x\\x07" in outputs[3][2]
 
 
+def test_hostile_order_ids_are_escaped_and_csv_cells_are_never_formulas(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    evil_id = '=HYPERLINK("http://x")\x1b]0;t\x07'
+    drill = tmp_path / "evil.jsonl"
+    drill.write_text(
+        "\n".join(
+            json.dumps(line)
+            for line in (
+                {"type": "quote", "ts": 1000, "symbol": "BTCUSDT", "bid": "99.9", "ask": "100"},
+                {
+                    "type": "order",
+                    "ts": 2000,
+                    "id": evil_id,
+                    "symbol": "BTCUSDT",
+                    "side": "buy",
+                    "qty": "2",
+                    "order_type": "market",
+                },
+            )
+        )
+        + "\n"
+    )
+    code, out, err = run(capsys, "simulate", str(drill))
+    assert code == 0 and "\x1b" not in out + err
+    assert '=HYPERLINK("http://x")\\x1b]0;t\\x07' in out  # readable, as escapes
+    code, _, _ = run(capsys, "import", str(drill), "--name", "evil-ids", "--db", db)
+    assert code == 0
+    code, out, _ = run(capsys, "export", "evil-ids", "--format", "csv", "--db", db)
+    assert code == 0 and "\x1b" not in out
+    rows = out.strip().splitlines()[1:]
+    assert rows and all(not cell.startswith(("=", "+", "@")) for r in rows for cell in r.split(","))
+    assert "'=HYPERLINK" in out
+    code, out, _ = run(capsys, "stats", "evil-ids", "--db", db)
+    assert code == 0 and "\x1b" not in out
+
+
 def test_simulate_save_stores_the_run_as_a_session(
     capsys: pytest.CaptureFixture[str], db: str
 ) -> None:
@@ -229,3 +266,17 @@ def test_simulate_save_stores_the_run_as_a_session(
     assert code == 2 and "already exists" in err and out == ""
     code, _, err = run(capsys, "simulate", drill, "--name", "x")
     assert code == 2 and "--save" in err
+
+
+def test_sessions_json_into_a_pipe_that_closes_early_ends_quietly(db: str, recorded: str) -> None:
+    """`papertrade sessions --json | head -0`: no BrokenPipeError traceback, status 0."""
+    import subprocess
+    import sys
+
+    script = (
+        f"{sys.executable} -m papertrade sessions --json --db {db} | head -c 0; "
+        "exit ${PIPESTATUS[0]}"
+    )
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert done.returncode == 0

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import ZERO, plain
+from papertrade.core.text import csv_cell
 from papertrade.saves.store import Store
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
@@ -88,7 +89,8 @@ def write_export(store: Store, ref: str | int, fmt: str, out: TextIO) -> None:
     else:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(fill_rows(store, ref))
+        # cells from outside (order ids, symbols) printable and never a spreadsheet formula
+        writer.writerows([csv_cell(cell) for cell in row] for row in fill_rows(store, ref))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import human, plain
+from papertrade.core.text import printable
 from papertrade.tui.cli.drillfile import read_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
 from papertrade.tui.widgets import fmt
@@ -81,12 +82,12 @@ def describe(outcome: ev.Outcome) -> str:
         case ev.Fill():
             pnl = f"  realized {_money(outcome.realized_pnl)}" if outcome.realized_pnl else ""
             return (
-                f"FILL         {outcome.order_id}: {outcome.side} {plain(outcome.qty)} "
+                f"FILL         {printable(outcome.order_id)}: {outcome.side} {plain(outcome.qty)} "
                 f"{outcome.symbol} @ {plain(outcome.price)} ({outcome.liquidity}), "
                 f"fee {_money(outcome.fee)}{pnl}"
             )
         case ev.Rejected():
-            ident = f" {outcome.order_id}" if outcome.order_id else ""
+            ident = f" {printable(outcome.order_id)}" if outcome.order_id else ""
             return f"REJECTED     {outcome.command}{ident}: {outcome.reason}"
         case ev.Liquidation():
             return f"LIQUIDATION  {fmt.liquidation_words(outcome)}"
@@ -94,11 +95,12 @@ def describe(outcome: ev.Outcome) -> str:
             verb = "received" if outcome.amount >= 0 else "paid"
             return f"FUNDING      {outcome.symbol}: {verb} {_money(abs(outcome.amount))} USDT"
         case ev.OrderCancelled():
-            return f"CANCELLED    {outcome.order_id}: {outcome.reason}"
+            return f"CANCELLED    {printable(outcome.order_id)}: {outcome.reason}"
         case ev.ReduceOnlyCut():
             return (
-                f"CUT          {outcome.order_id}: reduce-only {plain(outcome.requested_qty)} "
-                f"{outcome.symbol} cut to the position's {plain(outcome.qty)}"
+                f"CUT          {printable(outcome.order_id)}: reduce-only "
+                f"{plain(outcome.requested_qty)} {outcome.symbol} cut to the position's "
+                f"{plain(outcome.qty)}"
             )
         case ev.AccountState():
             return "ACCOUNT"
@@ -132,8 +134,8 @@ def account_block(state: ev.AccountState) -> list[str]:
     for o in state.open_orders:
         flags = " reduce-only" if o.reduce_only else ""
         lines.append(
-            f"  open order {o.id}: {o.side} {plain(o.qty)} {o.symbol} @ {plain(o.price)} "
-            f"({o.margin_mode} {o.leverage}x){flags}"
+            f"  open order {printable(o.id)}: {o.side} {plain(o.qty)} {o.symbol} "
+            f"@ {plain(o.price)} ({o.margin_mode} {o.leverage}x){flags}"
         )
     return lines
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from papertrade.core.numbers import human, plain
+from papertrade.core.text import printable
 from papertrade.saves.stats import EQUITY_POINTS, SessionStats
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
@@ -102,7 +103,7 @@ def report(name: str, s: SessionStats) -> list[str]:
         ("equity samples", f"{len(s.equity_curve)} (use --json for the curve)"),
     ]
     width = max(len(k) for k, _ in rows)
-    return [f"Statistics of session {name}", *(f"  {k:<{width}}  {v}" for k, v in rows)]
+    return [f"Statistics of session {printable(name)}", *(f"  {k:<{width}}  {v}" for k, v in rows)]
 
 
 def run(args: argparse.Namespace) -> int:
