@@ -299,6 +299,8 @@ class SessionWriter:
         frozen = None if outcomes is None else tuple(outcomes)
         queue = self._queue
         with self._guard:  # the lock under `_room`: `_make_room` may wait on it
+            if self._error is not None:  # failed since the check above: `_fail` has cleared
+                raise self._failed()  # the queue under this lock, and nothing may refill it
             if len(queue) >= self._max_queued and not self._make_room(
                 not frozen and isinstance(event, _DROPPABLE)
             ):

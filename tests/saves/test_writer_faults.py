@@ -46,7 +46,7 @@ def quote(n: int) -> ev.Quote:
     return ev.Quote(T0 + n, "BTCUSDT", Decimal("60000.5") + n, Decimal("60001.0") + n)
 
 
-def wait_until(done: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+def wait_until(done: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     """Poll a condition the writer thread will make true (a generous bound, not a pace)."""
     deadline = time.monotonic() + timeout
     while not done():
