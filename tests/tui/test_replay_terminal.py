@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from branch_steps import buy_one_sol_then_leverage_five
 from screen_host import DRILLS, SIZE, logged, shows, until
 from textual.pilot import Pilot
 
@@ -31,10 +32,8 @@ from papertrade.saves.store import Store
 from papertrade.tui.app import PapertradeApp, ReplayStart
 from papertrade.tui.cli import main
 from papertrade.tui.cli.replay import run_interactive
-from papertrade.tui.screens.modals import LeverageModal
 from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.screens.summary import SummaryScreen
-from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.screens.trading import TradingScreen
 
 NAME = "[b]lim[/b]"
@@ -102,21 +101,8 @@ async def test_take_over_is_the_full_trading_terminal_journaled_in_the_branch(db
         assert await logged(app, pilot, "took over at seq 5")
         assert sorted(engine.orders) == ["dip-buy", "far-bid"]  # inherited, resting
 
-        # b, a quantity, enter: a market buy in the branch
-        await pilot.press("b")
-        assert isinstance(app.screen, OrderTicket)
-        await pilot.press("1", "enter")
-        await until(pilot, lambda: app.screen is trading, "the ticket to close")
-        assert engine.positions["SOLUSDT"].size == Decimal("1")
-
-        # l: the leverage dialog (space there is typing, not pacing the market)
-        await pilot.press("l")
-        assert isinstance(app.screen, LeverageModal)
-        await pilot.press("space")
-        assert taken.feed.paused
-        await pilot.press(*["backspace"] * 4, "5", "enter")
-        await until(pilot, lambda: app.screen is trading, "the dialog to close")
-        assert engine.symbol_setting("SOLUSDT")[1] == 5
+        # b 1 enter, then l 5 enter: a market buy in the branch and its leverage
+        await buy_one_sol_then_leverage_five(app, pilot)
 
         # x: cancel the selected open order
         trading.flush()

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from branch_steps import buy_one_sol_then_leverage_five
 from screen_host import DRILLS, SIZE, logged, shows, until
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -22,11 +23,10 @@ from textual.widgets import Static
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.saves.store import Store
-from papertrade.tui.screens.modals import ConfirmModal, LeverageModal
+from papertrade.tui.screens.modals import ConfirmModal
 from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.screens.sessions import SessionsScreen
 from papertrade.tui.screens.summary import SummaryScreen
-from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.screens.trading import TradingScreen
 
 DRILL = "[b]lim[/b]"
@@ -113,22 +113,8 @@ async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_ev
         assert await logged(app, pilot, "took over at seq 5")
         assert sorted(engine.orders) == ["dip-buy", "far-bid"]  # inherited, resting
 
-        # b, a quantity, enter: a market buy in the branch
-        await pilot.press("b")
-        assert isinstance(app.screen, OrderTicket)
-        await pilot.press("1", "enter")
-        await until(pilot, lambda: app.screen is trading, "the ticket to close")
-        assert engine.positions["SOLUSDT"].size == Decimal("1")
-        assert engine.positions["SOLUSDT"].mark == Decimal("150.00")
-
-        # l: the leverage dialog (space there is typing, not pacing the market)
-        await pilot.press("l")
-        assert isinstance(app.screen, LeverageModal)
-        await pilot.press("space")
-        assert app.recorded.paused
-        await pilot.press(*["backspace"] * 4, "5", "enter")
-        await until(pilot, lambda: app.screen is trading, "the dialog to close")
-        assert engine.symbol_setting("SOLUSDT")[1] == 5
+        # b 1 enter, then l 5 enter: a market buy in the branch and its leverage
+        await buy_one_sol_then_leverage_five(app, pilot)
 
         # space plays the recorded market, + up to max: its marks move the position
         await pilot.press("space", "plus", "plus", "plus")
