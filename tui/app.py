@@ -151,6 +151,8 @@ class PapertradeApp(App[int]):
         self.price_alerts = PriceAlerts()
         """The armed price alerts of the session being traded (not journaled: not engine
         inputs). Checked by the feed worker for the symbol of each event it applies."""
+        if session is not None and store is not None and writer is not None:
+            carry_open_fees(session, store, writer.id)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -324,6 +326,7 @@ class PapertradeApp(App[int]):
             taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
         )
         session.history.update(taken.history)  # the chart goes on from the replay's line
+        carry_open_fees(session, taken.store, taken.writer.id)
         engine = taken.engine
         self.feeds.clear()
         self._session_closed, self.saved_status, self._last_state = False, None, None
@@ -469,3 +472,10 @@ def load_terminal_config(path: Path | None = None) -> Config:
     """The user's config file for the trading terminal, its `[keys]` checked against the
     terminal's bindings; `ConfigError` (a `SetupError`: exit status 2) names what to fix."""
     return load_config(path, check_keys=keymap_problems)
+
+
+def carry_open_fees(session: TradingSession, store: Store, session_id: int) -> None:
+    """A session that starts with positions open (a resume, a take-over) learns the fees paid
+    on them from its journal, so their break-even is known from the first frame."""
+    if session.engine.positions:
+        session.ledger.fees.carry_journal(store.stored_outcomes(session_id))
