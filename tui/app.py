@@ -35,7 +35,7 @@ from textual.dom import DOMNode
 from textual.keys import _normalize_key_list
 from textual.worker import Worker, WorkerState
 
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.feeds.base import Feed, FeedStatus, Subscribable
 from papertrade.feeds.conflate import conflate
 from papertrade.feeds.pacing import faster, slower, speed_label
@@ -255,7 +255,7 @@ class PapertradeApp(App[int]):
                     self._told_offline = True
                     self.log_line(OFFLINE_LOG, "bold yellow")
         events = self.session.events_in if self.session is not None else 0
-        counts = f"{events:,} events"
+        counts = plural(events, "event")
         recorded = self.recorded
         if recorded is not None:
             counts = f"{speed_label(recorded.speed)} · {counts}"
