@@ -42,6 +42,8 @@ class Instrument:
     min_qty: Decimal
     min_notional: Decimal
     brackets: tuple[Bracket, ...]
+    liquidation_fee: Decimal = Decimal(0)
+    """Clearance rate charged on a liquidated quantity's value (Binance `liquidationFee`)."""
 
     @property
     def max_leverage(self) -> int:
@@ -70,9 +72,16 @@ class Instrument:
 class InstrumentBook(Mapping[str, Instrument]):
     """The instruments one venue offers, by the user-facing symbol (`BTCUSDT`)."""
 
-    def __init__(self, venue: str, instruments: Iterable[Instrument], as_of: str = "") -> None:
+    def __init__(
+        self,
+        venue: str,
+        instruments: Iterable[Instrument],
+        as_of: str = "",
+        default_liquidation_fee: Decimal = Decimal(0),
+    ) -> None:
         self.venue = venue
         self.as_of = as_of
+        self.default_liquidation_fee = default_liquidation_fee
         self._by_symbol = {i.symbol: i for i in instruments}
 
     def __getitem__(self, symbol: str) -> Instrument:
@@ -88,7 +97,7 @@ class InstrumentBook(Mapping[str, Instrument]):
         """A new book where `extra` (e.g. refreshed from a venue's REST API) overrides."""
         merged = dict(self._by_symbol)
         merged.update({i.symbol: i for i in extra})
-        return InstrumentBook(self.venue, merged.values(), self.as_of)
+        return InstrumentBook(self.venue, merged.values(), self.as_of, self.default_liquidation_fee)
 
 
 def parse_brackets(rows: Iterable[Mapping[str, Any]]) -> tuple[Bracket, ...]:
@@ -110,10 +119,21 @@ def parse_brackets(rows: Iterable[Mapping[str, Any]]) -> tuple[Bracket, ...]:
     return brackets
 
 
+def parse_liquidation_fee(value: Any) -> Decimal:
+    """A clearance rate: a fraction in [0, 1) (Binance lists e.g. "0.012500")."""
+    fee = dec(value)
+    if not Decimal(0) <= fee < 1:
+        raise ValueError(f"liquidation fee {value!r} is not a rate in [0, 1)")
+    return fee
+
+
 def parse_book(data: Mapping[str, Any]) -> InstrumentBook:
-    """Build a book from the bundled JSON layout (see `core/data/SOURCES.md`)."""
+    """Build a book from the bundled JSON layout (see `core/data/SOURCES.md`).
+
+    A symbol without its own `liquidation_fee` takes the file's `default_liquidation_fee`."""
     default = data.get("default_brackets")
     default_brackets = parse_brackets(default) if default else None
+    default_fee = parse_liquidation_fee(data.get("default_liquidation_fee", "0"))
     instruments = []
     for row in data["instruments"]:
         rows = row.get("brackets")
@@ -130,9 +150,16 @@ def parse_book(data: Mapping[str, Any]) -> InstrumentBook:
                 min_qty=dec(row.get("min_qty", row["step_size"])),
                 min_notional=dec(row.get("min_notional", "0")),
                 brackets=brackets,
+                liquidation_fee=(
+                    parse_liquidation_fee(row["liquidation_fee"])
+                    if "liquidation_fee" in row
+                    else default_fee
+                ),
             )
         )
-    return InstrumentBook(data.get("venue", "binance"), instruments, data.get("as_of", ""))
+    return InstrumentBook(
+        data.get("venue", "binance"), instruments, data.get("as_of", ""), default_fee
+    )
 
 
 _FILES = {

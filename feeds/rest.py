@@ -21,7 +21,14 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from papertrade.core.instruments import Bracket, Instrument, InstrumentBook, bundled, parse_brackets
+from papertrade.core.instruments import (
+    Bracket,
+    Instrument,
+    InstrumentBook,
+    bundled,
+    parse_brackets,
+    parse_liquidation_fee,
+)
 from papertrade.core.numbers import dec
 from papertrade.feeds import binance, bybit, hyperliquid, okx
 from papertrade.feeds.base import plain_text
@@ -82,8 +89,15 @@ def _instrument(
     step: Decimal,
     min_qty: Decimal,
     min_notional: Decimal,
+    liquidation_fee: Decimal | None = None,
 ) -> Instrument:
+    """A refreshed instrument: the venue's grid, with brackets (and, unless the venue states
+    one, the clearance rate) of the bundled row or the bundled defaults."""
     known = book.get(symbol)
+    if liquidation_fee is None:
+        liquidation_fee = (
+            known.liquidation_fee if known is not None else book.default_liquidation_fee
+        )
     return Instrument(
         symbol=symbol,
         base=base,
@@ -93,6 +107,7 @@ def _instrument(
         min_qty=min_qty,
         min_notional=min_notional,
         brackets=known.brackets if known is not None else default,
+        liquidation_fee=liquidation_fee,
     )
 
 
@@ -115,6 +130,7 @@ def _binance(fetch: Fetch, base: str, book: InstrumentBook, default: Any) -> lis
                 dec(filters["LOT_SIZE"]["stepSize"]),
                 dec(filters["LOT_SIZE"]["minQty"]),
                 dec(filters.get("MIN_NOTIONAL", {}).get("notional", "0")),
+                parse_liquidation_fee(s["liquidationFee"]) if "liquidationFee" in s else None,
             )
         )
     return out
