@@ -192,12 +192,12 @@ class Rejected:
 class Liquidation:
     """One liquidated part of a position (README "Liquidation as executed").
 
-    `qty` below the position's size is a partial liquidation: the rest stays open. `loss` is
+    A partial liquidation leaves `remaining_qty` of the position open. `loss` is
     what the line took from the wallet (≥ 0): the part's realized loss at `price` (the mark,
     or the bankruptcy price for a last close) plus `clearance_fee`, less `insurance_covered`
     (what the insurance fund paid so the wallet does not go below 0). Lines written before
-    these fields existed read with `clearance_fee` and `insurance_covered` 0 and `price`
-    None (= the mark)."""
+    these fields existed read with `clearance_fee`, `insurance_covered` and `remaining_qty` 0
+    and `price` None (= the mark)."""
 
     ts: int
     symbol: str
@@ -209,6 +209,8 @@ class Liquidation:
     clearance_fee: Decimal = Decimal(0)
     insurance_covered: Decimal = Decimal(0)
     price: Decimal | None = None
+    remaining_qty: Decimal = Decimal(0)
+    """What stays open of the position after this line (0: closed whole)."""
     type: ClassVar[str] = "liquidation"
 
     @property

@@ -117,7 +117,7 @@ def _reduce(
     totals.liquidation_losses += -change
     totals.clearance_fees += fee
     line = ev.Liquidation(
-        ts, pos.symbol, pos.mode, pos.side, cut, pos.mark, -change, fee, ZERO, pos.mark
+        ts, pos.symbol, pos.mode, pos.side, cut, pos.mark, -change, fee, ZERO, pos.mark, kept
     )
     return line, change
 

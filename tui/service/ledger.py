@@ -104,8 +104,7 @@ class Ledger:
             elif isinstance(outcome, ev.Rejected) and outcome.order_id:
                 self._end(outcome.order_id, "rejected", outcome.reason)
             elif isinstance(outcome, ev.Liquidation):
-                self._size.pop(outcome.symbol, None)
-                self._fees.pop(outcome.symbol, None)
+                self._liquidated(outcome)
             else:
                 continue
             self.version += 1
@@ -143,6 +142,19 @@ class Ledger:
         record.notional += fill.qty * fill.price
         record.status = "filled" if record.filled >= record.qty else "partly filled"
         self._carry_fees(fill)
+
+    def _liquidated(self, liq: ev.Liquidation) -> None:
+        """A partial liquidation keeps the share of the fees that belongs to what is left,
+        like any reduction; a whole one ends the position."""
+        symbol = liq.symbol
+        before = self._size.get(symbol, ZERO)
+        if liq.remaining_qty and abs(before) == liq.qty + liq.remaining_qty:
+            fees = self._fees.get(symbol, ZERO) * liq.remaining_qty / abs(before)
+            after = liq.remaining_qty if before > 0 else -liq.remaining_qty
+            self._size[symbol], self._fees[symbol] = after, fees
+        else:
+            self._size.pop(symbol, None)
+            self._fees.pop(symbol, None)
 
     def _carry_fees(self, fill: ev.Fill) -> None:
         """Opening or adding pays into the position's fees; reducing keeps the share of the
