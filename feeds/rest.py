@@ -21,14 +21,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from papertrade.core.instruments import (
-    Bracket,
-    Instrument,
-    InstrumentBook,
-    bundled,
-    parse_brackets,
-    parse_liquidation_fee,
-)
+from papertrade.core.instruments import Bracket, Instrument, InstrumentBook, bundled, parse_brackets
 from papertrade.core.numbers import dec
 from papertrade.feeds import binance, bybit, hyperliquid, okx
 from papertrade.feeds.base import plain_text
@@ -89,15 +82,14 @@ def _instrument(
     step: Decimal,
     min_qty: Decimal,
     min_notional: Decimal,
-    liquidation_fee: Decimal | None = None,
+    stated: Mapping[str, Decimal] | None = None,
 ) -> Instrument:
-    """A refreshed instrument: the venue's grid, with brackets (and, unless the venue states
-    one, the clearance rate) of the bundled row or the bundled defaults."""
+    """`stated`: the order and liquidation rules the venue's answer gives (Binance's do);
+    any rule it does not give keeps the bundled value, or the bundle's default for a symbol
+    the bundle does not know."""
     known = book.get(symbol)
-    if liquidation_fee is None:
-        liquidation_fee = (
-            known.liquidation_fee if known is not None else book.default_liquidation_fee
-        )
+    rules = dict(known.rules() if known is not None else book.default_rules)
+    rules.update(stated or {})
     return Instrument(
         symbol=symbol,
         base=base,
@@ -107,8 +99,28 @@ def _instrument(
         min_qty=min_qty,
         min_notional=min_notional,
         brackets=known.brackets if known is not None else default,
-        liquidation_fee=liquidation_fee,
+        liquidation_fee=rules["liquidation_fee"],
+        trigger_protect=rules["trigger_protect"],
+        price_up=rules["price_up"],
+        price_down=rules["price_down"],
+        market_take_bound=rules["market_take_bound"],
+        market_max_qty=rules["market_max_qty"],
+        max_qty=rules["max_qty"],
     )
+
+
+def _binance_rules(s: Mapping[str, Any], filters: Mapping[str, Any]) -> dict[str, Decimal]:
+    """The rules one Binance `exchangeInfo` symbol states (see `core.instruments.Instrument`)."""
+    sources = {
+        "liquidation_fee": s.get("liquidationFee"),
+        "trigger_protect": s.get("triggerProtect"),
+        "price_up": filters.get("PERCENT_PRICE", {}).get("multiplierUp"),
+        "price_down": filters.get("PERCENT_PRICE", {}).get("multiplierDown"),
+        "market_take_bound": s.get("marketTakeBound"),
+        "market_max_qty": filters.get("MARKET_LOT_SIZE", {}).get("maxQty"),
+        "max_qty": filters.get("LOT_SIZE", {}).get("maxQty"),
+    }
+    return {name: dec(raw) for name, raw in sources.items() if raw is not None}
 
 
 def _binance(fetch: Fetch, base: str, book: InstrumentBook, default: Any) -> list[Instrument]:
@@ -130,7 +142,7 @@ def _binance(fetch: Fetch, base: str, book: InstrumentBook, default: Any) -> lis
                 dec(filters["LOT_SIZE"]["stepSize"]),
                 dec(filters["LOT_SIZE"]["minQty"]),
                 dec(filters.get("MIN_NOTIONAL", {}).get("notional", "0")),
-                parse_liquidation_fee(s["liquidationFee"]) if "liquidationFee" in s else None,
+                _binance_rules(s, filters),
             )
         )
     return out

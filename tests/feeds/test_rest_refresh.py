@@ -229,26 +229,3 @@ async def test_okx_contract_sizes_feed_the_adapter(rest: tuple[str, Routes]) -> 
     contracts, notice = await okx_contracts(url)
     assert contracts == okx.CONTRACTS
     assert notice is not None and "HTTP Error 503" in notice
-
-
-async def test_binance_refresh_reads_the_clearance_rate_or_keeps_the_bundled_one(
-    rest: tuple[str, Routes],
-) -> None:
-    url, routes = rest
-    eth = binance_symbol("ETHUSDT", "ETH", "0.01", "0.001")
-    eth["liquidationFee"] = "0.010000"
-    routes.answers["/fapi/v1/exchangeInfo"] = (
-        200,
-        {
-            "symbols": [
-                binance_symbol("BTCUSDT", "BTC", "0.10", "0.001"),
-                eth,
-                binance_symbol("NEWUSDT", "NEW", "0.0001", "1"),
-            ]
-        },
-    )
-    book, notice = await refresh_instruments("binance", url)
-    assert notice is None
-    assert book["ETHUSDT"].liquidation_fee == Decimal("0.01")  # the venue's own
-    assert book["BTCUSDT"].liquidation_fee == Decimal("0.0125")  # bundled, kept
-    assert book["NEWUSDT"].liquidation_fee == Decimal("0.015")  # the bundled default
