@@ -192,12 +192,12 @@ class Rejected:
 class Liquidation:
     """One liquidated part of a position (README "Liquidation as executed").
 
-    A partial liquidation leaves `remaining_qty` of the position open. `loss` is
-    what the line took from the wallet (≥ 0): the part's realized loss at `price` (the mark,
-    or the bankruptcy price for a last close) plus `clearance_fee`, less `insurance_covered`
-    (what the insurance fund paid so the wallet does not go below 0). Lines written before
-    these fields existed read with `clearance_fee`, `insurance_covered` and `remaining_qty` 0
-    and `price` None (= the mark)."""
+    A partial liquidation leaves `remaining_qty` of the position open. `loss` is what the line
+    took from the wallet (≥ 0): the part's realized loss at `price` (the mark, or the
+    bankruptcy price of a last close) plus `clearance_fee`, less `insurance_covered` (what the
+    insurance fund paid so the wallet does not go below 0). Lines written before these fields
+    existed read with `clearance_fee`, `insurance_covered` and `remaining_qty` 0 and `price`
+    None (= the mark)."""
 
     ts: int
     symbol: str

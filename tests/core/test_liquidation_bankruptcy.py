@@ -2,8 +2,11 @@
 that close has nothing left to come from, so the insurance fund covers it and the wallet stops
 at 0. Numbers from margin.md §5.1 and the BTCUSDT clearance rate 0.0125."""
 
+import json
 from decimal import Decimal as D
+from typing import Any
 
+from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.saves.stats import compute_stats
 
@@ -72,3 +75,18 @@ def test_summary_breakdown_shows_clearance_and_cover_and_still_adds_up(nofee: Dr
     assert parts["clearance fees"] == -D("337.5")
     assert parts["insurance covered"] == D("337.5")
     assert sum(parts.values()) == stats.equity_change == -3000
+
+
+def test_an_old_liquidation_line_still_reads_and_a_new_one_carries_every_field() -> None:
+    old = json.loads(
+        '{"type":"liquidation","ts":5,"symbol":"BTCUSDT","margin_mode":"isolated",'
+        '"side":"long","qty":"0.5","mark_price":"56000","loss":"2000"}'
+    )
+    fields: dict[str, Any] = {k: v for k, v in old.items() if k != "type"}
+    for name in ("qty", "mark_price", "loss"):
+        fields[name] = D(fields[name])
+    line = ev.Liquidation(**fields)
+    assert (line.clearance_fee, line.insurance_covered, line.remaining_qty) == (0, 0, 0)
+    assert line.price is None and line.realized_pnl == -2000
+    new = json.loads(codec.dumps(ev.Liquidation(5, "BTCUSDT", "cross", "long", D(1), D(9), D(3))))
+    assert {"clearance_fee", "insurance_covered", "price", "remaining_qty"} <= new.keys()
