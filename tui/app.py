@@ -188,8 +188,12 @@ class PapertradeApp(App[int]):
 
     @property
     def recorded(self) -> RecordedMarketFeed | None:
-        """The feed when it is a replay's recorded market (a take-over): it can be paced."""
-        return self.taken.feed if self.taken is not None else None
+        """The feed when it is a replay's recorded market: it can be paced. A take-over owns
+        its feed; a branch resumed with `--resume` gets its recorded market from the command
+        line (`FeedConfig.recording`), and is paced the same way."""
+        if self.taken is not None:
+            return self.taken.feed
+        return self.feed_config.recorded
 
     # --- feeds ----------------------------------------------------------------------------
 
