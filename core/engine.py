@@ -746,6 +746,8 @@ class Engine:
                 "liquidation_losses": str(t.liquidation_losses),
                 "fills": t.fills,
                 "liquidations": t.liquidations,
+                "clearance_fees": str(t.clearance_fees),
+                "insurance_covered": str(t.insurance_covered),
             },
         }
 
@@ -801,6 +803,9 @@ class Engine:
             dec(t["liquidation_losses"]),
             int(t["fills"]),
             int(t["liquidations"]),
+            # states saved before clearance fees existed read as 0
+            dec(t.get("clearance_fees", "0")),
+            dec(t.get("insurance_covered", "0")),
         )
         self.last_ts = int(state["last_ts"])
 
