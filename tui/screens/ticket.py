@@ -30,6 +30,8 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine, OrderPreview
+from papertrade.core.margin import order_cost
+from papertrade.core.numbers import ONE
 from papertrade.tui.screens.modals import StillBackdrop
 from papertrade.tui.service.typed import (
     QuantityError,
@@ -174,14 +176,19 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         ref = None
         if m is not None:
             ref = (m.ask if self.side == "buy" else m.bid) or m.last or m.mark
+        at = price if price is not None else ref
+        unit_cost = None
+        if at is not None and at > 0 and m is not None:
+            unit_cost = order_cost(self.side, ONE, at, leverage, m.mark, m.last)
         try:
             qty = parse_quantity(
                 self._value("#qty"),
-                price=price if price is not None else ref,
+                price=at,
                 available=engine.available_balance(),
                 leverage=leverage,
                 instrument=inst,
                 taker_fee=engine.settings.taker_fee,
+                unit_cost=unit_cost,
             )
         except QuantityError as exc:
             raise TicketError(str(exc)) from None
