@@ -558,9 +558,15 @@ class Engine:
         return result
 
     def _opening_cost(
-        self, symbol: str, side: ev.Side, qty: Decimal, price: Decimal, leverage: int
+        self,
+        symbol: str,
+        side: ev.Side,
+        qty: Decimal,
+        price: Decimal,
+        leverage: int,
+        slot: ev.PositionSlot = "both",
     ) -> tuple[Decimal, Decimal]:
-        return opening_cost(self.acct, symbol, side, qty, price, leverage)
+        return opening_cost(self.acct, symbol, side, qty, price, leverage, slot)
 
     def _check_grid(self, inst: Instrument, c: ev.PlaceOrder) -> None:
         """Binance rejects an off-step quantity (-1111) or an off-tick price (-4014) rather
