@@ -43,12 +43,11 @@ CSV_COLUMNS = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "export",
-        help="write a session as a drill (jsonl) or its fills (csv)",
-        description="Export SESSION: jsonl is the drill format that `simulate` and `import` "
-        "read; csv lists the fills with fees and PnL.",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade export` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = (
+        "Export SESSION: jsonl is the drill format that `simulate` and `import` "
+        "read; csv lists the fills with fees and PnL."
     )
     p.add_argument("session", metavar="SESSION", help="session id or name")
     p.add_argument("--format", choices=FORMATS, default="jsonl", help="default: jsonl")

@@ -20,12 +20,9 @@ from papertrade.core.text import printable
 from papertrade.tui.errors import UsageError
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "instruments",
-        help="the trading rules (tick, step, minimums, leverage) of a venue's instruments",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade instruments` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = __doc__.split("\n\n")[0] if __doc__ else None
     p.add_argument("symbols", nargs="*", metavar="SYMBOL", help="only these symbols")
     p.add_argument("--feed", default="binance", choices=VENUES, help="venue (default binance)")
     p.add_argument(

@@ -22,12 +22,11 @@ from papertrade.saves.store import Store, instruments_for, new_engine
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "replay",
-        help="recompute a saved session's outcomes from its journal",
-        description="Replay SESSION (id or name) through the engine and print its outcomes "
-        "like `papertrade simulate`.",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade replay` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = (
+        "Replay SESSION (id or name) through the engine and print its outcomes "
+        "like `papertrade simulate`."
     )
     p.add_argument("session", metavar="SESSION", help="session id or name")
     p.add_argument("--headless", action="store_true", help="print instead of opening the TUI")
