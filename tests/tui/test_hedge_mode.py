@@ -14,8 +14,14 @@ from decimal import Decimal
 from rich.console import Console
 from textual.widgets import Select
 
+from papertrade.core import events as ev
+from papertrade.core.engine import Engine
+from papertrade.core.instruments import bundled
+from papertrade.saves.store import Store
+from papertrade.tui.cli.terminal import build_parser
 from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.service.trading import TradingSession
 
 
 def rendered(renderable) -> str:
@@ -107,6 +113,8 @@ async def test_the_ticket_picks_the_side_and_the_table_shows_both(app_factory, t
         assert table.row_keys == ["BTCUSDT:long", "BTCUSDT:short"]
         cells = [str(table.get_cell(key, "side")) for key in table.row_keys]
         assert cells == ["LONG", "SHORT"]
+        # the ledger nets fees per symbol, so a hedged side's break-even is not guessed
+        assert [str(table.get_cell(key, "be")) for key in table.row_keys] == ["--", "--"]
 
 
 async def test_a_sell_on_the_long_side_closes_part_of_it(app_factory, tui):
@@ -165,3 +173,26 @@ async def test_the_journal_of_a_hedge_session_rebuilds_its_account(app_factory, 
         rebuilt = app.store.engine_at(app.writer.id)
         assert rebuilt.position_mode == "hedge"
         assert rebuilt.account() == live
+
+
+def test_position_mode_from_the_command_line_switches_at_the_first_market_event(
+    tmp_path,
+) -> None:
+    args = build_parser().parse_args(["--position-mode", "hedge"])
+    assert args.position_mode == "hedge"
+    t0 = 1_735_689_600_000
+    with Store.open(tmp_path / "cli.db") as store:
+        settings = ev.SessionSettings()
+        engine = Engine(bundled("binance"), settings)
+        writer = store.start_session("cli", "sim", ["BTCUSDT"], settings, engine=engine)
+        session = TradingSession(engine, ["BTCUSDT"], writer=writer, venue="sim")
+        session.start_in_position_mode(args.position_mode)
+        assert engine.position_mode == "one_way"  # nothing is stamped before the market
+        session.on_market(ev.Quote(t0, "BTCUSDT", Decimal("95000.0"), Decimal("95000.0")))
+        assert engine.position_mode == "hedge"
+        writer.close()
+        events = [e for _, e in store.events("cli")]
+    assert events[:2] == [
+        ev.SetPositionMode(t0, "hedge"),
+        ev.Quote(t0, "BTCUSDT", Decimal("95000.0"), Decimal("95000.0")),
+    ]

@@ -9,8 +9,9 @@ break-even, the estimated next funding payment with its countdown, health, margi
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
 should feel. Break-even needs the fees paid on the open position, which only the session's
-`Ledger` knows: without one (a replay), or for a position opened before this run, it reads
-"--" rather than a guess.
+`Ledger` knows: without one (a replay), for a position opened before this run, or for a hedge
+mode side (the ledger nets fees per symbol), it reads "--" rather than a guess. In hedge mode
+a symbol's long and short are two rows, keyed `SYMBOL:long` / `SYMBOL:short`.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ class PositionsTable(KeyedTable):
         long = pos.side == "long"
         side = Text(pos.side.upper(), style="green" if long else "red")
         dist_text = Text(fmt.pct(dist, 1, signed=False), style=fmt.ratio_style(ratio))
-        fees = ledger.open_fees(pos.symbol, pos.size) if ledger is not None else None
+        # the ledger nets fees per symbol: a hedged side's break-even reads "--", never a guess
+        netted = ledger is not None and pos.slot == "both"
+        fees = ledger.open_fees(pos.symbol, pos.size) if ledger is not None and netted else None
         be = break_even(pos.entry, pos.size, fees) if fees is not None else None
         mode = "cross" if pos.mode == "cross" else "iso"
         return {
