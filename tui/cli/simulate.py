@@ -143,10 +143,10 @@ def account_block(state: ev.AccountState) -> list[str]:
         lines.append("  no open positions")
     for o in state.open_orders:
         flags = " reduce-only" if o.reduce_only else ""
-        hedge = f" {o.position_side}" if o.position_side != "both" else ""
+        hedge = f", {o.position_side} side" if o.position_side != "both" else ""
         lines.append(
-            f"  open order {printable(o.id)}: {o.side}{hedge} {plain(o.qty)} {o.symbol} "
-            f"@ {plain(o.price)} ({o.margin_mode} {o.leverage}x){flags}"
+            f"  open order {printable(o.id)}: {o.side} {plain(o.qty)} {o.symbol} "
+            f"@ {plain(o.price)} ({o.margin_mode} {o.leverage}x{hedge}){flags}"
         )
     return lines
 
