@@ -295,6 +295,9 @@ class Engine:
     def _remark_symbol(self, symbol: str, price: Decimal, ts: int) -> list[ev.Outcome]:
         """Mark every position of the symbol, then test maintenance: a hedged symbol's two
         sides both move to the new mark before either is tested."""
+        if self.position_mode == "one_way":  # the hot path: one dict lookup, as it always was
+            pos = self.acct.positions.get(symbol)
+            return [] if pos is None else self._remark(pos, price, ts)
         positions = self.acct.symbol_positions(symbol)
         if not positions:
             return []

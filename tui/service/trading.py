@@ -126,7 +126,9 @@ class TradingSession:
             self.outcomes.extend(outcomes)
             self.ledger.on_outcomes(outcomes)
             self.account_dirty = True
-        elif engine.symbol_positions(symbol):
+        elif symbol in engine.positions or (
+            engine.position_mode == "hedge" and engine.symbol_positions(symbol)
+        ):
             self.account_dirty = True
         self._sample(event)
         return outcomes
