@@ -12,7 +12,6 @@ import io
 from decimal import Decimal
 
 from rich.console import Console
-from textual.widgets import Select
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
@@ -22,6 +21,7 @@ from papertrade.tui.cli.terminal import build_parser
 from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.trading import TradingSession
+from papertrade.tui.widgets.choice import Choice
 
 
 def rendered(renderable) -> str:
@@ -52,7 +52,7 @@ async def ticket_order(pilot, tui, key: str, qty: str, side: str | None = None) 
     ticket = pilot.app.screen
     assert isinstance(ticket, OrderTicket)
     if side is not None:
-        ticket.query_one("#pside", Select).value = side
+        ticket.query_one("#pside", Choice).value = side
         await pilot.pause()
     await tui.type_text(pilot, qty)
     await pilot.pause()
@@ -97,12 +97,12 @@ async def test_the_ticket_picks_the_side_and_the_table_shows_both(app_factory, t
         await tui.settle(pilot)
         await switch_to_hedge(pilot, app)
         ticket = await ticket_order(pilot, tui, "b", "0.02")
-        assert ticket.query_one("#pside", Select).value == "long"  # a buy opens the long side
+        assert ticket.query_one("#pside", Choice).value == "long"  # a buy opens the long side
         assert not ticket.query("#reduce")  # no reduce-only in hedge mode: the side says it
         await pilot.press("enter")
         await pilot.pause()
         ticket = await ticket_order(pilot, tui, "s", "0.01")
-        assert ticket.query_one("#pside", Select).value == "short"
+        assert ticket.query_one("#pside", Choice).value == "short"
         await pilot.press("enter")
         await pilot.pause()
         engine = app.session.engine

@@ -1,10 +1,10 @@
 """`PositionsTable`: every open position with its risk in plain sight.
 
 Refresh: `update_from(engine, ledger=None)`. Columns in the order a trader needs them, so the
-ones that matter stay on screen at 80 columns (the rest scroll sideways): symbol, side, margin
-mode and leverage, signed size (shorts negative, as exchanges show them), liquidation price,
-distance to it (% of mark, coloured by the margin ratio) and uPnL; then ROE, entry,
-break-even, the estimated next funding payment with its countdown, health, margin and mark.
+ones that matter stay on screen at 80 columns (a table shows only what fits whole): symbol,
+side, margin mode and leverage, signed size (shorts negative, as exchanges show them),
+liquidation price, distance to it (% of mark, coloured by the margin ratio) and uPnL; then ROE,
+entry, break-even, the estimated next funding payment with its countdown, health, margin and mark.
 
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
@@ -44,9 +44,9 @@ class PositionsTable(KeyedTable):
     DEFAULT_CSS = """
     PositionsTable { height: 1fr; }
     """
-    # At 80 columns everything up to uPnL fits, at 120 everything up to the next funding
-    # payment, even with a vertical scrollbar; the health bar comes next, so what the edge of
-    # the screen cuts is a bar, never a number read wrong.
+    # At 80 columns everything up to uPnL fits whole, at 120 everything up to the next
+    # funding payment; the rest (health, margin, mark) shows on a wider terminal, and the
+    # table's border says how many columns are left out.
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("symbol", "Symbol", 12),
         ("side", "Side", 5),
