@@ -19,7 +19,7 @@ from typing import TextIO
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import ZERO, plain
-from papertrade.core.text import csv_cell
+from papertrade.core.text import csv_cell, plural
 from papertrade.saves.store import Store
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
@@ -112,6 +112,6 @@ def run(args: argparse.Namespace) -> int:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        events = f"{info.events} event{'' if info.events == 1 else 's'}"
+        events = plural(info.events, "event")
         print(f"exported session {info.name} ({events}) to {target}", file=sys.stderr)
     return 0

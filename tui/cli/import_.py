@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from papertrade.core import codec
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import read_lines
 from papertrade.tui.cli.sessions import add_db_option, named, opened_store
 from papertrade.tui.errors import UsageError
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         sid = store.import_session(settings, events, name=name, venue=venue)
         info = store.session(sid)
         print(
-            f"imported {len(events)} events from {printable(path)} as session "
+            f"imported {plural(len(events), 'event')} from {printable(path)} as session "
             f"{printable(info.name)} (id {sid})"
         )
     return 0

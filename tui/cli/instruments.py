@@ -16,7 +16,7 @@ import sys
 
 from papertrade.core.instruments import VENUES, Instrument, InstrumentBook, bundled
 from papertrade.core.numbers import plain
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.tui.errors import UsageError
 
 
@@ -87,6 +87,5 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         source = "refreshed from the venue" if args.refresh and notice is None else "bundled"
         when = f", bundled data as of {bundle.as_of}" if bundle.as_of else ""
-        noun = "instrument" if len(symbols) == 1 else "instruments"
-        print(f"{len(symbols)} {noun} on {args.feed} ({source}{when})")
+        print(f"{plural(len(symbols), 'instrument')} on {args.feed} ({source}{when})")
     return 0

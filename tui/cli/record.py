@@ -38,7 +38,7 @@ from typing import TextIO
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.feeds.base import Feed
 from papertrade.feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
 from papertrade.feeds.pacing import parse_speed
@@ -289,7 +289,8 @@ def run(args: argparse.Namespace) -> int:
         except WriterFailed as exc:
             print(f"papertrade record: error: {exc}", file=sys.stderr)
             print(
-                f"received {recorder.received} events; session #{writer.id} {writer.name!r} of"
+                f"received {plural(recorder.received, 'event')}; session #{writer.id} "
+                f"{writer.name!r} of"
                 f" {store.path} is kept as interrupted; stopped: {reason}",
                 file=sys.stderr,
             )
@@ -297,7 +298,7 @@ def run(args: argparse.Namespace) -> int:
         total = sum(recorder.saved.values())
         where = f" and {args.out}" if args.out else ""
         print(
-            f"recorded {total} events [{recorder.describe()}] into session "
+            f"recorded {plural(total, 'event')} [{recorder.describe()}] into session "
             f"#{writer.id} {writer.name!r} of {store.path}{where}; stopped: {reason}"
             f"{_dropped(feed, writer.dropped)}",
             file=sys.stderr,

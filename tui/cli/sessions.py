@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.saves.paths import ENV_VAR
 from papertrade.tui.errors import UsageError
 
@@ -121,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         if args.delete:
             info = store.session(args.delete)
             store.delete(info.id)
-            print(f"deleted session {printable(info.name)} (id {info.id}, {info.events} events)")
+            events = plural(info.events, "event")
+            print(f"deleted session {printable(info.name)} (id {info.id}, {events})")
             return 0
         rows = store.list_sessions()
         if args.json:

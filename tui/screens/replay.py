@@ -277,7 +277,7 @@ class ReplayScreen(Screen[None]):
         symbols = self._symbols()
         with self.app.batch_update():
             self.watchlist.update_from(engine, symbols)
-            self.positions.update_from(engine)
+            self.positions.update_from(engine, player.fees)
             self.orders.update_from(engine)
             self.account_panel.update_from(engine)
             if outcomes:

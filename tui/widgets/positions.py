@@ -8,10 +8,11 @@ entry, break-even, the estimated next funding payment with its countdown, health
 
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
-should feel. Break-even needs the fees paid on the open position, which only the session's
-`Ledger` knows: without one (a replay), for a position opened before this run, or for a hedge
-mode side (the ledger nets fees per symbol), it reads "--" rather than a guess. In hedge mode
-a symbol's long and short are two rows, keyed `SYMBOL:long` / `SYMBOL:short`.
+should feel. Break-even needs the fees paid on the open position, carried from its fills
+(`OpenFees`: the session's ledger, a replay's, or a journal's on a resume); when the fills
+seen do not add up to the position, or for a hedge mode side (fees are carried per symbol,
+netted), it reads "--" rather than a guess. In hedge mode a symbol's long and short are two
+rows, keyed `SYMBOL:long` / `SYMBOL:short`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rich.text import Text
 
 from papertrade.core.engine import Engine
 from papertrade.core.positions import Position
-from papertrade.tui.service.ledger import Ledger, break_even, funding_estimate
+from papertrade.tui.service.ledger import Ledger, OpenFees, break_even, funding_estimate
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
 
@@ -64,7 +65,7 @@ class PositionsTable(KeyedTable):
         ("mark", "Mark", 9),
     )
 
-    def update_from(self, engine: Engine, ledger: Ledger | None = None) -> None:
+    def update_from(self, engine: Engine, ledger: Ledger | OpenFees | None = None) -> None:
         positions = engine.positions
         self.sync_rows(sorted(positions))
         for symbol in sorted(positions):
@@ -72,7 +73,7 @@ class PositionsTable(KeyedTable):
 
     @staticmethod
     def row_values(
-        engine: Engine, pos: Position, ledger: Ledger | None = None
+        engine: Engine, pos: Position, ledger: Ledger | OpenFees | None = None
     ) -> dict[str, str | Text]:
         inst = pos.instrument
         liq = engine.position_liquidation_price(pos)
