@@ -32,6 +32,10 @@ class Totals:
     liquidation_losses: Decimal = ZERO
     fills: int = 0
     liquidations: int = 0
+    clearance_fees: Decimal = ZERO
+    """Part of `liquidation_losses`: clearance fees charged on liquidated parts."""
+    insurance_covered: Decimal = ZERO
+    """What the insurance fund paid so the wallet did not go below 0 (offsets the above)."""
 
 
 class Account:

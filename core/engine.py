@@ -958,6 +958,8 @@ class Engine:
                 "liquidation_losses": str(t.liquidation_losses),
                 "fills": t.fills,
                 "liquidations": t.liquidations,
+                "clearance_fees": str(t.clearance_fees),
+                "insurance_covered": str(t.insurance_covered),
             },
         }
         # hedge-mode keys only when used: a one-way state is what it always was, and a state
@@ -1027,6 +1029,9 @@ class Engine:
             dec(t["liquidation_losses"]),
             int(t["fills"]),
             int(t["liquidations"]),
+            # states saved before clearance fees existed read as 0
+            dec(t.get("clearance_fees", "0")),
+            dec(t.get("insurance_covered", "0")),
         )
         self.last_ts = int(state["last_ts"])
         self.position_mode = _position_mode(state.get("position_mode", "one_way"))

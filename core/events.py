@@ -227,6 +227,15 @@ class Rejected:
 
 @dataclass(slots=True, frozen=True)
 class Liquidation:
+    """One liquidated part of a position (README "Liquidation as executed").
+
+    A partial liquidation leaves `remaining_qty` of the position open. `loss` is what the line
+    took from the wallet (≥ 0): the part's realized loss at `price` (the mark, or the
+    bankruptcy price of a last close) plus `clearance_fee`, less `insurance_covered` (what the
+    insurance fund paid so the wallet does not go below 0). Lines written before these fields
+    existed read with `clearance_fee`, `insurance_covered` and `remaining_qty` 0 and `price`
+    None (= the mark)."""
+
     ts: int
     symbol: str
     margin_mode: MarginMode
@@ -234,7 +243,17 @@ class Liquidation:
     qty: Decimal
     mark_price: Decimal
     loss: Decimal
+    clearance_fee: Decimal = Decimal(0)
+    insurance_covered: Decimal = Decimal(0)
+    price: Decimal | None = None
+    remaining_qty: Decimal = Decimal(0)
+    """What stays open of the position after this line (0: closed whole)."""
     type: ClassVar[str] = "liquidation"
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        """The part's own PnL at its fill price: the loss before fee and insurance."""
+        return self.clearance_fee - self.insurance_covered - self.loss
 
 
 @dataclass(slots=True, frozen=True)

@@ -25,7 +25,7 @@ from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import human, plain
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import DrillFile, stream_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
 
@@ -173,7 +173,7 @@ def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: IO[str]
     counts.pop("account", None)
     summary = (
         ", ".join(
-            fmt.plural(n, *OUTCOME_NAMES.get(kind, (kind,))) for kind, n in sorted(counts.items())
+            plural(n, *OUTCOME_NAMES.get(kind, (kind,))) for kind, n in sorted(counts.items())
         )
         or "no outcomes"
     )
@@ -193,8 +193,6 @@ def run(args: argparse.Namespace) -> int:
         # --save: store the run as a session (exit 2 on error, before anything is printed)
         save_run(args, settings, _events(stream_drill(drill)))
         if not args.json:
-            from papertrade.tui.widgets.fmt import plural
-
             sys.stdout.write(
                 f"Simulating {plural(counted.n, 'event')} from {args.file}: starting balance "
                 f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
