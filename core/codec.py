@@ -135,6 +135,7 @@ class SessionLine(BaseModel):
     maker_fee: FeeRate = Decimal("0.0002")
     name: Label | None = None
     venue: Label | None = None
+    position_mode: Literal["one_way", "hedge"] = "one_way"
 
 
 class MarkLine(_Line):
@@ -186,6 +187,7 @@ class OrderLine(_Line):
     leverage: Leverage | None = None
     reduce_only: StrictBool = False
     post_only: StrictBool = False
+    position_side: Literal["both", "long", "short"] | None = None
 
     @model_validator(mode="after")
     def _price_matches_type(self) -> OrderLine:
@@ -206,12 +208,14 @@ class CancelLine(_Line):
 class CloseLine(_Line):
     type: Literal["close"]
     symbol: Symbol
+    position_side: Literal["both", "long", "short"] | None = None
 
 
 class AdjustMarginLine(_Line):
     type: Literal["adjust_margin"]
     symbol: Symbol
     amount: Amount
+    position_side: Literal["both", "long", "short"] | None = None
 
     @model_validator(mode="after")
     def _nonzero(self) -> AdjustMarginLine:
@@ -232,6 +236,11 @@ class SetMarginModeLine(_Line):
     margin_mode: Literal["isolated", "cross"]
 
 
+class SetPositionModeLine(_Line):
+    type: Literal["set_position_mode"]
+    position_mode: Literal["one_way", "hedge"]
+
+
 class SnapshotLine(_Line):
     type: Literal["snapshot"]
 
@@ -248,6 +257,7 @@ _LINE_MODELS: dict[str, type[BaseModel]] = {
     "adjust_margin": AdjustMarginLine,
     "set_leverage": SetLeverageLine,
     "set_margin_mode": SetMarginModeLine,
+    "set_position_mode": SetPositionModeLine,
     "snapshot": SnapshotLine,
 }
 INPUT_TYPES = tuple(_LINE_MODELS)
@@ -276,7 +286,10 @@ def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
     match model:
         case SessionLine():
             return ev.SessionSettings(
-                balance=data["balance"], taker_fee=data["taker_fee"], maker_fee=data["maker_fee"]
+                balance=data["balance"],
+                taker_fee=data["taker_fee"],
+                maker_fee=data["maker_fee"],
+                position_mode=data["position_mode"],
             )
         case MarkLine():
             return ev.MarkPrice(**data)
@@ -298,6 +311,8 @@ def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
             return ev.SetLeverage(**data)
         case SetMarginModeLine():
             return ev.SetMarginMode(**data)
+        case SetPositionModeLine():
+            return ev.SetPositionMode(**data)
         case SnapshotLine():
             return ev.Snapshot(**data)
     raise AssertionError(f"unhandled model {type(model).__name__}")
@@ -416,11 +431,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+        fields = value.__dataclass_fields__
+        if isinstance(value, ev.OrderState) and value.position_side == "both":
+            # an open order's side is news only in hedge mode; one-way output stays as it was
+            fields = [k for k in fields if k != "position_side"]
+        return {k: _jsonable(getattr(value, k)) for k in fields}
     return value
 
 
 _DEFAULTS_DROPPED = {"reduce_only": False, "post_only": False}
+_SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way"}
 
 
 def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
@@ -433,9 +453,12 @@ def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
     is_input = item.type in _LINE_MODELS
     if isinstance(item, ev.SessionSettings):
         out["ts"] = 0
+    dropped = _SESSION_DEFAULTS_DROPPED if isinstance(item, ev.SessionSettings) else {}
     for name in item.__dataclass_fields__:
         value = getattr(item, name)
         if is_input and (value is None or _DEFAULTS_DROPPED.get(name, object()) == value):
+            continue
+        if dropped.get(name, object()) == value:
             continue
         out[name] = _jsonable(value)
     return out

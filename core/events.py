@@ -16,6 +16,9 @@ from typing import ClassVar, Literal
 
 Side = Literal["buy", "sell"]
 PositionSide = Literal["long", "short"]
+PositionSlot = Literal["both", "long", "short"]
+"""Which position of a symbol: `both` is the one-way position, `long`/`short` the hedge ones."""
+PositionMode = Literal["one_way", "hedge"]
 MarginMode = Literal["isolated", "cross"]
 OrderType = Literal["market", "limit"]
 Liquidity = Literal["maker", "taker"]
@@ -23,6 +26,7 @@ Liquidity = Literal["maker", "taker"]
 SIDES: tuple[Side, ...] = ("buy", "sell")
 MARGIN_MODES: tuple[MarginMode, ...] = ("isolated", "cross")
 ORDER_TYPES: tuple[OrderType, ...] = ("market", "limit")
+POSITION_MODES: tuple[PositionMode, ...] = ("one_way", "hedge")
 
 
 # --- market events -------------------------------------------------------------------------
@@ -91,6 +95,7 @@ class PlaceOrder:
     leverage: int | None = None
     reduce_only: bool = False
     post_only: bool = False
+    position_side: PositionSlot | None = None
     type: ClassVar[str] = "order"
 
 
@@ -103,8 +108,12 @@ class CancelOrder:
 
 @dataclass(slots=True)
 class ClosePosition:
+    """Close a position at the market; in hedge mode `position_side` says which one (it may
+    be left out while only one side of the symbol is open)."""
+
     ts: int
     symbol: str
+    position_side: PositionSlot | None = None
     type: ClassVar[str] = "close"
 
 
@@ -115,6 +124,7 @@ class AdjustMargin:
     ts: int
     symbol: str
     amount: Decimal
+    position_side: PositionSlot | None = None
     type: ClassVar[str] = "adjust_margin"
 
 
@@ -135,6 +145,16 @@ class SetMarginMode:
 
 
 @dataclass(slots=True)
+class SetPositionMode:
+    """One-way or hedge (Binance `dualSidePosition`): account-wide, refused while any
+    position or open order exists."""
+
+    ts: int
+    position_mode: PositionMode
+    type: ClassVar[str] = "set_position_mode"
+
+
+@dataclass(slots=True)
 class Snapshot:
     """Ask for an `AccountState` outcome at this point of the stream."""
 
@@ -143,12 +163,28 @@ class Snapshot:
 
 
 MarketEvent = MarkPrice | Quote | Trade | Funding
-Command = PlaceOrder | CancelOrder | ClosePosition | AdjustMargin | SetLeverage | SetMarginMode
+Command = (
+    PlaceOrder
+    | CancelOrder
+    | ClosePosition
+    | AdjustMargin
+    | SetLeverage
+    | SetMarginMode
+    | SetPositionMode
+)
 Event = MarketEvent | Command | Snapshot
 
 MARKET_TYPES = frozenset({"mark", "quote", "trade", "funding"})
 COMMAND_TYPES = frozenset(
-    {"order", "cancel", "close", "adjust_margin", "set_leverage", "set_margin_mode"}
+    {
+        "order",
+        "cancel",
+        "close",
+        "adjust_margin",
+        "set_leverage",
+        "set_margin_mode",
+        "set_position_mode",
+    }
 )
 
 
@@ -159,6 +195,7 @@ class SessionSettings:
     balance: Decimal = Decimal("10000")
     taker_fee: Decimal = Decimal("0.0005")
     maker_fee: Decimal = Decimal("0.0002")
+    position_mode: PositionMode = "one_way"
     type: ClassVar[str] = "session"
 
 
@@ -262,6 +299,7 @@ class PositionState:
     unrealized_pnl: Decimal
     liquidation_price: Decimal | None
     margin_ratio: Decimal | None
+    position_side: PositionSlot = "both"
 
 
 @dataclass(slots=True, frozen=True)
@@ -277,6 +315,7 @@ class OrderState:
     margin_mode: MarginMode
     leverage: int
     ts: int
+    position_side: PositionSlot = "both"
 
 
 @dataclass(slots=True, frozen=True)

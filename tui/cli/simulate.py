@@ -143,9 +143,10 @@ def account_block(state: ev.AccountState) -> list[str]:
         lines.append("  no open positions")
     for o in state.open_orders:
         flags = " reduce-only" if o.reduce_only else ""
+        hedge = f", {o.position_side} side" if o.position_side != "both" else ""
         lines.append(
             f"  open order {printable(o.id)}: {o.side} {plain(o.qty)} {o.symbol} "
-            f"@ {plain(o.price)} ({o.margin_mode} {o.leverage}x){flags}"
+            f"@ {plain(o.price)} ({o.margin_mode} {o.leverage}x{hedge}){flags}"
         )
     return lines
 
@@ -195,7 +196,9 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(
                 f"Simulating {plural(counted.n, 'event')} from {args.file}: starting balance "
                 f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
-                f"maker {settings.maker_fee * 100}%\n\n"
+                f"maker {settings.maker_fee * 100}%"
+                + (", hedge mode" if settings.position_mode == "hedge" else "")
+                + "\n\n"
             )
         spool.seek(0)
         shutil.copyfileobj(spool, sys.stdout)

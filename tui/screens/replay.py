@@ -297,7 +297,8 @@ class ReplayScreen(Screen[None]):
     def _symbols(self) -> list[str]:
         assert self.player is not None
         engine = self.player.engine
-        found = [*self.player.info.symbols, *engine.markets, *engine.positions]
+        held = [p.symbol for p in engine.positions.values()]
+        found = [*self.player.info.symbols, *engine.markets, *held]
         return sorted(dict.fromkeys(found))
 
     def chart_symbol(self) -> str | None:
@@ -307,7 +308,7 @@ class ReplayScreen(Screen[None]):
             return selected
         engine = self.engine
         if engine is not None and engine.positions:
-            return sorted(engine.positions)[0]
+            return sorted(p.symbol for p in engine.positions.values())[0]
         symbols = self._symbols()
         return symbols[0] if symbols else None
 
