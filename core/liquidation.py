@@ -155,9 +155,7 @@ def cancel_symbol_orders(
 def liquidate_isolated(acct: Account, totals: Totals, pos: Position, ts: int) -> list[ev.Outcome]:
     """Its symbol's orders go; then a partial cut if one passes, else the position closes at
     its bankruptcy price and its whole isolated margin is lost. Nothing else moves."""
-    out = cancel_symbol_orders(
-        acct, pos.symbol, ts, f"{pos.symbol} position liquidated", pos.slot
-    )
+    out = cancel_symbol_orders(acct, pos.symbol, ts, f"{pos.symbol} position liquidated", pos.slot)
     plan = partial_plan([pos], pos.margin)
     if plan is not None:
         line, change = _reduce(pos, plan[0], ts, totals)
