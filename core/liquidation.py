@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from papertrade.core import events as ev
 from papertrade.core.account import Account, Totals
+from papertrade.core.events import PositionSlot
 from papertrade.core.instruments import Instrument
 from papertrade.core.margin import liquidatable, maintenance_margin, unrealized_pnl
 from papertrade.core.numbers import MONEY, ZERO, floor_to, money
@@ -137,9 +138,15 @@ def _bankruptcy_line(pos: Position, loss: Decimal, ts: int, totals: Totals) -> e
     )
 
 
-def cancel_symbol_orders(acct: Account, symbol: str, ts: int, reason: str) -> list[ev.Outcome]:
+def cancel_symbol_orders(
+    acct: Account, symbol: str, ts: int, reason: str, slot: PositionSlot = "both"
+) -> list[ev.Outcome]:
+    """Cancel the symbol's orders; in hedge mode (`slot` long or short) only that side's: an
+    isolated side is its own position, and Binance cancels the orders of that position."""
     out: list[ev.Outcome] = []
     for order in list(acct.orders_by_symbol.get(symbol, ())):
+        if slot != "both" and order.slot != slot:
+            continue
         acct.remove_order(order)
         out.append(ev.OrderCancelled(ts, order.id, reason))
     return out
@@ -148,7 +155,7 @@ def cancel_symbol_orders(acct: Account, symbol: str, ts: int, reason: str) -> li
 def liquidate_isolated(acct: Account, totals: Totals, pos: Position, ts: int) -> list[ev.Outcome]:
     """Its symbol's orders go; then a partial cut if one passes, else the position closes at
     its bankruptcy price and its whole isolated margin is lost. Nothing else moves."""
-    out = cancel_symbol_orders(acct, pos.symbol, ts, f"{pos.symbol} position liquidated")
+    out = cancel_symbol_orders(acct, pos.symbol, ts, f"{pos.symbol} position liquidated", pos.slot)
     plan = partial_plan([pos], pos.margin)
     if plan is not None:
         line, change = _reduce(pos, plan[0], ts, totals)

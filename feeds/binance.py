@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
-from papertrade.core.numbers import ZERO
+from papertrade.core.numbers import LIVE_FUTURE_MS, MIN_LIVE_TS_MS, ZERO
 from papertrade.feeds.base import (
     Drop,
     FeedStats,
@@ -39,6 +39,7 @@ from papertrade.feeds.base import (
     non_negative,
     plain_text,
     positive,
+    wall_ms,
 )
 from papertrade.feeds.connection import ConnectionSpec, Outgoing, VenueError, retryable_text
 
@@ -314,15 +315,24 @@ class BinanceAdapter:
             stats.dropped["unknown_stream"] += 1
             return None, []
         bid, ask = Decimal(b), Decimal(a)  # the form is checked: inside every bound
-        if bid and ask and bid <= ask:
-            event = Quote(int(T) or int(E), s, bid, ask, Decimal(B) or ZERO, Decimal(A) or ZERO)
-        else:  # a zero price or a crossed book: the model's rules say which drop
+        if not (bid and ask and bid <= ask):  # a zero price or a crossed book
             try:
-                event = book_quote(s, b, B, a, A, int(T), int(E))
+                book_quote(s, b, B, a, A, int(T), int(E))  # the model's rules say which drop
             except Drop as drop:
                 stats.dropped[drop.reason] += 1
-                return stream, []
-        return self._admit(stream, event, "bookTicker", int(u))
+            return stream, []
+        if s not in self._wanted:  # from here as `_admit`, inline on the busiest path
+            stats.dropped["unknown_symbol"] += 1
+            return stream, []
+        ts = int(T) or int(E)
+        if not MIN_LIVE_TS_MS <= ts <= wall_ms() + LIVE_FUTURE_MS:  # `check_time`
+            stats.dropped["bad_time"] += 1
+            return stream, []
+        late = self._seq.check("bookTicker", s, int(u))
+        if late is not None:
+            stats.dropped[late] += 1
+            return stream, []
+        return stream, [Quote(ts, s, bid, ask, Decimal(B) or ZERO, Decimal(A) or ZERO)]
 
     def _admit(
         self, stream: str, event: MarketEvent, kind: str, key: int

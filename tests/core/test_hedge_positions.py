@@ -207,3 +207,21 @@ def test_leverage_is_per_symbol_and_moves_both_sides(driver, side) -> None:
     assert sides(d)[side].leverage == 10
     # cross IM at mark: 0.1 × 60,000 / 10 = 600 a side
     assert sides(d)[side].margin == 600
+
+
+def test_an_isolated_side_liquidated_cancels_only_its_own_orders(driver) -> None:
+    # Binance cancels the orders of the liquidated position (orders.md §3.2); in hedge mode
+    # an isolated side is a position of its own, so the other side's orders stay.
+    d = hedged(driver)
+    d.apply(ev.SetMarginMode(d.tick(), "BTCUSDT", "isolated"))
+    d.order("l", "BTCUSDT", "buy", "0.5", position_side="long", leverage=10)
+    d.order("s", "BTCUSDT", "sell", "0.5", position_side="short")
+    # a take-profit on the long (sell 0.2 at 70,000, rests) and a cover on the short (buy 0.2
+    # at 50,000, rests)
+    assert d.order("l-tp", "BTCUSDT", "sell", "0.2", "70000.0", position_side="long") == []
+    assert d.order("s-tp", "BTCUSDT", "buy", "0.2", "50000.0", position_side="short") == []
+    # long LP 54,216.8 as in the test above
+    out = d.mark("BTCUSDT", "54216.8")
+    cancelled = [o.order_id for o in out if isinstance(o, ev.OrderCancelled)]
+    assert cancelled == ["l-tp"]
+    assert [o.id for o in d.account().open_orders] == ["s-tp"]

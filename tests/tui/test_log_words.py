@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from screen_host import until
+
 from papertrade.core import events as ev
 from papertrade.tui.widgets.log import CLOCK_LABEL
 
@@ -72,3 +74,25 @@ async def test_every_log_line_is_stamped_in_market_time_and_labelled(app_factory
         note = next(line for line in lines if "note X" in line)
         assert fill.startswith(stamp) and note.startswith(stamp)
         assert app.trading.log_panel.border_subtitle == CLOCK_LABEL == "market time, UTC"
+
+
+async def test_the_log_wraps_its_lines_again_when_its_width_changes(app_factory, tui) -> None:
+    """At 120 columns the log is a 30-cell side column; at 80 it takes the whole width. A
+    terminal resized from one to the other kept the lines in a 30-cell strip."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        log = app.trading.log_panel
+        sentence = "long enough to wrap in the narrow side column"
+        log.add_text(sentence)
+        await pilot.pause()
+        narrow = log.scrollable_content_region.width
+        assert narrow < 40
+        assert max(line.cell_length for line in log.lines) <= narrow
+        await pilot.resize_terminal(80, 24)
+        app.trading.action_panel("log")
+        await until(pilot, lambda: log.scrollable_content_region.width > 60, "the full width")
+        await pilot.pause()
+        texts = [line.text for line in log.lines]
+        # one line now, not two, and written once
+        assert sum(sentence in text for text in texts) == 1, texts

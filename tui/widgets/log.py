@@ -18,11 +18,14 @@ adds one line with what the account lost in all (`fmt.with_cross_totals`, shared
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
+from rich.console import RenderableType
 from rich.text import Text
+from textual import events
 from textual.widgets import RichLog
 
 from papertrade.core import events as ev
@@ -96,6 +99,38 @@ class EventLog(RichLog):
             min_width=20,
         )
         self._latest_ts: int | None = None
+        self._kept: deque[Text] = deque(maxlen=max_lines)
+        """Every line written (bounded like the log): a new width wraps them again."""
+        self._wrapped_at = 0
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Lines are wrapped when written; a new width (the small layout's full-width log
+        after the wide layout's side column) wraps them again instead of keeping them in a
+        30-cell strip."""
+        super().on_resize(event)  # the lines written before the first size are written now
+        width = event.size.width
+        if not width:
+            return
+        if self._wrapped_at and width != self._wrapped_at and self._kept:
+            self.clear()
+            for line in self._kept:
+                super().write(line)
+        self._wrapped_at = width
+
+    def write(
+        self,
+        content: RenderableType | object,
+        width: int | None = None,
+        expand: bool = False,
+        shrink: bool = True,
+        scroll_end: bool | None = None,
+        animate: bool = False,
+    ) -> Self:
+        # Kept once: before the log has a size, RichLog defers the line and writes it again
+        # through here when the size is known.
+        if isinstance(content, Text) and self._size_known:
+            self._kept.append(content)
+        return super().write(content, width, expand, shrink, scroll_end, animate)
 
     def on_mount(self) -> None:
         self.border_subtitle = CLOCK_LABEL
