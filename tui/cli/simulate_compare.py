@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import IO
 
 from papertrade.core import events as ev
+from papertrade.core.instruments import InstrumentBook
 from papertrade.core.numbers import human, plain
 from papertrade.core.shadow import COLUMNS, ModeComparison, RunFigures
 
@@ -25,6 +26,16 @@ def compared(comparison: ModeComparison, events: Iterable[ev.Event]) -> Iterator
     for event in events:
         yield from comparison.apply(event)
     yield comparison.engine.account()
+
+
+def compare_events(
+    settings: ev.SessionSettings, events: Iterable[ev.Event], instruments: InstrumentBook | None
+) -> ModeComparison:
+    """A whole journal run through the comparison (`stats --compare-modes`)."""
+    comparison = ModeComparison(settings, instruments)
+    for event in events:
+        comparison.apply(event)
+    return comparison
 
 
 def _ratio(figures: RunFigures) -> str:
