@@ -38,7 +38,7 @@ of the run (to its end), with nothing else changing:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -73,12 +73,13 @@ class Held:
 @dataclass(slots=True)
 class Frame:
     ts: int
-    event: str
     cross_wallet: Decimal
     held: dict[str, Held]
     marks: dict[str, Decimal]
     outcomes: list[ev.Outcome] = field(default_factory=list)
     """What happened between the frame before and this one."""
+    iso_funding: dict[str, Decimal] = field(default_factory=dict)
+    """Funding each isolated position's margin took in that interval, by position key."""
 
 
 @dataclass(slots=True)
@@ -92,25 +93,41 @@ class Trigger:
     lines: list[ev.Liquidation]
     history: list[Frame]
     """Frames from the last flat moment up to (not including) the trigger."""
-    after_from: int
-    """Index into `Recorder.after` of the first frame after this trigger."""
+    held: list[Held] = field(default_factory=list)
+    """The positions the what-ifs hold through the later prices (the pool's, at the trigger)."""
+    base: Decimal = ZERO
+    """The wallet part of the pool at the trigger (isolated margin, or the cross wallet)."""
+    worst_need: Decimal = ZERO
+    """Max of MM − balance of `held` on `base`, at the trigger and every later price."""
+    extremes: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    """Lowest and highest mark of each held symbol from its opening to the end of the run."""
 
 
 class Recorder(Engine):
-    """The engine, keeping frames and triggers for the post-mortem (rules unchanged)."""
+    """The engine, keeping frames and triggers for the post-mortem (rules unchanged).
+
+    Memory stays bounded on long runs: past `MAX_FRAMES` the older half of the history is
+    thinned (every other frame folded into the next one, its outcomes and funding carried, so
+    the parts still add up exactly); frames where a position opened are always kept, and so
+    are the latest `RECENT_FRAMES`. The what-ifs need no history: each trigger keeps its own
+    running worst case, and the lowest and highest mark of each symbol since its position
+    opened are tracked as the run goes."""
+
+    MAX_FRAMES = 4096
+    RECENT_FRAMES = 512
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.frames: list[Frame] = []
         self.triggers: list[Trigger] = []
-        self.after: list[Frame] = []
-        """Frames after the first trigger (the later prices the what-ifs run through)."""
-        self._event = ""
+        self._watching: dict[str, list[Trigger]] = {}
+        self._extremes: dict[str, tuple[Decimal, Decimal]] = {}
+        """Per open position key: the lowest and highest mark since it opened."""
 
     def frame(self, ts: int) -> Frame:
         held = {p.key: self._held(p) for p in self.acct.positions.values()}
         marks = {s: m.mark for s, m in self.markets.items() if m.mark is not None}
-        return Frame(ts, self._event, self.acct.cross_wallet, held, marks)
+        return Frame(ts, self.acct.cross_wallet, held, marks)
 
     def _held(self, p: Position) -> Held:
         return Held(
@@ -129,29 +146,67 @@ class Recorder(Engine):
         )
 
     def apply(self, event: ev.Event) -> list[ev.Outcome]:
-        self._event = event.type
         first_new = len(self.triggers)
+        before = self.frames[-1] if self.frames else None
         out = super().apply(event)
         rest = list(out)
-        for trig in self.triggers[first_new:]:
+        new = self.triggers[first_new:]
+        for trig in new:
             # the outcomes before this trigger's first line happened before it
-            cut = next((i for i, o in enumerate(rest) if o is trig.lines[0]), 0)
+            first = trig.lines[0] if trig.lines else None
+            cut = next((i for i, o in enumerate(rest) if o is first), len(rest))
             trig.frame.outcomes = rest[:cut]
             rest = rest[cut:]  # its lines belong to the interval after it
         frame = self.frame(event.ts)
         frame.outcomes = rest
-        if self.triggers:
-            self.after.append(frame)
+        if isinstance(event, ev.Funding) and before is not None:
+            # nothing but funding moves isolated margin in a funding event before a liquidation
+            into = new[0].frame if new else frame
+            into.iso_funding = {
+                k: h.margin - before.held[k].margin
+                for k, h in into.held.items()
+                if h.mode == "isolated" and k in before.held
+            }
+        self._track(event, frame, new)
         if self.acct.positions:
             self.frames.append(frame)
+            if len(self.frames) > self.MAX_FRAMES:
+                self.frames = _thinned(self.frames, self.RECENT_FRAMES)
         else:
             self.frames = [frame]
         return out
 
+    def _track(self, event: ev.Event, frame: Frame, new: list[Trigger]) -> None:
+        """Keep the running extremes and each trigger's worst case up to date."""
+        extremes = {}
+        for key, h in frame.held.items():
+            lo, hi = self._extremes.get(key, (h.mark, h.mark))
+            extremes[key] = (min(lo, h.mark), max(hi, h.mark))
+        self._extremes = extremes
+        symbol = getattr(event, "symbol", None)
+        watching = self._watching.get(symbol, []) if isinstance(symbol, str) else []
+        for trig in [*watching, *new]:
+            need = _need(trig.held, trig.base, frame.marks, self.instruments)
+            trig.worst_need = max(trig.worst_need, need)
+            for sym, (lo, hi) in trig.extremes.items():
+                mark = frame.marks.get(sym, lo)
+                trig.extremes[sym] = (min(lo, mark), max(hi, mark))
+
     def _trigger(self, mode: ev.MarginMode, key: str | None, ts: int) -> Trigger:
-        trig = Trigger(self.frame(ts), mode, key, [], list(self.frames), len(self.after))
+        frame = self.frame(ts)
+        trig = Trigger(frame, mode, key, [], list(self.frames))
+        if key is not None:
+            trig.held, trig.base = [frame.held[key]], frame.held[key].margin
+        else:
+            trig.held = [h for h in frame.held.values() if h.mode == "cross"]
+            trig.base = frame.cross_wallet
+        trig.worst_need = _need(trig.held, trig.base, frame.marks, self.instruments)
+        for h in trig.held:
+            lo, hi = self._extremes.get(h.key, (h.mark, h.mark))
+            trig.extremes[h.symbol] = (min(lo, h.mark), max(hi, h.mark))
+            self._watching.setdefault(h.symbol, []).append(trig)
         self.triggers.append(trig)
-        self.frames.append(trig.frame)
+        self.frames.append(frame)
         return trig
 
     def _liquidate_isolated(self, pos: Position, ts: int) -> list[ev.Outcome]:
@@ -165,6 +220,34 @@ class Recorder(Engine):
         out = super()._liquidate_cross(ts)
         trig.lines = [o for o in out if isinstance(o, ev.Liquidation)]
         return out
+
+
+def _thinned(frames: list[Frame], recent: int) -> list[Frame]:
+    """Every other older frame folded into the next one (see `Recorder`). Frames are never
+    changed in place: a trigger's history may share them."""
+    old, tail = frames[:-recent], frames[-recent:]
+    kept = [old[0]]
+    carried: list[ev.Outcome] = []
+    funding: dict[str, Decimal] = {}
+    for i in range(1, len(old) + 1):
+        f = old[i] if i < len(old) else tail[0]
+        opened = any(k not in frames[i - 1].held for k in f.held)
+        if i < len(old) and i % 2 == 1 and not opened:
+            carried += f.outcomes
+            for k, v in f.iso_funding.items():
+                funding[k] = funding.get(k, ZERO) + v
+            continue
+        if carried or funding:
+            merged = dict(funding)
+            for k, v in f.iso_funding.items():
+                merged[k] = merged.get(k, ZERO) + v
+            f = replace(f, outcomes=carried + f.outcomes, iso_funding=merged)
+            carried, funding = [], {}
+        if i < len(old):
+            kept.append(f)
+        else:
+            tail = [f, *tail[1:]]
+    return kept + tail
 
 
 # --- the report --------------------------------------------------------------------------
@@ -261,10 +344,9 @@ def _take_apart(
             if b is None or a is None:
                 continue
             add(a.symbol, a.upnl - b.upnl)
-            if after.event == "funding":
-                funding += a.margin - b.margin
-            else:
-                moves += a.margin - b.margin
+            paid = after.iso_funding.get(key, ZERO)
+            funding += paid
+            moves += a.margin - b.margin - paid
             continue
         keys = {k for k, h in before.held.items() if h.mode == "cross"}
         keys |= {k for k, h in after.held.items() if h.mode == "cross"}
@@ -346,19 +428,8 @@ def analyse(recorder: Recorder) -> list[PostMortem]:
                     h.liquidation_price if h is not None else None,
                 )
             )
-        later = recorder.after[trig.after_from :]
-        if trig.key is not None:
-            base = drained.margin
-            held = [drained]
-        else:
-            base = frame.cross_wallet
-            held = [h for h in frame.held.values() if h.mode == "cross"]
-        worst = max(
-            [_need(held, base, frame.marks, instruments)]
-            + [_need(held, base, f.marks, instruments) for f in later]
-        )
-        added = _cents_above(worst)
-        lev, lev_note = _survive_leverage(trig, drained, window, later, instruments)
+        added = _cents_above(trig.worst_need)
+        lev, lev_note = _survive_leverage(trig, drained, instruments)
         stop, stop_note = _stop(drained, window, frame, recorder.settings.taker_fee)
         lines = trig.lines
         went_down = [
@@ -396,16 +467,15 @@ def analyse(recorder: Recorder) -> list[PostMortem]:
     return reports
 
 
-def _survive_leverage(
-    trig: Trigger, h: Held, window: list[Frame], later: list[Frame], instruments: Any
-) -> tuple[int | None, str]:
+def _survive_leverage(trig: Trigger, h: Held, instruments: Any) -> tuple[int | None, str]:
     if trig.key is None:
         return None, "cross: leverage does not move a cross liquidation, only the wallet does"
     inst = instruments[h.symbol]
     notional = abs(h.size) * h.entry
-    worst = max(
-        _need([h], ZERO, f.marks, instruments) for f in [*window, trig.frame, *later]
-    )  # MM − uPnL at the worst price
+    # MM − uPnL falls as the price rises for a long (MMR < 1) and rises for a short: its
+    # worst over the run is at the lowest (long) or highest (short) mark since the opening
+    lo, hi = trig.extremes[h.symbol]
+    worst = _need([h], ZERO, {h.symbol: lo if h.size > 0 else hi}, instruments)
     top = inst.bracket_for(notional).max_leverage
     if worst < 0:
         return top, "no price of the run reached even a margin of 0"

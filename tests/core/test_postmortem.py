@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papertrade.core import events as ev
-from papertrade.core.postmortem import PostMortem, analyse, record, to_json
+from papertrade.core.postmortem import PostMortem, Recorder, analyse, record, to_json
 
 T0 = 1_767_225_600_000
 MIN = 60_000
@@ -172,3 +172,51 @@ def test_contributions_always_sum_to_the_margin_balance_drop(
         if r.mode == "cross" and modes == ("cross", "cross"):
             # nothing moves between pools in an all-cross account: every part is named
             assert r.margin_moves == 0
+
+
+class SmallRecorder(Recorder):
+    MAX_FRAMES = 12
+    RECENT_FRAMES = 3
+
+
+def test_a_thinned_history_takes_the_drop_apart_the_same_way() -> None:
+    events: list[ev.Event] = [
+        mark(T0, "ETHUSDT", "3000"),
+        mark(T0, "BTCUSDT", "60000"),
+        order(T0 + 1, "eth", "ETHUSDT", "10", "cross", 10),
+        order(T0 + 2, "btc", "BTCUSDT", "0.5", "isolated", 15),
+    ]
+    ts = T0 + 2
+    for i in range(40):  # a slow BTC slide with ETH noise, funding and margin added
+        ts += MIN
+        events.append(mark(ts, "BTCUSDT", str(60000 - 150 * i)))
+        events.append(mark(ts, "ETHUSDT", str(3000 + (i % 5) * 10)))
+        if i % 7 == 3:
+            events.append(ev.Funding(ts + 1, "BTCUSDT", D("0.0005")))
+            events.append(ev.Funding(ts + 1, "ETHUSDT", D("0.0005")))
+        if i % 11 == 5:
+            events.append(ev.AdjustMargin(ts + 2, "BTCUSDT", D("100")))
+    events += [mark(ts + MIN, "BTCUSDT", "50000"), mark(ts + 2 * MIN, "BTCUSDT", "45000")]
+    fees = ev.SessionSettings(D("10000"), D("0.0005"), D("0.0002"))
+    full = analyse(record(fees, events))
+    small = SmallRecorder(None, fees)
+    for event in events:
+        small.apply(event)
+    assert len(small.frames) <= SmallRecorder.MAX_FRAMES + 1
+    thinned = analyse(small)
+    assert full and len(thinned) == len(full)
+    for a, b in zip(full, thinned, strict=True):
+        assert (a.drop, a.contributions, a.funding, a.fees, a.margin_moves) == (
+            b.drop,
+            b.contributions,
+            b.funding,
+            b.fees,
+            b.margin_moves,
+        )
+        assert a.funding != 0 and a.margin_moves != 0  # both kinds of carried part were used
+        assert (a.survive_with_added_margin, a.survive_at_leverage) == (
+            b.survive_with_added_margin,
+            b.survive_at_leverage,
+        )
+        assert b.parts_total() == -b.drop
+        assert len(b.samples) < len(a.samples)

@@ -24,7 +24,7 @@ from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
 
 PLOT_ROWS = 24
-"""At most this many rows of the margin-ratio plot (evenly spaced, the trigger always last)."""
+"""At most this many rows of the margin-ratio plot (evenly spaced in time, the trigger last)."""
 BAR = 40
 
 
@@ -103,10 +103,22 @@ def _signed(d: Decimal) -> str:
 
 
 def _spaced(samples: list[Sample]) -> list[Sample]:
+    """At most `PLOT_ROWS` samples, evenly spaced in time (the latest at or before each
+    step), the first and the trigger always in."""
     if len(samples) <= PLOT_ROWS:
         return samples
-    step = (len(samples) - 1) / (PLOT_ROWS - 1)
-    return [samples[round(i * step)] for i in range(PLOT_ROWS)]
+    t0, t1 = samples[0].ts, samples[-1].ts
+    picked: list[Sample] = []
+    i = 0
+    for row in range(PLOT_ROWS):
+        target = t0 + (t1 - t0) * row // (PLOT_ROWS - 1)
+        while i + 1 < len(samples) and samples[i + 1].ts <= target:
+            i += 1
+        if not picked or picked[-1] is not samples[i]:
+            picked.append(samples[i])
+    if picked[-1] is not samples[-1]:
+        picked.append(samples[-1])
+    return picked
 
 
 def _bar(ratio: Decimal | None) -> str:

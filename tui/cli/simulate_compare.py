@@ -66,14 +66,19 @@ ROWS: tuple[tuple[str, Callable[[RunFigures], str]], ...] = (
 
 
 def table(comparison: ModeComparison) -> list[str]:
-    """The side-by-side table: one row per figure, one column per run."""
-    lines = [
-        "Margin modes compared (same prices, same orders; USDT)",
-        f"  {'':<20}" + "".join(f"{HEADINGS[c]:>24}" for c in COLUMNS),
+    """The side-by-side table: one row per figure, one column per run, each column as wide as
+    its widest cell."""
+    cells = [
+        [HEADINGS[c] for c in COLUMNS],
+        *([cell(comparison.figures[c]) for c in COLUMNS] for _, cell in ROWS),
     ]
-    for label, cell in ROWS:
-        values = "".join(f"{cell(comparison.figures[c]):>24}" for c in COLUMNS)
-        lines.append(f"  {label:<20}{values}")
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    labels = ["", *(label for label, _ in ROWS)]
+    lines = ["Margin modes compared (same prices, same orders; USDT)"]
+    for label, row in zip(labels, cells, strict=True):
+        lines.append(
+            f"  {label:<18}" + "".join(f"  {v:>{w}}" for v, w in zip(row, widths, strict=True))
+        )
     return lines
 
 
