@@ -15,12 +15,25 @@ live in their own modules: `margin` (formulas), `costs` (cost to open, fill refu
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from papertrade.core import events as ev
+from papertrade.core import tif
 from papertrade.core.account import Account, Totals
+from papertrade.core.conditional import (
+    MAX_CALLBACK_RATE,
+    MAX_CONDITIONAL_ORDERS,
+    MIN_CALLBACK_RATE,
+    ConditionalBook,
+    ConditionalOrder,
+    becomes,
+    immediate_trigger,
+    is_conditional,
+    shape_error,
+)
 from papertrade.core.costs import fill_refusal, opening_cost, plan_fill, resting_refusal
 from papertrade.core.instruments import Instrument, InstrumentBook, bundled
 from papertrade.core.liquidation import liquidate_cross, liquidate_isolated
@@ -68,6 +81,9 @@ class Engine:
         self.used_ids: set[str] = set()
         self.totals = Totals()
         self.last_ts = 0
+        self.algo = ConditionalBook()
+        """Conditional orders waiting for their trigger (no margin held; see `conditional`)."""
+        self.expiries = tif.Expiries()
         self._handlers: dict[type, Callable[[Any], list[ev.Outcome]]] = {
             ev.MarkPrice: self._on_mark,
             ev.Quote: self._on_quote,
@@ -75,6 +91,7 @@ class Engine:
             ev.Funding: self._on_funding,
             ev.PlaceOrder: self._on_order,
             ev.CancelOrder: self._on_cancel,
+            ev.AmendOrder: self._on_amend,
             ev.ClosePosition: self._on_close,
             ev.AdjustMargin: self._on_adjust_margin,
             ev.SetLeverage: self._on_set_leverage,
@@ -86,6 +103,8 @@ class Engine:
 
     def apply(self, event: ev.Event) -> list[ev.Outcome]:
         self.last_ts = event.ts
+        if self.expiries.due(event.ts):
+            return self._expire(event.ts) + self._handlers[type(event)](event)
         return self._handlers[type(event)](event)
 
     # --- read side ---------------------------------------------------------------------------
@@ -188,7 +207,8 @@ class Engine:
             margin_balance=money(acct.margin_balance()),
             available_balance=money(acct.available_balance()),
             positions=tuple(self.position_state(acct.positions[s]) for s in sorted(acct.positions)),
-            open_orders=tuple(o.state() for o in acct.orders.values()),
+            open_orders=tuple(o.state() for o in acct.orders.values())
+            + tuple(o.state() for o in self.algo),
             cross_margin_ratio=None if ratio is None else ratio.quantize(Decimal("0.0001")),
         )
 
@@ -207,9 +227,10 @@ class Engine:
         if e.next_funding_ts is not None:
             m.next_funding_ts = e.next_funding_ts
         pos = self.acct.positions.get(e.symbol)
-        if pos is None:
-            return []
-        return self._remark(pos, e.price, e.ts)
+        out = [] if pos is None else self._remark(pos, e.price, e.ts)
+        if e.symbol in self.algo.by_symbol:
+            out += self._triggers(e.symbol, "mark", e.price, e.ts)
+        return out
 
     def _on_quote(self, e: ev.Quote) -> list[ev.Outcome]:
         m = self.markets.get(e.symbol)
@@ -241,6 +262,8 @@ class Engine:
             pos = self.acct.positions.get(e.symbol)
             if pos is not None:
                 out += self._remark(pos, e.price, e.ts)
+        if e.symbol in self.algo.by_symbol:
+            out += self._triggers(e.symbol, "contract", e.price, e.ts)
         return out
 
     def _on_funding(self, e: ev.Funding) -> list[ev.Outcome]:
@@ -293,10 +316,17 @@ class Engine:
         return out
 
     def _liquidate_isolated(self, pos: Position, ts: int) -> list[ev.Outcome]:
-        return liquidate_isolated(self.acct, self.totals, pos, ts)
+        return self._cancel_liquidated(liquidate_isolated(self.acct, self.totals, pos, ts))
 
     def _liquidate_cross(self, ts: int) -> list[ev.Outcome]:
-        return liquidate_cross(self.acct, self.totals, ts)
+        return self._cancel_liquidated(liquidate_cross(self.acct, self.totals, ts))
+
+    def _cancel_liquidated(self, out: list[ev.Outcome]) -> list[ev.Outcome]:
+        """A liquidated symbol's conditional orders go with its resting ones."""
+        for o in list(out):
+            if isinstance(o, ev.Liquidation) and o.symbol in self.algo.by_symbol:
+                out += self.algo.cancel_symbol(o.symbol, o.ts, f"{o.symbol} position liquidated")
+        return out
 
     # --- fills -------------------------------------------------------------------------------
 
@@ -374,6 +404,8 @@ class Engine:
             if order.reduce_only:
                 self.acct.remove_order(order)
                 out.append(ev.OrderCancelled(ts, order.id, "position closed: nothing to reduce"))
+        if symbol in self.algo.by_symbol:
+            out += self.algo.drop_reduce_only(symbol, ts)
         return out
 
     def _match(self, symbol: str, ts: int, buy_at: Decimal, sell_at: Decimal) -> list[ev.Outcome]:
@@ -493,25 +525,45 @@ class Engine:
                     f"{plain(tick)} (Binance -4014: price not increased by tick size)"
                 )
 
-    def _place(self, c: ev.PlaceOrder) -> list[ev.Outcome]:
+    def _place(
+        self, c: ev.PlaceOrder, watched: Decimal | None = None, reissue: bool = False
+    ) -> list[ev.Outcome]:
+        """Place an order. `reissue` marks an order that already holds its id (a triggered
+        conditional order, an amended one); `watched` is the price that triggered it, which
+        its fill may not beat (a stale quote never flatters a stop)."""
         acct = self.acct
-        if c.id in self.used_ids:
+        if c.id in self.used_ids and not reissue:
             raise _Reject(f"order id {c.id} is already in use")
+        shape = shape_error(c)
+        if shape is not None:
+            raise _Reject(shape)
         inst = self._instrument(c.symbol)
+        if is_conditional(c.order_type):
+            return self._place_conditional(c, inst, reissue)
         mode, lev = self.symbol_setting(c.symbol)
         self._check_grid(inst, c)
+        if not reissue:
+            self._refuse(tif.gtd_refusal(c))
         qty = c.qty
         ref = self._taker_price(c.symbol, c.side)
+        if watched is not None:
+            ref = watched if ref is None else self._worse(c.side, ref, watched)
+        force = tif.time_in_force(c)
+        m = self.markets.get(c.symbol)
+        mark = m.mark if m is not None and self.settings.price_bands else None
+        self._refuse(tif.size_refusal(inst, c.order_type == "market", qty))
         if c.order_type == "market":
             if ref is None:
                 raise _Reject(f"no price for {c.symbol} yet: wait for market data")
             price = ref
             taker = True
+            self._refuse(tif.take_bound_refusal(inst, c.side, price, mark))
         else:
             assert c.price is not None
             price = c.price
+            self._refuse(tif.band_refusal(inst, price, mark))
             taker = ref is not None and (price >= ref if c.side == "buy" else price <= ref)
-            if taker and c.post_only:
+            if taker and force == "GTX":
                 raise _Reject(
                     f"post-only order would take liquidity: {c.side} at {plain(price)} crosses "
                     f"the market at {plain(ref)}"  # type: ignore[arg-type]
@@ -545,6 +597,10 @@ class Engine:
                     f"position would reach {human(exposure * fill_price)} USDT, above the "
                     f"{human(cap)} USDT maximum at {lev}x for {c.symbol}: lower the leverage"
                 )
+        if not taker and force in ("IOC", "FOK"):
+            self.used_ids.add(c.id)
+            reason = "ioc_remainder" if force == "IOC" else "fok_unfilled"
+            return [*out, ev.OrderCancelled(c.ts, c.id, reason)]
         if taker:
             refusal = self._fill_refusal(
                 inst, c.side, qty, fill_price, "taker", mode, lev, fill_price
@@ -559,19 +615,245 @@ class Engine:
         if taker:
             return out + self._fill(c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev)
         acct.add_order(
-            Order(c.id, c.symbol, c.side, qty, price, c.ts, mode, lev, c.reduce_only, c.post_only)
+            Order(
+                c.id,
+                c.symbol,
+                c.side,
+                qty,
+                price,
+                c.ts,
+                mode,
+                lev,
+                c.reduce_only,
+                force == "GTX",
+                c.good_till,
+            )
         )
+        if c.good_till is not None:
+            self.expiries.add(c.good_till, c.id)
+        return out
+
+    @staticmethod
+    def _refuse(reason: str | None) -> None:
+        if reason is not None:
+            raise _Reject(reason)
+
+    @staticmethod
+    def _worse(side: ev.Side, a: Decimal, b: Decimal) -> Decimal:
+        """The price less favourable to the trader: the higher for a buy, the lower for a sell."""
+        return max(a, b) if side == "buy" else min(a, b)
+
+    def _watched_price(self, symbol: str, working: ev.WorkingType) -> Decimal | None:
+        m = self.markets.get(symbol)
+        if m is None:
+            return None
+        if working == "mark":
+            return m.mark if m.has_mark else None
+        return m.last
+
+    def _place_conditional(
+        self, c: ev.PlaceOrder, inst: Instrument, reissue: bool
+    ) -> list[ev.Outcome]:
+        """Validate a stop, take-profit or trailing stop and set it waiting; it holds no
+        margin until it triggers (orders.md §1)."""
+        if not reissue and len(self.algo) >= MAX_CONDITIONAL_ORDERS:
+            raise _Reject(
+                f"at most {MAX_CONDITIONAL_ORDERS} open conditional orders per account: "
+                "cancel one first"
+            )
+        if not c.close_position:
+            self._check_grid(inst, c)
+        else:
+            self._check_grid(inst, dataclasses.replace(c, qty=inst.step_size))
+        tick = inst.tick_size
+        for name, value in (
+            ("trigger_price", c.trigger_price),
+            ("activation_price", c.activation_price),
+        ):
+            if value is not None and value % tick != 0:
+                raise _Reject(
+                    f"{name} {plain(value)} is not a multiple of the {c.symbol} tick "
+                    f"{plain(tick)} (Binance -4014: price not increased by tick size)"
+                )
+        rate = c.callback_rate
+        if rate is not None and not MIN_CALLBACK_RATE <= rate <= MAX_CALLBACK_RATE:
+            raise _Reject(
+                f"callback_rate {plain(rate)} % is outside {plain(MIN_CALLBACK_RATE)} … "
+                f"{plain(MAX_CALLBACK_RATE)} %"
+            )
+        if not reissue:
+            self._refuse(tif.gtd_refusal(c))
+        self._refuse(tif.size_refusal(inst, becomes(c.order_type) == "market", c.qty))
+        working = c.working_type or "contract"
+        latest = self._watched_price(c.symbol, working)
+        if latest is None:
+            what = "last trade" if working == "contract" else "mark"
+            raise _Reject(
+                f"no {what} price for {c.symbol} yet: a {working}-price order needs one to "
+                "be checked against"
+            )
+        if c.reduce_only:
+            pos = self.acct.positions.get(c.symbol)
+            if pos is None or (pos.size > 0) == (c.side == "buy"):
+                want = "short" if c.side == "buy" else "long"
+                raise _Reject(f"reduce-only order would not reduce: no {want} {c.symbol} position")
+        elif not c.close_position:
+            at = c.price or c.trigger_price or c.activation_price or latest
+            if c.qty * at < inst.min_notional:
+                raise _Reject(
+                    f"order value {human(c.qty * at)} USDT is below the {c.symbol} minimum of "
+                    f"{human(inst.min_notional)} USDT"
+                )
+        existing = self.algo.orders.get(c.id) if reissue else None
+        if existing is None or c.trigger_price != existing.command.trigger_price:
+            self._refuse(immediate_trigger(c, latest))
+        if existing is not None:
+            existing.command = c
+            return []
+        mode, lev = self.symbol_setting(c.symbol)
+        order = ConditionalOrder(c, mode, lev)
+        order.start(latest)
+        self.used_ids.add(c.id)
+        self.algo.add(order)
+        if c.good_till is not None:
+            self.expiries.add(c.good_till, c.id)
+        return []
+
+    def _triggers(
+        self, symbol: str, working: ev.WorkingType, price: Decimal, ts: int
+    ) -> list[ev.Outcome]:
+        """Evaluate the symbol's conditional orders watching `working` at `price`, in
+        placement order; each that fires becomes its ordinary order at once."""
+        out: list[ev.Outcome] = []
+        for order in list(self.algo.by_symbol.get(symbol, ())):
+            if order.id not in self.algo.orders or order.watches != working:
+                continue  # gone through an earlier trigger in this loop, or watching another
+            if not order.observe(price):
+                continue
+            if order.command.price_protect and self._protected(symbol):
+                continue
+            level = order.trigger_level()
+            assert level is not None  # a trailing stop fires only once active
+            out += self._fire(order, level, price, ts)
+        return out
+
+    def _protected(self, symbol: str) -> bool:
+        """price_protect: mark and last apart by more than the symbol's trigger_protect."""
+        m = self.markets[symbol]
+        if not m.has_mark or m.mark is None or m.last is None or not m.mark:
+            return False
+        return abs(m.mark - m.last) / m.mark > self.instruments[symbol].trigger_protect
+
+    def _fire(
+        self, order: ConditionalOrder, level: Decimal, watched: Decimal, ts: int
+    ) -> list[ev.Outcome]:
+        c = order.command
+        self.algo.remove(order)
+        out: list[ev.Outcome] = [
+            ev.OrderTriggered(ts, c.id, c.symbol, c.order_type, level, watched)
+        ]
+        qty, reduce_only = c.qty, c.reduce_only
+        if c.close_position:
+            pos = self.acct.positions.get(c.symbol)
+            if pos is None or (pos.size > 0) == (c.side == "buy"):
+                return [*out, ev.OrderCancelled(ts, c.id, "position_closed")]
+            qty, reduce_only = pos.qty, True
+        child = ev.PlaceOrder(
+            ts,
+            c.id,
+            c.symbol,
+            c.side,
+            qty,
+            becomes(c.order_type),
+            c.price,
+            reduce_only=reduce_only,
+            post_only=c.post_only,
+            time_in_force=c.time_in_force,
+            good_till=c.good_till,
+        )
+        return out + self._run("trigger", c.id, ts, lambda: self._place(child, watched, True))
+
+    def _expire(self, ts: int) -> list[ev.Outcome]:
+        """GTD orders whose good_till has come: cancelled before the event is applied."""
+        out: list[ev.Outcome] = []
+        for good_till, order_id in self.expiries.pop_due(ts):
+            resting = self.acct.orders.get(order_id)
+            if resting is not None and resting.good_till == good_till:
+                self.acct.remove_order(resting)
+                out.append(ev.OrderCancelled(ts, order_id, "expired"))
+            waiting = self.algo.orders.get(order_id)
+            if waiting is not None and waiting.command.good_till == good_till:
+                self.algo.remove(waiting)
+                out.append(ev.OrderCancelled(ts, order_id, "expired"))
         return out
 
     def _on_cancel(self, c: ev.CancelOrder) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
             order = self.acct.orders.get(c.id)
-            if order is None:
+            waiting = self.algo.orders.get(c.id)
+            if order is not None:
+                self.acct.remove_order(order)
+            elif waiting is not None:
+                self.algo.remove(waiting)
+            else:
                 raise _Reject(f"no open order with id {c.id}")
-            self.acct.remove_order(order)
             return [ev.OrderCancelled(c.ts, c.id, "cancelled by user")]
 
         return self._run("cancel", c.id, c.ts, body)
+
+    def _on_amend(self, c: ev.AmendOrder) -> list[ev.Outcome]:
+        """Re-place an open order with new values under its id: every check of a new order
+        applies (a limit moved across the market fills), and a refused amend changes nothing.
+        A conditional order keeps its place, age and trailing state."""
+
+        def body() -> list[ev.Outcome]:
+            if c.qty is None and c.price is None and c.trigger_price is None:
+                raise _Reject("nothing to amend: give a new qty, price or trigger_price")
+            resting = self.acct.orders.get(c.id)
+            waiting = self.algo.orders.get(c.id)
+            if waiting is not None:
+                old = waiting.command
+                if c.qty is not None and old.close_position:
+                    raise _Reject("a close_position order has no qty: it closes the position")
+                if c.price is not None and old.price is None:
+                    raise _Reject(f"a {old.order_type} order has no limit price to amend")
+                if c.trigger_price is not None and old.trigger_price is None:
+                    raise _Reject(
+                        "a trailing stop has no trigger price: its level follows the market"
+                    )
+                new = dataclasses.replace(
+                    old,
+                    qty=old.qty if c.qty is None else c.qty,
+                    price=old.price if c.price is None else c.price,
+                    trigger_price=old.trigger_price if c.trigger_price is None else c.trigger_price,
+                )
+                return self._place(new, reissue=True)
+            if resting is None:
+                raise _Reject(f"no open order with id {c.id}")
+            if c.trigger_price is not None:
+                raise _Reject(f"{c.id} is a limit order: it has no trigger price")
+            new = ev.PlaceOrder(
+                c.ts,
+                c.id,
+                resting.symbol,
+                resting.side,
+                resting.qty if c.qty is None else c.qty,
+                "limit",
+                resting.price if c.price is None else c.price,
+                reduce_only=resting.reduce_only,
+                post_only=resting.post_only,
+                time_in_force="GTD" if resting.good_till is not None else None,
+                good_till=resting.good_till,
+            )
+            saved = self.to_state()
+            self.acct.remove_order(resting)
+            try:
+                return self._place(new, reissue=True)
+            except _Reject:
+                self._restore(saved)
+                raise
+
+        return self._run("amend", c.id, c.ts, body)
 
     def _on_close(self, c: ev.ClosePosition) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
@@ -731,11 +1013,13 @@ class Engine:
                 "balance": str(self.settings.balance),
                 "taker_fee": str(self.settings.taker_fee),
                 "maker_fee": str(self.settings.maker_fee),
+                **({"price_bands": True} if self.settings.price_bands else {}),
             },
             "last_ts": self.last_ts,
             "cross_wallet": str(self.acct.cross_wallet),
             "positions": [p.to_state() for p in self.acct.positions.values()],
             "orders": [o.to_state() for o in self.acct.orders.values()],
+            **({"conditional_orders": [o.to_state() for o in self.algo]} if len(self.algo) else {}),
             "markets": [m.to_state() for m in self.markets.values()],
             "symbol_settings": {s: [m, lev] for s, (m, lev) in self.symbol_settings.items()},
             "used_ids": sorted(self.used_ids),
@@ -754,7 +1038,12 @@ class Engine:
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported engine state version {state.get('version')!r}")
         s = state["settings"]
-        settings = ev.SessionSettings(dec(s["balance"]), dec(s["taker_fee"]), dec(s["maker_fee"]))
+        settings = ev.SessionSettings(
+            dec(s["balance"]),
+            dec(s["taker_fee"]),
+            dec(s["maker_fee"]),
+            bool(s.get("price_bands", False)),
+        )
         engine = cls(instruments or bundled(state.get("venue", "binance")), settings)
         engine._restore(state)
         return engine
@@ -787,8 +1076,17 @@ class Engine:
                     int(o["leverage"]),
                     bool(o["reduce_only"]),
                     bool(o["post_only"]),
+                    None if o.get("good_till") is None else int(o["good_till"]),
                 )
             )
+        self.algo = ConditionalBook()
+        for o in state.get("conditional_orders", ()):
+            self.algo.add(ConditionalOrder.from_state(o))
+        self.expiries = tif.Expiries()
+        for order in [*acct.orders.values(), *self.algo]:
+            good_till = order.good_till if isinstance(order, Order) else order.command.good_till
+            if good_till is not None:
+                self.expiries.add(good_till, order.id)
         acct.recompute_cross_totals()
         self.acct = acct
         self.symbol_settings = {s: (v[0], int(v[1])) for s, v in state["symbol_settings"].items()}

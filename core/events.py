@@ -17,12 +17,33 @@ from typing import ClassVar, Literal
 Side = Literal["buy", "sell"]
 PositionSide = Literal["long", "short"]
 MarginMode = Literal["isolated", "cross"]
-OrderType = Literal["market", "limit"]
+OrderType = Literal[
+    "market",
+    "limit",
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop_market",
+]
+WorkingType = Literal["contract", "mark"]
+TimeInForce = Literal["GTC", "IOC", "FOK", "GTX", "GTD"]
 Liquidity = Literal["maker", "taker"]
 
 SIDES: tuple[Side, ...] = ("buy", "sell")
 MARGIN_MODES: tuple[MarginMode, ...] = ("isolated", "cross")
 ORDER_TYPES: tuple[OrderType, ...] = ("market", "limit")
+"""The order types that go on the book (or fill) at once."""
+CONDITIONAL_TYPES: tuple[OrderType, ...] = (
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop_market",
+)
+"""The order types that wait for a trigger (Binance's algo orders): they hold no margin."""
+WORKING_TYPES: tuple[WorkingType, ...] = ("contract", "mark")
+TIMES_IN_FORCE: tuple[TimeInForce, ...] = ("GTC", "IOC", "FOK", "GTX", "GTD")
 
 
 # --- market events -------------------------------------------------------------------------
@@ -91,7 +112,17 @@ class PlaceOrder:
     leverage: int | None = None
     reduce_only: bool = False
     post_only: bool = False
+    trigger_price: Decimal | None = None
+    working_type: WorkingType | None = None
+    close_position: bool = False
+    activation_price: Decimal | None = None
+    callback_rate: Decimal | None = None
+    price_protect: bool = False
+    time_in_force: TimeInForce | None = None
+    good_till: int | None = None
     type: ClassVar[str] = "order"
+    """`working_type` None is `contract` and `time_in_force` None is `GTC` (`GTX` when
+    `post_only`); a `close_position` order carries qty 0 (it closes what exists at trigger)."""
 
 
 @dataclass(slots=True)
@@ -99,6 +130,19 @@ class CancelOrder:
     ts: int
     id: str
     type: ClassVar[str] = "cancel"
+
+
+@dataclass(slots=True)
+class AmendOrder:
+    """Change an open order's quantity, limit price or trigger price, keeping its id (a trader
+    moving a stop); the fields left None stay as they are."""
+
+    ts: int
+    id: str
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    type: ClassVar[str] = "amend"
 
 
 @dataclass(slots=True)
@@ -143,12 +187,20 @@ class Snapshot:
 
 
 MarketEvent = MarkPrice | Quote | Trade | Funding
-Command = PlaceOrder | CancelOrder | ClosePosition | AdjustMargin | SetLeverage | SetMarginMode
+Command = (
+    PlaceOrder
+    | CancelOrder
+    | AmendOrder
+    | ClosePosition
+    | AdjustMargin
+    | SetLeverage
+    | SetMarginMode
+)
 Event = MarketEvent | Command | Snapshot
 
 MARKET_TYPES = frozenset({"mark", "quote", "trade", "funding"})
 COMMAND_TYPES = frozenset(
-    {"order", "cancel", "close", "adjust_margin", "set_leverage", "set_margin_mode"}
+    {"order", "cancel", "amend", "close", "adjust_margin", "set_leverage", "set_margin_mode"}
 )
 
 
@@ -159,6 +211,9 @@ class SessionSettings:
     balance: Decimal = Decimal("10000")
     taker_fee: Decimal = Decimal("0.0005")
     maker_fee: Decimal = Decimal("0.0002")
+    price_bands: bool = False
+    """Enforce the symbols' percent-price band and market take bound (`core.tif`): opt-in,
+    so drills written before the bands existed replay as they always did."""
     type: ClassVar[str] = "session"
 
 
@@ -217,6 +272,20 @@ class OrderCancelled:
 
 
 @dataclass(slots=True, frozen=True)
+class OrderTriggered:
+    """A conditional order's trigger condition held at `watched_price`; the fill, resting
+    order or rejection of the order it became follows."""
+
+    ts: int
+    order_id: str
+    symbol: str
+    order_type: OrderType
+    trigger_price: Decimal
+    watched_price: Decimal
+    type: ClassVar[str] = "order_triggered"
+
+
+@dataclass(slots=True, frozen=True)
 class ReduceOnlyCut:
     """A reduce-only order larger than the position it reduces, cut to the position's size
     (as Binance does); emitted before the fill or the resting order it cut."""
@@ -252,12 +321,22 @@ class OrderState:
     side: Side
     order_type: OrderType
     qty: Decimal
-    price: Decimal
+    price: Decimal | None
     reduce_only: bool
     post_only: bool
     margin_mode: MarginMode
     leverage: int
     ts: int
+    time_in_force: TimeInForce = "GTC"
+    good_till: int | None = None
+    trigger_price: Decimal | None = None
+    working_type: WorkingType | None = None
+    close_position: bool = False
+    price_protect: bool = False
+    activation_price: Decimal | None = None
+    callback_rate: Decimal | None = None
+    extreme: Decimal | None = None
+    """Trailing stops: the highest (sell) / lowest (buy) watched price since activation."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -273,5 +352,12 @@ class AccountState:
 
 
 Outcome = (
-    Fill | Rejected | Liquidation | FundingPaid | OrderCancelled | ReduceOnlyCut | AccountState
+    Fill
+    | Rejected
+    | Liquidation
+    | FundingPaid
+    | OrderCancelled
+    | OrderTriggered
+    | ReduceOnlyCut
+    | AccountState
 )

@@ -19,6 +19,7 @@ from papertrade.core.numbers import ZERO
 
 class Order:
     __slots__ = (
+        "good_till",
         "id",
         "leverage",
         "mode",
@@ -43,6 +44,7 @@ class Order:
         leverage: int,
         reduce_only: bool = False,
         post_only: bool = False,
+        good_till: int | None = None,
     ) -> None:
         self.id = id
         self.symbol = symbol
@@ -54,6 +56,7 @@ class Order:
         self.leverage = leverage
         self.reduce_only = reduce_only
         self.post_only = post_only
+        self.good_till = good_till  # GTD: cancelled by the first event at or after it
 
     def state(self) -> OrderState:
         return OrderState(
@@ -68,10 +71,16 @@ class Order:
             margin_mode=self.mode,
             leverage=self.leverage,
             ts=self.ts,
+            time_in_force="GTD"
+            if self.good_till is not None
+            else "GTX"
+            if self.post_only
+            else "GTC",
+            good_till=self.good_till,
         )
 
     def to_state(self) -> dict[str, object]:
-        return {
+        state: dict[str, object] = {
             "id": self.id,
             "symbol": self.symbol,
             "side": self.side,
@@ -83,6 +92,9 @@ class Order:
             "reduce_only": self.reduce_only,
             "post_only": self.post_only,
         }
+        if self.good_till is not None:
+            state["good_till"] = self.good_till
+        return state
 
 
 def opening_qty(qty: Decimal, side: Side, position_size: Decimal, ahead: Decimal) -> Decimal:

@@ -1,10 +1,10 @@
 """How one journal row encodes one engine input, losslessly and compactly.
 
 A row keeps `kind` and `ts` in their own columns and the event's other fields as a JSON
-array in field order (trailing nulls dropped), decimals as `str(Decimal)` so even the
-exponent survives ("60088.0" stays "60088.0": a resumed engine is the original to the digit,
-where `core.codec.dumps` would normalise it to "60088"). Key names are
-the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
+array in field order (trailing nulls and unset newer flags dropped), decimals as
+`str(Decimal)` so even the exponent survives ("60088.0" stays "60088.0": a resumed engine
+is the original to the digit, where `core.codec.dumps` would normalise it to "60088"). Key
+names are the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
 budget); decoding puts them back and validates through `core.codec.parse_object`, the same
 edge every drill line goes through, so a damaged row fails loudly instead of replaying wrong.
 `to_line` gives `core.codec.dumps(event)`, which is what exports contain.
@@ -28,6 +28,7 @@ _CLASSES: tuple[type, ...] = (
     ev.Funding,
     ev.PlaceOrder,
     ev.CancelOrder,
+    ev.AmendOrder,
     ev.ClosePosition,
     ev.AdjustMargin,
     ev.SetLeverage,
@@ -39,6 +40,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     for cls in _CLASSES
 }
 KINDS = frozenset(FIELDS)
+_FALSE_DROPPED = frozenset({"close_position", "price_protect"})
+"""Flags added after the first journals: left out at the tail when false, like nulls, so an
+order without them is stored exactly as before they existed."""
 _COMPACT = (",", ":")
 
 
@@ -49,7 +53,10 @@ def encode(event: ev.Event) -> tuple[str, int, str]:
         str(v) if isinstance(v, Decimal) else v
         for v in (getattr(event, name) for name in FIELDS[kind])
     ]
-    while values and values[-1] is None:
+    names = FIELDS[kind]
+    while values and (
+        values[-1] is None or (values[-1] is False and names[len(values) - 1] in _FALSE_DROPPED)
+    ):
         values.pop()
     return kind, event.ts, json.dumps(values, separators=_COMPACT)
 
