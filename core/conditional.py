@@ -17,6 +17,7 @@ at once when it has no activation price, else from the first watched price at or
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -189,8 +190,8 @@ class ConditionalOrder:
 
     def to_state(self) -> dict[str, Any]:
         c = self.command
-        fields = {name: getattr(c, name) for name in c.__dataclass_fields__}
-        command = {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
+        values = {f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
+        command = {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
         return {
             "command": command,
             "mode": self.mode,
