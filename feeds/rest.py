@@ -82,8 +82,14 @@ def _instrument(
     step: Decimal,
     min_qty: Decimal,
     min_notional: Decimal,
+    stated: Mapping[str, Decimal] | None = None,
 ) -> Instrument:
+    """`stated`: the order and liquidation rules the venue's answer gives (Binance's do);
+    any rule it does not give keeps the bundled value, or the bundle's default for a symbol
+    the bundle does not know."""
     known = book.get(symbol)
+    rules = dict(known.rules() if known is not None else book.default_rules)
+    rules.update(stated or {})
     return Instrument(
         symbol=symbol,
         base=base,
@@ -93,7 +99,28 @@ def _instrument(
         min_qty=min_qty,
         min_notional=min_notional,
         brackets=known.brackets if known is not None else default,
+        liquidation_fee=rules["liquidation_fee"],
+        trigger_protect=rules["trigger_protect"],
+        price_up=rules["price_up"],
+        price_down=rules["price_down"],
+        market_take_bound=rules["market_take_bound"],
+        market_max_qty=rules["market_max_qty"],
+        max_qty=rules["max_qty"],
     )
+
+
+def _binance_rules(s: Mapping[str, Any], filters: Mapping[str, Any]) -> dict[str, Decimal]:
+    """The rules one Binance `exchangeInfo` symbol states (see `core.instruments.Instrument`)."""
+    sources = {
+        "liquidation_fee": s.get("liquidationFee"),
+        "trigger_protect": s.get("triggerProtect"),
+        "price_up": filters.get("PERCENT_PRICE", {}).get("multiplierUp"),
+        "price_down": filters.get("PERCENT_PRICE", {}).get("multiplierDown"),
+        "market_take_bound": s.get("marketTakeBound"),
+        "market_max_qty": filters.get("MARKET_LOT_SIZE", {}).get("maxQty"),
+        "max_qty": filters.get("LOT_SIZE", {}).get("maxQty"),
+    }
+    return {name: dec(raw) for name, raw in sources.items() if raw is not None}
 
 
 def _binance(fetch: Fetch, base: str, book: InstrumentBook, default: Any) -> list[Instrument]:
@@ -115,6 +142,7 @@ def _binance(fetch: Fetch, base: str, book: InstrumentBook, default: Any) -> lis
                 dec(filters["LOT_SIZE"]["stepSize"]),
                 dec(filters["LOT_SIZE"]["minQty"]),
                 dec(filters.get("MIN_NOTIONAL", {}).get("notional", "0")),
+                _binance_rules(s, filters),
             )
         )
     return out
