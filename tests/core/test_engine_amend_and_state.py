@@ -103,7 +103,7 @@ def test_state_round_trip_carries_conditional_orders_and_trailing_progress(nofee
     )
     assert state["orders"][0]["good_till"] == good_till
     assert copy.account().open_orders == nofee.account().open_orders
-    later = [
+    later: list[ev.Event] = [
         ev.Trade(nofee.ts + 1000, "BTCUSDT", D("61000"), D("1")),
         ev.MarkPrice(good_till, "BTCUSDT", D("61000")),
         ev.Trade(good_till + 1, "BTCUSDT", D("60760"), D("1")),

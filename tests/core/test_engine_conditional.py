@@ -214,7 +214,7 @@ def test_reduce_only_stops_go_when_the_position_closes(nofee) -> None:
 
 def test_shape_errors_are_refused_with_a_reason(nofee) -> None:
     nofee.trade("BTCUSDT", "60000")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         (dict(order_type="stop_market"), "needs a trigger_price"),
         (dict(order_type="stop_limit", trigger_price="59000"), "needs a price"),
         (
@@ -227,7 +227,7 @@ def test_shape_errors_are_refused_with_a_reason(nofee) -> None:
         (dict(order_type="stop_market", trigger_price="59000.05"), "-4014"),
     ]
     for kw, words in cases:
-        (rej,) = place(nofee, f"x{words}", "sell", **{"qty": "0.01", **kw})  # type: ignore[arg-type]
+        (rej,) = place(nofee, f"x{words}", "sell", **{"qty": "0.01", **kw})
         assert isinstance(rej, ev.Rejected) and words in rej.reason, (kw, rej)
     assert nofee.engine.algo.orders == {}
 
@@ -280,7 +280,7 @@ def test_open_orders_show_type_trigger_and_working_type(nofee) -> None:
         working_type="mark", reduce_only=True,
     )  # fmt: skip
     # no mark yet: a mark-price stop cannot be checked
-    assert "no mark price" in nofee.outcomes[-1].reason  # type: ignore[union-attr]
+    assert "no mark price" in nofee.outcomes[-1].reason
     nofee.mark("BTCUSDT", "60000")
     place(
         nofee, "sl", "sell", "stop_limit", trigger_price="59000", price="58900",

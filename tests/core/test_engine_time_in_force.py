@@ -108,7 +108,8 @@ def test_limit_prices_outside_the_percent_band_are_refused(make_driver) -> None:
     # band: 60,000 × 0.95 = 57,000 … 60,000 × 1.05 = 63,000 (both ends allowed)
     assert limit(d, "lo", "buy", "0.01", "57000") == []
     assert limit(d, "hi", "sell", "0.01", "63000") == []
-    for side, price in (("buy", "56999.9"), ("sell", "63000.1")):
+    cases: list[tuple[ev.Side, str]] = [("buy", "56999.9"), ("sell", "63000.1")]
+    for side, price in cases:
         (rej,) = limit(d, f"x{price}", side, "0.01", price)
         assert isinstance(rej, ev.Rejected)
         assert "outside the BTCUSDT band 57000 … 63000" in rej.reason

@@ -72,7 +72,8 @@ def test_without_activation_price_it_tracks_from_the_current_price(nofee) -> Non
 
 def test_activation_on_the_wrong_side_is_refused_with_2021(nofee) -> None:
     nofee.trade("BTCUSDT", "60000")
-    for side, activation in (("sell", "60000"), ("sell", "59000"), ("buy", "60000")):
+    cases: list[tuple[ev.Side, str]] = [("sell", "60000"), ("sell", "59000"), ("buy", "60000")]
+    for side, activation in cases:
         (rej,) = trailing(nofee, f"t{side}{activation}", side, "0.01", "1",
                           activation_price=activation)  # fmt: skip
         assert isinstance(rej, ev.Rejected) and "-2021" in rej.reason

@@ -17,7 +17,7 @@ from typing import TextIO
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
-from papertrade.core.numbers import human, plain
+from papertrade.core.numbers import ZERO, human, plain
 from papertrade.core.text import printable
 from papertrade.tui.cli.drillfile import read_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
@@ -154,7 +154,7 @@ def order_words(o: ev.OrderState) -> str:
         level = "not active yet" if o.trigger_price is None else f"at {plain(o.trigger_price)}"
         extreme = "" if o.extreme is None else f", {'high' if o.side == 'sell' else 'low'} "
         text += (
-            f" trailing {plain(o.callback_rate or 0)}% on {o.working_type} price "
+            f" trailing {plain(o.callback_rate or ZERO)}% on {o.working_type} price "
             f"({level}{extreme}{'' if o.extreme is None else plain(o.extreme)})"
         )
     elif o.trigger_price is not None:
