@@ -98,14 +98,13 @@ def shape_error(c: ev.PlaceOrder) -> str | None:
 
 
 class ConditionalOrder:
-    """One waiting conditional order: the command that placed it plus its trailing state."""
+    """One waiting conditional order: the command that placed it plus its trailing state.
+    Its margin mode and leverage are the symbol's when it fires, so they are not kept here."""
 
-    __slots__ = ("activated", "command", "extreme", "leverage", "mode")
+    __slots__ = ("activated", "command", "extreme")
 
-    def __init__(self, command: ev.PlaceOrder, mode: ev.MarginMode, leverage: int) -> None:
+    def __init__(self, command: ev.PlaceOrder) -> None:
         self.command = command
-        self.mode: ev.MarginMode = mode
-        self.leverage = leverage
         self.activated = False
         self.extreme: Decimal | None = None
 
@@ -163,7 +162,7 @@ class ConditionalOrder:
         level = trailing_level(c.side, self.extreme, c.callback_rate)
         return p <= level if sell else p >= level
 
-    def state(self) -> ev.OrderState:
+    def state(self, mode: ev.MarginMode, leverage: int) -> ev.OrderState:
         c = self.command
         return ev.OrderState(
             id=c.id,
@@ -174,8 +173,8 @@ class ConditionalOrder:
             price=c.price,
             reduce_only=c.reduce_only,
             post_only=c.post_only,
-            margin_mode=self.mode,
-            leverage=self.leverage,
+            margin_mode=mode,
+            leverage=leverage,
             ts=c.ts,
             time_in_force=c.time_in_force or ("GTX" if c.post_only else "GTC"),
             good_till=c.good_till,
@@ -194,8 +193,6 @@ class ConditionalOrder:
         command = {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
         return {
             "command": command,
-            "mode": self.mode,
-            "leverage": self.leverage,
             "activated": self.activated,
             "extreme": None if self.extreme is None else str(self.extreme),
         }
@@ -206,7 +203,7 @@ class ConditionalOrder:
         for name in ("qty", "price", "trigger_price", "activation_price", "callback_rate"):
             if raw.get(name) is not None:
                 raw[name] = Decimal(raw[name])
-        order = cls(ev.PlaceOrder(**raw), data["mode"], int(data["leverage"]))
+        order = cls(ev.PlaceOrder(**raw))
         order.activated = bool(data["activated"])
         order.extreme = None if data["extreme"] is None else Decimal(data["extreme"])
         return order

@@ -208,7 +208,7 @@ class Engine:
             available_balance=money(acct.available_balance()),
             positions=tuple(self.position_state(acct.positions[s]) for s in sorted(acct.positions)),
             open_orders=tuple(o.state() for o in acct.orders.values())
-            + tuple(o.state() for o in self.algo),
+            + tuple(o.state(*self.symbol_setting(o.symbol)) for o in self.algo),
             cross_margin_ratio=None if ratio is None else ratio.quantize(Decimal("0.0001")),
         )
 
@@ -710,8 +710,7 @@ class Engine:
         if existing is not None:
             existing.command = c
             return []
-        mode, lev = self.symbol_setting(c.symbol)
-        order = ConditionalOrder(c, mode, lev)
+        order = ConditionalOrder(c)
         order.start(latest)
         self.used_ids.add(c.id)
         self.algo.add(order)
@@ -925,7 +924,11 @@ class Engine:
         current, lev = self.symbol_setting(symbol)
         if mode == current:
             return []
-        if symbol in self.acct.positions or symbol in self.acct.orders_by_symbol:
+        if (
+            symbol in self.acct.positions
+            or symbol in self.acct.orders_by_symbol
+            or symbol in self.algo.by_symbol
+        ):
             raise _Reject(
                 f"cannot switch {symbol} to {mode} while it has an open position or orders: "
                 "close them first"

@@ -294,3 +294,16 @@ def test_open_orders_show_type_trigger_and_working_type(nofee) -> None:
         "mark",
     )
     assert state.reduce_only and state.time_in_force == "GTC"
+
+
+def test_a_waiting_stop_locks_the_margin_mode_and_shows_the_current_leverage(nofee) -> None:
+    nofee.trade("BTCUSDT", "60000")
+    place(nofee, "brk", "buy", "stop_market", "0.01", trigger_price="61000")
+    (rej,) = nofee.apply(ev.SetMarginMode(nofee.tick(), "BTCUSDT", "isolated"))
+    assert isinstance(rej, ev.Rejected) and "open position or orders" in rej.reason
+    assert nofee.apply(ev.SetLeverage(nofee.tick(), "BTCUSDT", 5)) == []
+    (state,) = nofee.account().open_orders
+    assert (state.margin_mode, state.leverage) == ("cross", 5)
+    # it fires at the symbol's settings of the moment: 0.01 × 61,000 / 5 = 122 margin
+    nofee.trade("BTCUSDT", "61000")
+    assert nofee.position("BTCUSDT").margin == D(122)
