@@ -655,7 +655,7 @@ class Engine:
         self, c: ev.PlaceOrder, inst: Instrument, reissue: bool
     ) -> list[ev.Outcome]:
         """Validate a stop, take-profit or trailing stop and set it waiting; it holds no
-        margin until it triggers (orders.md §1)."""
+        margin until it triggers (README "Stops, take-profits and trailing stops")."""
         if not reissue and len(self.algo) >= MAX_CONDITIONAL_ORDERS:
             raise _Reject(
                 f"at most {MAX_CONDITIONAL_ORDERS} open conditional orders per account: "

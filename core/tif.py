@@ -1,4 +1,4 @@
-"""Time in force and the exchange's price and size limits on orders (orders.md §2).
+"""Time in force and the exchange's price and size limits on orders (README "Time in force").
 
 Kept out of the engine's dispatch so the rules read in one place:
 

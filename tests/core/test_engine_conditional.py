@@ -1,6 +1,6 @@
 """Stops, take-profits and position TP/SL: when they trigger and where they fill.
 
-Trigger rules (orders.md §1): stop buy ≥ trigger, stop sell ≤ trigger, take-profit buy
+Trigger rules (Binance New Order doc): stop buy ≥ trigger, stop sell ≤ trigger, take-profit buy
 ≤ trigger, take-profit sell ≥ trigger, on the watched price (last trade by default, or mark).
 Fills after a trigger are at the market after it: the latest quote's bid/ask, but never better
 than the price that triggered it. Fees are zero unless a test says otherwise, so realized PnL

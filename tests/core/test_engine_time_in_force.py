@@ -1,6 +1,6 @@
 """Time in force (GTC, IOC, FOK, GTX, GTD) and the exchange's price and size limits.
 
-BTCUSDT limits in the bundled data (Binance exchangeInfo fixtures, orders.md §2): percent-price
+BTCUSDT limits in the bundled data (Binance exchangeInfo fixtures): percent-price
 band mark × 0.95 … mark × 1.05, market take bound 5 %, market max qty 120, limit max qty 1000.
 """
 
