@@ -84,6 +84,7 @@ class Engine:
         self.algo = ConditionalBook()
         """Conditional orders waiting for their trigger (no margin held; see `conditional`)."""
         self.expiries = tif.Expiries()
+        self._bind_hot()
         self._handlers: dict[type, Callable[[Any], list[ev.Outcome]]] = {
             ev.MarkPrice: self._on_mark,
             ev.Quote: self._on_quote,
@@ -103,9 +104,15 @@ class Engine:
 
     def apply(self, event: ev.Event) -> list[ev.Outcome]:
         self.last_ts = event.ts
-        if self.expiries.due(event.ts):
+        deadlines = self._deadlines
+        if deadlines and deadlines[0][0] <= event.ts:
             return self._expire(event.ts) + self._handlers[type(event)](event)
         return self._handlers[type(event)](event)
+
+    def _bind_hot(self) -> None:
+        """Direct references for the per-event checks (a tick pays two lookups, not calls)."""
+        self._deadlines = self.expiries.heap
+        self._waiting = self.algo.by_symbol
 
     # --- read side ---------------------------------------------------------------------------
 
@@ -228,7 +235,7 @@ class Engine:
             m.next_funding_ts = e.next_funding_ts
         pos = self.acct.positions.get(e.symbol)
         out = [] if pos is None else self._remark(pos, e.price, e.ts)
-        if e.symbol in self.algo.by_symbol:
+        if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "mark", e.price, e.ts)
         return out
 
@@ -262,7 +269,7 @@ class Engine:
             pos = self.acct.positions.get(e.symbol)
             if pos is not None:
                 out += self._remark(pos, e.price, e.ts)
-        if e.symbol in self.algo.by_symbol:
+        if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "contract", e.price, e.ts)
         return out
 
@@ -1090,6 +1097,7 @@ class Engine:
             good_till = order.good_till if isinstance(order, Order) else order.command.good_till
             if good_till is not None:
                 self.expiries.add(good_till, order.id)
+        self._bind_hot()
         acct.recompute_cross_totals()
         self.acct = acct
         self.symbol_settings = {s: (v[0], int(v[1])) for s, v in state["symbol_settings"].items()}
