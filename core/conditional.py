@@ -176,7 +176,7 @@ class ConditionalOrder:
             margin_mode=mode,
             leverage=leverage,
             ts=c.ts,
-            time_in_force=c.time_in_force or ("GTX" if c.post_only else "GTC"),
+            time_in_force=c.time_in_force if c.time_in_force not in (None, "GTX") else "GTC",
             good_till=c.good_till,
             trigger_price=self.trigger_level(),
             working_type=self.watches,

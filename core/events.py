@@ -328,6 +328,8 @@ class OrderState:
     leverage: int
     ts: int
     time_in_force: TimeInForce = "GTC"
+    """GTC or GTD for a resting order (GTX shows as `post_only`, its alias); what a waiting
+    stop-limit becomes with."""
     good_till: int | None = None
     trigger_price: Decimal | None = None
     working_type: WorkingType | None = None

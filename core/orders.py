@@ -71,11 +71,7 @@ class Order:
             margin_mode=self.mode,
             leverage=self.leverage,
             ts=self.ts,
-            time_in_force="GTD"
-            if self.good_till is not None
-            else "GTX"
-            if self.post_only
-            else "GTC",
+            time_in_force="GTD" if self.good_till is not None else "GTC",
             good_till=self.good_till,
         )
 
