@@ -114,12 +114,12 @@ class PlaceOrder:
     post_only: bool = False
     trigger_price: Decimal | None = None
     working_type: WorkingType | None = None
-    close_position: bool = False
     activation_price: Decimal | None = None
     callback_rate: Decimal | None = None
-    price_protect: bool = False
     time_in_force: TimeInForce | None = None
     good_till: int | None = None
+    close_position: bool = False
+    price_protect: bool = False
     type: ClassVar[str] = "order"
     """`working_type` None is `contract` and `time_in_force` None is `GTC` (`GTX` when
     `post_only`); a `close_position` order carries qty 0 (it closes what exists at trigger)."""

@@ -28,6 +28,12 @@ def printable(text: object, limit: int | None = None) -> str:
     return shown
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 fill`, `5 fills`, `1 instrument`, `0 positions`, `1,234 events`: the one way a
+    count and its noun are written (issue 10: "1 events", "5 fill")."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def csv_cell(text: object) -> str:
     """A CSV cell from untrusted text: printable, and never read as a formula."""
     shown = printable(text)

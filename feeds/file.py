@@ -55,11 +55,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from papertrade.core import codec
 from papertrade.core.events import MARKET_TYPES, Funding, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled
 from papertrade.core.numbers import dec, floor_to, round_to
@@ -75,87 +72,6 @@ DERIVED_MARK_INTERVAL_MS = 1000
 
 class FileFeedError(ValueError):
     """The file cannot be played: unknown format or a corrupt line (with its number)."""
-
-
-# --- Binance frames (combined-stream `data` objects) ------------------------------------------
-
-
-class _BookTicker(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    e: Literal["bookTicker"]
-    E: codec.Ts | None = None
-    T: codec.Ts | None = None
-    u: int | None = None
-    s: codec.Symbol
-    b: codec.Price
-    B: codec.Size
-    a: codec.Price
-    A: codec.Size
-
-    def to_event(self) -> Quote:
-        ts = self.T or self.E
-        if ts is None:
-            raise ValueError("bookTicker without a time")
-        return Quote(ts, self.s, self.b, self.a, self.B, self.A)
-
-
-class _Trade(BaseModel):
-    """`trade` and `aggTrade`: stamped with the trade time `T`, as the live Binance feed does."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    e: Literal["trade", "aggTrade"]
-    E: codec.Ts
-    T: codec.Ts | None = None
-    s: codec.Symbol
-    p: codec.Price
-    q: codec.Qty
-
-    def to_event(self) -> Trade:
-        return Trade(self.T or self.E, self.s, self.p, self.q)
-
-
-class _MarkPrice(BaseModel):
-    """`markPriceUpdate`, in case a capture has it (the bundled ones do not)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    e: Literal["markPriceUpdate"]
-    E: codec.Ts
-    s: codec.Symbol
-    p: codec.Price
-    i: codec.Price | None = None
-    r: codec.Rate | None = None
-    T: codec.Ts | None = None
-
-    def to_event(self) -> MarkPrice:
-        return MarkPrice(self.E, self.s, self.p, self.i, self.r, self.T or None)
-
-
-_Frame = _BookTicker | _Trade | _MarkPrice
-_FRAMES: dict[str, type[_Frame]] = {
-    "bookTicker": _BookTicker,
-    "trade": _Trade,
-    "aggTrade": _Trade,
-    "markPriceUpdate": _MarkPrice,
-}
-
-
-def parse_binance_model(obj: Any) -> _Frame | None:
-    """Validate a Binance combined-stream frame (or its bare `data`); None if not played."""
-    if not isinstance(obj, dict):
-        return None
-    data = obj.get("data", obj)
-    if not isinstance(data, dict):
-        return None
-    model = _FRAMES.get(data.get("e", ""))
-    if model is None:
-        return None
-    return model.model_validate(data)
-
-
-def parse_binance_frame(obj: Any) -> MarketEvent | None:
-    """A Binance combined-stream frame (or its bare `data`) as a core event; None if ignored."""
-    frame = parse_binance_model(obj)
-    return None if frame is None else frame.to_event()
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -321,6 +237,8 @@ class FileFeed(PlaybackControls, LocalFeed):
             yield from readers[self.format](fh)
 
     def _drill(self, lines: Iterable[str]) -> Iterator[MarketEvent]:
+        from papertrade.core import codec  # pydantic models: only when a drill is played
+
         try:
             for item in codec.iter_events(lines):
                 if item.type in MARKET_TYPES:
@@ -331,6 +249,10 @@ class FileFeed(PlaybackControls, LocalFeed):
     def _frames(
         self, lines: Iterable[str], split: Callable[[str], str | None]
     ) -> Iterator[MarketEvent]:
+        from pydantic import ValidationError
+
+        from .file_frames import BookTicker, MarkPriceUpdate, parse_binance_model
+
         last_u: dict[str, int] = {}
         next_mark: dict[str, int] = {}
         has_marks: set[str] = set()
@@ -351,10 +273,10 @@ class FileFeed(PlaybackControls, LocalFeed):
                 event = frame.to_event()
             except ValueError as exc:
                 raise FileFeedError(f"{self.path}: line {number}: bad frame: {exc}") from None
-            if isinstance(frame, _MarkPrice):
+            if isinstance(frame, MarkPriceUpdate):
                 has_marks.add(frame.s)
                 yield event
-            elif isinstance(frame, _BookTicker):
+            elif isinstance(frame, BookTicker):
                 if frame.b > frame.a:
                     continue  # a crossed book ticker is a venue glitch; the next one fixes it
                 if frame.u is not None:

@@ -2,20 +2,24 @@
 
 Why: the TUI, the recorder and the tests all choose a feed from a string; keeping the mapping
 here means a new venue or offline feed is added once. Live venues are imported lazily, so the
-offline feeds work (and start fast) without touching the websocket stack.
+offline feeds work (and start fast) without touching the websocket stack; the feeds
+themselves (and asyncio with them) are imported only by `open_feed`, so the command line can
+name the feeds in its help without loading any (issue 14).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import Feed
-from .pacing import parse_speed
+if TYPE_CHECKING:
+    from .base import Feed
 
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 OFFLINE = ("sim", "file:PATH")
 VALID_FEEDS = (*VENUES, *OFFLINE)
+DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")
+"""The watchlist when none is given (and the `sim` feed's symbols)."""
 
 
 def feed_kind(spec: str) -> str:
@@ -47,10 +51,12 @@ def open_feed(
     `after_ts` + `start_prices`; both offline feeds: `clock` and `sleep` for their pacing;
     `file:`: `derive_marks`).
     """
+    from .pacing import parse_speed
+
     kind = feed_kind(spec)
     factor = parse_speed(speed)
     if kind == "sim":
-        from .sim import DEFAULT_SYMBOLS, SimFeed
+        from .sim import SimFeed
 
         return SimFeed(list(symbols) or list(DEFAULT_SYMBOLS), seed=seed or 0, speed=factor, **kw)
     if kind == "file":

@@ -67,8 +67,7 @@ from papertrade.core.numbers import PRICE, BadNumber, timestamp
 
 from .base import FeedStatus, LocalFeed, mono_ms
 from .pacing import Ahead, Clock, Playback, PlaybackControls, Sleep
-
-DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")
+from .registry import DEFAULT_SYMBOLS as DEFAULT_SYMBOLS  # its home is light (no asyncio)
 
 # symbol -> (start price, annualised volatility)
 PROFILES: dict[str, tuple[str, float]] = {

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.numbers import ZERO
 from papertrade.saves import bounds, payload
@@ -131,6 +130,8 @@ class Journal:
 
         `papertrade simulate` on this reproduces the session's outcomes exactly.
         """
+        from papertrade.core import codec  # its pydantic models: built on first use
+
         head = codec.to_dict(info.settings)
         head["name"] = info.name
         head["venue"] = info.venue

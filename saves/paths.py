@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 ENV_VAR = "PAPERTRADE_DB"
 FILE_NAME = "papertrade.sqlite3"
 
@@ -19,6 +17,8 @@ def default_db_path() -> Path:
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
+    import platformdirs  # only here: commands that never open the store start without it
+
     return platformdirs.user_data_path("papertrade", appauthor=False) / FILE_NAME
 
 

@@ -1,10 +1,10 @@
 """How one journal row encodes one engine input, losslessly and compactly.
 
 A row keeps `kind` and `ts` in their own columns and the event's other fields as a JSON
-array in field order (trailing nulls and unset newer flags dropped), decimals as
-`str(Decimal)` so even the exponent survives ("60088.0" stays "60088.0": a resumed engine
-is the original to the digit, where `core.codec.dumps` would normalise it to "60088"). Key
-names are the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
+array in field order (trailing nulls dropped), decimals as `str(Decimal)` so even the
+exponent survives ("60088.0" stays "60088.0": a resumed engine is the original to the digit,
+where `core.codec.dumps` would normalise it to "60088"). Key names are
+the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
 budget); decoding puts them back and validates through `core.codec.parse_object`, the same
 edge every drill line goes through, so a damaged row fails loudly instead of replaying wrong.
 `to_line` gives `core.codec.dumps(event)`, which is what exports contain.
@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import json.encoder
+import operator
 from decimal import Decimal
 from typing import Any
 
-from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.saves.errors import CorruptStoreError
 
@@ -40,25 +41,83 @@ FIELDS: dict[str, tuple[str, ...]] = {
     for cls in _CLASSES
 }
 KINDS = frozenset(FIELDS)
-_FALSE_DROPPED = frozenset({"close_position", "price_protect"})
-"""Flags added after the first journals: left out at the tail when false, like nulls, so an
-order without them is stored exactly as before they existed."""
 _COMPACT = (",", ":")
 
 
+_GETTERS = {kind: operator.attrgetter(*names) for kind, names in FIELDS.items() if names}
+_STRING = json.encoder.encode_basestring_ascii  # what json.dumps does to a str (C, escaped)
+_ENCODER = json.JSONEncoder(separators=_COMPACT)
+
+
 def encode(event: ev.Event) -> tuple[str, int, str]:
-    """`(kind, ts, payload)` of an input event."""
+    """`(kind, ts, payload)` of an input event.
+
+    The text is exactly `json.dumps(values, separators=(",", ":"))` of the field values
+    (decimals as `str`, trailing nulls dropped), written out directly: this runs for every
+    event a session saves, where json.dumps with options builds an encoder per call and cost
+    more than SQLite's insert. Market data, nearly every row, takes a fixed template when its
+    fields have their usual types; anything else goes value by value. `%` formatting on
+    purpose (noqa UP031): it calls `str(Decimal)`, where an f-string calls the much slower
+    `Decimal.__format__`.
+    """
     kind = event.type
-    values: list[Any] = [
-        str(v) if isinstance(v, Decimal) else v
-        for v in (getattr(event, name) for name in FIELDS[kind])
-    ]
-    names = FIELDS[kind]
-    while values and (
-        values[-1] is None or (values[-1] is False and names[len(values) - 1] in _FALSE_DROPPED)
-    ):
-        values.pop()
-    return kind, event.ts, json.dumps(values, separators=_COMPACT)
+    t = type(event)
+    if t is ev.Quote:
+        q: ev.Quote = event  # type: ignore[assignment]
+        if type(q.symbol) is str and type(q.bid) is Decimal and type(q.ask) is Decimal:
+            if type(q.bid_qty) is Decimal and type(q.ask_qty) is Decimal:
+                text = '[%s,"%s","%s","%s","%s"]' % (  # noqa: UP031
+                    _STRING(q.symbol), q.bid, q.ask, q.bid_qty, q.ask_qty
+                )  # fmt: skip
+                return kind, q.ts, text
+            if q.bid_qty is None and q.ask_qty is None:
+                return kind, q.ts, '[%s,"%s","%s"]' % (_STRING(q.symbol), q.bid, q.ask)  # noqa: UP031
+    elif t is ev.MarkPrice:
+        m: ev.MarkPrice = event  # type: ignore[assignment]
+        if type(m.symbol) is str and type(m.price) is Decimal:
+            if m.index is None and m.funding_rate is None and m.next_funding_ts is None:
+                return kind, m.ts, '[%s,"%s"]' % (_STRING(m.symbol), m.price)  # noqa: UP031
+            if (
+                type(m.index) is Decimal
+                and type(m.funding_rate) is Decimal
+                and type(m.next_funding_ts) is int
+            ):
+                text = '[%s,"%s","%s","%s",%d]' % (  # noqa: UP031
+                    _STRING(m.symbol), m.price, m.index, m.funding_rate, m.next_funding_ts
+                )  # fmt: skip
+                return kind, m.ts, text
+    elif t is ev.Trade:
+        tr: ev.Trade = event  # type: ignore[assignment]
+        if type(tr.symbol) is str and type(tr.price) is Decimal and type(tr.qty) is Decimal:
+            return kind, tr.ts, '[%s,"%s","%s"]' % (_STRING(tr.symbol), tr.price, tr.qty)  # noqa: UP031
+    return kind, event.ts, _values(event)
+
+
+def _values(event: ev.Event) -> str:
+    getter = _GETTERS.get(event.type)
+    if getter is None:
+        return "[]"
+    values = getter(event)
+    if type(values) is not tuple:
+        values = (values,)
+    parts: list[str] = []
+    for v in values:
+        t = type(v)
+        if t is Decimal:
+            parts.append('"%s"' % v)  # noqa: UP031 (plain ASCII: nothing to escape)
+        elif t is str:
+            parts.append(_STRING(v))
+        elif v is None:
+            parts.append("null")
+        elif t is bool:
+            parts.append("true" if v else "false")
+        elif t is int:
+            parts.append(int.__repr__(v))
+        else:
+            parts.append(_ENCODER.encode(str(v) if isinstance(v, Decimal) else v))
+    while parts and parts[-1] == "null":
+        parts.pop()
+    return f"[{','.join(parts)}]"
 
 
 def to_object(kind: str, ts: int, payload: str) -> dict[str, Any]:
@@ -84,6 +143,8 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
     The error's message is the reason alone ("price: must be positive"); the journal
     reader adds which session and event it was."""
+    from papertrade.core import codec  # its pydantic models: built on first use, not at start
+
     try:
         event = codec.parse_object(to_object(kind, ts, payload), seq)
     except codec.FormatError as exc:
@@ -97,4 +158,6 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
 def to_line(kind: str, ts: int, payload: str) -> str:
     """The row as one drill/export line, byte-identical to `core.codec.dumps` of the event."""
+    from papertrade.core import codec  # its pydantic models: built on first use, not at start
+
     return codec.dumps(decode(kind, ts, payload))

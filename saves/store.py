@@ -1,4 +1,4 @@
-"""`Store`: the papertrade session database (one SQLite file, WAL, sqlite-utils).
+"""`Store`: the papertrade session database (one SQLite file, WAL, the standard `sqlite3`).
 
 A session is its journal: every input the engine consumed, numbered from 1. Everything else
 is derived and may be rebuilt: outcomes (fills, rejections, liquidations, funding) and state
@@ -23,8 +23,6 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import sqlite_utils
 
 from papertrade.core import events as ev
 from papertrade.core.instruments import instruments_for
@@ -55,7 +53,6 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self.snapshot_every = SNAPSHOT_EVERY
         self._catalogue = Catalogue(conn, path, lock_dir(path))
         self._journal = Journal(self._catalogue)

@@ -55,7 +55,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
 from papertrade.saves import payload
@@ -116,6 +115,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def outcome_row(session_id: int, seq: int, idx: int, outcome: ev.Outcome) -> tuple[Any, ...]:
     """One `outcomes` row: the queryable money columns as TEXT, plus the full JSON."""
+    from papertrade.core import codec  # its pydantic models: built on first use, not at start
+
     realized = fee = amount = None
     if isinstance(outcome, ev.Fill):
         realized, fee = plain(outcome.realized_pnl), plain(outcome.fee)
@@ -542,34 +543,39 @@ class SessionWriter:
                 self._flushed_cond.notify_all()
 
     def _encode(self, items: list[tuple[Any, ...]]) -> _Rows:
+        """The batch's rows, encoded here on the writer thread (never on the caller's); a
+        tight loop, since it runs for every event a session saves."""
         sid = self.id
         rows = _Rows()
         complete = self._outcomes_complete
+        encode = payload.encode
+        add_event = rows.events.append
+        seq = ts = -1
         for index, item in enumerate(items):
             if item[0] == _EVENT:
                 _, seq, event, outcomes = item
                 try:
-                    kind, ts, text = payload.encode(event)
+                    kind, ts, text = encode(event)
                     if not isinstance(ts, int) or not 0 <= ts <= TS_MAX:
                         raise ValueError(f"time {ts!r} is out of range (0 … {TS_MAX})")
-                    outcome_rows = []
-                    if outcomes is not None and complete:
+                    if outcomes and complete:
+                        outcome_rows = []
                         for idx, outcome in enumerate(outcomes):
                             if not 0 <= outcome.ts <= TS_MAX:
                                 raise ValueError(f"outcome time {outcome.ts} is out of range")
                             outcome_rows.append(outcome_row(sid, seq, idx, outcome))
+                        rows.outcomes.extend(outcome_rows)
                 except Exception as exc:
                     what = f"event #{seq} ({getattr(event, 'type', type(event).__name__)})"
                     raise _Unsavable(index, f"{what} cannot be saved: {exc}") from None
-                rows.events.append((sid, seq, ts, kind, text))
-                rows.last = (seq, ts)
+                add_event((sid, seq, ts, kind, text))
                 if outcomes is None:
                     complete = False
-                else:
-                    rows.outcomes.extend(outcome_rows)
             else:
-                _, seq, ts, state = item
-                rows.snapshots.append((sid, seq, ts, state))
+                _, snap_seq, snap_ts, state = item
+                rows.snapshots.append((sid, snap_seq, snap_ts, state))
+        if rows.events:
+            rows.last = (seq, ts)
         rows.complete = complete
         return rows
 

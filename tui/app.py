@@ -35,7 +35,7 @@ from textual.dom import DOMNode
 from textual.keys import _normalize_key_list
 from textual.worker import Worker, WorkerState
 
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.feeds.base import Feed, FeedStatus, Subscribable
 from papertrade.feeds.conflate import conflate
 from papertrade.feeds.pacing import faster, slower, speed_label
@@ -151,6 +151,8 @@ class PapertradeApp(App[int]):
         self.price_alerts = PriceAlerts()
         """The armed price alerts of the session being traded (not journaled: not engine
         inputs). Checked by the feed worker for the symbol of each event it applies."""
+        if session is not None and store is not None and writer is not None:
+            carry_open_fees(session, store, writer.id)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -188,8 +190,12 @@ class PapertradeApp(App[int]):
 
     @property
     def recorded(self) -> RecordedMarketFeed | None:
-        """The feed when it is a replay's recorded market (a take-over): it can be paced."""
-        return self.taken.feed if self.taken is not None else None
+        """The feed when it is a replay's recorded market: it can be paced. A take-over owns
+        its feed; a branch resumed with `--resume` gets its recorded market from the command
+        line (`FeedConfig.recording`), and is paced the same way."""
+        if self.taken is not None:
+            return self.taken.feed
+        return self.feed_config.recorded
 
     # --- feeds ----------------------------------------------------------------------------
 
@@ -249,7 +255,7 @@ class PapertradeApp(App[int]):
                     self._told_offline = True
                     self.log_line(OFFLINE_LOG, "bold yellow")
         events = self.session.events_in if self.session is not None else 0
-        counts = f"{events:,} events"
+        counts = plural(events, "event")
         recorded = self.recorded
         if recorded is not None:
             counts = f"{speed_label(recorded.speed)} · {counts}"
@@ -320,6 +326,7 @@ class PapertradeApp(App[int]):
             taken.engine, taken.symbols, writer=taken.writer, venue=taken.venue
         )
         session.history.update(taken.history)  # the chart goes on from the replay's line
+        carry_open_fees(session, taken.store, taken.writer.id)
         engine = taken.engine
         self.feeds.clear()
         self._session_closed, self.saved_status, self._last_state = False, None, None
@@ -465,3 +472,10 @@ def load_terminal_config(path: Path | None = None) -> Config:
     """The user's config file for the trading terminal, its `[keys]` checked against the
     terminal's bindings; `ConfigError` (a `SetupError`: exit status 2) names what to fix."""
     return load_config(path, check_keys=keymap_problems)
+
+
+def carry_open_fees(session: TradingSession, store: Store, session_id: int) -> None:
+    """A session that starts with positions open (a resume, a take-over) learns the fees paid
+    on them from its journal, so their break-even is known from the first frame."""
+    if session.engine.positions:
+        session.ledger.fees.carry_journal(store.stored_outcomes(session_id))

@@ -16,8 +16,8 @@ from papertrade.core import events as ev
 from papertrade.core.events import Funding, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled
 from papertrade.feeds.base import Feed
-from papertrade.feeds.pacing import MAX_BATCH, MAX_NAP
-from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed, parse_speed
+from papertrade.feeds.pacing import MAX_BATCH, MAX_NAP, parse_speed
+from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed
 from papertrade.feeds.sim import DEFAULT_SYMBOLS, SimFeed, SimMarket, UnknownSymbol
 
 START = 1_735_689_600_000  # 2025-01-01 00:00:00 UTC

@@ -13,10 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from screen_host import shows, until
 
 from papertrade.core import codec
 from papertrade.saves.store import Store
 from papertrade.tui.cli.terminal import build_parser, prepare
+from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.service.setup import SetupError, branch_market
 
 DRILL = Path(__file__).resolve().parents[2] / "examples" / "drills" / "btc-crash-cross.jsonl"
@@ -84,3 +86,33 @@ def test_a_branch_already_traded_goes_on_after_the_market_it_has_journaled(
         seq, first = next(feed.events())
         assert (seq, first.ts) == (9, 1767225780000)
         assert first.price == Decimal("52000")  # type: ignore[union-attr]
+
+
+async def test_a_resumed_branch_is_paced_with_space_plus_and_minus(tmp_path: Path, tui) -> None:
+    """Issue 10 leftover: a branch resumed with `--resume` ran its recorded market at the
+    speed it opened with; space, + and - (which pace it after a take-over) did nothing."""
+    db = tmp_path / "p.db"
+    name = _store_with_branch(db, 5)
+    args = build_parser().parse_args(["--resume", name, "--speed", "1", "--db", str(db)])
+    app = prepare(args)
+    assert app.store is not None
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            market = app.recorded
+            assert market is not None and market.speed == 1.0 and not market.paused
+            await pilot.press("space")
+            await until(pilot, lambda: market.paused, "space to pause the recorded market")
+            app.trading.flush(force=True)
+            assert await shows(app, pilot, "recorded market PAUSED")
+            await pilot.press("plus")
+            await until(pilot, lambda: market.speed == 10.0, "+ to go 10x")
+            await pilot.press("plus", "minus", "minus")
+            await until(pilot, lambda: market.speed == 1.0, "60x, then - twice back to 1x")
+            await pilot.press("space")
+            await until(pilot, lambda: not market.paused, "space to play it again")
+            names = [name for name, _, _ in TradingCommands(app.trading)._commands()]
+            assert {"Pause the recorded market", "Recorded market faster"} <= set(names)
+    finally:
+        app.close_session("ended")
+        app.store.close()

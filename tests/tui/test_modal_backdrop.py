@@ -7,9 +7,11 @@ while the trader types and the market behind moves."""
 from __future__ import annotations
 
 from rich.segment import Segment
+from textual.widgets._footer import FooterKey
 
 from papertrade.tui.screens.modals import LeverageModal
 from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.widgets.footer import SteadyFooter
 
 
 async def test_the_leverage_dialog_backdrop_is_rendered_once_while_typing(app_factory, tui):
@@ -44,3 +46,35 @@ async def test_the_ticket_keeps_one_backdrop_too(app_factory, tui):
         await tui.type_text(pilot, "0.01")
         await pilot.pause()
         assert first is not None and ticket._backdrop is first
+
+
+async def test_opening_and_closing_a_dialog_keeps_the_footer_keys(app_factory, tui):
+    """Textual's footer re-mounts every key when its screen is suspended or resumed, though
+    nothing it shows changes; the trading screen's footer keeps the same key widgets."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        footer = app.trading.query_one(SteadyFooter)
+        before = list(footer.query(FooterKey))
+        assert [k.key for k in before][:3] == ["b", "s", "c"]
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, LeverageModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.trading
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == before
+
+
+async def test_the_footer_still_follows_a_keymap(app_factory, tui):
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        app.set_keymap({"buy": "B"})
+        app.trading.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        footer = app.trading.query_one(SteadyFooter)
+        keys = [k.key for k in footer.query(FooterKey)]
+        assert "B" in keys and "b" not in keys, keys

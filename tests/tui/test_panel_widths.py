@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
 from rich.cells import cell_len
 from rich.text import Text
 
@@ -77,3 +78,36 @@ def test_every_watchlist_and_order_cell_fits_its_column() -> None:
     assert engine.orders
     for order in engine.orders.values():
         assert too_wide(OrdersTable, OrdersTable.row_values(engine, order)) == {}, order.id
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_every_column_on_screen_shows_whole(app_factory, tui, size) -> None:
+    """A table shows the columns that fit its width whole, and says how many it left out
+    (issue 10: the watchlist's Last was cut at 80 columns, the positions' Health read "Hea"
+    at 120)."""
+    app = app_factory()
+    async with app.run_test(size=size) as pilot:
+        await tui.settle(pilot)
+        app.session.order("BTCUSDT", "buy", D("0.01"))
+        app.trading.flush(force=True)
+        await pilot.pause()
+        for panel in ("watchlist", "positions"):
+            app.trading.action_panel(panel)
+            await pilot.pause()
+            table = app.trading.query_one(f"#{panel}", KeyedTable)
+            room = table.scrollable_content_region.width
+            used = sum(col.get_render_width(table) for col in table.columns.values())
+            assert 0 < used <= room, (panel, used, room)
+            widths = [w + 1 for key, _, w in table.COLUMNS if key in table.shown]
+            assert used == sum(widths)
+            left_out = len(table.COLUMNS) - len(table.shown)
+            noun = "column" if left_out == 1 else "columns"
+            assert table.border_subtitle == (f"+{left_out} {noun} when wider" if left_out else None)
+        watchlist = app.trading.query_one("#watchlist", KeyedTable)
+        positions = app.trading.query_one("#positions", KeyedTable)
+        if size == (120, 40):
+            assert watchlist.shown[-1] == "last"
+            assert positions.shown[-1] == "funding"
+        else:
+            assert watchlist.shown[-1] == "book"
+            assert positions.shown[-1] == "upnl"

@@ -2,7 +2,7 @@
 
 Bug 6: the footer says "enter submit", so Enter submits from every field — on Type and Margin
 mode it used to reopen the dropdown, on Reduce-only it toggled the box (a user sent a
-non-reduce-only order that way). Space still opens a dropdown and toggles the box.
+non-reduce-only order that way). Space changes a choice (Type, Margin mode) and toggles the box.
 
 Bug 3: the preview of a reduce-only order shows what will fill. Fixture market at its end
 (see conftest): BTCUSDT bid 94,999.9 / ask 95,000.0, taker fee 0.05 %.
@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from textual.widgets import Checkbox, Select
+from textual.widgets import Checkbox, Input
 
 from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.widgets.choice import Choice
 
 
 async def _ticket(pilot: Any, tui: Any, key: str, qty: str) -> OrderTicket:
@@ -45,9 +46,7 @@ async def test_enter_on_any_field_submits_the_ticket(app_factory, tui, field: st
         assert (pos.qty, pos.side) == (Decimal("0.01"), "long")
 
 
-async def test_space_still_opens_the_type_dropdown_and_toggles_reduce_only(
-    app_factory, tui
-) -> None:
+async def test_space_changes_the_order_type_and_toggles_reduce_only(app_factory, tui) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
@@ -57,11 +56,16 @@ async def test_space_still_opens_the_type_dropdown_and_toggles_reduce_only(
         await pilot.press("space")
         await pilot.pause()
         assert box.value is True
-        select = ticket.query_one("#type", Select)
-        select.focus()
+        order_type = ticket.query_one("#type", Choice)
+        order_type.focus()
         await pilot.press("space")
         await pilot.pause()
-        assert select.expanded is True
+        assert order_type.value == "limit"
+        price = ticket.query_one("#price", Input)
+        assert not price.disabled and price.value == "94999.9"  # a buy rests at the bid
+        await pilot.press("left")
+        await pilot.pause()
+        assert order_type.value == "market" and price.disabled
         await pilot.press("escape")
         await pilot.pause()
         assert app.session.engine.positions == {}

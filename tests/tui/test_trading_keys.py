@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from rich.console import Console
 from screen_host import until
-from textual.widgets import Input, Select
+from textual.widgets import Input
 
 from papertrade.core import events as ev
 from papertrade.saves.store import Store
 from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.ticket import OrderTicket
+from papertrade.tui.widgets.choice import Choice
 
 
 def rendered(renderable) -> str:
@@ -106,7 +107,7 @@ async def test_percent_quantity_isolated_preview_and_liquidation_price(app_facto
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
         ticket = await open_ticket(pilot, tui, "b", "25%")
-        ticket.query_one("#mode", Select).value = "isolated"
+        ticket.query_one("#mode", Choice).value = "isolated"
         lev_input = ticket.query_one("#leverage", Input)
         lev_input.value = "10"
         await pilot.pause()

@@ -6,54 +6,100 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from papertrade.core.text import printable
 from papertrade.tui.errors import UsageError
 
-__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
+__all__ = ["COMMANDS", "Command", "UsageError", "build_parser", "main"]
 
-# subcommand name -> module under tui.cli exposing add_parser(subparsers) and run(args)
-COMMANDS: dict[str, str] = {
-    "simulate": "papertrade.tui.cli.simulate",
-    "record": "papertrade.tui.cli.record",
-    "sessions": "papertrade.tui.cli.sessions",
-    "replay": "papertrade.tui.cli.replay",
-    "export": "papertrade.tui.cli.export",
-    "import": "papertrade.tui.cli.import_",
-    "stats": "papertrade.tui.cli.stats",
-    "branch": "papertrade.tui.cli.branch",
-    "instruments": "papertrade.tui.cli.instruments",
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A subcommand: the module under `tui.cli` that has `add_arguments(parser)` and
+    `run(args)`, and its one-line summary for `papertrade --help`.
+
+    The summary lives here, not in the module, so listing the commands imports none of them:
+    each command imports only its own module (and `--help` none), which keeps start-up fast.
+    """
+
+    module: str
+    summary: str
+
+
+COMMANDS: dict[str, Command] = {
+    "simulate": Command(
+        "papertrade.tui.cli.simulate",
+        "run the margin engine over a JSON-lines file of events (a drill or an export)",
+    ),
+    "record": Command(
+        "papertrade.tui.cli.record",
+        "record a feed (a venue, sim or file:PATH) into a saved session",
+    ),
+    "sessions": Command("papertrade.tui.cli.sessions", "list saved sessions with their results"),
+    "replay": Command(
+        "papertrade.tui.cli.replay", "recompute a saved session's outcomes from its journal"
+    ),
+    "export": Command(
+        "papertrade.tui.cli.export", "write a session as a drill (jsonl) or its fills (csv)"
+    ),
+    "import": Command(
+        "papertrade.tui.cli.import_", "store a drill or an exported session as a session"
+    ),
+    "stats": Command(
+        "papertrade.tui.cli.stats",
+        "a session's PnL, fees, funding, win rate, drawdown and equity curve",
+    ),
+    "branch": Command(
+        "papertrade.tui.cli.branch",
+        "start a new session from a saved session's state at a chosen point",
+    ),
+    "instruments": Command(
+        "papertrade.tui.cli.instruments",
+        "the trading rules (tick, step, minimums, leverage) of a venue's instruments",
+    ),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    terminal = importlib.import_module("papertrade.tui.cli.terminal").build_parser()
-    options = terminal.format_help().split("options:", 1)[-1]
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `commands`, only those subcommands get their options (the
+    others are listed by their summary), so only their modules are imported. The terminal's
+    options, shown under the commands, are built only when no command is chosen."""
+    wanted = set(COMMANDS if commands is None else commands)
+    epilog = None
+    if commands is None or not wanted:
+        terminal = importlib.import_module("papertrade.tui.cli.terminal").build_parser()
+        options = terminal.format_help().split("options:", 1)[-1]
+        epilog = (
+            "With no COMMAND, papertrade opens the trading terminal (papertrade --feed sim "
+            "works offline):\n  " + terminal.format_usage().removeprefix("usage: ") + options
+        )
     parser = argparse.ArgumentParser(
         prog="papertrade",
         description="Paper-trade crypto perpetual futures with an exact margin engine.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="With no COMMAND, papertrade opens the trading terminal (papertrade --feed sim "
-        "works offline):\n  " + terminal.format_usage().removeprefix("usage: ") + options,
+        epilog=epilog,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS.values():
-        importlib.import_module(module).add_parser(sub)
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.summary)
+        if name in wanted:
+            importlib.import_module(command.module).add_arguments(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     known = set(COMMANDS)
     if not args_list or args_list[0] not in known | {"-h", "--help"}:
         # No subcommand: the trading terminal, with its own options.
         app_module = importlib.import_module("papertrade.tui.cli.terminal")
         args = app_module.build_parser().parse_args(args_list)
         return int(app_module.run(args))
-    args = parser.parse_args(args_list)
-    module = importlib.import_module(COMMANDS[args.command])
+    chosen = [name for name in args_list[:1] if name in known]  # none for -h: the epilog
+    args = build_parser(chosen).parse_args(args_list)
+    module = importlib.import_module(COMMANDS[args.command].module)
     try:
         return int(module.run(args))
     except UsageError as exc:

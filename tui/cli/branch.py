@@ -15,12 +15,9 @@ from papertrade.tui.cli.sessions import add_db_option, named, opened_store
 from papertrade.tui.errors import UsageError
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "branch",
-        help="start a new session from a saved session's state at a chosen point",
-        description="Branch SESSION at a sequence number (--at) or a time (--at-ts, ms UTC).",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade branch` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = "Branch SESSION at a sequence number (--at) or a time (--at-ts, ms UTC)."
     p.add_argument("session", metavar="SESSION", help="session id or name")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--at", type=int, metavar="SEQ", help="branch after this event number")

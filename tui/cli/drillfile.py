@@ -1,9 +1,18 @@
-"""Reading drill files for the commands: one place for the errors a trader sees."""
+"""Reading drill files for the commands: one place for the errors a trader sees.
+
+`simulate` streams its file (`DrillFile`, `stream_drill`): the lines are read, decoded by the
+codec's per-line function and checked one at a time, so memory does not grow with the file
+(a million events used to take half a gigabyte). `read_drill` reads a file whole, for the
+commands that need every event at once; both refuse the same lines with the same words.
+"""
 
 from __future__ import annotations
 
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from papertrade.core import codec
 from papertrade.core import events as ev
@@ -33,3 +42,92 @@ def read_drill(path: str) -> tuple[ev.SessionSettings, list[ev.Event]]:
         return codec.parse_lines(lines)
     except codec.FormatError as exc:
         raise UsageError(f"{path}:{exc.line}: {exc.message}") from None
+
+
+class DrillFile:
+    """A drill file read line by line, as many times as asked, never held whole.
+
+    Lines are split exactly as `read_lines` splits them (at a newline only, a trailing
+    carriage return dropped). Standard input (`-`) can be read once; with `again=True` it is
+    copied to an anonymous temporary file on the way, so later passes read that copy.
+    """
+
+    def __init__(self, path: str, *, again: bool = False) -> None:
+        self.path = path
+        self._again = again
+        self._copy: IO[str] | None = None
+
+    def close(self) -> None:
+        if self._copy is not None:
+            self._copy.close()
+            self._copy = None
+
+    def __enter__(self) -> DrillFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lines(self) -> Iterator[str]:
+        try:
+            if self.path != "-":
+                with open(self.path, encoding="utf-8", newline="\n") as f:
+                    yield from _unterminated(f)
+            elif self._copy is not None:
+                self._copy.seek(0)
+                yield from _unterminated(self._copy)
+            elif self._again:
+                # closed by close() / the `with` around the reads, once every pass is done
+                copy = self._copy = tempfile.TemporaryFile(  # noqa: SIM115
+                    "w+", encoding="utf-8", newline="\n"
+                )
+                for line in _unterminated(sys.stdin):
+                    copy.write(line + "\n")
+                    yield line
+            else:
+                yield from _unterminated(sys.stdin)
+        except OSError as exc:
+            raise UsageError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{self.path} is not a UTF-8 text file") from None
+
+
+def _unterminated(lines: IO[str]) -> Iterator[str]:
+    for line in lines:
+        yield line.removesuffix("\n").removesuffix("\r")
+
+
+def stream_drill(drill: DrillFile) -> Iterator[ev.SessionSettings | ev.Event]:
+    """The drill's settings (its `session` line's, else the defaults), then its events, each
+    decoded and checked as its line is read; `UsageError` `FILE:LINE: ...` at the first bad one.
+
+    The rules over the whole file are those of `codec.parse_lines`, with its words: a
+    `session` line may only come first, and times never go back.
+    """
+    settings_given = False
+    last_ts = -1
+    try:
+        for number, raw in enumerate(drill.lines(), start=1):
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            item = codec.parse_line(text, number)
+            if isinstance(item, ev.SessionSettings):
+                if settings_given:
+                    raise codec.FormatError(number, "a 'session' line may only be the first line")
+                settings_given = True
+                yield item
+                continue
+            if not settings_given:
+                settings_given = True
+                yield ev.SessionSettings()
+            if item.ts < last_ts:
+                raise codec.FormatError(
+                    number, f"ts {item.ts} is before the previous line's ts {last_ts}"
+                )
+            last_ts = item.ts
+            yield item
+    except codec.FormatError as exc:
+        raise UsageError(f"{drill.path}:{exc.line}: {exc.message}") from None
+    if not settings_given:
+        yield ev.SessionSettings()

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import ZERO, plain
-from papertrade.core.text import csv_cell
+from papertrade.core.text import csv_cell, plural
 from papertrade.saves.store import Store
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 from papertrade.tui.errors import UsageError
@@ -43,12 +43,11 @@ CSV_COLUMNS = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "export",
-        help="write a session as a drill (jsonl) or its fills (csv)",
-        description="Export SESSION: jsonl is the drill format that `simulate` and `import` "
-        "read; csv lists the fills with fees and PnL.",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade export` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = (
+        "Export SESSION: jsonl is the drill format that `simulate` and `import` "
+        "read; csv lists the fills with fees and PnL."
     )
     p.add_argument("session", metavar="SESSION", help="session id or name")
     p.add_argument("--format", choices=FORMATS, default="jsonl", help="default: jsonl")
@@ -113,6 +112,6 @@ def run(args: argparse.Namespace) -> int:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        events = f"{info.events} event{'' if info.events == 1 else 's'}"
+        events = plural(info.events, "event")
         print(f"exported session {info.name} ({events}) to {target}", file=sys.stderr)
     return 0

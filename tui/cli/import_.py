@@ -10,22 +10,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from papertrade.core import codec
-from papertrade.core import events as ev
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import read_lines
 from papertrade.tui.cli.sessions import add_db_option, named, opened_store
 from papertrade.tui.errors import UsageError
 
+if TYPE_CHECKING:
+    from papertrade.core import events as ev
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "import",
-        help="store a drill or an exported session as a session",
-        description="Import FILE (JSON lines: a drill or a `papertrade export`) as a session.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade import` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = "Import FILE (JSON lines: a drill or a `papertrade export`) as a session."
     p.add_argument("file", metavar="FILE.jsonl", help="events file, or - for standard input")
     p.add_argument("--name", help="session name (default: the export's, else generated)")
     p.add_argument("--venue", help="venue (default: the export's, else binance)")
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         sid = store.import_session(settings, events, name=name, venue=venue)
         info = store.session(sid)
         print(
-            f"imported {len(events)} events from {printable(path)} as session "
+            f"imported {plural(len(events), 'event')} from {printable(path)} as session "
             f"{printable(info.name)} (id {sid})"
         )
     return 0
@@ -81,7 +81,7 @@ def add_save_options(parser: argparse.ArgumentParser) -> None:
 
 
 def save_run(
-    args: argparse.Namespace, settings: ev.SessionSettings, events: list[ev.Event]
+    args: argparse.Namespace, settings: ev.SessionSettings, events: Iterable[ev.Event]
 ) -> None:
     """With `--save`, store the validated run as an `ended` session before it is printed, so
     a refused save (name taken, bad database) exits 2 without output."""

@@ -16,16 +16,13 @@ import sys
 
 from papertrade.core.instruments import VENUES, Instrument, InstrumentBook, bundled
 from papertrade.core.numbers import plain
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.tui.errors import UsageError
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "instruments",
-        help="the trading rules (tick, step, minimums, leverage) of a venue's instruments",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade instruments` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = __doc__.split("\n\n")[0] if __doc__ else None
     p.add_argument("symbols", nargs="*", metavar="SYMBOL", help="only these symbols")
     p.add_argument("--feed", default="binance", choices=VENUES, help="venue (default binance)")
     p.add_argument(
@@ -90,6 +87,5 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         source = "refreshed from the venue" if args.refresh and notice is None else "bundled"
         when = f", bundled data as of {bundle.as_of}" if bundle.as_of else ""
-        noun = "instrument" if len(symbols) == 1 else "instruments"
-        print(f"{len(symbols)} {noun} on {args.feed} ({source}{when})")
+        print(f"{plural(len(symbols), 'instrument')} on {args.feed} ({source}{when})")
     return 0

@@ -38,12 +38,11 @@ from typing import TextIO
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.feeds.base import Feed
 from papertrade.feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
 from papertrade.feeds.pacing import parse_speed
-from papertrade.feeds.registry import VALID_FEEDS, feed_kind, open_feed
-from papertrade.feeds.sim import DEFAULT_SYMBOLS
+from papertrade.feeds.registry import DEFAULT_SYMBOLS, VALID_FEEDS, feed_kind, open_feed
 from papertrade.saves.errors import StoreError, WriterFailed
 from papertrade.tui.cli import UsageError
 from papertrade.tui.service.setup import NAME_RULES, SetupError, check_name, parse_symbols
@@ -52,13 +51,12 @@ _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 _STREAMS = ("quote", "trade", "mark", "funding")
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "record",
-        help="record a feed (a venue, sim or file:PATH) into a saved session",
-        description="Record market data headlessly into a session of the store (and, with "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade record` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = (
+        "Record market data headlessly into a session of the store (and, with "
         "--out, a JSON-lines drill file). Ends on --duration, at the end of a file, or on "
-        "Ctrl-C; everything is saved either way.",
+        "Ctrl-C; everything is saved either way."
     )
     p.add_argument(
         "--feed",
@@ -291,7 +289,8 @@ def run(args: argparse.Namespace) -> int:
         except WriterFailed as exc:
             print(f"papertrade record: error: {exc}", file=sys.stderr)
             print(
-                f"received {recorder.received} events; session #{writer.id} {writer.name!r} of"
+                f"received {plural(recorder.received, 'event')}; session #{writer.id} "
+                f"{writer.name!r} of"
                 f" {store.path} is kept as interrupted; stopped: {reason}",
                 file=sys.stderr,
             )
@@ -299,7 +298,7 @@ def run(args: argparse.Namespace) -> int:
         total = sum(recorder.saved.values())
         where = f" and {args.out}" if args.out else ""
         print(
-            f"recorded {total} events [{recorder.describe()}] into session "
+            f"recorded {plural(total, 'event')} [{recorder.describe()}] into session "
             f"#{writer.id} {writer.name!r} of {store.path}{where}; stopped: {reason}"
             f"{_dropped(feed, writer.dropped)}",
             file=sys.stderr,

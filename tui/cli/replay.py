@@ -17,17 +17,16 @@ from collections.abc import Iterator
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.numbers import human
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.saves.store import Store, instruments_for, new_engine
 from papertrade.tui.cli.sessions import add_db_option, opened_store
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "replay",
-        help="recompute a saved session's outcomes from its journal",
-        description="Replay SESSION (id or name) through the engine and print its outcomes "
-        "like `papertrade simulate`.",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade replay` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = (
+        "Replay SESSION (id or name) through the engine and print its outcomes "
+        "like `papertrade simulate`."
     )
     p.add_argument("session", metavar="SESSION", help="session id or name")
     p.add_argument("--headless", action="store_true", help="print instead of opening the TUI")
@@ -60,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         info = store.session(args.session)
         if not args.json:
             sys.stdout.write(
-                f"Replaying {info.events} events of session {printable(info.name)}: starting "
+                f"Replaying {plural(info.events, 'event')} of session {printable(info.name)}: "
+                "starting "
                 f"balance {human(info.settings.balance)} USDT, "
                 f"taker {info.settings.taker_fee * 100}% / "
                 f"maker {info.settings.maker_fee * 100}%\n\n"

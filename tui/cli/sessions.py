@@ -11,15 +11,18 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from papertrade.core.numbers import human
-from papertrade.core.text import printable
-from papertrade.saves.errors import StoreError
+from papertrade.core.text import plural, printable
 from papertrade.saves.paths import ENV_VAR
-from papertrade.saves.store import Store
 from papertrade.tui.errors import UsageError
-from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, row_json
-from papertrade.tui.service.setup import SetupError, check_name
+
+if TYPE_CHECKING:
+    from papertrade.saves.store import Store
+    from papertrade.tui.service.listing import SessionRow
+
+# The store (sqlite-utils) and the application layer are imported where they are used:
+# `simulate` shares `add_db_option` and must start without them (issue 14).
 
 # --- shared by the session commands --------------------------------------------------------
 
@@ -36,6 +39,8 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def named(text: str | None) -> str | None:
     """`--name` checked by the one rule for session names (a usage error, exit 2, if bad)."""
+    from papertrade.tui.service.setup import SetupError, check_name
+
     try:
         return check_name(text)
     except SetupError as exc:
@@ -45,6 +50,9 @@ def named(text: str | None) -> str | None:
 @contextmanager
 def opened_store(args: argparse.Namespace) -> Iterator[Store]:
     """The store named by `--db`; any `StoreError` becomes a usage error (exit 2)."""
+    from papertrade.saves.errors import StoreError
+    from papertrade.saves.store import Store
+
     try:
         store = Store.open(getattr(args, "db", None))
     except StoreError as exc:
@@ -60,12 +68,11 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
 # --- the command ---------------------------------------------------------------------------
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "sessions",
-        help="list saved sessions with their results",
-        description="List saved sessions: name, venue, time span, events, fills, realized PnL "
-        "and status (running, ended, interrupted).",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade sessions` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = (
+        "List saved sessions: name, venue, time span, events, fills, realized PnL "
+        "and status (running, ended, interrupted)."
     )
     p.add_argument("--json", action="store_true", help="one JSON object per session")
     p.add_argument("--delete", metavar="SESSION", help="delete a session (id or name) instead")
@@ -74,6 +81,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _table(rows: list[SessionRow]) -> list[str]:
+    from papertrade.core.numbers import human
+    from papertrade.tui.service.listing import fmt_duration, fmt_ts
+
     header = (
         f"{'ID':>4}  {'NAME':<32} {'VENUE':<9} {'START (UTC)':<19} {'SPAN':>7} "
         f"{'EVENTS':>9} {'FILLS':>6} {'REALIZED PNL':>14}  STATUS"
@@ -105,11 +115,14 @@ def _table(rows: list[SessionRow]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from papertrade.tui.service.listing import row_json
+
     with opened_store(args) as store:
         if args.delete:
             info = store.session(args.delete)
             store.delete(info.id)
-            print(f"deleted session {printable(info.name)} (id {info.id}, {info.events} events)")
+            events = plural(info.events, "event")
+            print(f"deleted session {printable(info.name)} (id {info.id}, {events})")
             return 0
         rows = store.list_sessions()
         if args.json:

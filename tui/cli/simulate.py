@@ -1,35 +1,43 @@
 """`papertrade simulate FILE.jsonl [--json]`: run the engine over a drill file.
 
-The whole file is validated before anything runs; a malformed line is reported with its number
-and the exit status is 2. A valid command the engine refuses is a `rejected` outcome, not an
-error.
+The whole file is validated before anything is printed; a malformed line is reported with its
+number and the exit status is 2. A valid command the engine refuses is a `rejected` outcome,
+not an error.
+
+The file is streamed (issue 14): each line is decoded, checked and run as it is read, and the
+report is written to a spooled temporary file (memory up to `SPOOL_BYTES`, then disk) that is
+copied out once the last line has passed. So memory does not grow with the file, each line is
+decoded once, and a bad line late in the file still leaves the output empty.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TextIO
+from typing import IO
 
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import ZERO, human, plain
 from papertrade.core.text import printable
-from papertrade.tui.cli.drillfile import read_drill
+from papertrade.tui.cli.drillfile import DrillFile, stream_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
-from papertrade.tui.widgets import fmt
+
+SPOOL_BYTES = 4 * 1024 * 1024
+"""Report text kept in memory before the spool moves to a temporary file."""
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "simulate",
-        help="run the margin engine over a JSON-lines file of events (a drill or an export)",
-        description="Run the engine over FILE (JSON lines; '-' reads standard input) and report "
-        "fills, rejections, liquidations, funding and the final account.",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade simulate` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = (
+        "Run the engine over FILE (JSON lines; '-' reads standard input) and report "
+        "fills, rejections, liquidations, funding and the final account."
     )
     p.add_argument("file", metavar="FILE.jsonl", help="events file, or - for standard input")
     p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
@@ -91,6 +99,8 @@ def describe(outcome: ev.Outcome) -> str:
             ident = f" {printable(outcome.order_id)}" if outcome.order_id else ""
             return f"REJECTED     {outcome.command}{ident}: {outcome.reason}"
         case ev.Liquidation():
+            from papertrade.tui.widgets import fmt
+
             return f"LIQUIDATION  {fmt.liquidation_words(outcome)}"
         case ev.FundingPaid():
             verb = "received" if outcome.amount >= 0 else "paid"
@@ -165,12 +175,14 @@ def order_words(o: ev.OrderState) -> str:
     return f"{text} ({o.margin_mode} {o.leverage}x){flags}"
 
 
-def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: TextIO) -> None:
+def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: IO[str]) -> None:
     """Print outcomes as JSON lines or as a readable report (shared with `replay`)."""
     if json_mode:
         for outcome in once(outcomes):
             out.write(codec.dumps(outcome) + "\n")
         return
+    from papertrade.tui.widgets import fmt  # rich: only the readable report needs it
+
     counts: dict[str, int] = {}
     for item in fmt.with_cross_totals(once(outcomes)):
         if isinstance(item, fmt.CrossLiquidated):
@@ -193,14 +205,44 @@ def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: TextIO)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings, events = read_drill(args.file)
-    save_run(args, settings, events)  # --save: store the run as a session (exit 2 on error)
-    engine = Engine(settings=settings)
-    if not args.json:
-        sys.stdout.write(
-            f"Simulating {fmt.plural(len(events), 'event')} from {args.file}: starting balance "
-            f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
-            f"maker {settings.maker_fee * 100}%\n\n"
-        )
-    write_outcomes(simulate(engine, events), args.json, sys.stdout)
+    with (
+        DrillFile(args.file, again=bool(getattr(args, "save", False))) as drill,
+        tempfile.SpooledTemporaryFile(SPOOL_BYTES, "w+", encoding="utf-8", newline="") as spool,
+    ):
+        items = stream_drill(drill)
+        settings = next(items)
+        assert isinstance(settings, ev.SessionSettings)
+        counted = _Counted(items)
+        write_outcomes(simulate(Engine(settings=settings), counted), args.json, spool)
+        # --save: store the run as a session (exit 2 on error, before anything is printed)
+        save_run(args, settings, _events(stream_drill(drill)))
+        if not args.json:
+            from papertrade.tui.widgets.fmt import plural
+
+            sys.stdout.write(
+                f"Simulating {plural(counted.n, 'event')} from {args.file}: starting balance "
+                f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
+                f"maker {settings.maker_fee * 100}%\n\n"
+            )
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout)
     return 0
+
+
+class _Counted:
+    """The events of a streamed drill, counted as they pass (the report's header needs it)."""
+
+    def __init__(self, items: Iterator[ev.SessionSettings | ev.Event]) -> None:
+        self._items = items
+        self.n = 0
+
+    def __iter__(self) -> Iterator[ev.Event]:
+        for item in _events(self._items):
+            self.n += 1
+            yield item
+
+
+def _events(items: Iterator[ev.SessionSettings | ev.Event]) -> Iterator[ev.Event]:
+    for item in items:
+        if not isinstance(item, ev.SessionSettings):
+            yield item

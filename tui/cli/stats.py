@@ -24,12 +24,9 @@ from papertrade.tui.errors import UsageError
 from papertrade.tui.service.listing import dec_or_none, fmt_duration
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "stats",
-        help="a session's PnL, fees, funding, win rate, drawdown and equity curve",
-        description="Replay SESSION and report its statistics.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `papertrade stats` (its summary is in `tui.cli.COMMANDS`)."""
+    p.description = "Replay SESSION and report its statistics."
     p.add_argument("session", metavar="SESSION", help="session id or name")
     p.add_argument("--json", action="store_true", help="one JSON object, with the equity curve")
     p.add_argument(

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from papertrade.core.text import printable
-from papertrade.feeds.registry import VALID_FEEDS
-from papertrade.feeds.sim import DEFAULT_SYMBOLS
+from papertrade.feeds.registry import DEFAULT_SYMBOLS, VALID_FEEDS
 
 if TYPE_CHECKING:
     from papertrade.tui.app import PapertradeApp

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from papertrade.feeds.base import FeedStatus
     from papertrade.tui.service.alerts import PriceAlerts
     from papertrade.tui.service.config import Config
+    from papertrade.tui.service.recorded import RecordedMarketFeed
     from papertrade.tui.service.takeover import TakeOver
 
 StatusArgs = tuple[str, "FeedStatus | None", int, str, str]
@@ -45,6 +46,11 @@ class TerminalHost(Protocol):
     @property
     def trading_session_id(self) -> int | None:
         """The id of the session being traded and journaled, if any."""
+        ...
+
+    @property
+    def recorded(self) -> RecordedMarketFeed | None:
+        """The feed when it is a replay's recorded market (a branch): space, + and - pace it."""
         ...
 
     def feed_status_args(self) -> StatusArgs: ...

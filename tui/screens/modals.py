@@ -6,16 +6,18 @@ turns it into an engine command. Untrusted text (symbols, reasons) is shown as `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import ClassVar, TypeVar
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.geometry import Size
@@ -64,9 +66,33 @@ class StillBackdrop(ModalScreen[R]):
         if self._backdrop is None or self._backdrop[0] != size:
             console = self.app.console
             options = console.options.update_dimensions(size.width, size.height)
-            lines = console.render_lines(base, options, pad=True)
-            self._backdrop = (size, _Still(lines))
+            below = console.render(base.screen._compositor, options)
+            lines = list(
+                Segment.split_and_crop_lines(
+                    tint(below, base.color), size.width, include_new_lines=False
+                )
+            )
+            self._backdrop = (size, _Still(lines[: size.height]))
         return self._backdrop[1]
+
+
+def tint(segments: Iterable[Segment], color: Color) -> Iterator[Segment]:
+    """`BackgroundScreen.process_segments`, with each distinct style tinted once.
+
+    A screen of tables repeats a handful of styles across thousands of segments; Textual's
+    own tint blends colours per segment, which was most of a dialog's opening time."""
+    tinted: dict[Style | None, Style] = {}
+    for segment in segments:
+        text, style, control = segment
+        if control:
+            yield segment
+            continue
+        new = tinted.get(style)
+        if new is None:
+            new = next(iter(BackgroundScreen.process_segments([Segment(" ", style)], color))).style
+            assert new is not None
+            tinted[style] = new
+        yield Segment(text, new)
 
 
 class _Dialog(StillBackdrop[object]):

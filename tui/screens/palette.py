@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from papertrade.tui.screens.host import host
 from papertrade.tui.service.trading import TradingSession
 
 
@@ -29,6 +30,9 @@ class TradingActions(Protocol):
     def close_symbol(self, symbol: str) -> None: ...
 
     def open_margin_dialog(self, symbol: str) -> None: ...
+
+    @property
+    def symbol_filter(self) -> str | None: ...
 
 
 class TradingCommands(Provider):
@@ -52,6 +56,7 @@ class TradingCommands(Provider):
                     f"now {mode} (m)",
                 ),
                 (f"Set {symbol} leverage", partial(run, "leverage"), f"now {lev}x (l)"),
+                (f"Price alert on {symbol}", partial(run, "alert"), "above or below a price (A)"),
                 (
                     f"Remove {symbol} from the watchlist",
                     partial(run, "remove_symbol"),
@@ -81,11 +86,29 @@ class TradingCommands(Provider):
                     "asks to confirm (X)",
                 )
             )
+        shown = screen.symbol_filter
+        if shown:
+            out.append(("Orders and history: every symbol", partial(run, "filter_symbol"), "(f)"))
+        elif symbol:
+            out.append((f"Orders and history: only {symbol}", partial(run, "filter_symbol"), "(f)"))
         out += [
             ("Add a symbol to the watchlist", partial(run, "add_symbol"), "(/)"),
+            ("Show the watchlist", partial(run, "panel('watchlist')"), "(1)"),
+            ("Show the chart", partial(run, "panel('chart')"), "(2)"),
+            ("Show the orders", partial(run, "panel('books')"), "(3)"),
+            ("Show the log", partial(run, "panel('log')"), "(4)"),
+            ("Next orders tab", partial(run, "next_book"), "open > history > trades (o)"),
             ("Sessions", partial(run, "sessions"), "saved sessions (S)"),
             ("Help: keys", partial(run, "help"), "(?)"),
         ]  # quitting is the app's one "Quit and save" system command (tui/app.py)
+        market = host(screen).recorded
+        if market is not None:
+            verb = "Play" if market.paused else "Pause"
+            out += [
+                (f"{verb} the recorded market", partial(run, "app.toggle_market"), "(space)"),
+                ("Recorded market faster", partial(run, "app.market_faster"), "(+)"),
+                ("Recorded market slower", partial(run, "app.market_slower"), "(-)"),
+            ]
         return out
 
     async def discover(self) -> Hits:

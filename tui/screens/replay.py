@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from papertrade.core.engine import Engine
@@ -44,6 +44,7 @@ from papertrade.tui.service.replay import ReplayPlayer, Sleep
 from papertrade.tui.service.takeover import Branch, make_branch, take_over
 from papertrade.tui.widgets.account import AccountPanel
 from papertrade.tui.widgets.chart import PriceChart
+from papertrade.tui.widgets.footer import SteadyFooter
 from papertrade.tui.widgets.log import EventLog
 from papertrade.tui.widgets.orders import OrdersTable
 from papertrade.tui.widgets.positions import PositionsTable
@@ -201,7 +202,7 @@ class ReplayScreen(Screen[None]):
                 yield titled(AccountPanel(id="replay-account"), "Account")
                 yield titled(EventLog(id="replay-log"), "Log")
         yield titled(PositionsTable(id="replay-positions"), "Positions")
-        yield Footer()
+        yield SteadyFooter()
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -276,7 +277,7 @@ class ReplayScreen(Screen[None]):
         symbols = self._symbols()
         with self.app.batch_update():
             self.watchlist.update_from(engine, symbols)
-            self.positions.update_from(engine)
+            self.positions.update_from(engine, player.fees)
             self.orders.update_from(engine)
             self.account_panel.update_from(engine)
             if outcomes:

@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Label, Static
+from textual.widgets import Button, DataTable, Label, Static
 from textual.worker import Worker, WorkerState
 
 from papertrade.core.text import printable
@@ -33,6 +33,7 @@ from papertrade.tui.screens.host import TerminalHost
 from papertrade.tui.screens.replay import ReplayScreen
 from papertrade.tui.service.listing import SessionRow, fmt_duration, fmt_ts, load_sessions
 from papertrade.tui.widgets import fmt
+from papertrade.tui.widgets.footer import SteadyFooter
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
@@ -178,7 +179,7 @@ class SessionsScreen(Screen[None]):
         table: DataTable[str | Text] = DataTable(id="sessions-table", cursor_type="row")
         yield table
         yield Static("loading…", id="sessions-status")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:

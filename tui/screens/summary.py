@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
@@ -30,6 +30,7 @@ from papertrade.saves.stats import SessionStats
 from papertrade.saves.store import Store
 from papertrade.tui.service.listing import fmt_duration
 from papertrade.tui.widgets import fmt
+from papertrade.tui.widgets.footer import SteadyFooter
 
 
 def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
@@ -117,7 +118,7 @@ class SummaryScreen(Screen[None]):
         with Horizontal():
             yield Static("computing…", id="summary-stats")
             yield PlotextPlot(id="summary-equity")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         if self.stats is not None:

@@ -26,7 +26,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Static
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine, OrderPreview
@@ -38,22 +38,13 @@ from papertrade.tui.service.typed import (
     parse_quantity,
 )
 from papertrade.tui.widgets import fmt
+from papertrade.tui.widgets.choice import Choice
 
 PREVIEW_ID = "preview"
 
 
 class TicketError(ValueError):
     """Input the ticket cannot turn into an order; shown inline."""
-
-
-class TicketSelect(Select[str], inherit_bindings=False):
-    """A dropdown whose Enter belongs to the ticket (submit, as its footer says); space and
-    the arrows open it. Stock `Select` opens on Enter, so Enter on Type or Margin mode used
-    to reopen the menu instead of sending the order."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,space,up", "show_overlay", "Show menu", show=False)
-    ]
 
 
 class TicketCheckbox(Checkbox, inherit_bindings=False):
@@ -98,7 +89,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     OrderTicket #ticket-title { text-style: bold; width: 1fr; }
     OrderTicket .row { height: 1; margin-bottom: 1; }
     OrderTicket .label { width: 13; color: $text-muted; }
-    OrderTicket Input, OrderTicket Select, OrderTicket Checkbox { width: 1fr; }
+    OrderTicket Input, OrderTicket Choice, OrderTicket Checkbox { width: 1fr; }
     OrderTicket #ticket-error { color: $error; height: auto; }
     OrderTicket #ticket-preview { height: auto; }
     OrderTicket #ticket-keys { color: $text-muted; }
@@ -134,13 +125,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
                 yield Label("Quantity", classes="label")
                 yield Input(id="qty", placeholder="0.01 · $500 · 25%", compact=True)
                 yield Label("Type", classes="label")
-                yield TicketSelect(
-                    [("Market", "market"), ("Limit", "limit")],
-                    value="market",
-                    allow_blank=False,
-                    id="type",
-                    compact=True,
-                )
+                yield Choice([("Market", "market"), ("Limit", "limit")], "market", id="type")
             with Horizontal(classes="row"):
                 yield Label("Limit price", classes="label")
                 yield Input(id="price", placeholder="market", disabled=True, compact=True)
@@ -148,19 +133,13 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
                 yield Input(str(lev), id="leverage", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Margin mode", classes="label")
-                yield TicketSelect(
-                    [("Cross", "cross"), ("Isolated", "isolated")],
-                    value=mode,
-                    allow_blank=False,
-                    id="mode",
-                    compact=True,
-                )
+                yield Choice([("Cross", "cross"), ("Isolated", "isolated")], mode, id="mode")
                 yield Label("", classes="label")
                 yield TicketCheckbox("Reduce-only", id="reduce", compact=True)
             yield Static(id="ticket-error")
             yield Static(id="ticket-preview")
             yield Static(
-                "enter submit (from any field) · space toggles/opens · esc cancel · tab next",
+                "enter submits from any field · space/←→ choose · tab next · esc cancel",
                 id="ticket-keys",
             )
 
@@ -178,8 +157,8 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         """The order the form describes, or TicketError with what is wrong."""
         engine = self.engine
         inst = engine.instruments.get(self.symbol)
-        order_type: ev.OrderType = self.query_one("#type", Select).value  # type: ignore[assignment]
-        mode: ev.MarginMode = self.query_one("#mode", Select).value  # type: ignore[assignment]
+        order_type: ev.OrderType = self.query_one("#type", Choice).value  # type: ignore[assignment]
+        mode: ev.MarginMode = self.query_one("#mode", Choice).value  # type: ignore[assignment]
         max_lev = inst.max_leverage if inst else 125
         try:
             leverage = parse_leverage(self._value("#leverage"), max_lev, self.symbol)
@@ -329,8 +308,8 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     def _changed(self) -> None:
         self.recompute()
 
-    @on(Select.Changed, "#type")
-    def _type_changed(self, event: Select.Changed) -> None:
+    @on(Choice.Changed, "#type")
+    def _type_changed(self, event: Choice.Changed) -> None:
         price = self.query_one("#price", Input)
         price.disabled = event.value != "limit"
         price.placeholder = "price" if event.value == "limit" else "market"
@@ -341,7 +320,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
                 price.value = str(ref)
         self.recompute()
 
-    @on(Select.Changed, "#mode")
+    @on(Choice.Changed, "#mode")
     def _mode_changed(self) -> None:
         self.recompute()
 

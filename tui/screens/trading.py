@@ -31,7 +31,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
@@ -46,6 +46,7 @@ from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
 from papertrade.tui.widgets.chart import PriceChart
+from papertrade.tui.widgets.footer import SteadyFooter
 from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 from papertrade.tui.widgets.log import EventLog, describe
 from papertrade.tui.widgets.orders import OrdersTable
@@ -184,7 +185,7 @@ class TradingScreen(Screen[None]):
             with Vertical(id="side"):
                 yield EventLog(id="log")
                 yield AccountPanel(id="account")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         titles = {

@@ -3,8 +3,13 @@
 Why here and not in the engine: these are read models for the trader (Binance's "Order
 History", "Trade History" and break-even price), derived from the commands the session sends
 and the outcomes the engine returns. The engine stays the one source of truth; the ledger
-only remembers what it was told, bounded, and says "unknown" rather than guess — a position
-opened before this run (a resumed session) has no known fees, so no break-even.
+only remembers what it was told, bounded, and says "unknown" rather than guess.
+
+The fees on open positions (`OpenFees`) come from fills, wherever the fills are: this run's
+outcomes, a replay's, or a journal's stored outcomes (`carry_journal`) — so a resumed session,
+a take-over and a replay know the break-even of a position opened before they started. Each
+is kept with the size it belongs to: if the position's size differs (outcomes skipped by a
+seek), the fees are unknown and the break-even reads "--".
 
 Two small pure formulas live here too, so the widgets and the tests share one definition:
 
@@ -17,9 +22,10 @@ Two small pure formulas live here too, so the widgets and the tests share one de
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import OrderedDict, deque
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import ZERO
@@ -65,6 +71,75 @@ def funding_estimate(size: Decimal, mark: Decimal, rate: Decimal) -> Decimal:
     return -size * mark * rate
 
 
+_CARRIED = ('{"type":"fill"', '{"type":"liquidation"')
+
+
+class OpenFees:
+    """Fees paid on each open position, carried fill by fill: the break-even's input."""
+
+    def __init__(self) -> None:
+        self._size: dict[str, Decimal] = {}
+        self._fees: dict[str, Decimal] = {}
+
+    def open_fees(self, symbol: str, size: Decimal) -> Decimal | None:
+        """Fees paid on the open `symbol` position of signed `size`; None when the fills seen
+        do not add up to that position (opened before what was seen, or outcomes skipped)."""
+        if size == 0 or self._size.get(symbol) != size:
+            return None
+        return self._fees.get(symbol, ZERO)
+
+    def on_outcomes(self, outcomes: Iterable[ev.Outcome]) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome, ev.Fill):
+                self.carry(outcome.symbol, outcome.side, outcome.qty, outcome.fee)
+            elif isinstance(outcome, ev.Liquidation):
+                self.drop(outcome.symbol)
+
+    def carry_journal(self, stored: Iterable[tuple[int, str]], upto: int | None = None) -> None:
+        """Carry the fills of a journal's stored outcomes `(seq, JSON line)` up to event
+        `upto` (`Store.stored_outcomes`). A line that does not read as a fill is skipped as a
+        fill; then the sizes no longer match and the break-even stays unknown."""
+        for seq, text in stored:
+            if upto is not None and seq > upto:
+                break
+            if not text.startswith(_CARRIED):
+                continue  # account snapshots, funding, orders: no fees on a position
+            try:
+                row = json.loads(text)
+                kind = row["type"]
+                if kind == "fill":
+                    side = row["side"]
+                    if side not in ("buy", "sell"):
+                        raise ValueError(side)
+                    self.carry(str(row["symbol"]), side, Decimal(row["qty"]), Decimal(row["fee"]))
+                elif kind == "liquidation":
+                    self.drop(str(row["symbol"]))
+            except (ValueError, KeyError, TypeError, InvalidOperation):
+                continue
+
+    def drop(self, symbol: str) -> None:
+        self._size.pop(symbol, None)
+        self._fees.pop(symbol, None)
+
+    def carry(self, symbol: str, side: ev.Side, qty: Decimal, fee: Decimal) -> None:
+        """Opening or adding pays into the position's fees; reducing keeps the share of the
+        fees that belongs to what is left; a flip starts over with the opening part's share."""
+        before = self._size.get(symbol, ZERO)
+        delta = qty if side == "buy" else -qty
+        after = before + delta
+        fees = self._fees.get(symbol, ZERO)
+        if before == 0 or (before > 0) == (delta > 0):
+            fees += fee
+        elif abs(delta) <= abs(before):
+            fees = fees * abs(after) / abs(before)
+        else:
+            fees = fee * abs(after) / abs(delta)
+        if after == 0:
+            self.drop(symbol)
+        else:
+            self._size[symbol], self._fees[symbol] = after, fees
+
+
 class Ledger:
     """Fed every command with its outcomes (`on_command`) and every market outcome
     (`on_outcomes`); read by the history panels and the positions table."""
@@ -75,8 +150,8 @@ class Ledger:
         """(number of the fill in this run, fill): the number keys the row of a table."""
         self._fills = 0
         self._max_rows = max_rows
-        self._size: dict[str, Decimal] = {}
-        self._fees: dict[str, Decimal] = {}
+        self.fees = OpenFees()
+        """Fees paid on each open position (seed it with `fees.carry_journal` on a resume)."""
         self.version = 0
         """Bumped on every change: a panel redraws only when it moved."""
 
@@ -104,18 +179,13 @@ class Ledger:
             elif isinstance(outcome, ev.Rejected) and outcome.order_id:
                 self._end(outcome.order_id, "rejected", outcome.reason)
             elif isinstance(outcome, ev.Liquidation):
-                self._size.pop(outcome.symbol, None)
-                self._fees.pop(outcome.symbol, None)
+                self.fees.drop(outcome.symbol)
             else:
                 continue
             self.version += 1
 
     def open_fees(self, symbol: str, size: Decimal) -> Decimal | None:
-        """Fees paid on the open `symbol` position of signed `size`; None when this run did
-        not see it open (resumed, or changed by something the ledger was not told)."""
-        if size == 0 or self._size.get(symbol) != size:
-            return None
-        return self._fees.get(symbol, ZERO)
+        return self.fees.open_fees(symbol, size)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -142,24 +212,4 @@ class Ledger:
         record.filled += fill.qty
         record.notional += fill.qty * fill.price
         record.status = "filled" if record.filled >= record.qty else "partly filled"
-        self._carry_fees(fill)
-
-    def _carry_fees(self, fill: ev.Fill) -> None:
-        """Opening or adding pays into the position's fees; reducing keeps the share of the
-        fees that belongs to what is left; a flip starts over with the opening part's share."""
-        symbol = fill.symbol
-        before = self._size.get(symbol, ZERO)
-        delta = fill.qty if fill.side == "buy" else -fill.qty
-        after = before + delta
-        fees = self._fees.get(symbol, ZERO)
-        if before == 0 or (before > 0) == (delta > 0):
-            fees += fill.fee
-        elif abs(delta) <= abs(before):
-            fees = fees * abs(after) / abs(before)
-        else:
-            fees = fill.fee * abs(after) / abs(delta)
-        if after == 0:
-            self._size.pop(symbol, None)
-            self._fees.pop(symbol, None)
-        else:
-            self._size[symbol], self._fees[symbol] = after, fees
+        self.fees.carry(fill.symbol, fill.side, fill.qty, fill.fee)

@@ -30,6 +30,7 @@ from papertrade.core.instruments import instruments_for
 from papertrade.feeds.pacing import Clock, Playback
 from papertrade.feeds.pacing import Sleep as Sleep  # re-exported: screens import it from here
 from papertrade.tui.service.history import sample
+from papertrade.tui.service.ledger import OpenFees
 
 if TYPE_CHECKING:
     from papertrade.saves.store import SessionInfo, Store
@@ -105,6 +106,8 @@ class ReplayPlayer:
         self.sleep = sleep
         self._playback = Playback(speed, clock=clock, sleep=sleep)
         self.outcomes: list[tuple[int, ev.Outcome]] = []
+        self.fees = OpenFees()
+        """Fees paid on each open position, for the break-even (rebuilt on a seek)."""
         self.history: dict[str, deque[tuple[int, Decimal]]] = {}
         self.dirty = True
         self.taken_over = False
@@ -114,6 +117,8 @@ class ReplayPlayer:
         else:
             self.engine = Engine(instruments=self._book, settings=self.info.settings)
             self.seq = 0
+        if self.seq:
+            self._fees_at(self.seq)
         self._reader = JournalReader(store, self.info.id, self.seq, self.total)
         self._playback.reanchor(self._played_ts())
 
@@ -181,6 +186,7 @@ class ReplayPlayer:
         self.seq = seq
         if out:
             self.outcomes.extend((seq, o) for o in out)
+            self.fees.on_outcomes(out)
         if event.type in _PRICED:
             sample(self.history, event, self.engine)  # type: ignore[arg-type]
         self._playback.played(self.engine.last_ts)
@@ -213,6 +219,7 @@ class ReplayPlayer:
         self.engine = engine if engine is not None else self.engine_at(target)
         self.seq = target
         self.outcomes = [(s, o) for s, o in self.outcomes if s <= target]
+        self._fees_at(target)
         last_ts = self.engine.last_ts if target else -1
         for hist in self.history.values():
             while hist and hist[-1][0] > last_ts:
@@ -221,6 +228,16 @@ class ReplayPlayer:
         self._playback.reanchor(self._played_ts())
         self.dirty = True
         return target
+
+    def _fees_at(self, target: int) -> None:
+        """The open positions' fees just after entry `target`: from the journal's stored
+        outcomes when the session is derived, else from the outcomes played (a forward jump
+        past unplayed fills leaves them unknown: `OpenFees` then says so)."""
+        self.fees = OpenFees()
+        if self.info.fills is not None:
+            self.fees.carry_journal(self.store.stored_outcomes(self.info.id), upto=target)
+        else:
+            self.fees.on_outcomes(o for _, o in self.outcomes)
 
     def play_to_end(self) -> list[Played]:
         """Play everything left synchronously (tests, headless use)."""

@@ -20,7 +20,7 @@ from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import InstrumentBook, instruments_for
 from papertrade.core.numbers import BALANCE, BadNumber
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.feeds.file import SNIFF_EVENTS, FileFeed, FileFeedError
 from papertrade.feeds.pacing import parse_speed
 from papertrade.feeds.registry import feed_kind
@@ -222,8 +222,8 @@ class OpenedSession:
         engine, writer = self.engine, self.writer
         return (
             f"resumed session #{writer.id} {writer.name}: "
-            f"{_count(len(engine.positions), 'position')}, "
-            f"{_count(len(engine.orders), 'open order')}, "
+            f"{plural(len(engine.positions), 'position')}, "
+            f"{plural(len(engine.orders), 'open order')}, "
             f"wallet {engine.wallet_balance():,.2f} USDT"
         )
 
@@ -317,7 +317,3 @@ def last_prices(engine: Engine, symbols: Sequence[str] | None = None) -> dict[st
         elif market.bid is not None and market.ask is not None:
             out[symbol] = (market.bid + market.ask) / Decimal(2)
     return out
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

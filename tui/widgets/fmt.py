@@ -21,6 +21,7 @@ from papertrade.core.instruments import Instrument
 from papertrade.core.margin import initial_margin
 from papertrade.core.numbers import plain
 from papertrade.core.positions import Position
+from papertrade.core.text import plural
 
 DASH = "--"
 
@@ -31,11 +32,6 @@ def _fixed(value: Decimal, places: int, spec: str = ",") -> str:
     if shown.is_zero():
         shown = shown.copy_abs()
     return f"{shown:{spec}.{places}f}"
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """`1 fill`, `5 fills`, `1 instrument`, `0 positions`."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def roe(pos: Position) -> Decimal | None:

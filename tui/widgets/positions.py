@@ -1,16 +1,16 @@
 """`PositionsTable`: every open position with its risk in plain sight.
 
 Refresh: `update_from(engine, ledger=None)`. Columns in the order a trader needs them, so the
-ones that matter stay on screen at 80 columns (the rest scroll sideways): symbol, side, margin
-mode and leverage, signed size (shorts negative, as exchanges show them), liquidation price,
-distance to it (% of mark, coloured by the margin ratio) and uPnL; then ROE, entry,
-break-even, the estimated next funding payment with its countdown, health, margin and mark.
+ones that matter stay on screen at 80 columns (a table shows only what fits whole): symbol,
+side, margin mode and leverage, signed size (shorts negative, as exchanges show them),
+liquidation price, distance to it (% of mark, coloured by the margin ratio) and uPnL; then ROE,
+entry, break-even, the estimated next funding payment with its countdown, health, margin and mark.
 
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
-should feel. Break-even needs the fees paid on the open position, which only the session's
-`Ledger` knows: without one (a replay), or for a position opened before this run, it reads
-"--" rather than a guess.
+should feel. Break-even needs the fees paid on the open position, carried from its fills
+(`OpenFees`: the session's ledger, a replay's, or a journal's on a resume); when the fills
+seen do not add up to the position, it reads "--" rather than a guess.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from rich.text import Text
 
 from papertrade.core.engine import Engine
 from papertrade.core.positions import Position
-from papertrade.tui.service.ledger import Ledger, break_even, funding_estimate
+from papertrade.tui.service.ledger import Ledger, OpenFees, break_even, funding_estimate
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
 
@@ -43,9 +43,9 @@ class PositionsTable(KeyedTable):
     DEFAULT_CSS = """
     PositionsTable { height: 1fr; }
     """
-    # At 80 columns everything up to uPnL fits, at 120 everything up to the next funding
-    # payment, even with a vertical scrollbar; the health bar comes next, so what the edge of
-    # the screen cuts is a bar, never a number read wrong.
+    # At 80 columns everything up to uPnL fits whole, at 120 everything up to the next
+    # funding payment; the rest (health, margin, mark) shows on a wider terminal, and the
+    # table's border says how many columns are left out.
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("symbol", "Symbol", 12),
         ("side", "Side", 5),
@@ -63,7 +63,7 @@ class PositionsTable(KeyedTable):
         ("mark", "Mark", 9),
     )
 
-    def update_from(self, engine: Engine, ledger: Ledger | None = None) -> None:
+    def update_from(self, engine: Engine, ledger: Ledger | OpenFees | None = None) -> None:
         positions = engine.positions
         self.sync_rows(sorted(positions))
         for symbol in sorted(positions):
@@ -71,7 +71,7 @@ class PositionsTable(KeyedTable):
 
     @staticmethod
     def row_values(
-        engine: Engine, pos: Position, ledger: Ledger | None = None
+        engine: Engine, pos: Position, ledger: Ledger | OpenFees | None = None
     ) -> dict[str, str | Text]:
         inst = pos.instrument
         liq = engine.position_liquidation_price(pos)

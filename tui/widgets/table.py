@@ -2,6 +2,11 @@
 
 Why: at 10 Hz with many symbols, clearing and rebuilding a table flickers and costs; writing
 only the cells whose text changed keeps a refresh proportional to what moved (STYLE.md §10).
+
+Columns show whole or not at all (issue 10: "Hea" at 120 columns, a watchlist's Last cut at
+80): `COLUMNS` is in the order that matters, and a table shows the leading columns that fit
+its width, naming the others in its border's subtitle. A resize lays the columns out again
+from the cells it keeps; a tick never does.
 """
 
 from __future__ import annotations
@@ -14,11 +19,17 @@ from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from papertrade.tui.widgets.fmt import plural
+
 Cell = str | Text
 
 
 class KeyedTable(DataTable[Cell]):
     """A row-cursor table whose rows are keyed (symbol, order id) and columns named."""
+
+    DEFAULT_CSS = """
+    KeyedTable { scrollbar-size-vertical: 1; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -35,9 +46,50 @@ class KeyedTable(DataTable[Cell]):
         )
         self._cells: dict[tuple[str, str], Cell] = {}
 
+        self.shown: tuple[str, ...] = ()
+        """The keys of the columns on screen: the leading ones of `COLUMNS` that fit."""
+
     def on_mount(self) -> None:
+        self._lay_out(self.fitting(self.content_size.width))
+
+    def on_resize(self) -> None:
+        fitting = self.fitting(self.content_size.width)
+        if fitting != self.shown:
+            self._lay_out(fitting)
+
+    def fitting(self, width: int) -> tuple[str, ...]:
+        """The leading columns whose cells (and the gap after each) fit `width`, less a
+        vertical scrollbar's room; at least the first, and all of them before the table has
+        a size."""
+        if width <= 0:
+            return tuple(key for key, _, _ in self.COLUMNS)
+        room = width - self.styles.scrollbar_size_vertical
+        shown: list[str] = []
+        for key, _, cells in self.COLUMNS:
+            room -= cells + 1
+            if room < 0 and shown:
+                break
+            shown.append(key)
+        return tuple(shown)
+
+    def _lay_out(self, shown: tuple[str, ...]) -> None:
+        """Show exactly the columns `shown`, rows and cursor kept (a resize, never a tick)."""
+        rows, cursor = self.row_keys, self.cursor_row
+        self.clear(columns=True)
+        self.shown = shown
         for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width + 1)
+            if key in shown:
+                self.add_column(label, key=key, width=width + 1)
+        for row in rows:
+            self.add_row(*(self._cell(row, key) for key in shown), key=row)
+        if rows:
+            self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+        hidden = len(self.COLUMNS) - len(shown)
+        self.border_subtitle = f"+{plural(hidden, 'column')} when wider" if hidden else None
+
+    def _cell(self, row: str, column: str) -> Text:
+        value = self._cells.get((row, column), "")
+        return Text(value) if isinstance(value, str) else value
 
     @property
     def row_keys(self) -> list[str]:
@@ -78,7 +130,7 @@ class KeyedTable(DataTable[Cell]):
                 self._cells = {k: v for k, v in self._cells.items() if k[0] != key}
         for key in wanted:
             if key not in have:
-                values = [Text(str((blank or {}).get(col, ""))) for col, _, _ in self.COLUMNS]
+                values = [Text(str((blank or {}).get(col, ""))) for col in self.shown]
                 self.add_row(*values, key=key)
         return True
 
@@ -92,7 +144,8 @@ class KeyedTable(DataTable[Cell]):
         if self._cells.get(slot) == value:
             return
         self._cells[slot] = value
-        self.update_cell(row, column, Text(value) if isinstance(value, str) else value)
+        if column in self.shown:
+            self.update_cell(row, column, Text(value) if isinstance(value, str) else value)
 
     def set_row(self, row: str, values: Mapping[str, Cell]) -> None:
         for column, value in values.items():

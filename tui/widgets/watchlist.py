@@ -24,8 +24,8 @@ class Watchlist(KeyedTable):
     DEFAULT_CSS = """
     Watchlist { height: 1fr; }
     """
-    # Widths fit the widest bundled symbol with its position marker ("1000PEPEUSDT •"), and
-    # the order keeps mark, change and funding within 80 columns (bid/ask and last scroll).
+    # Widths fit the widest bundled symbol with its position marker ("1000PEPEUSDT •"); at 80
+    # columns everything up to bid/ask fits whole, at 120 (88 wide) everything.
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("symbol", "Symbol", 14),
         ("mark", "Mark", 10),

@@ -1,0 +1,91 @@
+"""Start-up of the command line: `papertrade --help` and `simulate` load only what they use.
+
+Checked by behaviour, not by timing: each command runs in a fresh interpreter (as a user runs
+it) that then lists `sys.modules`. Textual, sqlite-utils, asyncio and the feeds cost most of
+the old 0.75 s `--help`; a later import that pulls one of them back in fails here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from papertrade.tui.cli import COMMANDS, build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+DRILL = ROOT / "examples" / "drills" / "funding.jsonl"
+
+PROBE = """
+import contextlib, io, json, sys
+from papertrade.tui.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def run_and_list(*argv: str) -> tuple[int, str, set[str]]:
+    """Exit status, output and every module loaded by `papertrade ARGV` in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.splitlines()[-1])
+    return got["code"], got["out"], set(got["modules"])
+
+
+def loaded(modules: set[str], *names: str) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_help_lists_every_command_without_loading_textual_sqlite_asyncio_or_pydantic() -> None:
+    code, out, modules = run_and_list("--help")
+    assert code == 0
+    for name, command in COMMANDS.items():
+        assert name in out and command.summary in " ".join(out.split())
+    assert "--feed FEED" in out  # the terminal's own options, in the epilog
+    heavy = ("textual", "rich", "sqlite_utils", "sqlite3", "asyncio", "pydantic", "websockets")
+    assert loaded(modules, *heavy) == []
+    ours = ("papertrade.core.codec", "papertrade.core.engine", "papertrade.feeds.base")
+    assert loaded(modules, *ours, "papertrade.saves.store", "papertrade.tui.service") == []
+
+
+def test_simulate_loads_neither_textual_nor_the_store_nor_any_feed() -> None:
+    code, out, modules = run_and_list("simulate", str(DRILL), "--json")
+    assert code == 0
+    assert json.loads(out.splitlines()[-1])["type"] == "account"
+    assert loaded(modules, "textual", "sqlite_utils", "sqlite3", "rich", "platformdirs") == []
+    assert loaded(modules, "papertrade.feeds", "papertrade.tui.service") == []
+    # of the store's package only the file naming its default path (for `--db`'s help)
+    assert loaded(modules, "papertrade.saves") == ["papertrade.saves", "papertrade.saves.paths"]
+
+
+def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action._name_parser_map)
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_each_command_help_builds_only_its_own_options(command: str) -> None:
+    choices = subparsers(build_parser([command]))
+    assert set(choices) == set(COMMANDS)
+    own = choices[command].format_help()
+    assert choices[command].description, f"{command} has no description"
+    assert "--" in own or "SESSION" in own or "FILE" in own
+    others = [c for c in COMMANDS if c != command]
+    # the others are only listed: a parser without options past -h
+    assert all(len(choices[c]._actions) == 1 for c in others)
+
+
+def test_the_full_parser_gives_every_command_its_options() -> None:
+    choices = subparsers(build_parser())
+    assert all(len(choices[c]._actions) > 1 for c in COMMANDS)
