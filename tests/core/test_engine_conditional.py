@@ -307,3 +307,33 @@ def test_a_waiting_stop_locks_the_margin_mode_and_shows_the_current_leverage(nof
     # it fires at the symbol's settings of the moment: 0.01 × 61,000 / 5 = 122 margin
     nofee.trade("BTCUSDT", "61000")
     assert nofee.position("BTCUSDT").margin == D(122)
+
+
+def test_a_take_profit_limit_rests_at_its_price_after_the_trigger(nofee) -> None:
+    long_one_btc(nofee)
+    place(nofee, "tp", "sell", "take_profit_limit", trigger_price="62000", price="62100",
+          reduce_only=True)  # fmt: skip
+    nofee.quote("BTCUSDT", "61990", "62000")
+    out = nofee.trade("BTCUSDT", "62000")
+    # a sell limit at 62,100 above the bid 61,990: it rests on the book, holding nothing
+    # (reduce-only)
+    assert out == [
+        ev.OrderTriggered(nofee.ts, "tp", "BTCUSDT", "take_profit_limit", D(62000), D(62000))
+    ]
+    assert nofee.engine.orders["tp"].price == 62100 and nofee.engine.algo.orders == {}
+    (fill,) = fills(nofee.trade("BTCUSDT", "62100"))
+    # maker at its own price: (62,100 − 60,000) × 1
+    assert (fill.price, fill.liquidity, fill.realized_pnl) == (62100, "maker", 2100)
+
+
+def test_a_stop_limit_that_crosses_when_triggered_takes_at_the_market_not_its_limit(
+    nofee,
+) -> None:
+    long_one_btc(nofee)
+    place(nofee, "sl", "sell", "stop_limit", trigger_price="59000", price="58000",
+          reduce_only=True)  # fmt: skip
+    nofee.quote("BTCUSDT", "58490", "58500")
+    out = nofee.trade("BTCUSDT", "58500")
+    # sell limit 58,000 ≤ the market (worse of bid 58,490 and trade 58,500): fills at 58,490
+    (fill,) = fills(out)
+    assert (fill.price, fill.liquidity, fill.realized_pnl) == (58490, "taker", -1510)
