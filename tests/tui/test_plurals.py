@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from screen_host import shows
 
 from papertrade.core.text import plural
 from papertrade.tui.cli import build_parser, main
@@ -49,3 +50,22 @@ def test_one_instrument_is_one_instrument(capsys: pytest.CaptureFixture[str]) ->
     assert main(["instruments", "--feed", "binance", "BTCUSDT"]) == 0
     out, _ = capsys.readouterr()
     assert "1 instrument on binance" in out
+
+
+async def test_the_terminal_counts_in_the_singular_too(app_factory, tui) -> None:
+    from decimal import Decimal
+
+    from papertrade.tui.screens.modals import ConfirmModal
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        session = app.session
+        session.order("BTCUSDT", "buy", Decimal("0.01"), order_type="limit", price=Decimal(90000))
+        await pilot.press("X")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert app.screen.question == "Cancel 1 open order?"
+        await pilot.press("n")
+        await pilot.press("S")  # the sessions list: this one session
+        assert await shows(app, pilot, "1 session  ·")

@@ -26,7 +26,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("tab, j k", "next panel, move within it (shift+tab back, ↑ ↓ too)"),
     ("ctrl+p / S", "command palette (every action) / saved sessions"),
     ("? / q", "this help / quit (the session is saved)"),
-    ("space + -", "after a replay take-over: pause or play, faster, slower"),
+    ("space + -", "a branch's recorded market: pause or play, faster, slower"),
 )
 
 COLUMNS = (

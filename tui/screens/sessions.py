@@ -26,7 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 from textual.worker import Worker, WorkerState
 
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.saves.errors import StoreError
 from papertrade.saves.store import SessionInfo, Store
 from papertrade.tui.screens.host import TerminalHost
@@ -249,7 +249,7 @@ class SessionsScreen(Screen[None]):
         self.loaded += 1 if reload else 0
         count = len(sessions)
         self.status.update(
-            f"{count} session{'s' if count != 1 else ''}  ·  enter replay  d delete  r refresh"
+            f"{plural(count, 'session')}  ·  enter replay  d delete  r refresh"
             if count
             else "no saved sessions yet: trade or `papertrade record` to make one"
         )

@@ -35,6 +35,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
+from papertrade.core.text import plural
 from papertrade.tui.screens.alerts import AlertModal
 from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
@@ -484,7 +485,7 @@ class TradingScreen(Screen[None]):
                 self.session.cancel_all()
                 self.flush()
 
-        self.app.push_screen(ConfirmModal(f"Cancel all {count} open orders?"), done)
+        self.app.push_screen(ConfirmModal(f"Cancel {plural(count, 'open order')}?"), done)
 
     def action_add_symbol(self) -> None:
         engine = self.session.engine
