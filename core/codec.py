@@ -205,10 +205,10 @@ class OrderLine(_Line):
     post_only: StrictBool = False
     trigger_price: Price | None = None
     working_type: Literal["contract", "mark"] | None = None
-    close_position: StrictBool = False
+    close_position: StrictBool | None = None
     activation_price: Price | None = None
     callback_rate: Price | None = None  # percent; the engine keeps it within 0.1 … 20
-    price_protect: StrictBool = False
+    price_protect: StrictBool | None = None
     time_in_force: Literal["GTC", "IOC", "FOK", "GTX", "GTD"] | None = None
     good_till: Ts | None = None
 

@@ -118,11 +118,13 @@ class PlaceOrder:
     callback_rate: Decimal | None = None
     time_in_force: TimeInForce | None = None
     good_till: int | None = None
-    close_position: bool = False
-    price_protect: bool = False
+    close_position: bool | None = None
+    price_protect: bool | None = None
     type: ClassVar[str] = "order"
-    """`working_type` None is `contract` and `time_in_force` None is `GTC` (`GTX` when
-    `post_only`); a `close_position` order carries qty 0 (it closes what exists at trigger)."""
+    """`working_type` None is `contract`, `time_in_force` None is `GTC` (`GTX` when
+    `post_only`), the two flags None are false: an order that uses none of the fields added
+    for conditional orders is journaled exactly as before they existed (older versions read
+    it). A `close_position` order carries qty 0 (it closes what exists at trigger)."""
 
 
 @dataclass(slots=True)

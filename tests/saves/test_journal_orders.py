@@ -48,13 +48,16 @@ def test_every_new_field_survives_a_journal_row() -> None:
         assert payload.to_line(kind, ts, text) == codec.dumps(event)
 
 
-def test_rows_written_before_conditional_orders_still_read() -> None:
+def test_plain_orders_are_stored_as_before_and_old_rows_still_read() -> None:
     order = ev.PlaceOrder(T, "a", "BTCUSDT", "buy", D("0.5"), "limit", D("59000.0"))
-    # the layout journals had before: 10 fields; the new ones follow, the two flags last
+    # the layout journals had before conditional orders: 10 fields, the new ones all unset
+    # (older versions of papertrade read these rows too)
     old = '["a","BTCUSDT","buy","0.5","limit","59000.0",null,null,false,false]'
-    new = old[:-1] + ",null,null,null,null,null,null,false,false]"
-    assert payload.encode(order) == ("order", T, new)
-    assert payload.decode("order", T, old) == order == payload.decode("order", T, new)
+    assert payload.encode(order) == ("order", T, old)
+    assert payload.decode("order", T, old) == order
+    flagged = ev.PlaceOrder(T, "a", "BTCUSDT", "buy", D("0.5"), "limit", D("59000.0"),
+                            price_protect=False)  # fmt: skip
+    assert payload.decode(*payload.encode(flagged)) == flagged  # an explicit false stays
     assert payload.decode("order", T, '["a","BTCUSDT","buy","0.5","market"]') == ev.PlaceOrder(
         T, "a", "BTCUSDT", "buy", D("0.5"), "market"
     )
