@@ -6,10 +6,13 @@ from __future__ import annotations
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
+
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.saves import payload
+from papertrade.saves.errors import StoreError
 from papertrade.saves.store import Store
 
 SETTINGS = ev.SessionSettings(D("10000"), D("0.0005"), D("0.0002"))
@@ -79,3 +82,13 @@ def test_a_recorded_session_with_stops_replays_to_the_same_outcomes(tmp_path: Pa
             codec.dumps(o) for o in live
         ]
         assert store.engine_at("stops", len(EVENTS)).to_state() == engine.to_state()
+
+
+def test_a_session_with_price_bands_is_refused_rather_than_replayed_without_them(
+    tmp_path: Path,
+) -> None:
+    banded = ev.SessionSettings(D("10000"), D(0), D(0), price_bands=True)
+    with Store.open(tmp_path / "b.sqlite3") as store:
+        with pytest.raises(StoreError, match="price_bands cannot be saved yet"):
+            store.import_session(banded, EVENTS, name="banded")
+        assert list(store.sessions()) == []
