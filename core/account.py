@@ -14,12 +14,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from papertrade.core.events import MarginMode
+from papertrade.core.events import MarginMode, PositionSlot
 from papertrade.core.margin import initial_margin, liquidatable, margin_ratio, max_addable_margin
 from papertrade.core.market import MarketState
 from papertrade.core.numbers import ZERO
 from papertrade.core.orders import Order, held_margin
-from papertrade.core.positions import Position
+from papertrade.core.positions import HEDGE_SLOTS, SLOTS, Position, position_key
 
 
 @dataclass(slots=True)
@@ -32,6 +32,10 @@ class Totals:
     liquidation_losses: Decimal = ZERO
     fills: int = 0
     liquidations: int = 0
+    clearance_fees: Decimal = ZERO
+    """Part of `liquidation_losses`: clearance fees charged on liquidated parts."""
+    insurance_covered: Decimal = ZERO
+    """What the insurance fund paid so the wallet did not go below 0 (offsets the above)."""
 
 
 class Account:
@@ -61,14 +65,22 @@ class Account:
     def cross_positions(self) -> Iterator[Position]:
         return (p for p in self.positions.values() if p.mode == "cross")
 
+    def position(self, symbol: str, slot: PositionSlot) -> Position | None:
+        return self.positions.get(position_key(symbol, slot))
+
+    def symbol_positions(self, symbol: str) -> list[Position]:
+        """The symbol's open positions: its one-way position, or its hedge long then short."""
+        found = (self.positions.get(position_key(symbol, s)) for s in SLOTS)
+        return [p for p in found if p is not None]
+
     def add_position(self, pos: Position) -> None:
-        self.positions[pos.symbol] = pos
+        self.positions[pos.key] = pos
 
     def remove_position(self, pos: Position) -> None:
         if pos.mode == "cross":
             self.cross_upnl -= pos.upnl
             self.cross_mm -= pos.mm
-        del self.positions[pos.symbol]
+        del self.positions[pos.key]
 
     def recompute_cross_totals(self) -> None:
         self.cross_upnl = sum((p.upnl for p in self.cross_positions()), ZERO)
@@ -92,17 +104,26 @@ class Account:
     ) -> Decimal:
         """Cost held by resting orders (one symbol, or all; one margin mode, or both), at the
         symbols' current mark and last price. `flat` names a symbol whose position is taken
-        as already closed (what its orders would hold once a flipping fill closed it)."""
+        as already closed (what its orders would hold once a flipping fill closed it).
+        Hedge orders are held per side, against that side's position: no netting."""
         symbols = [symbol] if symbol is not None else list(self.orders_by_symbol)
         total = ZERO
         for sym in symbols:
             book = self.orders_by_symbol.get(sym)
             if book:
-                pos = self.positions.get(sym)
-                size = pos.size if pos is not None and sym != flat else ZERO
                 m = self.markets.get(sym)
                 mark, last = (m.mark, m.last) if m is not None else (None, None)
-                total += held_margin(book, size, mark, last, mode)
+                if book[0].slot == "both":  # an account's orders all share its position mode
+                    pos = self.positions.get(sym)
+                    size = pos.size if pos is not None and sym != flat else ZERO
+                    total += held_margin(book, size, mark, last, mode)
+                    continue
+                for slot in HEDGE_SLOTS:
+                    side_book = [o for o in book if o.slot == slot]
+                    if side_book:
+                        pos = self.positions.get(position_key(sym, slot))
+                        size = pos.size if pos is not None else ZERO
+                        total += held_margin(side_book, size, mark, last, mode)
         return total
 
     # --- balances ----------------------------------------------------------------------------

@@ -134,9 +134,10 @@ class SessionLine(BaseModel):
     balance: Balance = Decimal("10000")
     taker_fee: FeeRate = Decimal("0.0005")
     maker_fee: FeeRate = Decimal("0.0002")
-    price_bands: StrictBool = False
+    exchange_limits: StrictBool = False
     name: Label | None = None
     venue: Label | None = None
+    position_mode: Literal["one_way", "hedge"] = "one_way"
 
 
 class MarkLine(_Line):
@@ -203,6 +204,7 @@ class OrderLine(_Line):
     leverage: Leverage | None = None
     reduce_only: StrictBool = False
     post_only: StrictBool = False
+    position_side: Literal["both", "long", "short"] | None = None
     trigger_price: Price | None = None
     working_type: Literal["contract", "mark"] | None = None
     close_position: StrictBool | None = None
@@ -251,12 +253,14 @@ class AmendLine(_Line):
 class CloseLine(_Line):
     type: Literal["close"]
     symbol: Symbol
+    position_side: Literal["both", "long", "short"] | None = None
 
 
 class AdjustMarginLine(_Line):
     type: Literal["adjust_margin"]
     symbol: Symbol
     amount: Amount
+    position_side: Literal["both", "long", "short"] | None = None
 
     @model_validator(mode="after")
     def _nonzero(self) -> AdjustMarginLine:
@@ -277,6 +281,11 @@ class SetMarginModeLine(_Line):
     margin_mode: Literal["isolated", "cross"]
 
 
+class SetPositionModeLine(_Line):
+    type: Literal["set_position_mode"]
+    position_mode: Literal["one_way", "hedge"]
+
+
 class SnapshotLine(_Line):
     type: Literal["snapshot"]
 
@@ -294,6 +303,7 @@ _LINE_MODELS: dict[str, type[BaseModel]] = {
     "adjust_margin": AdjustMarginLine,
     "set_leverage": SetLeverageLine,
     "set_margin_mode": SetMarginModeLine,
+    "set_position_mode": SetPositionModeLine,
     "snapshot": SnapshotLine,
 }
 INPUT_TYPES = tuple(_LINE_MODELS)
@@ -325,7 +335,8 @@ def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
                 balance=data["balance"],
                 taker_fee=data["taker_fee"],
                 maker_fee=data["maker_fee"],
-                price_bands=data["price_bands"],
+                position_mode=data["position_mode"],
+                exchange_limits=data["exchange_limits"],
             )
         case MarkLine():
             return ev.MarkPrice(**data)
@@ -350,6 +361,8 @@ def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
             return ev.SetLeverage(**data)
         case SetMarginModeLine():
             return ev.SetMarginMode(**data)
+        case SetPositionModeLine():
+            return ev.SetPositionMode(**data)
         case SnapshotLine():
             return ev.Snapshot(**data)
     raise AssertionError(f"unhandled model {type(model).__name__}")
@@ -483,9 +496,10 @@ _DEFAULTS_DROPPED = {
     "post_only": False,
     "close_position": False,
     "price_protect": False,
-    "price_bands": False,
+    "exchange_limits": False,
 }
 _ORDER_STATE_OPTIONAL = {
+    "position_side": "both",  # an open order's side is news only in hedge mode
     "time_in_force": "GTC",
     "good_till": None,
     "trigger_price": None,
@@ -498,6 +512,7 @@ _ORDER_STATE_OPTIONAL = {
 }
 """Fields of an open order that only some orders have: written only when they say something,
 so the `account` line of a drill without them reads as it always did."""
+_SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way"}
 
 
 def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
@@ -510,9 +525,12 @@ def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
     is_input = item.type in _LINE_MODELS
     if isinstance(item, ev.SessionSettings):
         out["ts"] = 0
+    dropped = _SESSION_DEFAULTS_DROPPED if isinstance(item, ev.SessionSettings) else {}
     for name in item.__dataclass_fields__:
         value = getattr(item, name)
         if is_input and (value is None or _DEFAULTS_DROPPED.get(name, object()) == value):
+            continue
+        if dropped.get(name, object()) == value:
             continue
         if is_input and name == "qty" and getattr(item, "close_position", False):
             continue

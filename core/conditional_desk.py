@@ -51,6 +51,8 @@ class ConditionalDesk:
         instruments: InstrumentBook
         markets: dict[str, MarketState]
         used_ids: set[str]
+        position_mode: ev.PositionMode
+        settings: ev.SessionSettings
 
         def _place(
             self, c: ev.PlaceOrder, watched: Decimal | None = None, reissue: bool = False
@@ -93,6 +95,11 @@ class ConditionalDesk:
     ) -> list[ev.Outcome]:
         """Validate a stop, take-profit or trailing stop and set it waiting; it holds no
         margin until it triggers (README "Stops, take-profits and trailing stops")."""
+        if self.position_mode != "one_way" or c.position_side not in (None, "both"):
+            raise Reject(
+                "conditional orders work in one-way mode only for now: a stop in hedge mode "
+                "would need its position side carried through the trigger"
+            )
         if not reissue and len(self.algo) >= MAX_CONDITIONAL_ORDERS:
             raise Reject(
                 f"at most {MAX_CONDITIONAL_ORDERS} open conditional orders per account: "
@@ -120,7 +127,8 @@ class ConditionalDesk:
             )
         if not reissue:
             self._refuse(tif.gtd_refusal(c))
-        self._refuse(tif.size_refusal(inst, becomes(c.order_type) == "market", c.qty))
+        if self.settings.exchange_limits:
+            self._refuse(tif.size_refusal(inst, becomes(c.order_type) == "market", c.qty))
         working = c.working_type or "contract"
         latest = self._watched_price(c.symbol, working)
         if latest is None:
@@ -264,6 +272,7 @@ class ConditionalDesk:
                 resting.price if c.price is None else c.price,
                 reduce_only=resting.reduce_only,
                 post_only=resting.post_only,
+                position_side=None if resting.slot == "both" else resting.slot,
                 time_in_force="GTD" if resting.good_till is not None else None,
                 good_till=resting.good_till,
             )

@@ -49,11 +49,13 @@ def plan_fill(
     liquidity: ev.Liquidity,
     mode: ev.MarginMode,
     leverage: int,
+    slot: ev.PositionSlot = "both",
 ) -> FillPlan:
-    """What filling `qty` at `price` would do to the position and the cross wallet."""
+    """What filling `qty` at `price` would do to the position (of side `slot` in hedge
+    mode) and the cross wallet."""
     rate = settings.taker_fee if liquidity == "taker" else settings.maker_fee
     fee = money(qty * price * rate)
-    pos = acct.positions.get(inst.symbol)
+    pos = acct.position(inst.symbol, slot)
     close_qty = realized = released = ZERO
     if pos is not None and (pos.size > 0) != (side == "buy"):
         close_qty = min(qty, pos.qty)
@@ -82,12 +84,13 @@ def fill_refusal(
     price: Decimal,
     leverage: int,
     cost_price: Decimal,
+    slot: ev.PositionSlot = "both",
 ) -> str | None:
     """Why this fill may not happen now (None when it may), costed as a close followed by
     an open: the closing part frees its margin and realizes its PnL first, then the
     opening part must fit what is available. No fill may take the cross wallet below zero,
     and isolated margin comes out of the cross wallet itself, never out of open profit."""
-    pos = acct.positions.get(inst.symbol)
+    pos = acct.position(inst.symbol, slot)
     credit = plan.released + plan.realized
     if plan.open_qty:
         m = acct.markets.get(inst.symbol)
@@ -131,15 +134,27 @@ def fill_refusal(
 
 
 def opening_cost(
-    acct: Account, symbol: str, side: ev.Side, qty: Decimal, price: Decimal, leverage: int
+    acct: Account,
+    symbol: str,
+    side: ev.Side,
+    qty: Decimal,
+    price: Decimal,
+    leverage: int,
+    slot: ev.PositionSlot = "both",
 ) -> tuple[Decimal, Decimal]:
     """(quantity that opens exposure, what it holds while resting): Binance's cost to open,
     initial margin at the assumed price plus the open loss against the mark. Earlier
-    orders on the same side get to close the opposite position first."""
-    pos = acct.positions.get(symbol)
+    orders on the same side get to close the opposite position first. In hedge mode an
+    order that opens its side costs that side's whole IM (nothing nets against the other
+    side) and one that reduces its side costs nothing."""
+    pos = acct.position(symbol, slot)
     size = pos.size if pos else ZERO
+    if slot != "both" and (slot == "long") == (side == "sell"):
+        return ZERO, ZERO
     same_side = acct.orders_by_symbol.get(symbol, ())
-    ahead = sum((o.qty for o in same_side if o.side == side and not o.reduce_only), ZERO)
+    ahead = sum(
+        (o.qty for o in same_side if o.side == side and o.slot == slot and not o.reduces), ZERO
+    )
     opening = opening_qty(qty, side, size, ahead)
     m = acct.markets.get(symbol)
     mark, last = (m.mark, m.last) if m is not None else (None, None)
@@ -154,10 +169,11 @@ def resting_refusal(
     price: Decimal,
     mode: ev.MarginMode,
     leverage: int,
+    slot: ev.PositionSlot = "both",
 ) -> str | None:
     """A resting order must fit what is available; an isolated one must also fit what the
     cross wallet itself can move into isolated margin when it fills."""
-    opening, needed = opening_cost(acct, symbol, side, qty, price, leverage)
+    opening, needed = opening_cost(acct, symbol, side, qty, price, leverage, slot)
     if not opening:
         return None
     available = acct.available_balance()

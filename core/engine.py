@@ -5,7 +5,7 @@ nothing and says why), matches resting orders against quotes and trades, marks p
 market, liquidates on every mark price and settles funding. No clock, no I/O: the same events
 in always give the same outcomes out, which is what makes a replay exact.
 
-Rules follow Binance USDⓈ-M in one-way mode; see README "How the simulation works".
+Rules follow Binance USDⓈ-M in one-way or hedge mode; see README "How the simulation works".
 
 Longer than the ~500-line house limit on purpose: this is the one entry point, and its event
 dispatch, command validation and state round-trip read best together. The rules it applies
@@ -36,6 +36,7 @@ from papertrade.core.costs import fill_refusal, opening_cost, plan_fill, resting
 from papertrade.core.instruments import Instrument, InstrumentBook, bundled
 from papertrade.core.liquidation import liquidate_cross, liquidate_isolated
 from papertrade.core.margin import (
+    hedged_liquidation_price,
     initial_margin,
     liquidatable,
     liquidation_price,
@@ -47,7 +48,7 @@ from papertrade.core.margin import (
 from papertrade.core.market import MarketState
 from papertrade.core.numbers import ZERO, dec, human, money, plain
 from papertrade.core.orders import Order, opening_qty
-from papertrade.core.positions import ENTRY_QUANTUM, Position
+from papertrade.core.positions import ENTRY_QUANTUM, HEDGE_SLOTS, Position, position_key
 from papertrade.core.preview import OrderPreview, preview_order
 
 __all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "Engine", "OrderPreview", "Totals"]
@@ -67,6 +68,7 @@ class Engine(ConditionalDesk):
         self.settings = settings or ev.SessionSettings()
         self.markets: dict[str, MarketState] = {}
         self.acct = Account(self.settings.balance, self.markets)
+        self.position_mode: ev.PositionMode = self.settings.position_mode
         self.symbol_settings: dict[str, tuple[ev.MarginMode, int]] = {}
         self.used_ids: set[str] = set()
         self.totals = Totals()
@@ -87,6 +89,7 @@ class Engine(ConditionalDesk):
             ev.AdjustMargin: self._on_adjust_margin,
             ev.SetLeverage: self._on_set_leverage,
             ev.SetMarginMode: self._on_set_margin_mode,
+            ev.SetPositionMode: self._on_set_position_mode,
             ev.Snapshot: self._on_snapshot,
         }
 
@@ -136,27 +139,55 @@ class Engine(ConditionalDesk):
     def available_balance(self) -> Decimal:
         return money(self.acct.available_balance())
 
-    def max_removable_margin(self, symbol: str) -> Decimal:
+    def symbol_positions(self, symbol: str) -> list[Position]:
+        """The symbol's open positions: one in one-way mode, up to two (long, short) in hedge."""
+        return self.acct.symbol_positions(symbol)
+
+    def _isolated_position(self, symbol: str, slot: ev.PositionSlot | None) -> Position | None:
+        if slot is None:
+            isolated = [p for p in self.acct.symbol_positions(symbol) if p.mode == "isolated"]
+            return isolated[0] if len(isolated) == 1 else None
+        return self.acct.position(symbol, slot)
+
+    def max_removable_margin(self, symbol: str, slot: ev.PositionSlot | None = None) -> Decimal:
         """Isolated margin that may be taken out of `symbol`'s position now (0 without an
-        isolated position)."""
-        pos = self.acct.positions.get(symbol)
+        isolated position). `slot` picks the hedge side; left out, the symbol's only isolated
+        position."""
+        pos = self._isolated_position(symbol, slot)
         if pos is None or pos.mode != "isolated":
             return ZERO
         return money(
             max_removable_margin(pos.margin, pos.mm, pos.size, pos.entry, pos.mark, pos.leverage)
         )
 
-    def max_addable_margin(self, symbol: str) -> Decimal:
+    def max_addable_margin(self, symbol: str, slot: ev.PositionSlot | None = None) -> Decimal:
         """Isolated margin that may be added to `symbol`'s position now (0 without an isolated
         position): backed by the cross wallet, never by unrealized profit."""
-        pos = self.acct.positions.get(symbol)
+        pos = self._isolated_position(symbol, slot)
         if pos is None or pos.mode != "isolated":
             return ZERO
         return money(self.acct.max_addable_margin())
 
     def position_liquidation_price(self, pos: Position) -> Decimal | None:
+        """Isolated: the position's own. Cross: with the other cross positions held at their
+        marks; a hedged symbol's cross long and short share one (the two-sided formula)."""
         if pos.mode == "isolated":
             return liquidation_price(pos.instrument, pos.size, pos.entry, pos.margin)
+        if pos.slot != "both":
+            other = self.acct.position(pos.symbol, "short" if pos.slot == "long" else "long")
+            if other is not None and other.mode == "cross":
+                long, short = (pos, other) if pos.slot == "long" else (other, pos)
+                return hedged_liquidation_price(
+                    pos.instrument,
+                    long.qty,
+                    long.entry,
+                    short.qty,
+                    short.entry,
+                    self.acct.cross_wallet,
+                    self.acct.cross_mm - long.mm - short.mm,
+                    self.acct.cross_upnl - long.upnl - short.upnl,
+                    pos.mark,
+                )
         return liquidation_price(
             pos.instrument,
             pos.size,
@@ -193,6 +224,7 @@ class Engine(ConditionalDesk):
             unrealized_pnl=money(pos.upnl),
             liquidation_price=self.position_liquidation_price(pos),
             margin_ratio=None if ratio is None else ratio.quantize(Decimal("0.0001")),
+            position_side=pos.slot,
         )
 
     def account(self, ts: int | None = None) -> ev.AccountState:
@@ -223,8 +255,7 @@ class Engine(ConditionalDesk):
             m.funding_rate = e.funding_rate
         if e.next_funding_ts is not None:
             m.next_funding_ts = e.next_funding_ts
-        pos = self.acct.positions.get(e.symbol)
-        out = [] if pos is None else self._remark(pos, e.price, e.ts)
+        out = self._remark_symbol(e.symbol, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "mark", e.price, e.ts)
         return out
@@ -241,9 +272,7 @@ class Engine(ConditionalDesk):
         if not m.has_mark:
             mid = (e.bid + e.ask) / 2
             m.mark = mid
-            pos = self.acct.positions.get(e.symbol)
-            if pos is not None:
-                out += self._remark(pos, mid, e.ts)
+            out += self._remark_symbol(e.symbol, mid, e.ts)
         return out
 
     def _on_trade(self, e: ev.Trade) -> list[ev.Outcome]:
@@ -256,33 +285,64 @@ class Engine(ConditionalDesk):
             out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
         if not m.has_mark:
             m.mark = e.price
-            pos = self.acct.positions.get(e.symbol)
-            if pos is not None:
-                out += self._remark(pos, e.price, e.ts)
+            out += self._remark_symbol(e.symbol, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "contract", e.price, e.ts)
         return out
 
     def _on_funding(self, e: ev.Funding) -> list[ev.Outcome]:
-        pos = self.acct.positions.get(e.symbol)
-        if pos is None:
+        positions = self.acct.symbol_positions(e.symbol)
+        if not positions:
             return []
-        # Positive rate: longs pay, shorts receive. Isolated funding moves the isolated margin.
-        # A payment never takes more than the wallet it comes from holds: what funding took is
-        # reported as funding, so a liquidation that follows never shows a negative loss.
-        amount = money(-pos.size * pos.mark * e.rate)
-        if pos.mode == "isolated":
-            amount = max(amount, -pos.margin)
-            pos.margin += amount
-        else:
-            amount = max(amount, -max(ZERO, self.acct.cross_wallet))
-            self.acct.cross_wallet += amount
-        self.totals.funding += amount
-        out: list[ev.Outcome] = [ev.FundingPaid(e.ts, e.symbol, amount)]
+        out: list[ev.Outcome] = []
+        for pos in positions:  # hedge mode: each side pays or receives on its own
+            # Positive rate: longs pay, shorts receive. Isolated funding moves the isolated
+            # margin. A payment never takes more than the wallet it comes from holds: what
+            # funding took is reported as funding, so a liquidation that follows never shows
+            # a negative loss.
+            amount = money(-pos.size * pos.mark * e.rate)
+            if pos.mode == "isolated":
+                amount = max(amount, -pos.margin)
+                pos.margin += amount
+            else:
+                amount = max(amount, -max(ZERO, self.acct.cross_wallet))
+                self.acct.cross_wallet += amount
+            self.totals.funding += amount
+            out.append(ev.FundingPaid(e.ts, e.symbol, amount))
         out += self._check_liquidations(e.ts)
         return out
 
     # --- marking and liquidation ------------------------------------------------------------
+
+    def _remark_symbol(self, symbol: str, price: Decimal, ts: int) -> list[ev.Outcome]:
+        """Mark every position of the symbol, then test maintenance: a hedged symbol's two
+        sides both move to the new mark before either is tested."""
+        if self.position_mode == "one_way":  # the hot path: one dict lookup, as it always was
+            pos = self.acct.positions.get(symbol)
+            return [] if pos is None else self._remark(pos, price, ts)
+        positions = self.acct.symbol_positions(symbol)
+        if not positions:
+            return []
+        if len(positions) == 1:
+            return self._remark(positions[0], price, ts)
+        for pos in positions:
+            upnl = unrealized_pnl(pos.size, pos.entry, price)
+            mm = maintenance_margin(pos.instrument, pos.qty * price)
+            if pos.mode == "cross":
+                self.acct.cross_upnl += upnl - pos.upnl
+                self.acct.cross_mm += mm - pos.mm
+            pos.mark, pos.upnl, pos.mm = price, upnl, mm
+        out: list[ev.Outcome] = []
+        if any(p.mode == "cross" for p in positions) and self.acct.cross_liquidatable():
+            out += self._liquidate_cross(ts)
+        for pos in positions:
+            if (
+                pos.mode == "isolated"
+                and pos.key in self.acct.positions
+                and liquidatable(pos.margin + pos.upnl, pos.mm)
+            ):
+                out += self._liquidate_isolated(pos, ts)
+        return out
 
     def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
         upnl = unrealized_pnl(pos.size, pos.entry, price)
@@ -330,11 +390,12 @@ class Engine(ConditionalDesk):
         mode: ev.MarginMode,
         leverage: int,
         cost_price: Decimal,
+        slot: ev.PositionSlot = "both",
     ) -> str | None:
         plan = plan_fill(
-            self.acct, self.settings, inst, side, qty, price, liquidity, mode, leverage
+            self.acct, self.settings, inst, side, qty, price, liquidity, mode, leverage, slot
         )
-        return fill_refusal(self.acct, plan, inst, side, price, leverage, cost_price)
+        return fill_refusal(self.acct, plan, inst, side, price, leverage, cost_price, slot)
 
     def _fill(
         self,
@@ -347,12 +408,15 @@ class Engine(ConditionalDesk):
         liquidity: ev.Liquidity,
         mode: ev.MarginMode,
         leverage: int,
+        slot: ev.PositionSlot = "both",
     ) -> list[ev.Outcome]:
         acct = self.acct
         symbol = inst.symbol
-        plan = plan_fill(acct, self.settings, inst, side, qty, price, liquidity, mode, leverage)
+        plan = plan_fill(
+            acct, self.settings, inst, side, qty, price, liquidity, mode, leverage, slot
+        )
         out: list[ev.Outcome] = []
-        pos = acct.positions.get(symbol)
+        pos = acct.position(symbol, slot)
         if plan.close_qty and pos is not None:
             pos.margin -= plan.released
             acct.cross_wallet += plan.released
@@ -363,7 +427,7 @@ class Engine(ConditionalDesk):
                 pos.size += plan.close_qty if side == "buy" else -plan.close_qty
         if plan.open_qty:
             if pos is None:
-                pos = Position(inst, ZERO, price, mode, leverage)
+                pos = Position(inst, ZERO, price, mode, leverage, slot=slot)
                 acct.add_position(pos)
             new_qty = pos.qty + plan.open_qty
             if pos.size:
@@ -380,21 +444,31 @@ class Engine(ConditionalDesk):
         out.append(
             ev.Fill(ts, order_id, symbol, side, qty, price, plan.fee, plan.realized, liquidity)
         )
-        if symbol not in acct.positions:
-            out += self._drop_reduce_only(symbol, ts)
+        key = position_key(symbol, slot)
+        if key not in acct.positions:
+            out += self._drop_reduce_only(symbol, ts, slot)
         else:
             m = self.market(symbol)
-            out += self._remark(acct.positions[symbol], m.mark or price, ts)
+            out += self._remark(acct.positions[key], m.mark or price, ts)
         out += self._check_liquidations(ts)
         return out
 
-    def _drop_reduce_only(self, symbol: str, ts: int) -> list[ev.Outcome]:
+    def _drop_reduce_only(
+        self, symbol: str, ts: int, slot: ev.PositionSlot = "both"
+    ) -> list[ev.Outcome]:
+        """A closed position takes its closing orders with it: reduce-only orders, or in hedge
+        mode the side's reducing orders."""
+        reason = (
+            "position closed: nothing to reduce"
+            if slot == "both"
+            else f"{slot} position closed: nothing to reduce"
+        )
         out: list[ev.Outcome] = []
         for order in list(self.acct.orders_by_symbol.get(symbol, ())):
-            if order.reduce_only:
+            if order.slot == slot and order.reduces:
                 self.acct.remove_order(order)
-                out.append(ev.OrderCancelled(ts, order.id, "position closed: nothing to reduce"))
-        if symbol in self.algo.by_symbol:
+                out.append(ev.OrderCancelled(ts, order.id, reason))
+        if slot == "both" and symbol in self.algo.by_symbol:
             out += self.algo.drop_reduce_only(symbol, ts)
         return out
 
@@ -416,22 +490,45 @@ class Engine(ConditionalDesk):
         acct = self.acct
         inst = self.instruments[order.symbol]
         acct.remove_order(order)
-        pos = acct.positions.get(order.symbol)
+        slot = order.slot
+        pos = acct.position(order.symbol, slot)
         qty = order.qty
         out: list[ev.Outcome] = []
-        if order.reduce_only:
+        if order.reduces:
             if pos is None or (pos.size > 0) == (order.side == "buy"):
-                return [ev.OrderCancelled(ts, order.id, "reduce-only: no position left to reduce")]
+                reason = (
+                    "reduce-only: no position left to reduce"
+                    if slot == "both"
+                    else f"no {slot} position left to reduce"
+                )
+                return [ev.OrderCancelled(ts, order.id, reason)]
             if qty > pos.qty:
                 out.append(ev.ReduceOnlyCut(ts, order.id, order.symbol, qty, pos.qty))
                 qty = pos.qty
         refusal = self._fill_refusal(
-            inst, order.side, qty, order.price, "maker", order.mode, order.leverage, order.price
+            inst,
+            order.side,
+            qty,
+            order.price,
+            "maker",
+            order.mode,
+            order.leverage,
+            order.price,
+            slot,
         )
         if refusal is not None:
             return [ev.OrderCancelled(ts, order.id, f"{refusal} (at fill)")]
         return out + self._fill(
-            ts, order.id, inst, order.side, qty, order.price, "maker", order.mode, order.leverage
+            ts,
+            order.id,
+            inst,
+            order.side,
+            qty,
+            order.price,
+            "maker",
+            order.mode,
+            order.leverage,
+            slot,
         )
 
     # --- commands ----------------------------------------------------------------------------
@@ -488,9 +585,15 @@ class Engine(ConditionalDesk):
         return result
 
     def _opening_cost(
-        self, symbol: str, side: ev.Side, qty: Decimal, price: Decimal, leverage: int
+        self,
+        symbol: str,
+        side: ev.Side,
+        qty: Decimal,
+        price: Decimal,
+        leverage: int,
+        slot: ev.PositionSlot = "both",
     ) -> tuple[Decimal, Decimal]:
-        return opening_cost(self.acct, symbol, side, qty, price, leverage)
+        return opening_cost(self.acct, symbol, side, qty, price, leverage, slot)
 
     def _check_grid(self, inst: Instrument, c: ev.PlaceOrder) -> None:
         """Binance rejects an off-step quantity (-1111) or an off-tick price (-4014) rather
@@ -534,14 +637,17 @@ class Engine(ConditionalDesk):
         self._check_grid(inst, c)
         if not reissue:
             self._refuse(tif.gtd_refusal(c))
+        slot = self._order_slot(c)
         qty = c.qty
         ref = self._taker_price(c.symbol, c.side)
         if watched is not None:
             ref = watched if ref is None else self._worse(c.side, ref, watched)
         force = tif.time_in_force(c)
+        limits = self.settings.exchange_limits
         m = self.markets.get(c.symbol)
-        mark = m.mark if m is not None and self.settings.price_bands else None
-        self._refuse(tif.size_refusal(inst, c.order_type == "market", qty))
+        mark = m.mark if m is not None and limits else None
+        if limits:
+            self._refuse(tif.size_refusal(inst, c.order_type == "market", qty))
         if c.order_type == "market":
             if ref is None:
                 raise _Reject(f"no price for {c.symbol} yet: wait for market data")
@@ -560,10 +666,25 @@ class Engine(ConditionalDesk):
                 )
         fill_price = ref if taker else price
         assert fill_price is not None
-        pos = acct.positions.get(c.symbol)
+        pos = acct.position(c.symbol, slot)
         size = pos.size if pos else ZERO
         out: list[ev.Outcome] = []
-        if c.reduce_only:
+        if slot != "both" and (slot == "long") == (c.side == "sell"):
+            if pos is None:
+                raise _Reject(
+                    f"no {slot} {c.symbol} position to reduce (a {c.side} on the {slot} side "
+                    f"only closes it; to open a {'short' if slot == 'long' else 'long'}, use "
+                    "that side)"
+                )
+            book = acct.orders_by_symbol.get(c.symbol, ())
+            closing = sum((o.qty for o in book if o.slot == slot and o.reduces), ZERO)
+            if qty + closing > pos.qty:
+                held = f" ({plain(closing)} already in closing orders)" if closing else ""
+                raise _Reject(
+                    f"{c.side} {plain(qty)} on the {slot} side would close more than the "
+                    f"{slot} {c.symbol} position of {plain(pos.qty)}{held}"
+                )
+        elif c.reduce_only:
             if pos is None or (size > 0) == (c.side == "buy"):
                 want = "short" if c.side == "buy" else "long"
                 raise _Reject(f"reduce-only order would not reduce: no {want} {c.symbol} position")
@@ -578,8 +699,12 @@ class Engine(ConditionalDesk):
                     f"order value {human(notional)} USDT is below the {c.symbol} minimum of "
                     f"{human(inst.min_notional)} USDT"
                 )
-            same_side = [o for o in acct.orders_by_symbol.get(c.symbol, ()) if o.side == c.side]
-            ahead = sum((o.qty for o in same_side if not o.reduce_only), ZERO)
+            same_side = [
+                o
+                for o in acct.orders_by_symbol.get(c.symbol, ())
+                if o.side == c.side and o.slot == slot
+            ]
+            ahead = sum((o.qty for o in same_side if not o.reduces), ZERO)
             exposure = (size if c.side == "buy" else -size) + ahead + qty
             cap = inst.notional_cap(lev)
             if exposure * fill_price > cap:
@@ -593,17 +718,19 @@ class Engine(ConditionalDesk):
             return [*out, ev.OrderCancelled(c.ts, c.id, reason)]
         if taker:
             refusal = self._fill_refusal(
-                inst, c.side, qty, fill_price, "taker", mode, lev, fill_price
+                inst, c.side, qty, fill_price, "taker", mode, lev, fill_price, slot
             )
             if refusal is not None:
                 raise _Reject(refusal)
         elif not c.reduce_only:
-            refusal = resting_refusal(acct, c.symbol, c.side, qty, price, mode, lev)
+            refusal = resting_refusal(acct, c.symbol, c.side, qty, price, mode, lev, slot)
             if refusal is not None:
                 raise _Reject(refusal)
         self.used_ids.add(c.id)
         if taker:
-            return out + self._fill(c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev)
+            return out + self._fill(
+                c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev, slot
+            )
         acct.add_order(
             Order(
                 c.id,
@@ -616,12 +743,34 @@ class Engine(ConditionalDesk):
                 lev,
                 c.reduce_only,
                 force == "GTX",
+                slot,
                 c.good_till,
             )
         )
         if c.good_till is not None:
             self.expiries.add(c.good_till, c.id)
         return out
+
+    def _order_slot(self, c: ev.PlaceOrder) -> ev.PositionSlot:
+        """Which position an order trades: one-way orders the symbol's one position; hedge
+        orders must name their side, and take no reduce-only (the side already says it)."""
+        if self.position_mode == "one_way":
+            if c.position_side in (None, "both"):
+                return "both"
+            raise _Reject(
+                f"position_side {c.position_side} needs hedge mode; this account is in one-way "
+                "mode (switch with set_position_mode while nothing is open)"
+            )
+        if c.position_side is None or c.position_side == "both":
+            raise _Reject(
+                "hedge mode: say which position the order is for (position_side long or short)"
+            )
+        if c.reduce_only:
+            raise _Reject(
+                "reduce_only is not accepted in hedge mode: the side says it (a sell on the long "
+                "side or a buy on the short side only closes)"
+            )
+        return c.position_side
 
     def _on_cancel(self, c: ev.CancelOrder) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
@@ -637,11 +786,33 @@ class Engine(ConditionalDesk):
 
         return self._run("cancel", c.id, c.ts, body)
 
+    def _target(self, symbol: str, requested: ev.PositionSlot | None, verb: str) -> Position | None:
+        """The position a close or a margin change is for: the symbol's one position in
+        one-way mode; in hedge mode the side asked for, or the only side open."""
+        if self.position_mode == "one_way":
+            if requested not in (None, "both"):
+                raise _Reject(
+                    f"position_side {requested} needs hedge mode; this account is in one-way mode"
+                )
+            return self.acct.positions.get(symbol)
+        if requested == "both":
+            raise _Reject("hedge mode: position_side is long or short")
+        if requested is not None:
+            return self.acct.position(symbol, requested)
+        held = self.acct.symbol_positions(symbol)
+        if len(held) > 1:
+            raise _Reject(
+                f"both a long and a short {symbol} position are open: say which to {verb} "
+                "(position_side long or short)"
+            )
+        return held[0] if held else None
+
     def _on_close(self, c: ev.ClosePosition) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
-            pos = self.acct.positions.get(c.symbol)
+            pos = self._target(c.symbol, c.position_side, "close")
             if pos is None:
-                raise _Reject(f"no open {c.symbol} position to close")
+                which = f"{c.position_side} " if c.position_side not in (None, "both") else ""
+                raise _Reject(f"no open {which}{c.symbol} position to close")
             side: ev.Side = "sell" if pos.size > 0 else "buy"
             price = self._taker_price(c.symbol, side)
             if price is None:
@@ -652,17 +823,18 @@ class Engine(ConditionalDesk):
                 n += 1
                 order_id = f"close-{c.symbol}-{c.ts}-{n}"
             inst, qty, mode, lev = pos.instrument, pos.qty, pos.mode, pos.leverage
-            refusal = self._fill_refusal(inst, side, qty, price, "taker", mode, lev, price)
+            slot = pos.slot
+            refusal = self._fill_refusal(inst, side, qty, price, "taker", mode, lev, price, slot)
             if refusal is not None:
                 raise _Reject(refusal)
             self.used_ids.add(order_id)
-            return self._fill(c.ts, order_id, inst, side, qty, price, "taker", mode, lev)
+            return self._fill(c.ts, order_id, inst, side, qty, price, "taker", mode, lev, slot)
 
         return self._run("close", None, c.ts, body)
 
     def _on_adjust_margin(self, c: ev.AdjustMargin) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
-            pos = self.acct.positions.get(c.symbol)
+            pos = self._target(c.symbol, c.position_side, "adjust")
             if pos is None or pos.mode != "isolated":
                 raise _Reject(
                     f"margin can only be adjusted on an open isolated position; {c.symbol} has "
@@ -672,7 +844,7 @@ class Engine(ConditionalDesk):
             if amount == 0:
                 raise _Reject("amount rounds to zero at 8 decimals")
             if amount > 0:
-                addable = self.max_addable_margin(c.symbol)
+                addable = self.max_addable_margin(c.symbol, pos.slot)
                 if amount > addable:
                     raise _Reject(
                         f"can add at most {human(addable)} USDT to the {c.symbol} isolated "
@@ -680,7 +852,7 @@ class Engine(ConditionalDesk):
                         "isolated orders hold and cross maintenance margin, can move"
                     )
             else:
-                removable = self.max_removable_margin(c.symbol)
+                removable = self.max_removable_margin(c.symbol, pos.slot)
                 if -amount > removable:
                     raise _Reject(
                         f"can remove at most {human(removable)} USDT from the {c.symbol} "
@@ -708,7 +880,7 @@ class Engine(ConditionalDesk):
         if mode == current:
             return []
         if (
-            symbol in self.acct.positions
+            self.acct.symbol_positions(symbol)
             or symbol in self.acct.orders_by_symbol
             or symbol in self.algo.by_symbol
         ):
@@ -719,10 +891,43 @@ class Engine(ConditionalDesk):
         self.symbol_settings[symbol] = (mode, lev)
         return []
 
+    def _on_set_position_mode(self, c: ev.SetPositionMode) -> list[ev.Outcome]:
+        def body() -> list[ev.Outcome]:
+            if c.position_mode == self.position_mode:
+                return []
+            acct = self.acct
+            if acct.positions or acct.orders:
+                held = []
+                if acct.positions:
+                    n = len(acct.positions)
+                    held.append(f"{n} open position{'s' if n != 1 else ''}")
+                if acct.orders:
+                    n = len(acct.orders)
+                    held.append(f"{n} open order{'s' if n != 1 else ''}")
+                raise _Reject(
+                    f"cannot switch to {c.position_mode.replace('_', '-')} mode with "
+                    f"{' and '.join(held)}: close and cancel everything first"
+                )
+            self.position_mode = c.position_mode
+            return []
+
+        return self._run("set_position_mode", None, c.ts, body)
+
     def _worst_exposure(self, symbol: str) -> Decimal:
         """The larger side of what the symbol could hold: the position (at mark) plus the
         resting orders that would grow it (at their prices). Orders that would only close the
-        position (take-profits, reduce-only) add nothing."""
+        position (take-profits, reduce-only) add nothing. In hedge mode each side is its own
+        position, measured on its own."""
+        if self.position_mode == "hedge":
+            worst = ZERO
+            for slot in HEDGE_SLOTS:
+                hedged = self.acct.position(symbol, slot)
+                side_total = hedged.qty * hedged.mark if hedged is not None else ZERO
+                for order in self.acct.orders_by_symbol.get(symbol, ()):
+                    if order.slot == slot and not order.reduces:
+                        side_total += order.qty * order.price
+                worst = max(worst, side_total)
+            return worst
         pos = self.acct.positions.get(symbol)
         size = pos.size if pos else ZERO
         held = {"buy": ZERO, "sell": ZERO}
@@ -745,8 +950,8 @@ class Engine(ConditionalDesk):
         if leverage == current:
             return []
         acct = self.acct
-        pos = acct.positions.get(symbol)
-        if pos is not None and pos.mode == "isolated" and leverage < current:
+        held = acct.symbol_positions(symbol)
+        if any(p.mode == "isolated" for p in held) and leverage < current:
             raise _Reject(
                 f"cannot lower {symbol} leverage from {current}x to {leverage}x with an open "
                 "isolated position (Binance -4161: leverage reduction is not supported in "
@@ -764,14 +969,14 @@ class Engine(ConditionalDesk):
         self.symbol_settings[symbol] = (mode, leverage)
         for o in orders:
             o.leverage = leverage
-        if pos is not None:
+        for pos in held:
             pos.leverage = leverage
         if acct.available_raw() < 0:
             needed = -acct.available_raw()
             self.symbol_settings[symbol] = (mode, current)
             for o, lev in old:
                 o.leverage = lev
-            if pos is not None:
+            for pos in held:
                 pos.leverage = current
             raise _Reject(
                 f"insufficient margin for {leverage}x on {symbol}: {human(needed)} USDT short"
@@ -792,14 +997,14 @@ class Engine(ConditionalDesk):
     def to_state(self) -> dict[str, Any]:
         """Everything needed to continue exactly from here, as JSON-ready data."""
         t = self.totals
-        return {
+        state: dict[str, Any] = {
             "version": STATE_VERSION,
             "venue": self.instruments.venue,
             "settings": {
                 "balance": str(self.settings.balance),
                 "taker_fee": str(self.settings.taker_fee),
                 "maker_fee": str(self.settings.maker_fee),
-                **({"price_bands": True} if self.settings.price_bands else {}),
+                **({"exchange_limits": True} if self.settings.exchange_limits else {}),
             },
             "last_ts": self.last_ts,
             "cross_wallet": str(self.acct.cross_wallet),
@@ -816,8 +1021,17 @@ class Engine(ConditionalDesk):
                 "liquidation_losses": str(t.liquidation_losses),
                 "fills": t.fills,
                 "liquidations": t.liquidations,
+                "clearance_fees": str(t.clearance_fees),
+                "insurance_covered": str(t.insurance_covered),
             },
         }
+        # hedge-mode keys only when used: a one-way state is what it always was, and a state
+        # written before hedge mode existed loads as one-way
+        if self.settings.position_mode != "one_way":
+            state["settings"]["position_mode"] = self.settings.position_mode
+        if self.position_mode != "one_way":
+            state["position_mode"] = self.position_mode
+        return state
 
     @classmethod
     def from_state(cls, state: dict[str, Any], instruments: InstrumentBook | None = None) -> Engine:
@@ -828,7 +1042,8 @@ class Engine(ConditionalDesk):
             dec(s["balance"]),
             dec(s["taker_fee"]),
             dec(s["maker_fee"]),
-            bool(s.get("price_bands", False)),
+            _position_mode(s.get("position_mode", "one_way")),
+            bool(s.get("exchange_limits", False)),
         )
         engine = cls(instruments or bundled(state.get("venue", "binance")), settings)
         engine._restore(state)
@@ -846,6 +1061,7 @@ class Engine(ConditionalDesk):
                 p["mode"],
                 int(p["leverage"]),
                 dec(p["margin"]),
+                _slot(p.get("slot", "both")),
             )
             acct.add_position(pos)
             self._remark_quiet(pos, dec(p["mark"]))
@@ -862,6 +1078,7 @@ class Engine(ConditionalDesk):
                     int(o["leverage"]),
                     bool(o["reduce_only"]),
                     bool(o["post_only"]),
+                    _slot(o.get("slot", "both")),
                     None if o.get("good_till") is None else int(o["good_till"]),
                 )
             )
@@ -886,11 +1103,27 @@ class Engine(ConditionalDesk):
             dec(t["liquidation_losses"]),
             int(t["fills"]),
             int(t["liquidations"]),
+            # states saved before clearance fees existed read as 0
+            dec(t.get("clearance_fees", "0")),
+            dec(t.get("insurance_covered", "0")),
         )
         self.last_ts = int(state["last_ts"])
+        self.position_mode = _position_mode(state.get("position_mode", "one_way"))
 
     @staticmethod
     def _remark_quiet(pos: Position, price: Decimal) -> None:
         pos.mark = price
         pos.upnl = unrealized_pnl(pos.size, pos.entry, price)
         pos.mm = maintenance_margin(pos.instrument, pos.qty * price)
+
+
+def _position_mode(value: object) -> ev.PositionMode:
+    if value == "one_way" or value == "hedge":
+        return value
+    raise ValueError(f"unknown position mode {value!r} in engine state")
+
+
+def _slot(value: object) -> ev.PositionSlot:
+    if value == "both" or value == "long" or value == "short":
+        return value
+    raise ValueError(f"unknown position side {value!r} in engine state")

@@ -16,6 +16,9 @@ from typing import ClassVar, Literal
 
 Side = Literal["buy", "sell"]
 PositionSide = Literal["long", "short"]
+PositionSlot = Literal["both", "long", "short"]
+"""Which position of a symbol: `both` is the one-way position, `long`/`short` the hedge ones."""
+PositionMode = Literal["one_way", "hedge"]
 MarginMode = Literal["isolated", "cross"]
 OrderType = Literal[
     "market",
@@ -44,6 +47,7 @@ CONDITIONAL_TYPES: tuple[OrderType, ...] = (
 """The order types that wait for a trigger (Binance's algo orders): they hold no margin."""
 WORKING_TYPES: tuple[WorkingType, ...] = ("contract", "mark")
 TIMES_IN_FORCE: tuple[TimeInForce, ...] = ("GTC", "IOC", "FOK", "GTX", "GTD")
+POSITION_MODES: tuple[PositionMode, ...] = ("one_way", "hedge")
 
 
 # --- market events -------------------------------------------------------------------------
@@ -112,6 +116,7 @@ class PlaceOrder:
     leverage: int | None = None
     reduce_only: bool = False
     post_only: bool = False
+    position_side: PositionSlot | None = None
     trigger_price: Decimal | None = None
     working_type: WorkingType | None = None
     activation_price: Decimal | None = None
@@ -149,8 +154,12 @@ class AmendOrder:
 
 @dataclass(slots=True)
 class ClosePosition:
+    """Close a position at the market; in hedge mode `position_side` says which one (it may
+    be left out while only one side of the symbol is open)."""
+
     ts: int
     symbol: str
+    position_side: PositionSlot | None = None
     type: ClassVar[str] = "close"
 
 
@@ -161,6 +170,7 @@ class AdjustMargin:
     ts: int
     symbol: str
     amount: Decimal
+    position_side: PositionSlot | None = None
     type: ClassVar[str] = "adjust_margin"
 
 
@@ -181,6 +191,16 @@ class SetMarginMode:
 
 
 @dataclass(slots=True)
+class SetPositionMode:
+    """One-way or hedge (Binance `dualSidePosition`): account-wide, refused while any
+    position or open order exists."""
+
+    ts: int
+    position_mode: PositionMode
+    type: ClassVar[str] = "set_position_mode"
+
+
+@dataclass(slots=True)
 class Snapshot:
     """Ask for an `AccountState` outcome at this point of the stream."""
 
@@ -197,12 +217,22 @@ Command = (
     | AdjustMargin
     | SetLeverage
     | SetMarginMode
+    | SetPositionMode
 )
 Event = MarketEvent | Command | Snapshot
 
 MARKET_TYPES = frozenset({"mark", "quote", "trade", "funding"})
 COMMAND_TYPES = frozenset(
-    {"order", "cancel", "amend", "close", "adjust_margin", "set_leverage", "set_margin_mode"}
+    {
+        "order",
+        "cancel",
+        "amend",
+        "close",
+        "adjust_margin",
+        "set_leverage",
+        "set_margin_mode",
+        "set_position_mode",
+    }
 )
 
 
@@ -213,9 +243,10 @@ class SessionSettings:
     balance: Decimal = Decimal("10000")
     taker_fee: Decimal = Decimal("0.0005")
     maker_fee: Decimal = Decimal("0.0002")
-    price_bands: bool = False
-    """Enforce the symbols' percent-price band and market take bound (`core.tif`): opt-in,
-    so drills written before the bands existed replay as they always did."""
+    position_mode: PositionMode = "one_way"
+    exchange_limits: bool = False
+    """Enforce the symbols' percent-price band, market take bound and largest order sizes
+    (`core.tif`): opt-in, so drills written before these limits replay as they always did."""
     type: ClassVar[str] = "session"
 
 
@@ -247,6 +278,15 @@ class Rejected:
 
 @dataclass(slots=True, frozen=True)
 class Liquidation:
+    """One liquidated part of a position (README "Liquidation as executed").
+
+    A partial liquidation leaves `remaining_qty` of the position open. `loss` is what the line
+    took from the wallet (≥ 0): the part's realized loss at `price` (the mark, or the
+    bankruptcy price of a last close) plus `clearance_fee`, less `insurance_covered` (what the
+    insurance fund paid so the wallet does not go below 0). Lines written before these fields
+    existed read with `clearance_fee`, `insurance_covered` and `remaining_qty` 0 and `price`
+    None (= the mark)."""
+
     ts: int
     symbol: str
     margin_mode: MarginMode
@@ -254,7 +294,17 @@ class Liquidation:
     qty: Decimal
     mark_price: Decimal
     loss: Decimal
+    clearance_fee: Decimal = Decimal(0)
+    insurance_covered: Decimal = Decimal(0)
+    price: Decimal | None = None
+    remaining_qty: Decimal = Decimal(0)
+    """What stays open of the position after this line (0: closed whole)."""
     type: ClassVar[str] = "liquidation"
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        """The part's own PnL at its fill price: the loss before fee and insurance."""
+        return self.clearance_fee - self.insurance_covered - self.loss
 
 
 @dataclass(slots=True, frozen=True)
@@ -314,6 +364,7 @@ class PositionState:
     unrealized_pnl: Decimal
     liquidation_price: Decimal | None
     margin_ratio: Decimal | None
+    position_side: PositionSlot = "both"
 
 
 @dataclass(slots=True, frozen=True)
@@ -329,6 +380,7 @@ class OrderState:
     margin_mode: MarginMode
     leverage: int
     ts: int
+    position_side: PositionSlot = "both"
     time_in_force: TimeInForce = "GTC"
     """GTC or GTD for a resting order (GTX shows as `post_only`, its alias); what a waiting
     stop-limit becomes with."""

@@ -163,6 +163,76 @@ def liquidation_price(
     return rounded if rounded > 0 else None
 
 
+def _holds(bracket: Bracket, index: int, last: int, notional: Decimal) -> bool:
+    return notional >= bracket.floor and (notional < bracket.cap or index == last)
+
+
+def hedged_liquidation_price_exact(
+    instrument: Instrument,
+    long_qty: Decimal,
+    long_entry: Decimal,
+    short_qty: Decimal,
+    short_entry: Decimal,
+    wallet: Decimal,
+    other_mm: Decimal,
+    other_upnl: Decimal,
+    mark: Decimal,
+) -> Decimal | None:
+    """The one liquidation price a cross symbol's LONG and SHORT share (hedge mode), by
+    Binance's two-sided formula (margin.md §1.7):
+
+        LP = (W* + cumL + cumS − QL × EPL + QS × EPS) / (QL × MMR_L + QS × MMR_S − QL + QS)
+
+    with W* = cross wallet − MM of the other symbols + their uPnL, and each side's bracket
+    taken at its own notional at LP (every pair of brackets is tried, the self-consistent
+    ones kept). Margin balance − MM is concave in the mark (MM is convex), so a hedged
+    account can be liquidated by a fall and by a rise: there is at most one root on each side
+    of the mark, and the one nearer the mark is reported (it is met first). None when the
+    mark can move neither way far enough (the positions hedge each other entirely).
+    """
+    w = wallet - other_mm + other_upnl
+    brackets = instrument.brackets
+    last = len(brackets) - 1
+    roots: set[Decimal] = set()
+    for i, bl in enumerate(brackets):
+        for j, bs in enumerate(brackets):
+            den = long_qty * bl.mmr + short_qty * bs.mmr - long_qty + short_qty
+            if den == 0:
+                continue
+            num = w + bl.cum + bs.cum - long_qty * long_entry + short_qty * short_entry
+            lp = num / den
+            if lp <= 0:
+                continue
+            if _holds(bl, i, last, long_qty * lp) and _holds(bs, j, last, short_qty * lp):
+                roots.add(lp)
+    if not roots:
+        return None
+    return min(roots, key=lambda r: (abs(r - mark), r))
+
+
+def hedged_liquidation_price(
+    instrument: Instrument,
+    long_qty: Decimal,
+    long_entry: Decimal,
+    short_qty: Decimal,
+    short_entry: Decimal,
+    wallet: Decimal,
+    other_mm: Decimal,
+    other_upnl: Decimal,
+    mark: Decimal,
+) -> Decimal | None:
+    """The shared liquidation price on the tick grid: rounded down when the mark would fall
+    to it, up when it would rise to it (the first tick that triggers)."""
+    lp = hedged_liquidation_price_exact(
+        instrument, long_qty, long_entry, short_qty, short_entry, wallet, other_mm, other_upnl, mark
+    )
+    if lp is None:
+        return None
+    tick = instrument.tick_size
+    rounded = floor_to(lp, tick) if lp <= mark else ceil_to(lp, tick)
+    return rounded if rounded > 0 else None
+
+
 def bankruptcy_price(size: Decimal, entry: Decimal, wallet: Decimal) -> Decimal | None:
     """Where the margin balance reaches zero (isolated): entry ∓ wallet / qty."""
     if size == 0:

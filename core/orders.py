@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from papertrade.core.events import MarginMode, OrderState, Side
+from papertrade.core.events import MarginMode, OrderState, PositionSlot, Side
 from papertrade.core.margin import order_cost
 from papertrade.core.numbers import ZERO
 
@@ -28,6 +28,7 @@ class Order:
         "qty",
         "reduce_only",
         "side",
+        "slot",
         "symbol",
         "ts",
     )
@@ -44,6 +45,7 @@ class Order:
         leverage: int,
         reduce_only: bool = False,
         post_only: bool = False,
+        slot: PositionSlot = "both",
         good_till: int | None = None,
     ) -> None:
         self.id = id
@@ -57,6 +59,15 @@ class Order:
         self.reduce_only = reduce_only
         self.post_only = post_only
         self.good_till = good_till  # GTD: cancelled by the first event at or after it
+        self.slot: PositionSlot = slot
+
+    @property
+    def reduces(self) -> bool:
+        """Only ever closes: reduce-only in one-way mode, or in hedge mode a sell on the long
+        side or a buy on the short side (the side says it; such orders hold no margin)."""
+        if self.slot == "both":
+            return self.reduce_only
+        return (self.slot == "long") == (self.side == "sell")
 
     def state(self) -> OrderState:
         return OrderState(
@@ -71,6 +82,7 @@ class Order:
             margin_mode=self.mode,
             leverage=self.leverage,
             ts=self.ts,
+            position_side=self.slot,
             time_in_force="GTD" if self.good_till is not None else "GTC",
             good_till=self.good_till,
         )
@@ -90,6 +102,8 @@ class Order:
         }
         if self.good_till is not None:
             state["good_till"] = self.good_till
+        if self.slot != "both":
+            state["slot"] = self.slot
         return state
 
 
@@ -109,11 +123,12 @@ def held_margin(
     mode: MarginMode | None = None,
 ) -> Decimal:
     """Cost held by one symbol's resting orders (in placement order), at the current mark
-    and last price; only orders of margin mode `mode` when it is given."""
+    and last price; only orders of margin mode `mode` when it is given. In hedge mode pass
+    one side's orders with that side's position."""
     total = ZERO
     ahead = {"buy": ZERO, "sell": ZERO}
     for order in orders:
-        if order.reduce_only:
+        if order.reduces:
             continue
         opening = opening_qty(order.qty, order.side, position_size, ahead[order.side])
         ahead[order.side] += order.qty

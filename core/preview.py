@@ -40,6 +40,9 @@ def preview_order(engine: Engine, c: ev.PlaceOrder) -> OrderPreview:
     """Run the order on a copy of the engine, filling it at once (a resting limit at its
     own price), and report margin, fee, liquidation price and the most it can lose."""
     mode = c.margin_mode or engine.symbol_setting(c.symbol)[0]
+    slot: ev.PositionSlot = "both"
+    if engine.position_mode == "hedge" and c.position_side in ("long", "short"):
+        slot = c.position_side
     lev = c.leverage or engine.symbol_setting(c.symbol)[1]
     clone = type(engine).from_state(engine.to_state(), engine.instruments)
     inst = engine.instruments.get(c.symbol)
@@ -62,12 +65,12 @@ def preview_order(engine: Engine, c: ev.PlaceOrder) -> OrderPreview:
     cost_price = ref if fills_now else price
     required = ZERO
     if inst is not None and cost_price is not None:
-        required = engine._opening_cost(c.symbol, c.side, qty, cost_price, lev)[1]
+        required = engine._opening_cost(c.symbol, c.side, qty, cost_price, lev, slot)[1]
     outcomes = clone.apply(c)
     reason = next((o.reason for o in outcomes if isinstance(o, ev.Rejected)), None)
     if reason is None and not fills_now and c.id in clone.acct.orders:
         clone._fill_resting(clone.acct.orders[c.id], c.ts)
-    pos = clone.acct.positions.get(c.symbol)
+    pos = clone.acct.position(c.symbol, slot)
     lp = clone.position_liquidation_price(pos) if pos is not None and reason is None else None
     if mode == "isolated":
         max_loss = pos.margin if pos is not None and reason is None else money(notional / lev)

@@ -13,8 +13,8 @@ Kept out of the engine's dispatch so the rules read in one place:
 - MARKET_LOT_SIZE / LOT_SIZE: a market order's quantity is capped by `market_max_qty`, a limit
   order's by `max_qty`.
 
-The bands need a mark; before the first price of a symbol there is nothing to measure from
-and they are not applied.
+All of these apply only with the session's `exchange_limits` on. The bands need a mark;
+before the first price of a symbol there is nothing to measure from and they are not applied.
 """
 
 from __future__ import annotations

@@ -230,9 +230,9 @@ class Catalogue:
         branch_seq: int | None = None,
     ) -> tuple[int, str]:
         """Insert a session row; returns `(id, final name)`."""
-        if settings.price_bands:
+        if settings.exchange_limits:
             raise StoreError(
-                "a session with price_bands cannot be saved yet: the journal does not keep the "
+                "a session with exchange_limits cannot be saved yet: the journal does not keep the "
                 "setting, so its replay would trade without the bands"
             )
         if name is None:

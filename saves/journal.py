@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from papertrade.core import events as ev
@@ -212,8 +212,16 @@ class Journal:
         venue: str,
         symbols: Iterable[str] | None,
     ) -> int:
-        """Store an already validated event stream as an `ended` session, in one transaction."""
+        """Store an already validated event stream as an `ended` session, in one transaction.
+
+        A run that starts in hedge mode is stored as a one-way session whose first input
+        switches to hedge: the catalogue keeps no position mode (old databases stay as they
+        are), and the journal replays to exactly the same account."""
         items = list(events)
+        if settings.position_mode != "one_way":
+            first_ts = items[0].ts if items else 0
+            items.insert(0, ev.SetPositionMode(first_ts, settings.position_mode))
+            settings = replace(settings, position_mode="one_way")
         syms = (
             list(symbols)
             if symbols is not None

@@ -34,6 +34,7 @@ _CLASSES: tuple[type, ...] = (
     ev.AdjustMargin,
     ev.SetLeverage,
     ev.SetMarginMode,
+    ev.SetPositionMode,
     ev.Snapshot,
 )
 FIELDS: dict[str, tuple[str, ...]] = {

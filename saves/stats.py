@@ -3,7 +3,9 @@
 Definitions (also what `papertrade stats` prints):
 - realized PnL: sum of fills' `realized_pnl` (gross of fees); fees: sum of fill fees;
   funding: sum of `FundingPaid.amount` (positive = received); liquidation losses: sum of
-  `Liquidation.loss`. net PnL = realized − fees + funding − liquidation losses (what closed
+  `Liquidation.loss` (the wallet's fall: the liquidated parts' realized loss plus clearance
+  fees, less what the insurance fund covered; the breakdown shows the three apart when
+  fees or cover exist). net PnL = realized − fees + funding − liquidation losses (what closed
   trades made: the wallet's change). Fees and liquidation losses are held here as the amounts
   paid (≥ 0); every place a trader reads them shows them as costs, negative (`costs()`).
 - unrealized PnL at end: the open positions' PnL at the last mark (margin balance − wallet).
@@ -15,7 +17,8 @@ Definitions (also what `papertrade stats` prints):
   previous peak, over the sampled equity series (see `EquitySampler`), absolute and as a
   fraction of that peak.
 - time in market: milliseconds during which at least one position was open, from fills and
-  liquidations (one-way mode: buys add, sells subtract, a liquidation flattens).
+  liquidations (one-way mode: buys add, sells subtract, a liquidation leaves its
+  `remaining_qty`).
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ class SessionStats:
     equity_curve: tuple[tuple[int, Decimal], ...] = field(default=())
     unrealized_pnl: Decimal = ZERO
     """Open positions' PnL at the end (not in `net_pnl`, in `final_equity`)."""
+    clearance_fees: Decimal = ZERO
+    """Part of `liquidation_losses`: clearance fees charged on liquidated parts (≥ 0)."""
+    insurance_covered: Decimal = ZERO
+    """Part of `liquidation_losses`, against it: what the insurance fund paid (≥ 0)."""
 
     @property
     def equity_change(self) -> Decimal:
@@ -66,12 +73,20 @@ class SessionStats:
     def breakdown(self) -> list[tuple[str, Decimal]]:
         """The parts of the equity change, signed as they moved the account (costs negative);
         they add up to `equity_change` exactly."""
-        return [
+        parts = [
             ("realized PnL", self.realized_pnl),
             ("unrealized PnL at end", self.unrealized_pnl),
             ("fees", -self.fees),
             ("funding", self.funding),
-            ("liquidation losses", -self.liquidation_losses),
+        ]
+        if not (self.clearance_fees or self.insurance_covered):
+            return [*parts, ("liquidation losses", -self.liquidation_losses)]
+        positions = self.liquidation_losses - self.clearance_fees + self.insurance_covered
+        return [
+            *parts,
+            ("liquidation losses", -positions),
+            ("clearance fees", -self.clearance_fees),
+            ("insurance covered", self.insurance_covered),
         ]
 
 
@@ -118,7 +133,7 @@ def compute_stats(
     `end_account` is the account after the last event: its margin balance is the final
     equity and margin − wallet the unrealized PnL at the end. Without it both come from the
     series' last sample (the unrealized part as what the closed trades do not explain)."""
-    realized = fees = funding = liq_losses = ZERO
+    realized = fees = funding = liq_losses = clearance = insured = ZERO
     trades = wins = losses = liquidations = 0
     win_sum = loss_sum = ZERO
     largest: Decimal | None = None
@@ -144,7 +159,10 @@ def compute_stats(
             liq_losses += o.loss
             if o.loss > 0:
                 largest = -o.loss if largest is None else min(largest, -o.loss)
-            size[o.symbol] = ZERO
+            clearance += o.clearance_fee
+            insured += o.insurance_covered
+            left = o.remaining_qty if o.side == "long" else -o.remaining_qty
+            size[o.symbol] = left
         elif isinstance(o, ev.FundingPaid):
             funding += o.amount
         else:
@@ -192,6 +210,8 @@ def compute_stats(
         time_in_market_pct=Decimal(in_market) / span if span > 0 else None,
         equity_curve=downsample(equity, points),
         unrealized_pnl=unrealized,
+        clearance_fees=clearance,
+        insurance_covered=insured,
     )
 
 

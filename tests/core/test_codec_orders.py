@@ -129,10 +129,10 @@ def test_the_triggered_outcome_prints_every_field() -> None:
     }
 
 
-def test_price_bands_is_a_session_option_left_out_when_off() -> None:
-    settings = codec.parse_line('{"type":"session","price_bands":true}')
-    assert settings == ev.SessionSettings(price_bands=True)
-    assert "price_bands" not in codec.dumps(ev.SessionSettings())
+def test_exchange_limits_is_a_session_option_left_out_when_off() -> None:
+    settings = codec.parse_line('{"type":"session","exchange_limits":true}')
+    assert settings == ev.SessionSettings(exchange_limits=True)
+    assert "exchange_limits" not in codec.dumps(ev.SessionSettings())
 
 
 def _account(order: ev.OrderState) -> ev.AccountState:

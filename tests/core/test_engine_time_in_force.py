@@ -88,6 +88,7 @@ def test_a_gtd_stop_limit_expires_while_waiting(market) -> None:
 
 def test_size_limits_apply_to_market_and_limit_orders(make_driver) -> None:
     rich = make_driver(balance="100000000", taker="0", maker="0")
+    rich.engine.settings = ev.SessionSettings(D(100000000), D(0), D(0), exchange_limits=True)
     rich.mark("BTCUSDT", "10")  # a cheap market so only the size limits speak
     rich.quote("BTCUSDT", "9.9", "10")
     (rej,) = rich.order("m", "BTCUSDT", "buy", "120.001")
@@ -99,7 +100,7 @@ def test_size_limits_apply_to_market_and_limit_orders(make_driver) -> None:
 
 def banded(make_driver) -> Any:
     d = make_driver(taker="0", maker="0")
-    d.engine.settings = ev.SessionSettings(D(10000), D(0), D(0), price_bands=True)
+    d.engine.settings = ev.SessionSettings(D(10000), D(0), D(0), exchange_limits=True)
     d.mark("BTCUSDT", "60000")
     return d
 
@@ -128,6 +129,7 @@ def test_a_market_order_may_not_fill_past_the_take_bound(make_driver) -> None:
     assert [type(o) for o in d.order("b2", "BTCUSDT", "buy", "0.01")] == [ev.Fill]
 
 
-def test_without_price_bands_the_old_rules_stand(market) -> None:
+def test_without_exchange_limits_the_old_rules_stand(market) -> None:
     assert limit(market, "far", "buy", "0.01", "30000") == []
-    assert "price_bands" not in market.engine.to_state()["settings"]
+    assert limit(market, "big", "buy", "1000.001", "1") == []  # above LOT_SIZE, far below
+    assert "exchange_limits" not in market.engine.to_state()["settings"]

@@ -84,11 +84,11 @@ def test_a_recorded_session_with_stops_replays_to_the_same_outcomes(tmp_path: Pa
         assert store.engine_at("stops", len(EVENTS)).to_state() == engine.to_state()
 
 
-def test_a_session_with_price_bands_is_refused_rather_than_replayed_without_them(
+def test_a_session_with_exchange_limits_is_refused_rather_than_replayed_without_them(
     tmp_path: Path,
 ) -> None:
-    banded = ev.SessionSettings(D("10000"), D(0), D(0), price_bands=True)
+    banded = ev.SessionSettings(D("10000"), D(0), D(0), exchange_limits=True)
     with Store.open(tmp_path / "b.sqlite3") as store:
-        with pytest.raises(StoreError, match="price_bands cannot be saved yet"):
+        with pytest.raises(StoreError, match="exchange_limits cannot be saved yet"):
             store.import_session(banded, EVENTS, name="banded")
         assert list(store.sessions()) == []

@@ -83,6 +83,25 @@ def test_liquidations_count_as_losses_and_flatten_the_position() -> None:
     assert max_drawdown(equity) == (D("15.4"), D("15.4") / D("1000"))
 
 
+def test_a_partial_liquidation_keeps_the_position_in_the_market() -> None:
+    outcomes: list[ev.Outcome] = [
+        ev.Fill(1_000, "a", BTC, "buy", D("10"), D("100"), D("0"), D("0"), "taker"),
+        # 4 of 10 cut at mark 95: realized -20, fee 4 x 95 x 0.0125 = 4.75, loss 24.75
+        ev.Liquidation(
+            3_000, BTC, "cross", "long", D(4), D(95), D("24.75"), D("4.75"), D(0), D(95), D(6)
+        ),
+        # the 6 left closed at 90 by the user: realized -60
+        ev.Fill(8_000, "b", BTC, "sell", D("6"), D("90"), D("0"), D("-60"), "taker"),
+    ]
+    s = compute_stats(outcomes, [], starting_balance=D(1000), start_ts=0, end_ts=10_000)
+    assert s.time_in_market_ms == 7_000  # 1 s .. 8 s, not 1 s .. 3 s
+    parts = dict(s.breakdown())
+    assert parts["liquidation losses"] == D(-20)
+    assert parts["clearance fees"] == D("-4.75")
+    assert parts["insurance covered"] == 0
+    assert s.net_pnl == D(-60) - D("24.75")
+
+
 def test_equity_curve_is_downsampled_keeping_both_ends() -> None:
     series = [(i, D(i)) for i in range(1000)]
     picked = downsample(series, 10)

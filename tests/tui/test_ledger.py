@@ -48,6 +48,20 @@ def test_fees_follow_the_open_position_through_adds_reductions_and_a_flip() -> N
     assert ledger.open_fees("BTCUSDT", D(-2)) is None  # flat now: nothing is open
 
 
+def test_a_partial_liquidation_keeps_the_fees_of_what_stays_open() -> None:
+    ledger = Ledger()
+    ledger.on_command(order("u1", "buy", "200"), [fill("u1", "buy", "200", "70000", "7000")])
+    cut = ev.Liquidation(
+        2, "BTCUSDT", "cross", "long", D(40), D(67000), D(1), D(0), D(0), D(67000), D(160)
+    )
+    ledger.on_outcomes([cut])
+    # 160 of 200 stay: 7,000 x 160 / 200 = 5,600
+    assert ledger.open_fees("BTCUSDT", D(160)) == D(5600)
+    rest = ev.Liquidation(3, "BTCUSDT", "cross", "long", D(160), D(66000), D(1))
+    ledger.on_outcomes([rest])
+    assert ledger.open_fees("BTCUSDT", D(160)) is None  # closed whole
+
+
 def test_a_position_the_ledger_did_not_see_open_has_no_known_fees() -> None:
     ledger = Ledger()
     assert ledger.open_fees("BTCUSDT", D(1)) is None  # opened before this run (a resume)

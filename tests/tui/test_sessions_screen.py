@@ -176,3 +176,22 @@ async def test_deleting_the_session_being_traded_says_to_end_it_first(app_factor
         assert app.screen is screen  # no question: it cannot be deleted now
         with Store.open(app.store.path) as store:
             assert [s.name for s in store.sessions()] == ["live-one"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_every_column_of_the_list_shows_whole(db: Path, size: tuple[int, int]) -> None:
+    """At 80 columns the Events column was cut to "E": the list shows the columns that fit
+    whole (the results first) and counts the rest on its status line."""
+    app = Host(lambda: SessionsScreen(db))
+    async with app.run_test(size=size) as pilot:
+        screen = await _loaded(app, pilot)
+        table = screen.table
+        used = sum(col.get_render_width(table) for col in table.columns.values())
+        assert 0 < used <= table.scrollable_content_region.width
+        keys = [str(k.value) for k in table.columns]
+        if size == (80, 24):
+            assert keys[:3] == ["name", "pnl", "status"] and screen.hidden > 0
+            noun = "column" if screen.hidden == 1 else "columns"
+            assert await shows(app, pilot, f"+{screen.hidden} {noun} when wider")
+        else:
+            assert screen.hidden == 0 and len(keys) == 8

@@ -126,3 +126,27 @@ def test_the_final_account_is_printed_once_and_counts_read_as_english() -> None:
     blocks = [line for line in result.stdout.splitlines() if line.startswith("Account at")]
     assert len(blocks) == len(set(blocks))
     assert result.stdout.rstrip().endswith("Outcomes: 2 fills, 1 liquidation")
+
+
+def test_large_partial_liquidation_drill_reads_as_a_cut_then_a_bankruptcy_close() -> None:
+    result = papertrade("simulate", str(DRILLS / "large-partial-liquidation.jsonl"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # 21.385 cut at 67,183.6: realized 21.385 x -2,816.4 = -60,228.714, fee 17,959.016075
+    assert (
+        "LIQUIDATION  cross long 21.385 BTCUSDT at mark 67183.6, partial: 178.615 BTCUSDT "
+        "stays open; lost 78,187.73 USDT, clearance fee 17,959.02 included" in out
+    )
+    # the rest at 70,000 - 621,812.269925 / 178.615; fee 178.615 x that x 0.0125
+    assert "(closed at the bankruptcy price 66518.70072544; clearance fee 148,515.47 paid" in out
+    lines = [
+        json.loads(x)
+        for x in papertrade(
+            "simulate", str(DRILLS / "large-partial-liquidation.jsonl"), "--json"
+        ).stdout.splitlines()
+    ]
+    liqs = [x for x in lines if x["type"] == "liquidation"]
+    assert [(x["qty"], x["remaining_qty"], x["insurance_covered"]) for x in liqs] == [
+        ("21.385", "178.615", "0"),
+        ("178.615", "0", liqs[1]["clearance_fee"]),
+    ]

@@ -97,3 +97,32 @@ async def test_reduce_only_preview_shows_the_capped_quantity_that_will_fill(
         await pilot.press("enter")
         await pilot.pause()
         assert "BTCUSDT" not in app.session.engine.positions
+
+
+async def test_sell_100_percent_fits_the_balance_as_the_engine_costs_a_sell(
+    app_factory, tui
+) -> None:
+    """`100%` must be placeable (issue 10, bug 4) on the side the engine costs above the
+    market too: a sell's margin is sized at max(last x 1.0015, mark, price) and a sell below
+    the mark pays the difference up front (Binance's cost to open; README "Orders").
+
+    Fixture market: bid 94,999.9, mark and last 95,000.0; 20x; taker fee 0.05 %.
+    One unit costs 95,000 x 1.0015 / 20 = 4,757.125 of margin, + 0.1 open loss (mark - bid),
+    + 94,999.9 x 0.0005 = 47.49995 fee: 4,804.72495. 10,000 / 4,804.72495 = 2.0812...,
+    floored to the 0.001 step: 2.081."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        unit = Decimal(95000) * Decimal("1.0015") / 20 + Decimal("0.1")
+        unit += Decimal("94999.9") * Decimal("0.0005")
+        assert unit == Decimal("4804.72495")
+        expected = (Decimal(10000) / unit).quantize(Decimal("0.001"), rounding="ROUND_FLOOR")
+        assert expected == Decimal("2.081")
+        ticket = await _ticket(pilot, tui, "s", "100%")
+        assert ticket.error is None, ticket.error
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is app.trading
+        pos = app.session.engine.positions["BTCUSDT"]
+        assert pos.size == -expected
+        assert app.session.engine.available_balance() >= 0

@@ -25,7 +25,7 @@ from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import ZERO, human, plain
-from papertrade.core.text import printable
+from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import DrillFile, stream_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
 
@@ -172,7 +172,8 @@ def order_words(o: ev.OrderState) -> str:
     if o.time_in_force not in ("GTC", "GTX"):
         till = f" till {o.good_till}" if o.good_till is not None else ""
         text += f" {o.time_in_force}{till}"
-    return f"{text} ({o.margin_mode} {o.leverage}x){flags}"
+    hedge = f", {o.position_side} side" if o.position_side != "both" else ""
+    return f"{text} ({o.margin_mode} {o.leverage}x{hedge}){flags}"
 
 
 def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: IO[str]) -> None:
@@ -197,7 +198,7 @@ def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: IO[str]
     counts.pop("account", None)
     summary = (
         ", ".join(
-            fmt.plural(n, *OUTCOME_NAMES.get(kind, (kind,))) for kind, n in sorted(counts.items())
+            plural(n, *OUTCOME_NAMES.get(kind, (kind,))) for kind, n in sorted(counts.items())
         )
         or "no outcomes"
     )
@@ -217,12 +218,12 @@ def run(args: argparse.Namespace) -> int:
         # --save: store the run as a session (exit 2 on error, before anything is printed)
         save_run(args, settings, _events(stream_drill(drill)))
         if not args.json:
-            from papertrade.tui.widgets.fmt import plural
-
             sys.stdout.write(
                 f"Simulating {plural(counted.n, 'event')} from {args.file}: starting balance "
                 f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
-                f"maker {settings.maker_fee * 100}%\n\n"
+                f"maker {settings.maker_fee * 100}%"
+                + (", hedge mode" if settings.position_mode == "hedge" else "")
+                + "\n\n"
             )
         spool.seek(0)
         shutil.copyfileobj(spool, sys.stdout)

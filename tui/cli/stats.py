@@ -6,6 +6,8 @@ Signs, the same in the text, the JSON and the terminal's summary: every amount i
 moved the account, so costs are negative (`fees` -51.94, `liquidation_losses` -10000.00,
 `funding` negative when paid). `equity_change` = `realized_pnl` + `unrealized_pnl` + `fees` +
 `funding` + `liquidation_losses`, exactly; `net_pnl` is the same without the unrealized part.
+`clearance_fees` (negative) and `insurance_covered` (positive) are parts of
+`liquidation_losses`, shown apart, not added again.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def stats_json(name: str, s: SessionStats) -> dict[str, Any]:
         "fees": plain(-s.fees),
         "funding": plain(s.funding),
         "liquidation_losses": plain(-s.liquidation_losses),
+        "clearance_fees": plain(-s.clearance_fees),
+        "insurance_covered": plain(s.insurance_covered),
         "net_pnl": plain(s.net_pnl),
         "trades": s.trades,
         "closing_trades": s.closing_trades,

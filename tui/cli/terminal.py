@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SESSION",
         help="resume an interrupted session (id or name; default: the latest interrupted one)",
     )
+    p.add_argument(
+        "--position-mode",
+        choices=("one_way", "hedge"),
+        default=None,
+        help="one_way (default) or hedge: a long and a short of one symbol side by side",
+    )
     p.add_argument("--speed", default="1", help="sim and file: feeds: 1 = real time, Nx, max")
     p.add_argument("--seed", type=int, default=0, help="sim feed: random seed (default 0)")
     return p
@@ -77,6 +83,8 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
     )
     writer = opened.writer
     session = TradingSession(opened.engine, opened.symbols, writer=writer, venue=opened.kind)
+    if args.position_mode is not None:
+        session.start_in_position_mode(args.position_mode)
     options: dict[str, object] = {}
     if opened.resumed and opened.kind == "sim":
         # A resumed sim goes on from its own clock and prices, not from the seed's start.

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from papertrade.core import events as ev
 from papertrade.tui.screens.host import host
 from papertrade.tui.service.trading import TradingSession
 
@@ -27,9 +28,11 @@ class TradingActions(Protocol):
     @property
     def selected_symbol(self) -> str | None: ...
 
-    def close_symbol(self, symbol: str) -> None: ...
+    def close_symbol(self, symbol: str, position_side: ev.PositionSlot | None = None) -> None: ...
 
-    def open_margin_dialog(self, symbol: str) -> None: ...
+    def open_margin_dialog(self, key: str) -> None: ...
+
+    def switch_position_mode(self) -> None: ...
 
     @property
     def symbol_filter(self) -> str | None: ...
@@ -63,15 +66,21 @@ class TradingCommands(Provider):
                     "(delete)",
                 ),
             ]
-        for sym, pos in sorted(engine.positions.items()):
+        for key, pos in sorted(engine.positions.items()):
+            sym = pos.symbol if pos.slot == "both" else f"{pos.symbol} {pos.slot}"
+            side = None if pos.slot == "both" else pos.slot
             out.append(
-                (f"Close {sym} position", partial(screen.close_symbol, sym), "at market (c)")
+                (
+                    f"Close {sym} position",
+                    partial(screen.close_symbol, pos.symbol, side),
+                    "at market (c)",
+                )
             )
             if pos.mode == "isolated":
                 out.append(
                     (
                         f"Add or remove {sym} isolated margin",
-                        partial(screen.open_margin_dialog, sym),
+                        partial(screen.open_margin_dialog, key),
                         "(a)",
                     )
                 )
@@ -86,6 +95,17 @@ class TradingCommands(Provider):
                     "asks to confirm (X)",
                 )
             )
+        now = engine.position_mode
+        target = "one-way" if now == "hedge" else "hedge"
+        held = engine.positions or engine.orders
+        out.append(
+            (
+                f"Switch to {target} position mode",
+                screen.switch_position_mode,
+                f"now {now.replace('_', '-')}"
+                + (": close every position and order first" if held else ""),
+            )
+        )
         shown = screen.symbol_filter
         if shown:
             out.append(("Orders and history: every symbol", partial(run, "filter_symbol"), "(f)"))

@@ -238,8 +238,14 @@ class ReplayScreen(Screen[None]):
 
     @work(group="replay", exclusive=True, exit_on_error=False, name="replay")
     async def _play(self) -> None:
-        assert self.player is not None
-        await self.player.run()
+        """Play to the end, then hold there paused: a jump back from the end (`[`) stays where
+        it lands — for a look or a take-over there — until space plays on (issue 10, bug 8:
+        at max speed a jump back from the end played straight back to it)."""
+        player = self.player
+        assert player is not None
+        await player.run()
+        if player.finished and not player.paused:
+            player.pause()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         group = event.worker.group
@@ -291,7 +297,8 @@ class ReplayScreen(Screen[None]):
     def _symbols(self) -> list[str]:
         assert self.player is not None
         engine = self.player.engine
-        found = [*self.player.info.symbols, *engine.markets, *engine.positions]
+        held = [p.symbol for p in engine.positions.values()]
+        found = [*self.player.info.symbols, *engine.markets, *held]
         return sorted(dict.fromkeys(found))
 
     def chart_symbol(self) -> str | None:
@@ -301,7 +308,7 @@ class ReplayScreen(Screen[None]):
             return selected
         engine = self.engine
         if engine is not None and engine.positions:
-            return sorted(engine.positions)[0]
+            return sorted(p.symbol for p in engine.positions.values())[0]
         symbols = self._symbols()
         return symbols[0] if symbols else None
 

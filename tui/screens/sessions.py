@@ -51,6 +51,9 @@ NARROW_ORDER = ("name", "pnl", "status", "fills", "span", "start", "events", "ve
 stays on screen at 80 columns, the rest scrolls sideways."""
 NARROW_BELOW = 120
 
+TEXT_COLUMNS = frozenset({"name", "status", "venue"})
+"""Columns of words, which may be cut short (with an ellipsis) to fit the screen."""
+
 MAX_COLUMN = 40
 """Widest a column gets (a long session name is cut there rather than pushing the rest off)."""
 
@@ -160,9 +163,11 @@ class SessionsScreen(Screen[None]):
         self.sessions: dict[str, SessionInfo] = {}
         self.rows: dict[str, SessionRow] = {}
         self.loaded = 0
+        """How many times the list has been (re)loaded: tests and callers can wait on it."""
+        self.hidden = 0
+        """Columns left out: the screen is too narrow to show them whole."""
         self._listed: list[SessionRow] | None = None
         self._narrow: bool | None = None
-        """How many times the list has been (re)loaded: tests and callers can wait on it."""
 
     # --- widget tree -----------------------------------------------------------------------
 
@@ -187,12 +192,11 @@ class SessionsScreen(Screen[None]):
         self.action_refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Crossing 120 columns reorders the columns (the list itself is not reloaded)."""
-        narrow = event.size.width < NARROW_BELOW
-        if narrow != self._narrow:
-            self._narrow = narrow
-            if self._listed is not None:
-                self._show(self._listed, reload=False)
+        """A new width lays the columns out again: crossing 120 columns reorders them, and
+        only whole columns are shown (the list itself is not reloaded)."""
+        self._narrow = event.size.width < NARROW_BELOW
+        if self._listed is not None:
+            self._show(self._listed, reload=False)
 
     def columns(self) -> list[tuple[str, str]]:
         """The columns in the order this terminal's width calls for (`NARROW_ORDER`)."""
@@ -237,19 +241,32 @@ class SessionsScreen(Screen[None]):
         # idle: that measurement can land after the first paint, which then shows every
         # column cut to its header's width until something else repaints the table.
         table.clear(columns=True)
-        columns = self.columns()
-        for col, label in columns:
+        every = self.columns()
+        # Whole columns only: each takes its width and the table's padding either side, and
+        # the ones past the screen's edge are left out (and counted below) rather than cut.
+        room = self.size.width - table.styles.scrollbar_size_vertical
+        columns: list[tuple[str, str]] = []
+        for col, label in every:
             cells = [row[col] for row in rows.values()]
-            width = max([cell_len(label), *(cell_len(_plain(c)) for c in cells)])
-            table.add_column(label, key=col, width=min(width, MAX_COLUMN))
+            width = min(MAX_COLUMN, max([cell_len(label), *(cell_len(_plain(c)) for c in cells)]))
+            pad = 2 * table.cell_padding
+            if width + pad > room and col in TEXT_COLUMNS and room - pad >= cell_len(label):
+                width = room - pad  # words can be cut short, with an ellipsis; numbers never
+            room -= width + pad
+            if room < 0 and columns and self.size.width:
+                break
+            columns.append((col, label))
+            table.add_column(label, key=col, width=width)
+        self.hidden = len(every) - len(columns)
         for key, row in rows.items():
             table.add_row(*(row[c] for c, _ in columns), key=key)
         if keep in self.sessions:
             table.move_cursor(row=table.get_row_index(keep))
         self.loaded += 1 if reload else 0
         count = len(sessions)
+        more = f"  ·  +{plural(self.hidden, 'column')} when wider" if self.hidden else ""
         self.status.update(
-            f"{plural(count, 'session')}  ·  enter replay  d delete  r refresh"
+            f"{plural(count, 'session')}  ·  enter replay  d delete  r refresh{more}"
             if count
             else "no saved sessions yet: trade or `papertrade record` to make one"
         )

@@ -10,6 +10,11 @@ whose `id`/`ts` are placeholders (the caller stamps them) or None when cancelled
 returned while the input is invalid or the engine would reject the order: the reason is shown
 inline instead. Quantity accepts `0.01` (base units), `$500` (USDT notional) and `25%` (of the
 available balance, as margin at the chosen leverage).
+
+In hedge mode the Reduce-only box gives way to the side the order trades (Binance's
+positionSide): a buy opens or adds to the long side and a sell the short side by default;
+choosing the other side makes the order close that side (a sell on the long side, a buy on the
+short side), and the preview says so.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine, OrderPreview
+from papertrade.core.margin import order_cost
+from papertrade.core.numbers import ONE
 from papertrade.tui.screens.modals import StillBackdrop
 from papertrade.tui.service.typed import (
     QuantityError,
@@ -134,8 +141,16 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             with Horizontal(classes="row"):
                 yield Label("Margin mode", classes="label")
                 yield Choice([("Cross", "cross"), ("Isolated", "isolated")], mode, id="mode")
-                yield Label("", classes="label")
-                yield TicketCheckbox("Reduce-only", id="reduce", compact=True)
+                if self.engine.position_mode == "hedge":
+                    yield Label("Position", classes="label")
+                    yield Choice(
+                        [("Long side", "long"), ("Short side", "short")],
+                        "long" if self.side == "buy" else "short",
+                        id="pside",
+                    )
+                else:
+                    yield Label("", classes="label")
+                    yield TicketCheckbox("Reduce-only", id="reduce", compact=True)
             yield Static(id="ticket-error")
             yield Static(id="ticket-preview")
             yield Static(
@@ -174,17 +189,23 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         ref = None
         if m is not None:
             ref = (m.ask if self.side == "buy" else m.bid) or m.last or m.mark
+        at = price if price is not None else ref
+        unit_cost = None
+        if at is not None and at > 0 and m is not None:
+            unit_cost = order_cost(self.side, ONE, at, leverage, m.mark, m.last)
         try:
             qty = parse_quantity(
                 self._value("#qty"),
-                price=price if price is not None else ref,
+                price=at,
                 available=engine.available_balance(),
                 leverage=leverage,
                 instrument=inst,
                 taker_fee=engine.settings.taker_fee,
+                unit_cost=unit_cost,
             )
         except QuantityError as exc:
             raise TicketError(str(exc)) from None
+        hedge_side = self.hedge_side()
         return ev.PlaceOrder(
             ts=engine.last_ts,
             id=PREVIEW_ID,
@@ -195,8 +216,16 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             price=price,
             margin_mode=mode,
             leverage=leverage,
-            reduce_only=self.query_one("#reduce", Checkbox).value,
+            reduce_only=False if hedge_side else self.query_one("#reduce", Checkbox).value,
+            position_side=hedge_side,
         )
+
+    def hedge_side(self) -> ev.PositionSlot | None:
+        """The side picked in hedge mode (None in one-way mode)."""
+        if self.engine.position_mode != "hedge":
+            return None
+        value = self.query_one("#pside", Choice).value
+        return "short" if value == "short" else "long"
 
     def recompute(self) -> None:
         """Validate the form and refresh the preview (on every edit and twice a second)."""
@@ -281,7 +310,23 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         pos = self.engine.positions.get(self.symbol)
         command = self.command
         reduces = pos is not None and (pos.side == "long") == (self.side == "sell")
-        if command is not None and command.reduce_only and pos is not None and reduces:
+        slot = command.position_side if command is not None else None
+        closing = slot in ("long", "short") and (slot == "long") == (self.side == "sell")
+        if closing and slot is not None:
+            held = self.engine.acct.position(self.symbol, slot)
+            if held is None:
+                out.add_row(Text(f"Closes your {slot} side: there is none open.", style="bold"))
+            else:
+                left = held.qty - p.qty
+                what = "closes it" if left <= 0 else f"leaves {fmt.qty(left, inst)}"
+                out.add_row(
+                    Text(
+                        f"Closes: takes {fmt.qty(p.qty, inst)} off your {slot} side ({what}); "
+                        "it adds no risk.",
+                        style="bold",
+                    )
+                )
+        elif command is not None and command.reduce_only and pos is not None and reduces:
             left = pos.qty - p.qty
             what = "closes it" if left <= 0 else f"leaves {fmt.qty(left, inst)}"
             out.add_row(
@@ -321,6 +366,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         self.recompute()
 
     @on(Choice.Changed, "#mode")
+    @on(Choice.Changed, "#pside")
     def _mode_changed(self) -> None:
         self.recompute()
 

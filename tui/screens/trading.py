@@ -35,6 +35,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import plain
+from papertrade.core.positions import Position
 from papertrade.core.text import plural
 from papertrade.tui.screens.alerts import AlertModal
 from papertrade.tui.screens.help import HelpScreen
@@ -225,22 +226,39 @@ class TradingScreen(Screen[None]):
     @property
     def selected_symbol(self) -> str | None:
         watch = self.session.watchlist
-        if self._selected in watch or self._selected in self.session.engine.positions:
+        if self._selected in watch or (
+            self._selected is not None and self.session.engine.symbol_positions(self._selected)
+        ):
             return self._selected
         return watch[0] if watch else None
 
     def selected_position_symbol(self) -> str | None:
-        """The positions-table row when that panel has focus, else the selected symbol."""
+        """The positions-table row when that panel has focus (a position's key: its symbol,
+        or `SYMBOL:long` / `SYMBOL:short` in hedge mode), else the selected symbol."""
         positions = self.positions
         if self.focused is positions and positions.selected_key:
             return positions.selected_key
         return self.selected_symbol
 
+    def _position_at(self, key: str | None) -> Position | None:
+        """The position a key names; a bare symbol in hedge mode names its only open side
+        (with both open it names none: the trader picks the row, never a guess)."""
+        if key is None:
+            return None
+        engine = self.session.engine
+        pos = engine.positions.get(key)
+        if pos is not None:
+            return pos
+        held = engine.symbol_positions(key)
+        return held[0] if len(held) == 1 else None
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         table = event.data_table
         # Only a cursor the trader moves selects: rows appearing (a new position) must not.
         if table.id in ("watchlist", "positions") and table.has_focus and event.row_key.value:
-            self._selected = str(event.row_key.value)
+            key = str(event.row_key.value)
+            pos = self.session.engine.positions.get(key) if table.id == "positions" else None
+            self._selected = pos.symbol if pos is not None else key
             # Debounced: holding j/k through the list moves the cursor at once and redraws the
             # chart (milliseconds of plotting) once, CHART_DEBOUNCE after the cursor stops.
             if self._chart_timer is not None:
@@ -357,22 +375,28 @@ class TradingScreen(Screen[None]):
 
     def action_close(self) -> None:
         symbol = self.selected_position_symbol()
-        if symbol is None or symbol not in self.session.engine.positions:
+        pos = self._position_at(symbol)
+        if pos is None:
             # never guess which position to close at market: say how to pick one
+            both = symbol is not None and len(self.session.engine.symbol_positions(symbol)) > 1
             self.notify(
-                f"no open {symbol or ''} position: select one in the watchlist or Positions (tab)",
+                f"both sides of {symbol} are open: select the one to close in Positions (tab)"
+                if both
+                else f"no open {symbol or ''} position: select one in the watchlist or "
+                "Positions (tab)",
                 severity="warning",
                 markup=False,
             )
             return
+        symbol, side = pos.symbol, (None if pos.slot == "both" else pos.slot)
         if not host(self).config.confirm_close:
-            self.close_symbol(symbol)
+            self.close_symbol(symbol, side)
             return
-        pos = self.session.engine.positions[symbol]
+        key = pos.key
 
         def done(yes: object) -> None:
-            if yes is True and symbol in self.session.engine.positions:
-                self.close_symbol(symbol)
+            if yes is True and key in self.session.engine.positions:
+                self.close_symbol(symbol, side)
 
         question = f"Close the {pos.side.upper()} {plain(pos.qty)} {symbol} position at market?"
         self.app.push_screen(ConfirmModal(question), done)
@@ -398,8 +422,20 @@ class TradingScreen(Screen[None]):
 
         self.app.push_screen(AlertModal(symbol, mark, alerts.for_symbol(symbol), arm), done)
 
-    def close_symbol(self, symbol: str) -> None:
-        self.session.close(symbol)
+    def close_symbol(self, symbol: str, position_side: ev.PositionSlot | None = None) -> None:
+        self.session.close(symbol, position_side)
+        self.flush()
+
+    def switch_position_mode(self) -> None:
+        """One-way <-> hedge for the account; the engine refuses it (the toast and the log
+        say why) while any position or order is open."""
+        now = self.session.engine.position_mode
+        new: ev.PositionMode = "hedge" if now == "one_way" else "one_way"
+        outcomes = self.session.set_position_mode(new)
+        if not any(isinstance(o, ev.Rejected) for o in outcomes):
+            words = "hedge mode" if new == "hedge" else "one-way mode"
+            self.log_line(f"position mode: {words}", "cyan")
+            self.notify(f"the account is now in {words}", markup=False)
         self.flush()
 
     def action_margin_mode(self) -> None:
@@ -434,7 +470,9 @@ class TradingScreen(Screen[None]):
     def action_margin(self) -> None:
         symbol = self.selected_position_symbol()
         engine = self.session.engine
-        pos = engine.positions.get(symbol) if symbol else None
+        pos = self._position_at(symbol)
+        if pos is not None:
+            symbol = pos.key
         if pos is None or pos.mode != "isolated":
             isolated = [s for s, p in engine.positions.items() if p.mode == "isolated"]
             if len(isolated) == 1:
@@ -448,15 +486,19 @@ class TradingScreen(Screen[None]):
         assert symbol is not None
         self.open_margin_dialog(symbol)
 
-    def open_margin_dialog(self, symbol: str) -> None:
+    def open_margin_dialog(self, key: str) -> None:
+        """Add or remove isolated margin of the position `key` names (see
+        `selected_position_symbol`)."""
         engine = self.session.engine
-        pos = engine.positions[symbol]
-        removable = engine.max_removable_margin(symbol)
-        addable = engine.max_addable_margin(symbol)
+        pos = engine.positions[key]
+        side = None if pos.slot == "both" else pos.slot
+        symbol = pos.symbol
+        removable = engine.max_removable_margin(symbol, side)
+        addable = engine.max_addable_margin(symbol, side)
 
         def done(value: object) -> None:
             if isinstance(value, Decimal):
-                outcomes = self.session.adjust_margin(symbol, value)
+                outcomes = self.session.adjust_margin(symbol, value, side)
                 if not any(isinstance(o, ev.Rejected) for o in outcomes):
                     verb = "added to" if value > 0 else "removed from"
                     self.log_line(
@@ -464,7 +506,8 @@ class TradingScreen(Screen[None]):
                     )
                 self.flush()
 
-        self.app.push_screen(MarginModal(symbol, pos.margin, addable, removable), done)
+        label = symbol if side is None else f"{symbol} {side}"
+        self.app.push_screen(MarginModal(label, pos.margin, addable, removable), done)
 
     def action_cancel_order(self) -> None:
         oid = self.orders.selected_key
@@ -508,7 +551,7 @@ class TradingScreen(Screen[None]):
         host(self).unsubscribe(key)
         note = (
             " (its position stays open and keeps updating)"
-            if key in self.session.engine.positions
+            if self.session.engine.symbol_positions(key)
             else ""
         )
         self.log_line(f"stopped watching {key}{note}", "dim")

@@ -93,7 +93,7 @@ class OpenFees:
             if isinstance(outcome, ev.Fill):
                 self.carry(outcome.symbol, outcome.side, outcome.qty, outcome.fee)
             elif isinstance(outcome, ev.Liquidation):
-                self.drop(outcome.symbol)
+                self.liquidated(outcome.symbol, outcome.qty, outcome.remaining_qty)
 
     def carry_journal(self, stored: Iterable[tuple[int, str]], upto: int | None = None) -> None:
         """Carry the fills of a journal's stored outcomes `(seq, JSON line)` up to event
@@ -113,13 +113,24 @@ class OpenFees:
                         raise ValueError(side)
                     self.carry(str(row["symbol"]), side, Decimal(row["qty"]), Decimal(row["fee"]))
                 elif kind == "liquidation":
-                    self.drop(str(row["symbol"]))
+                    remaining = Decimal(row.get("remaining_qty") or "0")
+                    self.liquidated(str(row["symbol"]), Decimal(row["qty"]), remaining)
             except (ValueError, KeyError, TypeError, InvalidOperation):
                 continue
 
     def drop(self, symbol: str) -> None:
         self._size.pop(symbol, None)
         self._fees.pop(symbol, None)
+
+    def liquidated(self, symbol: str, qty: Decimal, remaining_qty: Decimal | None) -> None:
+        """A partial liquidation keeps the share of the fees that belongs to what is left,
+        like any reduction; a whole one ends the position."""
+        before = self._size.get(symbol, ZERO)
+        if remaining_qty and abs(before) == qty + remaining_qty:
+            self._fees[symbol] = self._fees.get(symbol, ZERO) * remaining_qty / abs(before)
+            self._size[symbol] = remaining_qty if before > 0 else -remaining_qty
+        else:
+            self.drop(symbol)
 
     def carry(self, symbol: str, side: ev.Side, qty: Decimal, fee: Decimal) -> None:
         """Opening or adding pays into the position's fees; reducing keeps the share of the
@@ -179,7 +190,7 @@ class Ledger:
             elif isinstance(outcome, ev.Rejected) and outcome.order_id:
                 self._end(outcome.order_id, "rejected", outcome.reason)
             elif isinstance(outcome, ev.Liquidation):
-                self.fees.drop(outcome.symbol)
+                self.fees.liquidated(outcome.symbol, outcome.qty, outcome.remaining_qty)
             else:
                 continue
             self.version += 1

@@ -129,7 +129,8 @@ def take_over(
     )
     if was_paused:
         feed.pause()
-    found = [*info.symbols, *player.engine.markets, *player.engine.positions]
+    held = [p.symbol for p in player.engine.positions.values()]
+    found = [*info.symbols, *player.engine.markets, *held]
     return TakeOver(
         branch_id=branch.branch_id,
         name=writer.name,

@@ -39,7 +39,8 @@ class Journal(Protocol):
 
 @dataclasses.dataclass(slots=True, frozen=True)
 class Alert:
-    """A margin ratio crossed `ALERT_RATIO` upwards: `scope` is "cross" or a symbol."""
+    """A margin ratio crossed `ALERT_RATIO` upwards: `scope` is "cross" or a symbol (with
+    its side in hedge mode: "BTCUSDT long")."""
 
     scope: str
     ratio: Decimal
@@ -75,6 +76,7 @@ class TradingSession:
         self._history_points = history_points
         self._next_id = 1
         self._above: set[str] = set()
+        self._pending_mode: ev.PositionMode | None = None
         for symbol in symbols:
             self.add_symbol(symbol)
 
@@ -101,7 +103,8 @@ class TradingSession:
 
     def tracked_symbols(self) -> list[str]:
         """Symbols the feed must deliver: the watchlist plus any with a position or order."""
-        extra = [s for s in (*self.engine.positions, *self.engine.acct.orders_by_symbol)]
+        held = [p.symbol for p in self.engine.positions.values()]
+        extra = [*held, *self.engine.acct.orders_by_symbol]
         return list(dict.fromkeys([*self.watchlist, *extra]))
 
     # --- the hot path ----------------------------------------------------------------------
@@ -111,6 +114,9 @@ class TradingSession:
         engine = self.engine
         if event.ts < engine.last_ts:
             event = dataclasses.replace(event, ts=engine.last_ts)
+        if self._pending_mode is not None:
+            mode, self._pending_mode = self._pending_mode, None
+            self.submit(ev.SetPositionMode(event.ts, mode))
         outcomes = engine.apply(event)
         self._journal(event, outcomes)
         self.events_in += 1
@@ -120,7 +126,9 @@ class TradingSession:
             self.outcomes.extend(outcomes)
             self.ledger.on_outcomes(outcomes)
             self.account_dirty = True
-        elif symbol in engine.positions:
+        elif symbol in engine.positions or (
+            engine.position_mode == "hedge" and engine.symbol_positions(symbol)
+        ):
             self.account_dirty = True
         self._sample(event)
         return outcomes
@@ -179,6 +187,7 @@ class TradingSession:
         margin_mode: ev.MarginMode | None = None,
         leverage: int | None = None,
         reduce_only: bool = False,
+        position_side: ev.PositionSlot | None = None,
     ) -> list[ev.Outcome]:
         command = self.order_command(
             symbol,
@@ -189,6 +198,7 @@ class TradingSession:
             margin_mode=margin_mode,
             leverage=leverage,
             reduce_only=reduce_only,
+            position_side=position_side,
             order_id=self.next_order_id(),
         )
         return self.submit(command)
@@ -204,6 +214,7 @@ class TradingSession:
         margin_mode: ev.MarginMode | None = None,
         leverage: int | None = None,
         reduce_only: bool = False,
+        position_side: ev.PositionSlot | None = None,
         order_id: str = "preview",
     ) -> ev.PlaceOrder:
         """The command a ticket would send (id "preview" until it is really sent)."""
@@ -218,6 +229,7 @@ class TradingSession:
             margin_mode=margin_mode,
             leverage=leverage,
             reduce_only=reduce_only,
+            position_side=position_side,
         )
 
     def cancel(self, order_id: str) -> list[ev.Outcome]:
@@ -229,8 +241,8 @@ class TradingSession:
             out += self.cancel(oid)
         return out
 
-    def close(self, symbol: str) -> list[ev.Outcome]:
-        return self.submit(ev.ClosePosition(self.now, symbol))
+    def close(self, symbol: str, position_side: ev.PositionSlot | None = None) -> list[ev.Outcome]:
+        return self.submit(ev.ClosePosition(self.now, symbol, position_side))
 
     def set_leverage(self, symbol: str, leverage: int) -> list[ev.Outcome]:
         return self.submit(ev.SetLeverage(self.now, symbol, leverage))
@@ -238,8 +250,26 @@ class TradingSession:
     def set_margin_mode(self, symbol: str, mode: ev.MarginMode) -> list[ev.Outcome]:
         return self.submit(ev.SetMarginMode(self.now, symbol, mode))
 
-    def adjust_margin(self, symbol: str, amount: Decimal) -> list[ev.Outcome]:
-        return self.submit(ev.AdjustMargin(self.now, symbol, amount))
+    def adjust_margin(
+        self, symbol: str, amount: Decimal, position_side: ev.PositionSlot | None = None
+    ) -> list[ev.Outcome]:
+        return self.submit(ev.AdjustMargin(self.now, symbol, amount, position_side))
+
+    def start_in_position_mode(self, mode: ev.PositionMode) -> None:
+        """A new session asked for on the command line (`--position-mode`): switched, and
+        journaled, at the first market event's time, so the journal never holds a command
+        stamped before its market began. A resumed session switches at once."""
+        if self.engine.position_mode == mode:
+            return
+        if self.engine.last_ts:
+            self.set_position_mode(mode)
+        else:
+            self._pending_mode = mode
+
+    def set_position_mode(self, mode: ev.PositionMode) -> list[ev.Outcome]:
+        """One-way or hedge for the whole account; the engine refuses it (and says why) while
+        any position or order is open."""
+        return self.submit(ev.SetPositionMode(self.now, mode))
 
     # --- what the UI drains ----------------------------------------------------------------
 
@@ -278,7 +308,7 @@ class TradingSession:
             if pos.mode == "isolated":
                 r = engine.position_margin_ratio(pos)
                 if r is not None:
-                    ratios[pos.symbol] = r
+                    ratios[pos.symbol if pos.slot == "both" else f"{pos.symbol} {pos.slot}"] = r
         fired = [
             Alert(k, v) for k, v in ratios.items() if v >= ALERT_RATIO and k not in self._above
         ]

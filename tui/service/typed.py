@@ -87,6 +87,7 @@ def parse_quantity(
     leverage: int,
     instrument: Instrument | None,
     taker_fee: Decimal = DEFAULT_TAKER_FEE,
+    unit_cost: Decimal | None = None,
 ) -> Decimal:
     """Ticket quantity: `0.01` (base units), `$500` (USDT notional) or `25%` (of the available
     balance, used as margin plus the opening fee at `leverage`). Rounded down to the step size.
@@ -97,6 +98,10 @@ def parse_quantity(
     top of the margin, so `qty = available × pct/100 × leverage / (price × (1 + leverage ×
     taker_fee))` — margin `qty × price / leverage` plus fee `qty × price × taker_fee` is then
     exactly the share of the balance asked for (a rebate, a negative fee, is not counted on).
+    `unit_cost` is what the engine holds to open one unit (`core.margin.order_cost`: initial
+    margin at its assumed price plus the open loss against the mark): when given, it replaces
+    `price / leverage`, so `100%` fits when the ask is above the mark or a sell is costed
+    above the market, as Binance costs them.
     """
     raw = _clean(text, "quantity")
     if not raw:
@@ -119,7 +124,10 @@ def parse_quantity(
             raise QuantityError("no available balance to take a percentage of")
         fee = max(taker_fee, ZERO)
         with localcontext(CONTEXT):
-            qty = available * pct / 100 * leverage / (price * (ONE + leverage * fee))
+            if unit_cost is not None and unit_cost > 0:
+                qty = available * pct / 100 / (unit_cost + price * fee)
+            else:
+                qty = available * pct / 100 * leverage / (price * (ONE + leverage * fee))
     else:
         qty = _number(raw, QTY, "quantity")
     if qty > MAX_QTY:

@@ -7,6 +7,9 @@ force-closed — so a trader watching one cross position sees the whole account'
 Two shapes, chosen by the room it is given (so the screen's layout alone decides): a column of
 labelled rows, or — in two lines or fewer, on a small terminal — one strip that leads with what
 a trader must never lose sight of: available balance, the cross margin ratio, uPnL.
+
+The position mode shows only when it is hedge (a long and a short of one symbol side by side):
+one-way is what every account starts in, and the panel stays as it always was for it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Figures:
     fees: Decimal
     funding: Decimal
     liquidation_losses: Decimal
+    hedge: bool = False
 
 
 class AccountPanel(Widget):
@@ -64,11 +68,13 @@ class AccountPanel(Widget):
             fees=-t.fees,
             funding=t.funding,
             liquidation_losses=-t.liquidation_losses,
+            hedge=engine.position_mode == "hedge",
         )
         if figures != self.figures:
             # A liquidation adds a row: then the panel's height changes, so lay out again.
             rows_moved = (self.figures is None) or (
                 bool(self.figures.liquidation_losses) != bool(figures.liquidation_losses)
+                or self.figures.hedge != figures.hedge
             )
             self.figures = figures
             self.refresh(layout=rows_moved)
@@ -86,7 +92,10 @@ class AccountPanel(Widget):
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(justify="left", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        rows: list[tuple[str | Text, Text]] = [
+        rows: list[tuple[str | Text, Text]] = []
+        if f.hedge:
+            rows.append(("Position mode", Text("hedge", style="bold cyan")))
+        rows += [
             ("Wallet", Text(fmt.money(f.wallet))),
             ("Margin balance", Text(fmt.money(f.margin_balance))),
             ("Available", Text(fmt.money(f.available), style="bold")),
@@ -107,6 +116,8 @@ class AccountPanel(Widget):
     @staticmethod
     def _strip(f: Figures) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
+        if f.hedge:
+            text.append("HEDGE ", style="bold cyan")
         text.append("Available ", style="dim")
         text.append(fmt.money(f.available), style="bold")
         text.append("  Cross ratio ", style="dim")

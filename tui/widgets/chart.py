@@ -80,7 +80,8 @@ class PriceChart(PlotextPlot):
     def update_from(
         self, engine: Engine, symbol: str | None, history: Sequence[tuple[int, Decimal]]
     ) -> None:
-        pos = engine.positions.get(symbol) if symbol else None
+        held = engine.symbol_positions(symbol) if symbol else []
+        pos = held[0] if held else None  # hedged cross sides share one liquidation price
         liq = engine.position_liquidation_price(pos) if pos is not None else None
         last = history[-1] if history else None
         key = (symbol, len(history), last, pos.entry if pos else None, liq)

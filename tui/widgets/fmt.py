@@ -136,9 +136,21 @@ def liquidation_words(o: ev.Liquidation) -> str:
     part of the account's loss (its own unrealized loss plus a share of what was left, never
     negative; a position in profit can have a part of 0.00 — the total line says the rest)."""
     who = f"{o.margin_mode} {o.side} {plain(o.qty)} {o.symbol} at mark {plain(o.mark_price)}"
+    if o.remaining_qty:
+        return (
+            f"{who}, partial: {plain(o.remaining_qty)} {o.symbol} stays open; lost "
+            f"{money(o.loss)} USDT, clearance fee {money(o.clearance_fee)} included"
+        )
     if o.margin_mode == "isolated":
-        return f"{who}: the account lost this position's margin, {money(o.loss)} USDT; nothing else"
-    return f"{who}: its part of the account's loss {money(o.loss)} USDT"
+        text = f"{who}: the account lost this position's margin, {money(o.loss)} USDT; nothing else"
+    else:
+        text = f"{who}: its part of the account's loss {money(o.loss)} USDT"
+    notes = []
+    if o.price is not None and o.price != o.mark_price:
+        notes.append(f"closed at the bankruptcy price {plain(o.price)}")
+    if o.insurance_covered:
+        notes.append(f"clearance fee {money(o.clearance_fee)} paid by the insurance fund")
+    return f"{text} ({'; '.join(notes)})" if notes else text
 
 
 def cross_total_words(total: CrossLiquidated) -> str:
@@ -152,17 +164,20 @@ def cross_total_words(total: CrossLiquidated) -> str:
 
 
 def with_cross_totals(outcomes: Iterable[ev.Outcome]) -> Iterator[ev.Outcome | CrossLiquidated]:
-    """`outcomes` with a `CrossLiquidated` after each run of cross `Liquidation`s of one
-    instant (one engine step closes every cross position together)."""
+    """`outcomes` with a `CrossLiquidated` after each run of whole cross `Liquidation`s of
+    one instant (one engine step closes every cross position together; a partial cross
+    liquidation closes nothing whole and gets no total)."""
     run: list[ev.Liquidation] = []
+
+    def whole_cross(o: object) -> bool:
+        return isinstance(o, ev.Liquidation) and o.margin_mode == "cross" and not o.remaining_qty
+
     for o in outcomes:
-        if run and not (
-            isinstance(o, ev.Liquidation) and o.margin_mode == "cross" and o.ts == run[0].ts
-        ):
+        if run and not (whole_cross(o) and o.ts == run[0].ts):
             yield CrossLiquidated(run[0].ts, tuple(run))
             run = []
         yield o
-        if isinstance(o, ev.Liquidation) and o.margin_mode == "cross":
+        if isinstance(o, ev.Liquidation) and whole_cross(o):
             run.append(o)
     if run:
         yield CrossLiquidated(run[0].ts, tuple(run))

@@ -10,7 +10,9 @@ Health is the margin ratio that liquidates at 100 %: an isolated position's own 
 position's the *account's* cross ratio — exactly the difference between the modes the trader
 should feel. Break-even needs the fees paid on the open position, carried from its fills
 (`OpenFees`: the session's ledger, a replay's, or a journal's on a resume); when the fills
-seen do not add up to the position, it reads "--" rather than a guess.
+seen do not add up to the position, or for a hedge mode side (fees are carried per symbol,
+netted), it reads "--" rather than a guess. In hedge mode a symbol's long and short are two
+rows, keyed `SYMBOL:long` / `SYMBOL:short`.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class PositionsTable(KeyedTable):
         long = pos.side == "long"
         side = Text(pos.side.upper(), style="green" if long else "red")
         dist_text = Text(fmt.pct(dist, 1, signed=False), style=fmt.ratio_style(ratio))
-        fees = ledger.open_fees(pos.symbol, pos.size) if ledger is not None else None
+        # the ledger nets fees per symbol: a hedged side's break-even reads "--", never a guess
+        netted = ledger is not None and pos.slot == "both"
+        fees = ledger.open_fees(pos.symbol, pos.size) if ledger is not None and netted else None
         be = break_even(pos.entry, pos.size, fees) if fees is not None else None
         mode = "cross" if pos.mode == "cross" else "iso"
         return {

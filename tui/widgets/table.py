@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from papertrade.tui.widgets.fmt import plural
+from papertrade.core.text import plural
 
 Cell = str | Text
 

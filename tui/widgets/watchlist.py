@@ -55,7 +55,7 @@ class Watchlist(KeyedTable):
     ) -> dict[str, str | Text]:
         inst = engine.instruments.get(symbol)
         m = engine.markets.get(symbol)
-        has_pos = symbol in engine.positions
+        has_pos = bool(engine.symbol_positions(symbol))
         name = Text(symbol, style="bold" if has_pos else "")
         if has_pos:
             name.append(" •", style="cyan")
