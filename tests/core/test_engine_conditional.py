@@ -337,3 +337,13 @@ def test_a_stop_limit_that_crosses_when_triggered_takes_at_the_market_not_its_li
     # sell limit 58,000 ≤ the market (worse of bid 58,490 and trade 58,500): fills at 58,490
     (fill,) = fills(out)
     assert (fill.price, fill.liquidity, fill.realized_pnl) == (58490, "taker", -1510)
+
+
+def test_conditional_orders_are_refused_in_hedge_mode_for_now(make_driver) -> None:
+    d = make_driver(taker="0", maker="0")
+    d.engine = type(d.engine)(settings=ev.SessionSettings(position_mode="hedge"))
+    d.trade("BTCUSDT", "60000")
+    (rej,) = place(d, "sl", "sell", "stop_market", "0.01", trigger_price="59000",
+                   position_side="long")  # fmt: skip
+    assert isinstance(rej, ev.Rejected) and "one-way mode only" in rej.reason
+    assert d.engine.algo.orders == {}
