@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from papertrade.core import events as ev
+from papertrade.core.conditional import shape_error
 from papertrade.core.numbers import (
     AMOUNT,
     BALANCE,
@@ -133,6 +134,7 @@ class SessionLine(BaseModel):
     balance: Balance = Decimal("10000")
     taker_fee: FeeRate = Decimal("0.0005")
     maker_fee: FeeRate = Decimal("0.0002")
+    exchange_limits: StrictBool = False
     name: Label | None = None
     venue: Label | None = None
     position_mode: Literal["one_way", "hedge"] = "one_way"
@@ -175,34 +177,77 @@ class FundingLine(_Line):
     rate: Rate
 
 
+def _qty_or_zero(value: Any) -> Decimal:
+    """A close_position order carries no quantity; the journal stores it as "0"."""
+    if value == "0":
+        return Decimal(0)
+    return _bounded(QTY)(value)
+
+
 class OrderLine(_Line):
     type: Literal["order"]
     id: Ident
     symbol: Symbol
     side: Literal["buy", "sell"]
-    qty: Qty
-    order_type: Literal["market", "limit"]
+    qty: Annotated[Decimal, BeforeValidator(_qty_or_zero)] | None = None
+    order_type: Literal[
+        "market",
+        "limit",
+        "stop_market",
+        "stop_limit",
+        "take_profit_market",
+        "take_profit_limit",
+        "trailing_stop_market",
+    ]
     price: Price | None = None
     margin_mode: Literal["isolated", "cross"] | None = None
     leverage: Leverage | None = None
     reduce_only: StrictBool = False
     post_only: StrictBool = False
     position_side: Literal["both", "long", "short"] | None = None
+    trigger_price: Price | None = None
+    working_type: Literal["contract", "mark"] | None = None
+    close_position: StrictBool | None = None
+    activation_price: Price | None = None
+    callback_rate: Price | None = None  # percent; the engine keeps it within 0.1 … 20
+    price_protect: StrictBool | None = None
+    time_in_force: Literal["GTC", "IOC", "FOK", "GTX", "GTD"] | None = None
+    good_till: Ts | None = None
 
     @model_validator(mode="after")
-    def _price_matches_type(self) -> OrderLine:
-        if self.order_type == "limit" and self.price is None:
-            raise ValueError("a limit order needs a price")
-        if self.order_type == "market" and self.price is not None:
-            raise ValueError("a market order takes no price")
+    def _fields_match_type(self) -> OrderLine:
         if self.order_type == "market" and self.post_only:
             raise ValueError("post_only applies to limit orders only")
+        if self.close_position:
+            if self.qty:
+                raise ValueError("a close_position order takes no qty: it closes the position")
+        elif self.qty is None:
+            raise ValueError("missing field 'qty'")
+        elif not self.qty:
+            raise ValueError("field 'qty' must be positive (got 0)")
+        problem = shape_error(_to_event(self))  # type: ignore[arg-type]
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 
 class CancelLine(_Line):
     type: Literal["cancel"]
     id: Ident
+
+
+class AmendLine(_Line):
+    type: Literal["amend"]
+    id: Ident
+    qty: Qty | None = None
+    price: Price | None = None
+    trigger_price: Price | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> AmendLine:
+        if self.qty is None and self.price is None and self.trigger_price is None:
+            raise ValueError("an amend needs a new qty, price or trigger_price")
+        return self
 
 
 class CloseLine(_Line):
@@ -253,6 +298,7 @@ _LINE_MODELS: dict[str, type[BaseModel]] = {
     "funding": FundingLine,
     "order": OrderLine,
     "cancel": CancelLine,
+    "amend": AmendLine,
     "close": CloseLine,
     "adjust_margin": AdjustMarginLine,
     "set_leverage": SetLeverageLine,
@@ -290,6 +336,7 @@ def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
                 taker_fee=data["taker_fee"],
                 maker_fee=data["maker_fee"],
                 position_mode=data["position_mode"],
+                exchange_limits=data["exchange_limits"],
             )
         case MarkLine():
             return ev.MarkPrice(**data)
@@ -300,9 +347,12 @@ def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
         case FundingLine():
             return ev.Funding(**data)
         case OrderLine():
+            data["qty"] = data["qty"] or Decimal(0)
             return ev.PlaceOrder(**data)
         case CancelLine():
             return ev.CancelOrder(**data)
+        case AmendLine():
+            return ev.AmendOrder(**data)
         case CloseLine():
             return ev.ClosePosition(**data)
         case AdjustMarginLine():
@@ -430,16 +480,38 @@ def _jsonable(value: Any) -> Any:
         return plain(value)
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
+    if isinstance(value, ev.OrderState):
+        return {
+            k: _jsonable(getattr(value, k))
+            for k in value.__dataclass_fields__
+            if _ORDER_STATE_OPTIONAL.get(k, object()) != getattr(value, k)
+        }
     if hasattr(value, "__dataclass_fields__"):
-        fields = value.__dataclass_fields__
-        if isinstance(value, ev.OrderState) and value.position_side == "both":
-            # an open order's side is news only in hedge mode; one-way output stays as it was
-            fields = [k for k in fields if k != "position_side"]
-        return {k: _jsonable(getattr(value, k)) for k in fields}
+        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
     return value
 
 
-_DEFAULTS_DROPPED = {"reduce_only": False, "post_only": False}
+_DEFAULTS_DROPPED = {
+    "reduce_only": False,
+    "post_only": False,
+    "close_position": False,
+    "price_protect": False,
+    "exchange_limits": False,
+}
+_ORDER_STATE_OPTIONAL = {
+    "position_side": "both",  # an open order's side is news only in hedge mode
+    "time_in_force": "GTC",
+    "good_till": None,
+    "trigger_price": None,
+    "working_type": None,
+    "close_position": False,
+    "price_protect": False,
+    "activation_price": None,
+    "callback_rate": None,
+    "extreme": None,
+}
+"""Fields of an open order that only some orders have: written only when they say something,
+so the `account` line of a drill without them reads as it always did."""
 _SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way"}
 
 
@@ -459,6 +531,8 @@ def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
         if is_input and (value is None or _DEFAULTS_DROPPED.get(name, object()) == value):
             continue
         if dropped.get(name, object()) == value:
+            continue
+        if is_input and name == "qty" and getattr(item, "close_position", False):
             continue
         out[name] = _jsonable(value)
     return out

@@ -10,7 +10,9 @@ Rules follow Binance USDⓈ-M in one-way or hedge mode; see README "How the simu
 Longer than the ~500-line house limit on purpose: this is the one entry point, and its event
 dispatch, command validation and state round-trip read best together. The rules it applies
 live in their own modules: `margin` (formulas), `costs` (cost to open, fill refusals),
-`liquidation` (what a failed maintenance test does) and `preview` (the order ticket).
+`liquidation` (what a failed maintenance test does), `preview` (the order ticket),
+`conditional` and `tif` (trigger rules, time in force, exchange limits) with
+`conditional_desk` (the mixin that places, fires, expires and amends such orders).
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from decimal import Decimal
 from typing import Any
 
 from papertrade.core import events as ev
+from papertrade.core import tif
 from papertrade.core.account import Account, Totals
+from papertrade.core.conditional import (
+    ConditionalBook,
+    ConditionalOrder,
+    is_conditional,
+    shape_error,
+)
+from papertrade.core.conditional_desk import ConditionalDesk
+from papertrade.core.conditional_desk import Reject as _Reject
 from papertrade.core.costs import fill_refusal, opening_cost, plan_fill, resting_refusal
 from papertrade.core.instruments import Instrument, InstrumentBook, bundled
 from papertrade.core.liquidation import liquidate_cross, liquidate_isolated
@@ -47,15 +58,7 @@ DEFAULT_MODE: ev.MarginMode = "cross"
 STATE_VERSION = 1
 
 
-class _Reject(Exception):
-    """Raised inside a command handler; becomes a `Rejected` outcome, state untouched."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Engine:
+class Engine(ConditionalDesk):
     def __init__(
         self,
         instruments: InstrumentBook | None = None,
@@ -70,6 +73,10 @@ class Engine:
         self.used_ids: set[str] = set()
         self.totals = Totals()
         self.last_ts = 0
+        self.algo = ConditionalBook()
+        """Conditional orders waiting for their trigger (no margin held; see `conditional`)."""
+        self.expiries = tif.Expiries()
+        self._bind_hot()
         self._handlers: dict[type, Callable[[Any], list[ev.Outcome]]] = {
             ev.MarkPrice: self._on_mark,
             ev.Quote: self._on_quote,
@@ -77,6 +84,7 @@ class Engine:
             ev.Funding: self._on_funding,
             ev.PlaceOrder: self._on_order,
             ev.CancelOrder: self._on_cancel,
+            ev.AmendOrder: self._on_amend,
             ev.ClosePosition: self._on_close,
             ev.AdjustMargin: self._on_adjust_margin,
             ev.SetLeverage: self._on_set_leverage,
@@ -89,7 +97,15 @@ class Engine:
 
     def apply(self, event: ev.Event) -> list[ev.Outcome]:
         self.last_ts = event.ts
+        deadlines = self._deadlines
+        if deadlines and deadlines[0][0] <= event.ts:
+            return self._expire(event.ts) + self._handlers[type(event)](event)
         return self._handlers[type(event)](event)
+
+    def _bind_hot(self) -> None:
+        """Direct references for the per-event checks (a tick pays two lookups, not calls)."""
+        self._deadlines = self.expiries.heap
+        self._waiting = self.algo.by_symbol
 
     # --- read side ---------------------------------------------------------------------------
 
@@ -220,7 +236,8 @@ class Engine:
             margin_balance=money(acct.margin_balance()),
             available_balance=money(acct.available_balance()),
             positions=tuple(self.position_state(acct.positions[s]) for s in sorted(acct.positions)),
-            open_orders=tuple(o.state() for o in acct.orders.values()),
+            open_orders=tuple(o.state() for o in acct.orders.values())
+            + tuple(o.state(*self.symbol_setting(o.symbol)) for o in self.algo),
             cross_margin_ratio=None if ratio is None else ratio.quantize(Decimal("0.0001")),
         )
 
@@ -238,7 +255,10 @@ class Engine:
             m.funding_rate = e.funding_rate
         if e.next_funding_ts is not None:
             m.next_funding_ts = e.next_funding_ts
-        return self._remark_symbol(e.symbol, e.price, e.ts)
+        out = self._remark_symbol(e.symbol, e.price, e.ts)
+        if e.symbol in self._waiting:
+            out += self._triggers(e.symbol, "mark", e.price, e.ts)
+        return out
 
     def _on_quote(self, e: ev.Quote) -> list[ev.Outcome]:
         m = self.markets.get(e.symbol)
@@ -266,6 +286,8 @@ class Engine:
         if not m.has_mark:
             m.mark = e.price
             out += self._remark_symbol(e.symbol, e.price, e.ts)
+        if e.symbol in self._waiting:
+            out += self._triggers(e.symbol, "contract", e.price, e.ts)
         return out
 
     def _on_funding(self, e: ev.Funding) -> list[ev.Outcome]:
@@ -351,10 +373,10 @@ class Engine:
         return out
 
     def _liquidate_isolated(self, pos: Position, ts: int) -> list[ev.Outcome]:
-        return liquidate_isolated(self.acct, self.totals, pos, ts)
+        return self._cancel_liquidated(liquidate_isolated(self.acct, self.totals, pos, ts))
 
     def _liquidate_cross(self, ts: int) -> list[ev.Outcome]:
-        return liquidate_cross(self.acct, self.totals, ts)
+        return self._cancel_liquidated(liquidate_cross(self.acct, self.totals, ts))
 
     # --- fills -------------------------------------------------------------------------------
 
@@ -446,6 +468,8 @@ class Engine:
             if order.slot == slot and order.reduces:
                 self.acct.remove_order(order)
                 out.append(ev.OrderCancelled(ts, order.id, reason))
+        if slot == "both" and symbol in self.algo.by_symbol:
+            out += self.algo.drop_reduce_only(symbol, ts)
         return out
 
     def _match(self, symbol: str, ts: int, buy_at: Decimal, sell_at: Decimal) -> list[ev.Outcome]:
@@ -594,26 +618,48 @@ class Engine:
                     f"{plain(tick)} (Binance -4014: price not increased by tick size)"
                 )
 
-    def _place(self, c: ev.PlaceOrder) -> list[ev.Outcome]:
+    def _place(
+        self, c: ev.PlaceOrder, watched: Decimal | None = None, reissue: bool = False
+    ) -> list[ev.Outcome]:
+        """Place an order. `reissue` marks an order that already holds its id (a triggered
+        conditional order, an amended one); `watched` is the price that triggered it, which
+        its fill may not beat (a stale quote never flatters a stop)."""
         acct = self.acct
-        if c.id in self.used_ids:
+        if c.id in self.used_ids and not reissue:
             raise _Reject(f"order id {c.id} is already in use")
+        shape = shape_error(c)
+        if shape is not None:
+            raise _Reject(shape)
         inst = self._instrument(c.symbol)
+        if is_conditional(c.order_type):
+            return self._place_conditional(c, inst, reissue)
         mode, lev = self.symbol_setting(c.symbol)
         self._check_grid(inst, c)
+        if not reissue:
+            self._refuse(tif.gtd_refusal(c))
         slot = self._order_slot(c)
         qty = c.qty
         ref = self._taker_price(c.symbol, c.side)
+        if watched is not None:
+            ref = watched if ref is None else self._worse(c.side, ref, watched)
+        force = tif.time_in_force(c)
+        limits = self.settings.exchange_limits
+        m = self.markets.get(c.symbol)
+        mark = m.mark if m is not None and limits else None
+        if limits:
+            self._refuse(tif.size_refusal(inst, c.order_type == "market", qty))
         if c.order_type == "market":
             if ref is None:
                 raise _Reject(f"no price for {c.symbol} yet: wait for market data")
             price = ref
             taker = True
+            self._refuse(tif.take_bound_refusal(inst, c.side, price, mark))
         else:
             assert c.price is not None
             price = c.price
+            self._refuse(tif.band_refusal(inst, price, mark))
             taker = ref is not None and (price >= ref if c.side == "buy" else price <= ref)
-            if taker and c.post_only:
+            if taker and force == "GTX":
                 raise _Reject(
                     f"post-only order would take liquidity: {c.side} at {plain(price)} crosses "
                     f"the market at {plain(ref)}"  # type: ignore[arg-type]
@@ -666,6 +712,10 @@ class Engine:
                     f"position would reach {human(exposure * fill_price)} USDT, above the "
                     f"{human(cap)} USDT maximum at {lev}x for {c.symbol}: lower the leverage"
                 )
+        if not taker and force in ("IOC", "FOK"):
+            self.used_ids.add(c.id)
+            reason = "ioc_remainder" if force == "IOC" else "fok_unfilled"
+            return [*out, ev.OrderCancelled(c.ts, c.id, reason)]
         if taker:
             refusal = self._fill_refusal(
                 inst, c.side, qty, fill_price, "taker", mode, lev, fill_price, slot
@@ -692,10 +742,13 @@ class Engine:
                 mode,
                 lev,
                 c.reduce_only,
-                c.post_only,
+                force == "GTX",
                 slot,
+                c.good_till,
             )
         )
+        if c.good_till is not None:
+            self.expiries.add(c.good_till, c.id)
         return out
 
     def _order_slot(self, c: ev.PlaceOrder) -> ev.PositionSlot:
@@ -722,9 +775,13 @@ class Engine:
     def _on_cancel(self, c: ev.CancelOrder) -> list[ev.Outcome]:
         def body() -> list[ev.Outcome]:
             order = self.acct.orders.get(c.id)
-            if order is None:
+            waiting = self.algo.orders.get(c.id)
+            if order is not None:
+                self.acct.remove_order(order)
+            elif waiting is not None:
+                self.algo.remove(waiting)
+            else:
                 raise _Reject(f"no open order with id {c.id}")
-            self.acct.remove_order(order)
             return [ev.OrderCancelled(c.ts, c.id, "cancelled by user")]
 
         return self._run("cancel", c.id, c.ts, body)
@@ -822,7 +879,11 @@ class Engine:
         current, lev = self.symbol_setting(symbol)
         if mode == current:
             return []
-        if self.acct.symbol_positions(symbol) or symbol in self.acct.orders_by_symbol:
+        if (
+            self.acct.symbol_positions(symbol)
+            or symbol in self.acct.orders_by_symbol
+            or symbol in self.algo.by_symbol
+        ):
             raise _Reject(
                 f"cannot switch {symbol} to {mode} while it has an open position or orders: "
                 "close them first"
@@ -943,11 +1004,13 @@ class Engine:
                 "balance": str(self.settings.balance),
                 "taker_fee": str(self.settings.taker_fee),
                 "maker_fee": str(self.settings.maker_fee),
+                **({"exchange_limits": True} if self.settings.exchange_limits else {}),
             },
             "last_ts": self.last_ts,
             "cross_wallet": str(self.acct.cross_wallet),
             "positions": [p.to_state() for p in self.acct.positions.values()],
             "orders": [o.to_state() for o in self.acct.orders.values()],
+            **({"conditional_orders": [o.to_state() for o in self.algo]} if len(self.algo) else {}),
             "markets": [m.to_state() for m in self.markets.values()],
             "symbol_settings": {s: [m, lev] for s, (m, lev) in self.symbol_settings.items()},
             "used_ids": sorted(self.used_ids),
@@ -980,6 +1043,7 @@ class Engine:
             dec(s["taker_fee"]),
             dec(s["maker_fee"]),
             _position_mode(s.get("position_mode", "one_way")),
+            bool(s.get("exchange_limits", False)),
         )
         engine = cls(instruments or bundled(state.get("venue", "binance")), settings)
         engine._restore(state)
@@ -1015,8 +1079,18 @@ class Engine:
                     bool(o["reduce_only"]),
                     bool(o["post_only"]),
                     _slot(o.get("slot", "both")),
+                    None if o.get("good_till") is None else int(o["good_till"]),
                 )
             )
+        self.algo = ConditionalBook()
+        for o in state.get("conditional_orders", ()):
+            self.algo.add(ConditionalOrder.from_state(o))
+        self.expiries = tif.Expiries()
+        for order in [*acct.orders.values(), *self.algo]:
+            good_till = order.good_till if isinstance(order, Order) else order.command.good_till
+            if good_till is not None:
+                self.expiries.add(good_till, order.id)
+        self._bind_hot()
         acct.recompute_cross_totals()
         self.acct = acct
         self.symbol_settings = {s: (v[0], int(v[1])) for s, v in state["symbol_settings"].items()}

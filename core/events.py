@@ -20,12 +20,33 @@ PositionSlot = Literal["both", "long", "short"]
 """Which position of a symbol: `both` is the one-way position, `long`/`short` the hedge ones."""
 PositionMode = Literal["one_way", "hedge"]
 MarginMode = Literal["isolated", "cross"]
-OrderType = Literal["market", "limit"]
+OrderType = Literal[
+    "market",
+    "limit",
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop_market",
+]
+WorkingType = Literal["contract", "mark"]
+TimeInForce = Literal["GTC", "IOC", "FOK", "GTX", "GTD"]
 Liquidity = Literal["maker", "taker"]
 
 SIDES: tuple[Side, ...] = ("buy", "sell")
 MARGIN_MODES: tuple[MarginMode, ...] = ("isolated", "cross")
 ORDER_TYPES: tuple[OrderType, ...] = ("market", "limit")
+"""The order types that go on the book (or fill) at once."""
+CONDITIONAL_TYPES: tuple[OrderType, ...] = (
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop_market",
+)
+"""The order types that wait for a trigger (Binance's algo orders): they hold no margin."""
+WORKING_TYPES: tuple[WorkingType, ...] = ("contract", "mark")
+TIMES_IN_FORCE: tuple[TimeInForce, ...] = ("GTC", "IOC", "FOK", "GTX", "GTD")
 POSITION_MODES: tuple[PositionMode, ...] = ("one_way", "hedge")
 
 
@@ -96,7 +117,19 @@ class PlaceOrder:
     reduce_only: bool = False
     post_only: bool = False
     position_side: PositionSlot | None = None
+    trigger_price: Decimal | None = None
+    working_type: WorkingType | None = None
+    activation_price: Decimal | None = None
+    callback_rate: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    good_till: int | None = None
+    close_position: bool | None = None
+    price_protect: bool | None = None
     type: ClassVar[str] = "order"
+    """`working_type` None is `contract`, `time_in_force` None is `GTC` (`GTX` when
+    `post_only`), the two flags None are false: an order that uses none of the fields added
+    for conditional orders is journaled exactly as before they existed (older versions read
+    it). A `close_position` order carries qty 0 (it closes what exists at trigger)."""
 
 
 @dataclass(slots=True)
@@ -104,6 +137,19 @@ class CancelOrder:
     ts: int
     id: str
     type: ClassVar[str] = "cancel"
+
+
+@dataclass(slots=True)
+class AmendOrder:
+    """Change an open order's quantity, limit price or trigger price, keeping its id (a trader
+    moving a stop); the fields left None stay as they are."""
+
+    ts: int
+    id: str
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    type: ClassVar[str] = "amend"
 
 
 @dataclass(slots=True)
@@ -166,6 +212,7 @@ MarketEvent = MarkPrice | Quote | Trade | Funding
 Command = (
     PlaceOrder
     | CancelOrder
+    | AmendOrder
     | ClosePosition
     | AdjustMargin
     | SetLeverage
@@ -179,6 +226,7 @@ COMMAND_TYPES = frozenset(
     {
         "order",
         "cancel",
+        "amend",
         "close",
         "adjust_margin",
         "set_leverage",
@@ -196,6 +244,9 @@ class SessionSettings:
     taker_fee: Decimal = Decimal("0.0005")
     maker_fee: Decimal = Decimal("0.0002")
     position_mode: PositionMode = "one_way"
+    exchange_limits: bool = False
+    """Enforce the symbols' percent-price band, market take bound and largest order sizes
+    (`core.tif`): opt-in, so drills written before these limits replay as they always did."""
     type: ClassVar[str] = "session"
 
 
@@ -273,6 +324,20 @@ class OrderCancelled:
 
 
 @dataclass(slots=True, frozen=True)
+class OrderTriggered:
+    """A conditional order's trigger condition held at `watched_price`; the fill, resting
+    order or rejection of the order it became follows."""
+
+    ts: int
+    order_id: str
+    symbol: str
+    order_type: OrderType
+    trigger_price: Decimal
+    watched_price: Decimal
+    type: ClassVar[str] = "order_triggered"
+
+
+@dataclass(slots=True, frozen=True)
 class ReduceOnlyCut:
     """A reduce-only order larger than the position it reduces, cut to the position's size
     (as Binance does); emitted before the fill or the resting order it cut."""
@@ -309,13 +374,25 @@ class OrderState:
     side: Side
     order_type: OrderType
     qty: Decimal
-    price: Decimal
+    price: Decimal | None
     reduce_only: bool
     post_only: bool
     margin_mode: MarginMode
     leverage: int
     ts: int
     position_side: PositionSlot = "both"
+    time_in_force: TimeInForce = "GTC"
+    """GTC or GTD for a resting order (GTX shows as `post_only`, its alias); what a waiting
+    stop-limit becomes with."""
+    good_till: int | None = None
+    trigger_price: Decimal | None = None
+    working_type: WorkingType | None = None
+    close_position: bool = False
+    price_protect: bool = False
+    activation_price: Decimal | None = None
+    callback_rate: Decimal | None = None
+    extreme: Decimal | None = None
+    """Trailing stops: the highest (sell) / lowest (buy) watched price since activation."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -331,5 +408,12 @@ class AccountState:
 
 
 Outcome = (
-    Fill | Rejected | Liquidation | FundingPaid | OrderCancelled | ReduceOnlyCut | AccountState
+    Fill
+    | Rejected
+    | Liquidation
+    | FundingPaid
+    | OrderCancelled
+    | OrderTriggered
+    | ReduceOnlyCut
+    | AccountState
 )

@@ -19,6 +19,7 @@ from papertrade.core.numbers import ZERO
 
 class Order:
     __slots__ = (
+        "good_till",
         "id",
         "leverage",
         "mode",
@@ -45,6 +46,7 @@ class Order:
         reduce_only: bool = False,
         post_only: bool = False,
         slot: PositionSlot = "both",
+        good_till: int | None = None,
     ) -> None:
         self.id = id
         self.symbol = symbol
@@ -56,6 +58,7 @@ class Order:
         self.leverage = leverage
         self.reduce_only = reduce_only
         self.post_only = post_only
+        self.good_till = good_till  # GTD: cancelled by the first event at or after it
         self.slot: PositionSlot = slot
 
     @property
@@ -80,6 +83,8 @@ class Order:
             leverage=self.leverage,
             ts=self.ts,
             position_side=self.slot,
+            time_in_force="GTD" if self.good_till is not None else "GTC",
+            good_till=self.good_till,
         )
 
     def to_state(self) -> dict[str, object]:
@@ -95,6 +100,8 @@ class Order:
             "reduce_only": self.reduce_only,
             "post_only": self.post_only,
         }
+        if self.good_till is not None:
+            state["good_till"] = self.good_till
         if self.slot != "both":
             state["slot"] = self.slot
         return state

@@ -230,6 +230,11 @@ class Catalogue:
         branch_seq: int | None = None,
     ) -> tuple[int, str]:
         """Insert a session row; returns `(id, final name)`."""
+        if settings.exchange_limits:
+            raise StoreError(
+                "a session with exchange_limits cannot be saved yet: the journal does not keep the "
+                "setting, so its replay would trade without the bands"
+            )
         if name is None:
             final = self.free_name(f"{venue}-{datetime.now(UTC):%Y-%m-%d-%H%M}")
         else:

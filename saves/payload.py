@@ -29,6 +29,7 @@ _CLASSES: tuple[type, ...] = (
     ev.Funding,
     ev.PlaceOrder,
     ev.CancelOrder,
+    ev.AmendOrder,
     ev.ClosePosition,
     ev.AdjustMargin,
     ev.SetLeverage,

@@ -69,3 +69,9 @@ def driver() -> Driver:
 @pytest.fixture
 def nofee() -> Driver:
     return Driver(taker="0", maker="0")
+
+
+@pytest.fixture
+def make_driver() -> type[Driver]:
+    """For a test that needs its own balance or fees: `make_driver(balance="100")`."""
+    return Driver

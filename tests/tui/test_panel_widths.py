@@ -102,7 +102,7 @@ async def test_every_column_on_screen_shows_whole(app_factory, tui, size) -> Non
             assert used == sum(widths)
             left_out = len(table.COLUMNS) - len(table.shown)
             noun = "column" if left_out == 1 else "columns"
-            assert table.border_subtitle == (f"+{left_out} {noun} when wider" if left_out else None)
+            assert table.border_subtitle == (f"+{left_out} {noun} →" if left_out else None)
         watchlist = app.trading.query_one("#watchlist", KeyedTable)
         positions = app.trading.query_one("#positions", KeyedTable)
         if size == (120, 40):
@@ -111,3 +111,38 @@ async def test_every_column_on_screen_shows_whole(app_factory, tui, size) -> Non
         else:
             assert watchlist.shown[-1] == "book"
             assert positions.shown[-1] == "upnl"
+
+
+async def test_arrows_move_a_narrow_table_through_the_columns_it_leaves_out(
+    app_factory, tui
+) -> None:
+    """At 80 columns the positions show up to uPnL; → shows the next columns (the symbol
+    stays), each whole, ← goes back."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        app.session.order("BTCUSDT", "buy", D("0.01"))
+        app.trading.flush(force=True)
+        await pilot.pause()
+        table = app.trading.query_one("#positions", KeyedTable)
+        table.focus()
+        first_page = table.shown
+        assert first_page[-1] == "upnl" and table.border_subtitle == "+7 columns →"
+        await pilot.press("right")
+        await pilot.pause()
+        assert table.shown[0] == "symbol" and table.shown[1] == "mode"
+        assert "roe" in table.shown and "side" not in table.shown
+        right = len(PositionsTable.COLUMNS) - 1 - len(table.shown)  # 14 less side, less shown
+        assert table.border_subtitle == f"← 1 · {right} more columns →"
+        room = table.scrollable_content_region.width
+        assert sum(col.get_render_width(table) for col in table.columns.values()) <= room
+        for _ in range(20):
+            await pilot.press("right")
+        await pilot.pause()
+        assert table.shown[-1] == "mark" and table.border_subtitle.endswith("columns")
+        cells = [c.plain if hasattr(c, "plain") else c for c in table.get_row("BTCUSDT")]
+        assert cells[0] == "BTCUSDT" and len(cells) == len(table.shown)
+        for _ in range(20):
+            await pilot.press("left")
+        await pilot.pause()
+        assert table.shown == first_page

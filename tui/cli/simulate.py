@@ -24,7 +24,7 @@ from typing import IO
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
-from papertrade.core.numbers import human, plain
+from papertrade.core.numbers import ZERO, human, plain
 from papertrade.core.shadow import ModeComparison
 from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import DrillFile, stream_drill
@@ -76,6 +76,7 @@ OUTCOME_NAMES: dict[str, tuple[str, str]] = {
     "funding_paid": ("funding payment", "funding payments"),
     "order_cancelled": ("cancelled order", "cancelled orders"),
     "reduce_only_cut": ("reduce-only cut", "reduce-only cuts"),
+    "order_triggered": ("triggered order", "triggered orders"),
 }
 """Outcome types as the report counts them, singular and plural ("1 fill", "2 fills")."""
 
@@ -112,6 +113,12 @@ def describe(outcome: ev.Outcome) -> str:
             return f"FUNDING      {outcome.symbol}: {verb} {_money(abs(outcome.amount))} USDT"
         case ev.OrderCancelled():
             return f"CANCELLED    {printable(outcome.order_id)}: {outcome.reason}"
+        case ev.OrderTriggered():
+            return (
+                f"TRIGGERED    {printable(outcome.order_id)}: {outcome.order_type} "
+                f"{outcome.symbol} at {plain(outcome.watched_price)} (trigger "
+                f"{plain(outcome.trigger_price)})"
+            )
         case ev.ReduceOnlyCut():
             return (
                 f"CUT          {printable(outcome.order_id)}: reduce-only "
@@ -148,13 +155,31 @@ def account_block(state: ev.AccountState) -> list[str]:
     else:
         lines.append("  no open positions")
     for o in state.open_orders:
-        flags = " reduce-only" if o.reduce_only else ""
-        hedge = f", {o.position_side} side" if o.position_side != "both" else ""
-        lines.append(
-            f"  open order {printable(o.id)}: {o.side} {plain(o.qty)} {o.symbol} "
-            f"@ {plain(o.price)} ({o.margin_mode} {o.leverage}x{hedge}){flags}"
-        )
+        lines.append(f"  open order {printable(o.id)}: {order_words(o)}")
     return lines
+
+
+def order_words(o: ev.OrderState) -> str:
+    """An open order as the report shows it; a plain limit order reads as it always did."""
+    flags = " reduce-only" if o.reduce_only else ""
+    qty = "the whole position" if o.close_position else f"{plain(o.qty)} {o.symbol}"
+    kind = "" if o.order_type == "limit" else f"{o.order_type} "
+    price = "" if o.price is None else f" @ {plain(o.price)}"
+    text = f"{kind}{o.side} {qty}{price}"
+    if o.order_type == "trailing_stop_market":
+        level = "not active yet" if o.trigger_price is None else f"at {plain(o.trigger_price)}"
+        extreme = "" if o.extreme is None else f", {'high' if o.side == 'sell' else 'low'} "
+        text += (
+            f" trailing {plain(o.callback_rate or ZERO)}% on {o.working_type} price "
+            f"({level}{extreme}{'' if o.extreme is None else plain(o.extreme)})"
+        )
+    elif o.trigger_price is not None:
+        text += f" when {o.working_type} price reaches {plain(o.trigger_price)}"
+    if o.time_in_force not in ("GTC", "GTX"):
+        till = f" till {o.good_till}" if o.good_till is not None else ""
+        text += f" {o.time_in_force}{till}"
+    hedge = f", {o.position_side} side" if o.position_side != "both" else ""
+    return f"{text} ({o.margin_mode} {o.leverage}x{hedge}){flags}"
 
 
 def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: IO[str]) -> None:

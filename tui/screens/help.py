@@ -23,7 +23,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("A", "price alert on the selected symbol (above / below a price)"),
     ("1 2 3 4", "watchlist / chart / orders / log (small terminal: the one shown)"),
     ("o / f", "orders: open > history > trades / only the selected symbol"),
-    ("tab, j k", "next panel, move within it (shift+tab back, ↑ ↓ too)"),
+    ("tab, j k", "next panel / row (shift+tab, ↑ ↓); ← → more columns"),
     ("ctrl+p / S", "command palette (every action) / saved sessions"),
     ("? / q", "this help / quit (the session is saved)"),
     ("space + -", "a branch's recorded market: pause or play, faster, slower"),

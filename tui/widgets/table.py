@@ -4,9 +4,10 @@ Why: at 10 Hz with many symbols, clearing and rebuilding a table flickers and co
 only the cells whose text changed keeps a refresh proportional to what moved (STYLE.md §10).
 
 Columns show whole or not at all (issue 10: "Hea" at 120 columns, a watchlist's Last cut at
-80): `COLUMNS` is in the order that matters, and a table shows the leading columns that fit
-its width, naming the others in its border's subtitle. A resize lays the columns out again
-from the cells it keeps; a tick never does.
+80): `COLUMNS` is in the order that matters, and a table shows the first column and then the
+ones that fit its width whole, counting the others in its border's subtitle; `→` and `←`
+move through them a column at a time, the first (the symbol) staying put. A resize lays the
+columns out again from the cells it keeps; a tick never does.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class KeyedTable(DataTable[Cell]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("right", "columns(1)", "More columns", show=False),
+        Binding("left", "columns(-1)", "Back columns", show=False),
     ]
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = ()
     """(key, label, width) of each column; fixed widths so a growing price never clips."""
@@ -47,30 +50,45 @@ class KeyedTable(DataTable[Cell]):
         self._cells: dict[tuple[str, str], Cell] = {}
 
         self.shown: tuple[str, ...] = ()
-        """The keys of the columns on screen: the leading ones of `COLUMNS` that fit."""
+        """The keys of the columns on screen: the first, then those from `first` that fit."""
+        self.first = 1
+        """Index in `COLUMNS` of the column shown after the first (`→`/`←` move it)."""
 
     def on_mount(self) -> None:
         self._lay_out(self.fitting(self.content_size.width))
 
     def on_resize(self) -> None:
-        fitting = self.fitting(self.content_size.width)
+        width = self.content_size.width
+        if self.first > 1:  # wide enough again for every column: show them all
+            moved, self.first = self.first, 1
+            if len(self.fitting(width)) < len(self.COLUMNS):
+                self.first = moved
+        fitting = self.fitting(width)
         if fitting != self.shown:
             self._lay_out(fitting)
 
     def fitting(self, width: int) -> tuple[str, ...]:
-        """The leading columns whose cells (and the gap after each) fit `width`, less a
-        vertical scrollbar's room; at least the first, and all of them before the table has
-        a size."""
-        if width <= 0:
+        """The first column, then the columns from `first` on whose cells (and the gap after
+        each) fit `width`, less a vertical scrollbar's room; all of them before the table
+        has a size."""
+        if width <= 0 or not self.COLUMNS:
             return tuple(key for key, _, _ in self.COLUMNS)
         room = width - self.styles.scrollbar_size_vertical
         shown: list[str] = []
-        for key, _, cells in self.COLUMNS:
+        for key, _, cells in (self.COLUMNS[0], *self.COLUMNS[self.first :]):
             room -= cells + 1
             if room < 0 and shown:
                 break
             shown.append(key)
         return tuple(shown)
+
+    def action_columns(self, by: int) -> None:
+        """Show the columns one further right (`by` 1) or left (-1), when there are any."""
+        right = len(self.COLUMNS) - self.first - (len(self.shown) - 1)
+        if (by > 0 and right <= 0) or (by < 0 and self.first <= 1):
+            return
+        self.first += by
+        self._lay_out(self.fitting(self.content_size.width))
 
     def _lay_out(self, shown: tuple[str, ...]) -> None:
         """Show exactly the columns `shown`, rows and cursor kept (a resize, never a tick)."""
@@ -84,8 +102,9 @@ class KeyedTable(DataTable[Cell]):
             self.add_row(*(self._cell(row, key) for key in shown), key=row)
         if rows:
             self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
-        hidden = len(self.COLUMNS) - len(shown)
-        self.border_subtitle = f"+{plural(hidden, 'column')} when wider" if hidden else None
+        left = self.first - 1
+        right = len(self.COLUMNS) - self.first - (len(shown) - 1)
+        self.border_subtitle = columns_note(left, right)
 
     def _cell(self, row: str, column: str) -> Text:
         value = self._cells.get((row, column), "")
@@ -150,3 +169,14 @@ class KeyedTable(DataTable[Cell]):
     def set_row(self, row: str, values: Mapping[str, Cell]) -> None:
         for column, value in values.items():
             self.set_cell(row, column, value)
+
+
+def columns_note(left: int, right: int) -> str | None:
+    """What a table's border says about the columns it leaves out, and the key to each."""
+    if left and right:
+        return f"← {left} · {plural(right, 'more column')} →"
+    if right:
+        return f"+{plural(right, 'column')} →"
+    if left:
+        return f"← {plural(left, 'column')}"
+    return None

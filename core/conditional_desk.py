@@ -1,0 +1,294 @@
+"""The engine's side of conditional orders, time in force and amend: placing a stop, firing
+it, expiring GTD orders, amending an open order.
+
+A mixin of `Engine`, kept in its own module so the engine's dispatch stays the small hooks
+that call it (on a trade or mark, on a liquidation, before every event). What it needs of the
+engine is declared below for the type checker; the rules themselves live in `conditional`
+(triggers, trailing state) and `tif` (time in force, bands, sizes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from papertrade.core import events as ev
+from papertrade.core import tif
+from papertrade.core.conditional import (
+    MAX_CALLBACK_RATE,
+    MAX_CONDITIONAL_ORDERS,
+    MIN_CALLBACK_RATE,
+    ConditionalBook,
+    ConditionalOrder,
+    becomes,
+    immediate_trigger,
+)
+from papertrade.core.numbers import human, plain
+
+if TYPE_CHECKING:
+    from papertrade.core.account import Account
+    from papertrade.core.instruments import Instrument, InstrumentBook
+    from papertrade.core.market import MarketState
+
+
+class Reject(Exception):
+    """Raised inside a command handler; becomes a `Rejected` outcome, state untouched."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ConditionalDesk:
+    """Conditional orders, GTD expiry and amend, for `Engine`."""
+
+    if TYPE_CHECKING:
+        acct: Account
+        algo: ConditionalBook
+        expiries: tif.Expiries
+        instruments: InstrumentBook
+        markets: dict[str, MarketState]
+        used_ids: set[str]
+        position_mode: ev.PositionMode
+        settings: ev.SessionSettings
+
+        def _place(
+            self, c: ev.PlaceOrder, watched: Decimal | None = None, reissue: bool = False
+        ) -> list[ev.Outcome]: ...
+
+        def _run(
+            self,
+            command: str,
+            order_id: str | None,
+            ts: int,
+            body: Callable[[], list[ev.Outcome]],
+        ) -> list[ev.Outcome]: ...
+
+        def _check_grid(self, inst: Instrument, c: ev.PlaceOrder) -> None: ...
+
+        def to_state(self) -> dict[str, Any]: ...
+
+        def _restore(self, state: dict[str, Any]) -> None: ...
+
+    @staticmethod
+    def _refuse(reason: str | None) -> None:
+        if reason is not None:
+            raise Reject(reason)
+
+    @staticmethod
+    def _worse(side: ev.Side, a: Decimal, b: Decimal) -> Decimal:
+        """The price less favourable to the trader: the higher for a buy, the lower for a sell."""
+        return max(a, b) if side == "buy" else min(a, b)
+
+    def _watched_price(self, symbol: str, working: ev.WorkingType) -> Decimal | None:
+        m = self.markets.get(symbol)
+        if m is None:
+            return None
+        if working == "mark":
+            return m.mark if m.has_mark else None
+        return m.last
+
+    def _place_conditional(
+        self, c: ev.PlaceOrder, inst: Instrument, reissue: bool
+    ) -> list[ev.Outcome]:
+        """Validate a stop, take-profit or trailing stop and set it waiting; it holds no
+        margin until it triggers (README "Stops, take-profits and trailing stops")."""
+        if self.position_mode != "one_way" or c.position_side not in (None, "both"):
+            raise Reject(
+                "conditional orders work in one-way mode only for now: a stop in hedge mode "
+                "would need its position side carried through the trigger"
+            )
+        if not reissue and len(self.algo) >= MAX_CONDITIONAL_ORDERS:
+            raise Reject(
+                f"at most {MAX_CONDITIONAL_ORDERS} open conditional orders per account: "
+                "cancel one first"
+            )
+        if not c.close_position:
+            self._check_grid(inst, c)
+        else:
+            self._check_grid(inst, dataclasses.replace(c, qty=inst.step_size))
+        tick = inst.tick_size
+        for name, value in (
+            ("trigger_price", c.trigger_price),
+            ("activation_price", c.activation_price),
+        ):
+            if value is not None and value % tick != 0:
+                raise Reject(
+                    f"{name} {plain(value)} is not a multiple of the {c.symbol} tick "
+                    f"{plain(tick)} (Binance -4014: price not increased by tick size)"
+                )
+        rate = c.callback_rate
+        if rate is not None and not MIN_CALLBACK_RATE <= rate <= MAX_CALLBACK_RATE:
+            raise Reject(
+                f"callback_rate {plain(rate)} % is outside {plain(MIN_CALLBACK_RATE)} … "
+                f"{plain(MAX_CALLBACK_RATE)} %"
+            )
+        if not reissue:
+            self._refuse(tif.gtd_refusal(c))
+        if self.settings.exchange_limits:
+            self._refuse(tif.size_refusal(inst, becomes(c.order_type) == "market", c.qty))
+        working = c.working_type or "contract"
+        latest = self._watched_price(c.symbol, working)
+        if latest is None:
+            what = "last trade" if working == "contract" else "mark"
+            raise Reject(
+                f"no {what} price for {c.symbol} yet: a {working}-price order needs one to "
+                "be checked against"
+            )
+        if c.reduce_only:
+            pos = self.acct.positions.get(c.symbol)
+            if pos is None or (pos.size > 0) == (c.side == "buy"):
+                want = "short" if c.side == "buy" else "long"
+                raise Reject(f"reduce-only order would not reduce: no {want} {c.symbol} position")
+        elif not c.close_position:
+            at = c.price or c.trigger_price or c.activation_price or latest
+            if c.qty * at < inst.min_notional:
+                raise Reject(
+                    f"order value {human(c.qty * at)} USDT is below the {c.symbol} minimum of "
+                    f"{human(inst.min_notional)} USDT"
+                )
+        existing = self.algo.orders.get(c.id) if reissue else None
+        if existing is None or c.trigger_price != existing.command.trigger_price:
+            self._refuse(immediate_trigger(c, latest))
+        if existing is not None:
+            existing.command = c
+            return []
+        order = ConditionalOrder(c)
+        order.start(latest)
+        self.used_ids.add(c.id)
+        self.algo.add(order)
+        if c.good_till is not None:
+            self.expiries.add(c.good_till, c.id)
+        return []
+
+    def _triggers(
+        self, symbol: str, working: ev.WorkingType, price: Decimal, ts: int
+    ) -> list[ev.Outcome]:
+        """Evaluate the symbol's conditional orders watching `working` at `price`, in
+        placement order; each that fires becomes its ordinary order at once."""
+        out: list[ev.Outcome] = []
+        for order in list(self.algo.by_symbol.get(symbol, ())):
+            if order.id not in self.algo.orders or order.watches != working:
+                continue  # gone through an earlier trigger in this loop, or watching another
+            if not order.observe(price):
+                continue
+            if order.command.price_protect and self._protected(symbol):
+                continue
+            level = order.trigger_level()
+            assert level is not None  # a trailing stop fires only once active
+            out += self._fire(order, level, price, ts)
+        return out
+
+    def _protected(self, symbol: str) -> bool:
+        """price_protect: mark and last apart by more than the symbol's trigger_protect."""
+        m = self.markets[symbol]
+        if not m.has_mark or m.mark is None or m.last is None or not m.mark:
+            return False
+        return abs(m.mark - m.last) / m.mark > self.instruments[symbol].trigger_protect
+
+    def _fire(
+        self, order: ConditionalOrder, level: Decimal, watched: Decimal, ts: int
+    ) -> list[ev.Outcome]:
+        c = order.command
+        self.algo.remove(order)
+        out: list[ev.Outcome] = [
+            ev.OrderTriggered(ts, c.id, c.symbol, c.order_type, level, watched)
+        ]
+        qty, reduce_only = c.qty, c.reduce_only
+        if c.close_position:
+            pos = self.acct.positions.get(c.symbol)
+            if pos is None or (pos.size > 0) == (c.side == "buy"):
+                return [*out, ev.OrderCancelled(ts, c.id, "position_closed")]
+            qty, reduce_only = pos.qty, True
+        child = ev.PlaceOrder(
+            ts,
+            c.id,
+            c.symbol,
+            c.side,
+            qty,
+            becomes(c.order_type),
+            c.price,
+            reduce_only=reduce_only,
+            post_only=c.post_only,
+            time_in_force=c.time_in_force,
+            good_till=c.good_till,
+        )
+        return out + self._run("trigger", c.id, ts, lambda: self._place(child, watched, True))
+
+    def _expire(self, ts: int) -> list[ev.Outcome]:
+        """GTD orders whose good_till has come: cancelled before the event is applied."""
+        out: list[ev.Outcome] = []
+        for good_till, order_id in self.expiries.pop_due(ts):
+            resting = self.acct.orders.get(order_id)
+            if resting is not None and resting.good_till == good_till:
+                self.acct.remove_order(resting)
+                out.append(ev.OrderCancelled(ts, order_id, "expired"))
+            waiting = self.algo.orders.get(order_id)
+            if waiting is not None and waiting.command.good_till == good_till:
+                self.algo.remove(waiting)
+                out.append(ev.OrderCancelled(ts, order_id, "expired"))
+        return out
+
+    def _on_amend(self, c: ev.AmendOrder) -> list[ev.Outcome]:
+        """Re-place an open order with new values under its id: every check of a new order
+        applies (a limit moved across the market fills), and a refused amend changes nothing.
+        A conditional order keeps its place, age and trailing state."""
+
+        def body() -> list[ev.Outcome]:
+            if c.qty is None and c.price is None and c.trigger_price is None:
+                raise Reject("nothing to amend: give a new qty, price or trigger_price")
+            resting = self.acct.orders.get(c.id)
+            waiting = self.algo.orders.get(c.id)
+            if waiting is not None:
+                old = waiting.command
+                if c.qty is not None and old.close_position:
+                    raise Reject("a close_position order has no qty: it closes the position")
+                if c.price is not None and old.price is None:
+                    raise Reject(f"a {old.order_type} order has no limit price to amend")
+                if c.trigger_price is not None and old.trigger_price is None:
+                    raise Reject(
+                        "a trailing stop has no trigger price: its level follows the market"
+                    )
+                new = dataclasses.replace(
+                    old,
+                    qty=old.qty if c.qty is None else c.qty,
+                    price=old.price if c.price is None else c.price,
+                    trigger_price=old.trigger_price if c.trigger_price is None else c.trigger_price,
+                )
+                return self._place(new, reissue=True)
+            if resting is None:
+                raise Reject(f"no open order with id {c.id}")
+            if c.trigger_price is not None:
+                raise Reject(f"{c.id} is a limit order: it has no trigger price")
+            new = ev.PlaceOrder(
+                c.ts,
+                c.id,
+                resting.symbol,
+                resting.side,
+                resting.qty if c.qty is None else c.qty,
+                "limit",
+                resting.price if c.price is None else c.price,
+                reduce_only=resting.reduce_only,
+                post_only=resting.post_only,
+                position_side=None if resting.slot == "both" else resting.slot,
+                time_in_force="GTD" if resting.good_till is not None else None,
+                good_till=resting.good_till,
+            )
+            saved = self.to_state()
+            self.acct.remove_order(resting)
+            try:
+                return self._place(new, reissue=True)
+            except Reject:
+                self._restore(saved)
+                raise
+
+        return self._run("amend", c.id, c.ts, body)
+
+    def _cancel_liquidated(self, out: list[ev.Outcome]) -> list[ev.Outcome]:
+        """A liquidated symbol's conditional orders go with its resting ones."""
+        for o in list(out):
+            if isinstance(o, ev.Liquidation) and o.symbol in self.algo.by_symbol:
+                out += self.algo.cancel_symbol(o.symbol, o.ts, f"{o.symbol} position liquidated")
+        return out
