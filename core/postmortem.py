@@ -45,6 +45,7 @@ from typing import Any
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
+from papertrade.core.instruments import InstrumentBook
 from papertrade.core.margin import maintenance_margin, margin_ratio, unrealized_pnl
 from papertrade.core.numbers import ZERO, human, money, plain
 from papertrade.core.positions import Position
@@ -373,7 +374,9 @@ def _take_apart(
     return contributions, funding, fees, moves
 
 
-def _need(held: list[Held], base: Decimal, marks: dict[str, Decimal], instruments: Any) -> Decimal:
+def _need(
+    held: list[Held], base: Decimal, marks: dict[str, Decimal], instruments: InstrumentBook
+) -> Decimal:
     """MM − balance of the held positions at `marks`, `base` being the wallet part."""
     balance, mm = base, ZERO
     for h in held:
@@ -467,7 +470,9 @@ def analyse(recorder: Recorder) -> list[PostMortem]:
     return reports
 
 
-def _survive_leverage(trig: Trigger, h: Held, instruments: Any) -> tuple[int | None, str]:
+def _survive_leverage(
+    trig: Trigger, h: Held, instruments: InstrumentBook
+) -> tuple[int | None, str]:
     if trig.key is None:
         return None, "cross: leverage does not move a cross liquidation, only the wallet does"
     inst = instruments[h.symbol]
@@ -513,7 +518,9 @@ def _stop(
 
 
 def record(
-    settings: ev.SessionSettings, events: Iterable[ev.Event], instruments: Any = None
+    settings: ev.SessionSettings,
+    events: Iterable[ev.Event],
+    instruments: InstrumentBook | None = None,
 ) -> Recorder:
     recorder = Recorder(instruments, settings)
     for event in events:

@@ -128,9 +128,8 @@ class ModeComparison:
         self,
         settings: ev.SessionSettings,
         instruments: InstrumentBook | None = None,
-        engine: Engine | None = None,
     ) -> None:
-        self.engine = engine if engine is not None else Engine(instruments, settings)
+        self.engine = Engine(instruments, settings)
         self.shadows: dict[ev.MarginMode, Engine] = {
             mode: Engine(instruments, settings) for mode in ev.MARGIN_MODES
         }
