@@ -492,6 +492,7 @@ def carry_open_fees(session: TradingSession, store: Store, session_id: int) -> N
 
 def carry_shadows(session: TradingSession, store: Store, session_id: int) -> None:
     """A session that starts with history (a resume, a take-over) gets its all-isolated and
-    all-cross shadows rebuilt from its journal, so its comparison line goes on where it was."""
-    if session.engine.last_ts:
+    all-cross shadows rebuilt from its journal, so its comparison line goes on where it was.
+    Shadows that have already seen the engine's history (stepped with it) are kept."""
+    if session.shadows.last_ts < session.engine.last_ts:
         session.shadows = journal_shadows(store, session_id, session.engine)

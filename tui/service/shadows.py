@@ -77,6 +77,11 @@ class LiveShadows:
                 moved = True
         return moved
 
+    @property
+    def last_ts(self) -> int:
+        """The latest event time both shadows have seen (0: none yet)."""
+        return min(engine.last_ts for engine in self.engines.values())
+
     def standing(self) -> tuple[Standing, ...]:
         """All isolated, then all cross."""
         return tuple(

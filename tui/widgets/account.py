@@ -120,10 +120,12 @@ class AccountPanel(Widget):
             loss = Text(fmt.money(f.liquidation_losses), style="red")
             rows.append((Text("Liquidations", style="red"), loss))
         for standing in f.modes:
-            named = Text(f"All {standing.mode}", style="dim", overflow="ellipsis")
-            if standing.liquidations:
-                named.append(f" · {standing.liquidations} liq", style="red")
-            rows.append((named, Text(fmt.money(standing.equity))))
+            # the count goes with the value: the label column is too narrow for both
+            value = Text(f"{standing.liquidations} liq ", style="red")
+            if not standing.liquidations:
+                value = Text()
+            value.append(fmt.money(standing.equity), style="")
+            rows.append((Text(f"All {standing.mode}", style="dim"), value))
         for label, value in rows:
             value.justify = "right"  # a Text keeps its own justification over the column's
             grid.add_row(label, value)
