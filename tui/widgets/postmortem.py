@@ -131,9 +131,10 @@ def breakdown(r: PostMortem) -> RenderableType:
         )
         for v in r.went_down_with:
             cascade.add_row(
-                f"took {v.symbol} {v.side} {plain(v.qty)} down: worth {human(v.notional)}, uPnL",
-                _signed(v.upnl),
+                f"took {v.symbol} {v.side} {plain(v.qty)} down with it, worth",
+                Text(human(v.notional)),
             )
+            cascade.add_row("  its uPnL a moment before", _signed(v.upnl))
         parts.append(cascade)
     alive = _rows("What would have kept it alive (same prices)")
     if r.survive_with_added_margin is not None:
