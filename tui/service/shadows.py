@@ -64,16 +64,17 @@ class LiveShadows:
     def step(self, event: ev.Event) -> bool:
         """Give both shadows the event the real engine just applied (as `ModeComparison`
         does: a command a shadow skips still moves its clock). True when a shadow's equity
-        may have moved: something happened in it, or it holds the event's symbol (a shadow
-        can hold what the real account no longer does, so the panel must repaint for it)."""
+        may have moved: something happened in it, or a mark moved a symbol it holds (a shadow
+        can hold what the real account no longer does, so the panel must repaint for it;
+        equity follows the mark, so a quote or trade that fills nothing moves nothing)."""
         moved = False
-        symbol = getattr(event, "symbol", None)
+        marked = event.symbol if isinstance(event, ev.MarkPrice) else None
         for mode, engine in self.engines.items():
-            mapped = shadow_command(event, mode)
+            mapped = event if marked is not None else shadow_command(event, mode)
             if mapped is None:
                 engine.last_ts = max(engine.last_ts, event.ts)
                 continue
-            if engine.apply(mapped) or (symbol is not None and engine.symbol_positions(symbol)):
+            if engine.apply(mapped) or (marked is not None and _holds(engine, marked)):
                 moved = True
         return moved
 
@@ -88,6 +89,14 @@ class LiveShadows:
             Standing(mode, engine.acct.margin_balance(), engine.totals.liquidations)
             for mode, engine in self.engines.items()
         )
+
+
+def _holds(engine: Engine, symbol: str) -> bool:
+    """Whether `engine` has a position in `symbol` (a one-way position is keyed by its symbol;
+    only hedge mode needs the slower look)."""
+    if symbol in engine.positions:
+        return True
+    return engine.position_mode == "hedge" and bool(engine.symbol_positions(symbol))
 
 
 def journal_shadows(store: Store, session_id: int, engine: Engine) -> LiveShadows:
