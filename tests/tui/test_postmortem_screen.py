@@ -73,6 +73,8 @@ async def test_p_opens_the_last_liquidation_taken_apart(tmp_path: Path) -> None:
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await _settled(app, pilot)
+            log = " ".join(" ".join(strip.text for strip in app.trading.log_panel.lines).split())
+            assert "P: the post-mortem of this liquidation" in log
             await pilot.press("P")
             screen = await _opened(app, pilot)
             report = screen.shown

@@ -299,8 +299,10 @@ class TradingScreen(Screen[None]):
                 self.trades.update_from(session.ledger, engine, self.symbol_filter)
             if outcomes:
                 self.log_panel.add_outcomes(outcomes)
-                if any(isinstance(o, ev.Liquidation) for o in outcomes):
-                    self.log_panel.add_text("P: the post-mortem of this liquidation", "red")
+                liquidated = [o.ts for o in outcomes if isinstance(o, ev.Liquidation)]
+                if liquidated:
+                    hint = "P: the post-mortem of this liquidation"
+                    self.log_panel.add_text(hint, "red", ts=liquidated[-1])
             for line, style in session.take_notes():
                 self.log_panel.add_text(line, style)
             self.status_bar.update_from(*app.feed_status_args())
