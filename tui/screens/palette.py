@@ -84,20 +84,21 @@ class TradingCommands(Provider):
                         "(a)",
                     )
                 )
-        if engine.orders:
+        open_ids = screen.session.open_order_ids
+        if open_ids:
             out.append(
                 ("Cancel selected order", partial(run, "cancel_order"), "(x)"),
             )
             out.append(
                 (
-                    f"Cancel all orders ({len(engine.orders)})",
+                    f"Cancel all orders ({len(open_ids)})",
                     partial(run, "cancel_all"),
                     "asks to confirm (X)",
                 )
             )
         now = engine.position_mode
         target = "one-way" if now == "hedge" else "hedge"
-        held = engine.positions or engine.orders
+        held = engine.positions or open_ids
         out.append(
             (
                 f"Switch to {target} position mode",

@@ -518,7 +518,7 @@ class TradingScreen(Screen[None]):
         self.flush()
 
     def action_cancel_all(self) -> None:
-        count = len(self.session.engine.orders)
+        count = len(self.session.open_order_ids)
         if not count:
             self.notify("no open orders", severity="warning")
             return

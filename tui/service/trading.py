@@ -29,6 +29,7 @@ from papertrade.tui.service.history import HISTORY_POINTS, sample
 from papertrade.tui.service.ledger import Ledger
 
 ALERT_RATIO = Decimal("0.8")
+LIMIT_PRICED = frozenset({"limit", "stop_limit", "take_profit_limit"})
 
 
 class Journal(Protocol):
@@ -188,6 +189,14 @@ class TradingSession:
         leverage: int | None = None,
         reduce_only: bool = False,
         position_side: ev.PositionSlot | None = None,
+        trigger_price: Decimal | None = None,
+        working_type: ev.WorkingType | None = None,
+        activation_price: Decimal | None = None,
+        callback_rate: Decimal | None = None,
+        time_in_force: ev.TimeInForce | None = None,
+        good_till: int | None = None,
+        close_position: bool | None = None,
+        price_protect: bool | None = None,
     ) -> list[ev.Outcome]:
         command = self.order_command(
             symbol,
@@ -199,6 +208,14 @@ class TradingSession:
             leverage=leverage,
             reduce_only=reduce_only,
             position_side=position_side,
+            trigger_price=trigger_price,
+            working_type=working_type,
+            activation_price=activation_price,
+            callback_rate=callback_rate,
+            time_in_force=time_in_force,
+            good_till=good_till,
+            close_position=close_position,
+            price_protect=price_protect,
             order_id=self.next_order_id(),
         )
         return self.submit(command)
@@ -215,9 +232,19 @@ class TradingSession:
         leverage: int | None = None,
         reduce_only: bool = False,
         position_side: ev.PositionSlot | None = None,
+        trigger_price: Decimal | None = None,
+        working_type: ev.WorkingType | None = None,
+        activation_price: Decimal | None = None,
+        callback_rate: Decimal | None = None,
+        time_in_force: ev.TimeInForce | None = None,
+        good_till: int | None = None,
+        close_position: bool | None = None,
+        price_protect: bool | None = None,
         order_id: str = "preview",
     ) -> ev.PlaceOrder:
-        """The command a ticket would send (id "preview" until it is really sent)."""
+        """The command a ticket would send (id "preview" until it is really sent). The
+        limit price goes only with the types that rest at one; a close-position stop has
+        no quantity (it closes what exists at trigger)."""
         return ev.PlaceOrder(
             ts=self.now,
             id=order_id,
@@ -225,19 +252,42 @@ class TradingSession:
             side=side,
             qty=qty,
             order_type=order_type,
-            price=price if order_type == "limit" else None,
+            price=price if order_type in LIMIT_PRICED else None,
             margin_mode=margin_mode,
             leverage=leverage,
             reduce_only=reduce_only,
             position_side=position_side,
+            trigger_price=trigger_price,
+            working_type=working_type,
+            activation_price=activation_price,
+            callback_rate=callback_rate,
+            time_in_force=time_in_force,
+            good_till=good_till,
+            close_position=close_position,
+            price_protect=price_protect,
         )
+
+    def amend(
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> list[ev.Outcome]:
+        return self.submit(ev.AmendOrder(self.now, order_id, qty, price, trigger_price))
 
     def cancel(self, order_id: str) -> list[ev.Outcome]:
         return self.submit(ev.CancelOrder(self.now, order_id))
 
+    @property
+    def open_order_ids(self) -> list[str]:
+        """Every open order: resting on the book, then conditional orders waiting off it."""
+        return [*self.engine.orders, *(o.id for o in self.engine.algo)]
+
     def cancel_all(self) -> list[ev.Outcome]:
         out: list[ev.Outcome] = []
-        for oid in list(self.engine.orders):
+        for oid in self.open_order_ids:
             out += self.cancel(oid)
         return out
 
