@@ -42,8 +42,10 @@ from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
+from papertrade.tui.screens.stops import Amend, AmendModal, TpSl, TpSlModal
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.alerts import Direction, PriceAlert
+from papertrade.tui.service.stops import protection, replaced
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
@@ -51,7 +53,7 @@ from papertrade.tui.widgets.chart import PriceChart
 from papertrade.tui.widgets.footer import SteadyFooter
 from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 from papertrade.tui.widgets.log import EventLog, describe
-from papertrade.tui.widgets.orders import OrdersTable
+from papertrade.tui.widgets.orders import OrdersTable, open_orders
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.status import FeedStatusBar
 from papertrade.tui.widgets.watchlist import Watchlist
@@ -101,6 +103,9 @@ class TradingScreen(Screen[None]):
         Binding("x", "cancel_order", "Cancel", id="cancel_order"),
         Binding("X", "cancel_all", "Cancel all", key_display="X", id="cancel_all"),
         Binding("delete", "remove_symbol", "Remove sym", show=False, id="remove_symbol"),
+        Binding("t", "tpsl", "TP/SL", id="tpsl"),
+        Binding("e", "amend", "Amend", show=False, id="amend"),
+        Binding("B", "break_even", "SL to BE", show=False, key_display="B", id="break_even"),
         Binding("A", "alert", "Alert", show=False, key_display="A", id="alert"),
         Binding("S", "sessions", "Sessions", show=False, key_display="S", id="sessions"),
     ]
@@ -400,6 +405,79 @@ class TradingScreen(Screen[None]):
 
         question = f"Close the {pos.side.upper()} {plain(pos.qty)} {symbol} position at market?"
         self.app.push_screen(ConfirmModal(question), done)
+
+    # --- stops of a position and amending orders (issue 12) -----------------------------------
+
+    def _need_position(self) -> Position | None:
+        pos = self._position_at(self.selected_position_symbol())
+        if pos is None:
+            self.notify(
+                "no position selected: pick one in the watchlist or Positions (tab)",
+                severity="warning",
+            )
+        return pos
+
+    def action_tpsl(self) -> None:
+        """`t`: the selected position's take-profit and stop-loss (close-position orders)."""
+        pos = self._need_position()
+        if pos is None:
+            return
+        found = protection(self.session.engine, pos)
+        tp = next((o.command.trigger_price for o in found.tp if o.command.close_position), None)
+        sl = next((o.command.trigger_price for o in found.sl if o.command.close_position), None)
+
+        def done(result: object) -> None:
+            if not isinstance(result, TpSl):
+                return
+            for leg, trigger, before in (("tp", result.tp, tp), ("sl", result.sl, sl)):
+                if trigger is not None:
+                    self.session.set_position_stop(pos, leg, trigger, result.working)
+                elif before is not None:
+                    for oid in replaced(self.session.engine, pos, leg):
+                        self.session.cancel(oid)
+            self.flush()
+
+        self.app.push_screen(TpSlModal(pos, tp, sl), done)
+
+    def action_break_even(self) -> None:
+        """`B`: move the position's stop-loss to break-even (entry plus the fees paid)."""
+        pos = self._need_position()
+        if pos is None:
+            return
+        price = self.session.break_even_price(pos)
+        if price is None:
+            self.notify(
+                f"break-even of {pos.symbol} is not known (fees of fills before this session)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        out = self.session.set_position_stop(pos, "sl", price)
+        if not any(isinstance(o, ev.Rejected) for o in out):
+            inst = pos.instrument
+            self.log_line(f"{pos.symbol} stop-loss moved to break-even {fmt.price(price, inst)}")
+        self.flush()
+
+    def action_amend(self) -> None:
+        """`e`: move the selected open order's limit price or trigger, keeping its id."""
+        oid = self.orders.selected_key
+        order = open_orders(self.session.engine).get(oid) if oid is not None else None
+        if order is None:
+            self.notify("no open order to amend: pick one in Open orders", severity="warning")
+            return
+        if order.order_type == "trailing_stop_market":
+            self.notify(
+                "a trailing stop follows the market: cancel it (x) and place a new one",
+                severity="warning",
+            )
+            return
+
+        def done(result: object) -> None:
+            if isinstance(result, Amend):
+                self.session.amend(order.id, price=result.price, trigger_price=result.trigger)
+                self.flush()
+
+        self.app.push_screen(AmendModal(order), done)
 
     def action_alert(self) -> None:
         """A price alert on the selected symbol (`AlertModal`): toast, bell and log once."""

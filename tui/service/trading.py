@@ -25,8 +25,10 @@ from typing import Protocol
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
+from papertrade.core.positions import Position
 from papertrade.tui.service.history import HISTORY_POINTS, sample
-from papertrade.tui.service.ledger import Ledger
+from papertrade.tui.service.ledger import Ledger, break_even
+from papertrade.tui.service.stops import Leg, close_position_order, replaced, to_tick
 
 ALERT_RATIO = Decimal("0.8")
 LIMIT_PRICED = frozenset({"limit", "stop_limit", "take_profit_limit"})
@@ -276,6 +278,34 @@ class TradingSession:
         trigger_price: Decimal | None = None,
     ) -> list[ev.Outcome]:
         return self.submit(ev.AmendOrder(self.now, order_id, qty, price, trigger_price))
+
+    def set_position_stop(
+        self, pos: Position, leg: Leg, trigger: Decimal, working: ev.WorkingType = "contract"
+    ) -> list[ev.Outcome]:
+        """Place the position's TP (`leg` "tp") or SL ("sl") at `trigger`; once the engine
+        has taken it, the earlier close-position order of that kind goes (a refused one
+        leaves the old in place)."""
+        old = replaced(self.engine, pos, leg)
+        command = close_position_order(
+            pos, leg, trigger, working, ts=self.now, order_id=self.next_order_id()
+        )
+        out = self.submit(command)
+        if any(isinstance(o, ev.Rejected) for o in out):
+            return out
+        for oid in old:
+            out += self.cancel(oid)
+        return out
+
+    def break_even_price(self, pos: Position) -> Decimal | None:
+        """Entry including the fees paid to open (the ledger's), on the tick grid toward the
+        position's side; None when those fees are not known (see `Ledger.open_fees`)."""
+        if pos.slot != "both":
+            return None
+        fees = self.ledger.open_fees(pos.symbol, pos.size)
+        if fees is None:
+            return None
+        price = break_even(pos.entry, pos.size, fees)
+        return to_tick(price, pos.instrument.tick_size, "sl", pos)
 
     def cancel(self, order_id: str) -> list[ev.Outcome]:
         return self.submit(ev.CancelOrder(self.now, order_id))
