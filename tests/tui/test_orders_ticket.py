@@ -33,8 +33,8 @@ async def _type(pilot: Any, tui: Any, ticket: OrderTicket, field: str, text: str
 
 
 def _shown(ticket: OrderTicket) -> set[str]:
-    ids = ("price", "trigger", "working", "callback", "activation", "tif", "good-till")
-    ids += ("close-position", "protect")
+    ids: tuple[str, ...] = ("price", "trigger", "working", "callback", "activation", "tif")
+    ids = (*ids, "good-till", "close-position", "protect")
     return {i for i in ids if _on_screen(ticket.query_one(f"#{i}"))}
 
 
