@@ -167,7 +167,7 @@ async def test_arrows_move_a_narrow_table_through_the_columns_it_leaves_out(
         table = app.trading.query_one("#positions", KeyedTable)
         table.focus()
         first_page = table.shown
-        assert first_page[-1] == "upnl" and table.border_subtitle == "+7 columns →"
+        assert first_page[-1] == "upnl" and table.border_subtitle == "+8 columns →"
         await pilot.press("right")
         await pilot.pause()
         assert table.shown[0] == "symbol" and table.shown[1] == "mode"

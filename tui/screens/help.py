@@ -17,10 +17,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("b / s", "buy / sell the selected symbol (order ticket)"),
     ("c", "close the selected position at market"),
     ("m / l", "margin mode (cross / isolated) / leverage of the selected symbol"),
-    ("a", "add or remove isolated margin of the selected position"),
-    ("t / B", "take-profit and stop-loss of the selected position / stop-loss to break-even"),
-    ("e", "amend the selected open order: move its price or trigger"),
-    ("x / X", "cancel the selected order / cancel all orders"),
+    ("a / t / B", "isolated margin / TP and SL / SL to break-even"),
+    ("x / X / e", "cancel the selected order / all orders / amend it"),
     ("/ / delete", "add a symbol to / remove it from the watchlist"),
     ("A", "price alert on the selected symbol (above / below a price)"),
     ("1 2 3 4", "watchlist / chart / orders / log (small terminal: the one shown)"),
@@ -35,8 +33,7 @@ COLUMNS = (
     "Δ sess.: change since this session first saw the symbol. To liq: distance to the "
     "liquidation price; Health: margin ratio (isolated: the position's own, cross: the whole "
     "cross account's), liquidation at 100 %. Break-even: entry ± fees paid / size. Next "
-    "funding: rate × mark × size, paid (−) or received (+), and when. TP/SL: the triggers "
-    "waiting to close the position; \"no SL\" when nothing would stop it."
+    "funding: rate × mark × size, paid (−) or received (+), and when."
 )
 
 MODES = (

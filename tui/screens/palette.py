@@ -84,10 +84,28 @@ class TradingCommands(Provider):
                         "(a)",
                     )
                 )
+        if engine.positions:
+            out.append(
+                (
+                    "TP/SL of the selected position",
+                    partial(run, "tpsl"),
+                    "take-profit and stop-loss, by price or ROE % (t)",
+                )
+            )
+            out.append(
+                (
+                    "Stop-loss to break-even",
+                    partial(run, "break_even"),
+                    "entry plus fees paid (B)",
+                )
+            )
         open_ids = screen.session.open_order_ids
         if open_ids:
             out.append(
                 ("Cancel selected order", partial(run, "cancel_order"), "(x)"),
+            )
+            out.append(
+                ("Amend selected order", partial(run, "amend"), "move its price or trigger (e)"),
             )
             out.append(
                 (

@@ -4,9 +4,9 @@ Refresh: `update_from(engine, ledger=None)`. Columns in the order a trader needs
 ones that matter stay on screen at 80 columns (a table shows only what fits whole): symbol,
 side, margin mode and leverage, signed size (shorts negative, as exchanges show them),
 liquidation price, distance to it (% of mark, coloured by the margin ratio) and uPnL; then ROE,
-TP/SL (the take-profit and stop-loss triggers waiting for it, "no SL" in red when none would
-stop it — issue 12), entry, break-even, the estimated next funding payment with its
-countdown, health, margin and mark.
+entry, break-even, the estimated next funding payment with its countdown, TP/SL (the
+take-profit and stop-loss triggers waiting for it, "no SL" in red when none would stop it —
+issue 12; from 140 columns, or `→`), health, margin and mark.
 
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
@@ -61,10 +61,10 @@ class PositionsTable(KeyedTable):
         ("dist", "To liq", 8),
         ("upnl", "uPnL", 9),
         ("roe", "ROE", 8),
-        ("tpsl", "TP/SL", 19),
         ("entry", "Entry", 9),
         ("be", "Break-even", 10),
         ("funding", "Next funding", 13),
+        ("tpsl", "TP/SL", 19),
         ("health", "Health", 8),
         ("margin", "Margin", 9),
         ("mark", "Mark", 9),
