@@ -51,11 +51,15 @@ from papertrade.core.orders import Order, opening_qty
 from papertrade.core.positions import ENTRY_QUANTUM, HEDGE_SLOTS, Position, position_key
 from papertrade.core.preview import OrderPreview, preview_order
 
-__all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "Engine", "OrderPreview", "Totals"]
+__all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "RULES_VERSION", "Engine", "OrderPreview", "Totals"]
 
 DEFAULT_LEVERAGE = 20
 DEFAULT_MODE: ev.MarginMode = "cross"
 STATE_VERSION = 1
+RULES_VERSION = 2
+"""The trading rules a session is recorded under (journaled with it): a journal replays
+exactly under the rules it was recorded with. 1: before partial liquidation, clearance fees,
+hedge mode and conditional orders; 2: with them."""
 
 
 class Engine(ConditionalDesk):

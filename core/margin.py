@@ -188,7 +188,8 @@ def hedged_liquidation_price_exact(
     ones kept). Margin balance − MM is concave in the mark (MM is convex), so a hedged
     account can be liquidated by a fall and by a rise: there is at most one root on each side
     of the mark, and the one nearer the mark is reported (it is met first). None when the
-    mark can move neither way far enough (the positions hedge each other entirely).
+    mark can move neither way far enough (the positions hedge each other entirely), or only
+    so far that a side would outgrow the top bracket's cap.
     """
     w = wallet - other_mm + other_upnl
     brackets = instrument.brackets
@@ -203,7 +204,13 @@ def hedged_liquidation_price_exact(
             lp = num / den
             if lp <= 0:
                 continue
-            if _holds(bl, i, last, long_qty * lp) and _holds(bs, j, last, short_qty * lp):
+            # within the table: past the top bracket's cap no position can exist (it is the
+            # largest notional allowed), so a root there is an artefact of extrapolating the
+            # last tier (a net long "liquidated by a rise" at billions), not a price to show
+            long_n, short_n = long_qty * lp, short_qty * lp
+            if long_n >= brackets[-1].cap or short_n >= brackets[-1].cap:
+                continue
+            if _holds(bl, i, last, long_n) and _holds(bs, j, last, short_n):
                 roots.add(lp)
     if not roots:
         return None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from papertrade.core import events as ev
+from papertrade.core.engine import RULES_VERSION
 from papertrade.core.numbers import plain
 from papertrade.saves import bounds
 from papertrade.saves.errors import (
@@ -64,6 +65,8 @@ class SessionInfo:
     first_ts: int | None
     last_ts: int | None
     derived_seq: int
+    rules_version: int = 1
+    """The engine rules the session was recorded under (`core.engine.RULES_VERSION`)."""
     fills: int | None = None
     realized_pnl: Decimal | None = None
     fees: Decimal | None = None
@@ -79,11 +82,29 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _rules(row: dict[str, Any]) -> tuple[int, bool]:
+    """(engine rules version, exchange limits) of the `rules` column: `{}` before schema 3."""
+    rules = bounds.json_value(row.get("rules", "{}"), "rules")
+    if not isinstance(rules, dict) or set(rules) - {"engine_rules", "exchange_limits"}:
+        raise bounds.OutOfBounds("rules is not an object of engine_rules and exchange_limits")
+    version = rules.get("engine_rules", 1)
+    limits = rules.get("exchange_limits", False)
+    if type(version) is not int or not 1 <= version <= RULES_VERSION:
+        raise bounds.OutOfBounds(
+            f"engine_rules {version!r} is not a rules version this papertrade knows "
+            f"(1..{RULES_VERSION})"
+        )
+    if type(limits) is not bool:
+        raise bounds.OutOfBounds("exchange_limits is not true or false")
+    return version, limits
+
+
 def _settings(row: dict[str, Any]) -> ev.SessionSettings:
     return ev.SessionSettings(
         balance=bounds.money(row["balance"], "balance"),
         taker_fee=bounds.money(row["taker_fee"], "taker_fee"),
         maker_fee=bounds.money(row["maker_fee"], "maker_fee"),
+        exchange_limits=_rules(row)[1],
     )
 
 
@@ -119,6 +140,7 @@ def to_info(row: dict[str, Any], results: Results | None = None) -> SessionInfo:
             first_ts=bounds.optional_ts(row["first_ts"], "first_ts"),
             last_ts=bounds.optional_ts(row["last_ts"], "last_ts"),
             derived_seq=bounds.count(row["derived_seq"], "derived_seq"),
+            rules_version=_rules(row)[0],
         )
     except bounds.OutOfBounds as exc:
         raise DamagedSession(str(row.get("name") or row.get("id")), f"session row: {exc}") from None
@@ -154,12 +176,13 @@ class Catalogue:
         yield from self._query("SELECT * FROM sessions ORDER BY id")
 
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[dict[str, Any]]:
-        """Rows as dicts by column name: all sqlite-utils was used for here (its import, with
-        numpy, cost a fifth of a second at every start)."""
-        cursor = self.conn.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        for row in cursor:
-            yield dict(zip(names, row, strict=True))
+        """Rows as dicts by column name, through sqlite-utils (the project's SQLite toolkit).
+
+        Imported on the first query, not with the module: `--help`, `simulate` and the
+        writer thread never pay for it (it imports numpy when numpy is installed)."""
+        import sqlite_utils
+
+        yield from sqlite_utils.Database(self.conn).query(sql, params)
 
     def name_of(self, sid: int) -> str:
         found = self.conn.execute("SELECT name FROM sessions WHERE id = ?", (sid,)).fetchone()
@@ -230,19 +253,14 @@ class Catalogue:
         branch_seq: int | None = None,
     ) -> tuple[int, str]:
         """Insert a session row; returns `(id, final name)`."""
-        if settings.exchange_limits:
-            raise StoreError(
-                "a session with exchange_limits cannot be saved yet: the journal does not keep the "
-                "setting, so its replay would trade without the bands"
-            )
         if name is None:
             final = self.free_name(f"{venue}-{datetime.now(UTC):%Y-%m-%d-%H%M}")
         else:
             final = self.check_name(name)
         cur = self.conn.execute(
             "INSERT INTO sessions (name, venue, symbols, balance, taker_fee, maker_fee, status,"
-            " created_at, parent_id, branch_seq, last_seq, derived_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, parent_id, branch_seq, last_seq, derived_seq, rules)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 final,
                 venue,
@@ -256,6 +274,9 @@ class Catalogue:
                 branch_seq,
                 branch_seq or 0,
                 branch_seq or 0,
+                json.dumps(
+                    {"engine_rules": RULES_VERSION, "exchange_limits": settings.exchange_limits}
+                ),
             ),
         )
         return int(cur.lastrowid or 0), final

@@ -11,6 +11,8 @@ History:
   2  branching (parent_id, branch_seq); journal extent kept on the session row (last_seq,
      first_ts, last_ts, backfilled) so listing never scans events; derived_seq; snapshots;
      outcomes
+  3  the session's trading rules (`rules`, a JSON object): the engine rules version it was
+     recorded under and the settings the first columns do not hold (`exchange_limits`)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from papertrade.saves.transactions import transaction
 
 APPLICATION_ID = 0x50505452  # "PPTR"
-LATEST = 2
+LATEST = 3
 
 V1 = """
 CREATE TABLE sessions (
@@ -90,8 +92,18 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return step
 
 
+V3 = """
+ALTER TABLE sessions ADD COLUMN rules TEXT NOT NULL DEFAULT '{}';
+"""
+"""A session written before version 3 has `{}`: engine rules 1, no exchange limits."""
+
+
 # MIGRATIONS[n] takes a version n-1 database to version n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(V1), 2: _script(V2)}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _script(V1),
+    2: _script(V2),
+    3: _script(V3),
+}
 
 
 def migrate(

@@ -131,3 +131,19 @@ def test_a_perfect_hedge_with_room_has_no_price_near_the_market(driver) -> None:
     lp = two_sided(10000, 0, 0, 1, 60000, "0.0065", 1500, 1, 60000, "0.0065", 1500)
     assert lp == 1000000
     assert btc_sides(d)["long"].liquidation_price == up(lp)
+
+
+def test_no_shared_price_past_the_top_bracket(driver) -> None:
+    # Long 0.1 and short 0.05 BTC at ~60,000 on a 10,000 wallet, cross: net long 0.05, so a
+    # fall would have to pass zero: LP_fall = (W − 0.1·60,000 + 0.05·60,000) / (0.1·0.004 +
+    # 0.05·0.004 − 0.05) < 0 for every bracket. A rise only liquidates once MMR reaches the
+    # top tiers, where 0.15 × LP exceeds BTCUSDT's largest notional cap (1.8e9 USDT, so
+    # LP > 1.2e10): no position can be that big, so there is no liquidation price to show.
+    d = type(driver)(balance="10000", taker="0", maker="0")
+    d.apply(ev.SetPositionMode(d.tick(), "hedge"))
+    d.quote("BTCUSDT", "60000.0", "60000.0")
+    d.mark("BTCUSDT", "60000")
+    d.order("l", "BTCUSDT", "buy", "0.1", position_side="long")
+    d.order("s", "BTCUSDT", "sell", "0.05", position_side="short")
+    prices = {p.position_side: p.liquidation_price for p in d.account().positions}
+    assert prices == {"long": None, "short": None}

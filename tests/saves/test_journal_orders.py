@@ -10,7 +10,7 @@ import pytest
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.engine import Engine
+from papertrade.core.engine import RULES_VERSION, Engine
 from papertrade.saves import payload
 from papertrade.saves.errors import StoreError
 from papertrade.saves.store import Store
@@ -84,11 +84,38 @@ def test_a_recorded_session_with_stops_replays_to_the_same_outcomes(tmp_path: Pa
         assert store.engine_at("stops", len(EVENTS)).to_state() == engine.to_state()
 
 
-def test_a_session_with_exchange_limits_is_refused_rather_than_replayed_without_them(
+def test_a_session_with_exchange_limits_keeps_them_through_save_and_replay(
     tmp_path: Path,
 ) -> None:
+    # BTCUSDT's band is mark × 0.95 .. mark × 1.05 (core/data SOURCES.md, PERCENT_PRICE):
+    # at mark 60,000 a buy limit at 56,000 is below 57,000 and refused; without the limits
+    # it rests. The refusal must survive the round trip through the journal.
+    far = ev.PlaceOrder(T + 5, "far", "BTCUSDT", "buy", D("0.01"), "limit", D("56000.0"))
+    events = [*EVENTS[:3], far]
     banded = ev.SessionSettings(D("10000"), D(0), D(0), exchange_limits=True)
+    engine = Engine(settings=banded)
+    live = [o for e in events for o in engine.apply(e)]
+    assert [type(o) for o in live] == [ev.Rejected]
     with Store.open(tmp_path / "b.sqlite3") as store:
-        with pytest.raises(StoreError, match="exchange_limits cannot be saved yet"):
-            store.import_session(banded, EVENTS, name="banded")
-        assert list(store.sessions()) == []
+        store.import_session(banded, events, name="banded")
+        info = store.session("banded")
+        assert info.settings.exchange_limits is True
+        assert info.rules_version == RULES_VERSION
+        assert store.engine_at("banded", len(events)).to_state() == engine.to_state()
+        assert not store.engine_at("banded", len(events)).orders
+    plain = ev.SessionSettings(D("10000"), D(0), D(0))
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        store.import_session(plain, events, name="plain")
+        assert store.session("plain").settings.exchange_limits is False
+        assert list(store.engine_at("plain", len(events)).orders) == ["far"]
+
+
+def test_a_session_written_before_rules_were_recorded_reads_as_rules_1(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "old.sqlite3") as store:
+        store.import_session(SETTINGS, EVENTS, name="old")
+        store.conn.execute("UPDATE sessions SET rules = '{}'")  # what schema 2 rows migrate to
+        info = store.session("old")
+        assert (info.rules_version, info.settings.exchange_limits) == (1, False)
+        store.conn.execute("""UPDATE sessions SET rules = '{"engine_rules": 99}'""")
+        with pytest.raises(StoreError, match="engine_rules 99 is not a rules version"):
+            store.session("old")

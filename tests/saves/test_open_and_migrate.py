@@ -137,7 +137,7 @@ def test_a_version_1_file_migrates_to_the_latest_schema(tmp_path: Path) -> None:
     events = list(random_stream(5, 1500))
     _build_v1(path, events)
     with Store.open(path) as store:
-        assert store.version == schema.LATEST == 2
+        assert store.version == schema.LATEST == 3
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
         assert {"snapshots", "outcomes"} <= tables
         info = store.session("old")

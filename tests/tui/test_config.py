@@ -48,10 +48,10 @@ def test_a_file_named_by_the_variable_must_exist(tmp_path):
 
 
 def test_a_full_file_is_read(tmp_path):
-    path = write(tmp_path, 'confirm_close = true\n\n[keys]\nbuy = "P"\nhelp = "?,f1"\n')
+    path = write(tmp_path, 'confirm_close = true\n\n[keys]\nbuy = "K"\nhelp = "?,f1"\n')
     config = load_terminal_config(path)
     assert config.confirm_close is True
-    assert config.keys == {"buy": "P", "help": "?,f1"}
+    assert config.keys == {"buy": "K", "help": "?,f1"}
 
 
 # --- refusals: one sentence, the file and the key named ----------------------------------------
@@ -71,7 +71,7 @@ def test_a_full_file_is_read(tmp_path):
         ('[keys]\nbuy = ""\n', "buy = '': give one key or a few, comma-separated"),
         ('[keys]\nbyu = "B"\n', "unknown binding id 'byu'; the ids are: "),
         ('[keys]\nbuy = "s"\n', "buy = 's': 's' is already 'sell'"),
-        ('[keys]\nbuy = "P"\nsell = "P"\n', "sell = 'P': 'P' is already 'buy'"),
+        ('[keys]\nbuy = "K"\nsell = "K"\n', "sell = 'K': 'K' is already 'buy'"),
         ('[keys]\nbuy = "j"\n', "buy = 'j': 'j' is already 'cursor_down'"),
     ],
 )
@@ -125,16 +125,16 @@ def test_the_command_line_says_what_is_wrong_and_opens_no_session(tmp_path, monk
 # --- what it changes in the terminal -----------------------------------------------------------
 
 
-async def test_a_keymap_moves_buy_to_shift_p(app_factory, tui):
+async def test_a_keymap_moves_buy_to_shift_k(app_factory, tui):
     app = app_factory()
-    app.config = load_terminal_config(write(tui_tmp(app), '[keys]\nbuy = "P"\n'))
+    app.config = load_terminal_config(write(tui_tmp(app), '[keys]\nbuy = "K"\n'))
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
         await pilot.press("b")
         await pilot.pause()
         assert app.screen is app.trading, "b no longer opens the ticket"
-        await pilot.press("P")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicket), "the ticket on P")
+        await pilot.press("K")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicket), "the ticket on K")
         ticket = app.screen
         assert isinstance(ticket, OrderTicket)
         assert (ticket.symbol, ticket.side) == ("BTCUSDT", "buy")
@@ -191,7 +191,7 @@ def test_the_documented_example_is_a_valid_config(tmp_path):
     example = text.split("```toml\n", 1)[1].split("```", 1)[0]
     config = load_terminal_config(write(tmp_path, example))
     assert config.confirm_close is True
-    assert config.keys == {"buy": "P", "sell": "S,ctrl+s", "sessions": "f2", "help": "?,f1"}
+    assert config.keys == {"buy": "K", "sell": "S,ctrl+s", "sessions": "f2", "help": "?,f1"}
 
 
 def test_every_binding_id_and_config_key_is_documented():

@@ -280,3 +280,25 @@ def test_sessions_json_into_a_pipe_that_closes_early_ends_quietly(db: str, recor
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
     assert done.returncode == 0
+
+
+def test_replay_tells_damage_from_a_change_of_rules(
+    capsys: pytest.CaptureFixture[str], db: str, recorded: str
+) -> None:
+    # A stored outcome that the replay cannot reproduce: under the rules it was recorded with
+    # that is an error (exit 1); recorded under older engine rules it is expected and said so
+    with Store.open(db) as store:
+        seq, idx = store.conn.execute(
+            "SELECT seq, idx FROM outcomes ORDER BY seq, idx LIMIT 1"
+        ).fetchone()
+        store.conn.execute(
+            'UPDATE outcomes SET payload = \'{"type":"tampered"}\' WHERE seq = ? AND idx = ?',
+            (seq, idx),
+        )
+    code, _, err = run(capsys, "replay", recorded, "--headless", "--db", db)
+    assert code == 1 and "outcome 1 differs" in err and "error" in err
+    with Store.open(db) as store:
+        store.conn.execute("UPDATE sessions SET rules = '{}'")
+    code, _, err = run(capsys, "replay", recorded, "--headless", "--db", db)
+    assert code == 0
+    assert "note: outcome 1 differs" in err and "recorded under engine rules 1" in err

@@ -138,7 +138,12 @@ def test_large_partial_liquidation_drill_reads_as_a_cut_then_a_bankruptcy_close(
         "stays open; lost 78,187.73 USDT, clearance fee 17,959.02 included" in out
     )
     # the rest at 70,000 - 621,812.269925 / 178.615; fee 178.615 x that x 0.0125
-    assert "(closed at the bankruptcy price 66518.70072544; clearance fee 148,515.47 paid" in out
+    # (cross: its bankruptcy price is where its share of the wallet runs out; with one position
+    # that share is the whole wallet)
+    assert (
+        "(closed at 66518.70072544, where its share of the wallet runs out; clearance fee "
+        "148,515.47 paid" in out
+    )
     lines = [
         json.loads(x)
         for x in papertrade(
@@ -150,3 +155,37 @@ def test_large_partial_liquidation_drill_reads_as_a_cut_then_a_bankruptcy_close(
         ("21.385", "178.615", "0"),
         ("178.615", "0", liqs[1]["clearance_fee"]),
     ]
+
+
+def test_compare_modes_json_line_tells_the_margin_modes_story() -> None:
+    result = papertrade(
+        "simulate", str(DRILLS / "mode-comparison.jsonl"), "--compare-modes", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[-2]["type"] == "account"  # the normal output first, unchanged
+    line = lines[-1]
+    assert line["type"] == "mode_comparison" and line["ts"] == 1767226080001
+    # hand-computed in tests/core/test_shadow.py: isolated loses BTC's 2,000 at 56,000 and
+    # keeps 8,000 (+3,000 on ETH); cross holds to 40,000 and then loses all 10,000
+    assert line["all_isolated"]["wallet_balance"] == "8000"
+    assert line["all_isolated"]["liquidations"] == 1
+    assert line["all_isolated"]["first_liquidation"]["mark"] == "56000"
+    assert line["all_cross"]["wallet_balance"] == "0"
+    assert line["all_cross"]["liquidation_loss"] == "10000"
+    assert line["all_cross"]["liquidations"] == 2
+    assert line["all_cross"]["first_liquidation"]["mark"] == "40000"
+    assert line["as_written"]["margin_balance"] == "11000"
+
+
+def test_compare_modes_table_reads_side_by_side() -> None:
+    result = papertrade("simulate", str(DRILLS / "btc-crash-cross.jsonl"), "--compare-modes")
+    assert result.returncode == 0, result.stderr
+    rows = {
+        line.split("  ")[1].strip(): line.split()[-3:]
+        for line in result.stdout.splitlines()
+        if line.startswith("  ") and not line.startswith("   ")
+    }
+    assert rows["wallet balance"] == ["0.00", "8,000.00", "0.00"]
+    assert rows["liquidation loss"] == ["10,000.00", "2,000.00", "10,000.00"]
+    assert rows["liquidations"] == ["2", "1", "2"]

@@ -98,3 +98,30 @@ async def test_the_next_start_offers_to_resume_an_interrupted_session(tmp_path, 
     fresh = build_parser().parse_args(["--db", str(tmp_path / "fresh.db")])
     offer_resume(fresh, ask=say("y"))
     assert fresh.resume is None and len(questions) == 2
+
+
+@pytest.mark.parametrize(("flag", "refused"), [((), True), (("--exchange-limits", "off"), False)])
+async def test_a_new_terminal_session_trades_within_the_exchange_limits(
+    tmp_path, tui, flag, refused
+):
+    # BTCUSDT's PERCENT_PRICE band is mark × 0.95 .. × 1.05 (core/data/SOURCES.md): a buy
+    # limit at half the mark is outside it, and Binance refuses it; `off` lets it rest.
+    app = prepare(args_for(tmp_path, tui, "--name", "banded", *flag))
+    assert app.session is not None and app.store is not None
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await tui.settle(pilot)
+            mark = app.session.engine.markets["BTCUSDT"].mark
+            assert mark is not None
+            half = (mark / 2).quantize(Decimal("0.1"))
+            out = app.session.order("BTCUSDT", "buy", Decimal("0.01"), "limit", half)
+            reasons = [o.reason for o in out if hasattr(o, "reason")]
+            if refused:
+                assert reasons and "band" in reasons[0]
+                assert app.session.engine.orders == {}
+            else:
+                assert reasons == [] and list(app.session.engine.orders) == ["u1"]
+        assert app.store.session("banded").settings.exchange_limits is refused
+    finally:
+        app.close_session("ended")
+        app.store.close()

@@ -51,6 +51,10 @@ COMMANDS: dict[str, Command] = {
         "papertrade.tui.cli.stats",
         "a session's PnL, fees, funding, win rate, drawdown and equity curve",
     ),
+    "postmortem": Command(
+        "papertrade.tui.cli.postmortem",
+        "take a liquidation apart: why it happened and what would have kept it alive",
+    ),
     "branch": Command(
         "papertrade.tui.cli.branch",
         "start a new session from a saved session's state at a chosen point",

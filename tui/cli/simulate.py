@@ -25,6 +25,7 @@ from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import ZERO, human, plain
+from papertrade.core.shadow import ModeComparison
 from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import DrillFile, stream_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
@@ -41,6 +42,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("file", metavar="FILE.jsonl", help="events file, or - for standard input")
     p.add_argument("--json", action="store_true", help="one JSON object per outcome line")
+    p.add_argument(
+        "--compare-modes",
+        action="store_true",
+        help="also run the drill all isolated and all cross, and compare the three",
+    )
     add_save_options(p)  # --save/--name/--db: sessions (tui/cli/import_.py)
     p.set_defaults(handler=run)
 
@@ -214,7 +220,14 @@ def run(args: argparse.Namespace) -> int:
         settings = next(items)
         assert isinstance(settings, ev.SessionSettings)
         counted = _Counted(items)
-        write_outcomes(simulate(Engine(settings=settings), counted), args.json, spool)
+        if args.compare_modes:
+            from papertrade.tui.cli.simulate_compare import compared, write_comparison
+
+            comparison = ModeComparison(settings)
+            write_outcomes(compared(comparison, counted), args.json, spool)
+            write_comparison(comparison, args.json, spool)
+        else:
+            write_outcomes(simulate(Engine(settings=settings), counted), args.json, spool)
         # --save: store the run as a session (exit 2 on error, before anything is printed)
         save_run(args, settings, _events(stream_drill(drill)))
         if not args.json:

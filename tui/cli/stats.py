@@ -1,4 +1,6 @@
-"""`papertrade stats SESSION [--json] [--points N]`: how a session went, computed by replay.
+"""`papertrade stats SESSION [--json] [--points N] [--compare-modes]`: how a session went,
+computed by replay; `--compare-modes` adds the run all isolated and all cross (the journal
+holds every input, so the shadows are recomputed from it, like everything else here).
 
 Definitions are in `saves/stats.py`. `--json` includes the sampled equity curve for plotting.
 
@@ -36,6 +38,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=EQUITY_POINTS,
         help=f"equity curve samples (default {EQUITY_POINTS})",
+    )
+    p.add_argument(
+        "--compare-modes",
+        action="store_true",
+        help="also replay it all isolated and all cross and compare (as simulate does)",
     )
     add_db_option(p)
     p.set_defaults(handler=run)
@@ -113,8 +120,22 @@ def run(args: argparse.Namespace) -> int:
     with opened_store(args) as store:
         info = store.session(args.session)
         result = store.stats(info.id, points=args.points)
+        comparison = None
+        if args.compare_modes:
+            from papertrade.saves.store import instruments_for
+            from papertrade.tui.cli.simulate_compare import compare_events
+
+            events = (event for _, event in store.events(info.id))
+            comparison = compare_events(info.settings, events, instruments_for(info.venue))
     if args.json:
-        sys.stdout.write(json.dumps(stats_json(info.name, result)) + "\n")
+        line = stats_json(info.name, result)
+        if comparison is not None:
+            line["mode_comparison"] = comparison.to_json(comparison.engine.last_ts)
+        sys.stdout.write(json.dumps(line) + "\n")
     else:
         print("\n".join(report(info.name, result)))
+        if comparison is not None:
+            from papertrade.tui.cli.simulate_compare import table
+
+            print("\n".join(table(comparison)))
     return 0

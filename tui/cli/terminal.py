@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="one_way (default) or hedge: a long and a short of one symbol side by side",
     )
+    p.add_argument(
+        "--exchange-limits",
+        choices=("on", "off"),
+        default="on",
+        help="new sessions: refuse orders outside the symbol's price band, market orders past "
+        "the market take bound and oversized orders, as Binance does (default on)",
+    )
     p.add_argument("--speed", default="1", help="sim and file: feeds: 1 = real time, Nx, max")
     p.add_argument("--seed", type=int, default=0, help="sim feed: random seed (default 0)")
     return p
@@ -80,6 +87,7 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
         name=args.name,
         resume=args.resume,
         speed=args.speed,
+        exchange_limits=args.exchange_limits == "on",
     )
     writer = opened.writer
     session = TradingSession(opened.engine, opened.symbols, writer=writer, venue=opened.kind)

@@ -237,9 +237,14 @@ def open_session(
     name: str | None,
     resume: str | None,
     speed: str | float = 1,
+    exchange_limits: bool = True,
 ) -> OpenedSession:
     """Open the store and start a new session, or resume `resume` (an id or name; "" = the
-    latest interrupted one). Everything opened is closed again when this raises."""
+    latest interrupted one). Everything opened is closed again when this raises.
+
+    A new session trades with the exchange's limits (price band, market take bound, largest
+    order sizes) unless `exchange_limits` is off; a resumed one keeps what it was started with.
+    """
     spec = feed or "binance"
     kind = check_feed(spec, speed)
     start_balance = parse_balance(balance)
@@ -295,7 +300,7 @@ def open_session(
         if kind == "file":
             checked = check_recording(spec, chosen, instruments_for(kind))
             chosen, notes = checked.symbols, checked.notes
-        settings = ev.SessionSettings(balance=start_balance)
+        settings = ev.SessionSettings(balance=start_balance, exchange_limits=exchange_limits)
         engine = Engine(instruments_for(kind), settings)
         writer = store.start_session(name, kind, chosen, settings, engine=engine)
         return OpenedSession(store, engine, writer, spec, kind, chosen, notes=notes)
