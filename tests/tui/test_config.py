@@ -12,7 +12,7 @@ from screen_host import until
 
 from papertrade.tui.app import keymap_problems, load_terminal_config
 from papertrade.tui.cli import main
-from papertrade.tui.screens.modals import ConfirmModal
+from papertrade.tui.screens.stops import CloseModal
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.config import ENV_VAR, Config, ConfigError, config_path, load_config
 from papertrade.tui.service.setup import SetupError
@@ -144,19 +144,9 @@ async def test_a_keymap_moves_buy_to_shift_k(app_factory, tui):
         assert app.screen.side == "sell"
 
 
-async def test_c_closes_at_once_by_default(app_factory, tui):
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        engine = app.session.engine
-        app.session.order("BTCUSDT", "buy", Decimal("0.01"))
-        await pilot.press("c")
-        await pilot.pause()
-        assert not isinstance(app.screen, ConfirmModal)
-        assert "BTCUSDT" not in engine.positions
-
-
-async def test_with_confirm_close_c_asks_first_and_n_keeps_the_position(app_factory, tui):
+async def test_confirm_close_adds_no_second_question_to_c(app_factory, tui):
+    """Since issue 12 `c` always asks how much to close (its confirmation); a config with
+    `confirm_close = true` still loads and does not ask a y/n on top of it."""
     app = app_factory()
     app.config = Config(confirm_close=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -164,14 +154,8 @@ async def test_with_confirm_close_c_asks_first_and_n_keeps_the_position(app_fact
         engine = app.session.engine
         app.session.order("BTCUSDT", "buy", Decimal("0.01"))
         await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
-        assert app.screen.question == "Close the LONG 0.01 BTCUSDT position at market?"
-        await pilot.press("n")
-        await until(pilot, lambda: app.screen is app.trading, "the question to go")
-        assert engine.positions["BTCUSDT"].qty == Decimal("0.01")
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question again")
-        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, CloseModal), "the close dialog")
+        await pilot.press("enter")
         await until(pilot, lambda: "BTCUSDT" not in engine.positions, "the close")
         assert app.screen is app.trading
 

@@ -163,6 +163,8 @@ def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Pa
         keys(name, "1")
         wait_for(name, lambda s: "BTCUSDT" in panel(s, "Watchlist"), "the watchlist again")
         keys(name, "c")
+        wait_for(name, lambda s: "Close LONG" in s, "the close dialog")
+        keys(name, "Enter")
         wait_for(name, lambda s: "LONG" not in positions_panel(s), "the position to close")
         keys(name, "q")
         wait_for(name, lambda s: "Summary" in s, "the session summary")

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("b / s", "buy / sell the selected symbol (order ticket)"),
-    ("c", "close the selected position at market"),
+    ("c / r / C", "close the position (asks how much) / reverse it / close all"),
     ("m / l", "margin mode (cross / isolated) / leverage of the selected symbol"),
     ("a / t / B", "isolated margin / TP and SL / SL to break-even"),
     ("x / X / e", "cancel the selected order / all orders / amend it"),

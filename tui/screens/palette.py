@@ -87,6 +87,20 @@ class TradingCommands(Provider):
         if engine.positions:
             out.append(
                 (
+                    "Reverse the selected position",
+                    partial(run, "reverse"),
+                    "one market order of twice its size, asks with the cost (r)",
+                )
+            )
+            out.append(
+                (
+                    f"Close all {len(engine.positions)} positions",
+                    partial(run, "close_all"),
+                    "at market, asks first (C)",
+                )
+            )
+            out.append(
+                (
                     "TP/SL of the selected position",
                     partial(run, "tpsl"),
                     "take-profit and stop-loss, by price or ROE % (t)",

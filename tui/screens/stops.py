@@ -183,3 +183,60 @@ class AmendModal(_Dialog):
             self.dismiss(None)
             return
         self.dismiss(Amend(values["price"], values["trigger"]))
+
+
+FRACTIONS = (("25%", "0.25"), ("50%", "0.5"), ("75%", "0.75"), ("100%", "1"))
+
+
+class CloseModal(_Dialog):
+    """How much of the position to close at market: 25/50/75/100 %, 100 chosen; `enter`
+    confirms, `space`/`←→` change it, `escape` cancels. Returns the fraction (a Decimal)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "submit", "Close"),
+        Binding("1", "pick('0.25')", show=False),
+        Binding("2", "pick('0.5')", show=False),
+        Binding("3", "pick('0.75')", show=False),
+        Binding("4", "pick('1')", show=False),
+    ]
+
+    def __init__(self, pos: Position) -> None:
+        super().__init__()
+        self.pos = pos
+
+    def compose(self) -> ComposeResult:
+        pos = self.pos
+        inst = pos.instrument
+        with Vertical(classes="dialog"):
+            yield Static(
+                Text(
+                    f"Close {pos.side.upper()} {fmt.qty(pos.qty, inst)} {pos.symbol} at market",
+                    style="bold",
+                )
+            )
+            yield Choice(FRACTIONS, "1", id="fraction")
+            yield Static(id="close-what")
+            yield Static("enter close · space/←→ or 1-4 choose · esc cancel", classes="dim")
+
+    def on_mount(self) -> None:
+        self.query_one("#fraction", Choice).focus()
+        self._show()
+
+    @on(Choice.Changed)
+    def _show(self) -> None:
+        inst = self.pos.instrument
+        part = self.pos.qty * self.fraction
+        self.query_one("#close-what", Static).update(
+            Text(f"closes {fmt.qty(part, inst)} (reduce-only)", style="dim")
+        )
+
+    @property
+    def fraction(self) -> Decimal:
+        return Decimal(self.query_one("#fraction", Choice).value)
+
+    def action_pick(self, value: str) -> None:
+        self.query_one("#fraction", Choice).value = value
+
+    def action_submit(self) -> None:
+        self.dismiss(self.fraction)

@@ -35,7 +35,6 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from papertrade.core import events as ev
-from papertrade.core.numbers import plain
 from papertrade.core.positions import Position
 from papertrade.core.text import plural
 from papertrade.tui.screens.alerts import AlertModal
@@ -44,7 +43,7 @@ from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.postmortem import PostMortemScreen
-from papertrade.tui.screens.stops import Amend, AmendModal, TpSl, TpSlModal
+from papertrade.tui.screens.stops import Amend, AmendModal, CloseModal, TpSl, TpSlModal
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.alerts import Direction, PriceAlert
 from papertrade.tui.service.stops import protection, replaced
@@ -106,6 +105,8 @@ class TradingScreen(Screen[None]):
         Binding("X", "cancel_all", "Cancel all", key_display="X", id="cancel_all"),
         Binding("delete", "remove_symbol", "Remove sym", show=False, id="remove_symbol"),
         Binding("t", "tpsl", "TP/SL", id="tpsl"),
+        Binding("r", "reverse", "Reverse", show=False, id="reverse"),
+        Binding("C", "close_all", "Close all", show=False, key_display="C", id="close_all"),
         Binding("e", "amend", "Amend", show=False, id="amend"),
         Binding("B", "break_even", "SL to BE", show=False, key_display="B", id="break_even"),
         Binding("A", "alert", "Alert", show=False, key_display="A", id="alert"),
@@ -398,18 +399,81 @@ class TradingScreen(Screen[None]):
                 markup=False,
             )
             return
-        symbol, side = pos.symbol, (None if pos.slot == "both" else pos.slot)
-        if not host(self).config.confirm_close:
-            self.close_symbol(symbol, side)
+        key = pos.key
+
+        def done(fraction: object) -> None:
+            current = self.session.engine.positions.get(key)
+            if not isinstance(fraction, Decimal) or current is None:
+                return
+            self.close_part(current, fraction)
+
+        self.app.push_screen(CloseModal(pos), done)
+
+    def close_part(self, pos: Position, fraction: Decimal) -> None:
+        """Close `fraction` of the position: all of it as a close, a part as a reduce-only
+        market order."""
+        if fraction >= 1:
+            self.close_symbol(pos.symbol, None if pos.slot == "both" else pos.slot)
             return
+        command = self.session.close_part_command(pos, fraction)
+        if command is None:
+            self.notify("that part is less than one quantity step", severity="warning")
+            return
+        self.session.submit(command)
+        self.flush()
+
+    def action_reverse(self) -> None:
+        """`r`: flip the selected position with one market order of twice its size, after a
+        confirmation that shows what the flip costs."""
+        pos = self._need_position()
+        if pos is None:
+            return
+        if pos.slot != "both":
+            self.notify(
+                "hedge mode: close this side (c) and open the other; reversing is one-way only",
+                severity="warning",
+            )
+            return
+        engine = self.session.engine
+        preview = engine.preview(self.session.reverse_command(pos))
+        if preview.reason is not None:
+            self.notify(f"cannot reverse: {preview.reason}", severity="warning", markup=False)
+            return
+        inst = pos.instrument
+        other = "SHORT" if pos.side == "long" else "LONG"
+        question = (
+            f"Reverse {pos.side.upper()} {fmt.qty(pos.qty, inst)} {pos.symbol} to {other}? "
+            f"One market order of {fmt.qty(preview.qty, inst)} at "
+            f"~{fmt.price(preview.price, inst)}: "
+            f"fee {fmt.money(preview.fee)} USDT, margin {fmt.money(preview.required_margin)} USDT"
+        )
         key = pos.key
 
         def done(yes: object) -> None:
-            if yes is True and key in self.session.engine.positions:
-                self.close_symbol(symbol, side)
+            current = self.session.engine.positions.get(key)
+            if yes is True and current is not None:
+                order_id = self.session.next_order_id()
+                self.session.submit(self.session.reverse_command(current, order_id))
+                self.flush()
 
-        question = f"Close the {pos.side.upper()} {plain(pos.qty)} {symbol} position at market?"
         self.app.push_screen(ConfirmModal(question), done)
+
+    def action_close_all(self) -> None:
+        """`C`: close every position at market, after a confirmation."""
+        positions = list(self.session.engine.positions.values())
+        if not positions:
+            self.notify("no open positions", severity="warning")
+            return
+
+        def done(yes: object) -> None:
+            if yes is True:
+                for pos in list(self.session.engine.positions.values()):
+                    self.session.close(pos.symbol, None if pos.slot == "both" else pos.slot)
+                self.flush()
+
+        self.app.push_screen(
+            ConfirmModal(f"Close all {plural(len(positions), 'position')} at market?"), done
+        )
 
     # --- stops of a position and amending orders (issue 12) -----------------------------------
 

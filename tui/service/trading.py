@@ -25,6 +25,7 @@ from typing import Protocol
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
+from papertrade.core.numbers import floor_to
 from papertrade.core.positions import Position
 from papertrade.tui.service.history import HISTORY_POINTS, sample
 from papertrade.tui.service.ledger import Ledger, break_even
@@ -305,6 +306,35 @@ class TradingSession:
         for oid in old:
             out += self.cancel(oid)
         return out
+
+    def close_part_command(self, pos: Position, fraction: Decimal) -> ev.PlaceOrder | None:
+        """A reduce-only market order for `fraction` (0 < f < 1) of the position, on the
+        quantity step; None when that rounds to nothing."""
+        qty = floor_to(pos.qty * fraction, pos.instrument.step_size)
+        if qty <= 0:
+            return None
+        return ev.PlaceOrder(
+            ts=self.now,
+            id=self.next_order_id(),
+            symbol=pos.symbol,
+            side="sell" if pos.side == "long" else "buy",
+            qty=qty,
+            order_type="market",
+            reduce_only=pos.slot == "both",
+            position_side=None if pos.slot == "both" else pos.slot,
+        )
+
+    def reverse_command(self, pos: Position, order_id: str = "preview") -> ev.PlaceOrder:
+        """One market order of twice the position the other way (one-way mode): it closes
+        the position and opens the same size on the other side, a flip costed as one."""
+        return ev.PlaceOrder(
+            ts=self.now,
+            id=order_id,
+            symbol=pos.symbol,
+            side="sell" if pos.side == "long" else "buy",
+            qty=pos.qty * 2,
+            order_type="market",
+        )
 
     def break_even_price(self, pos: Position) -> Decimal | None:
         """Entry including the fees paid to open (the ledger's), on the tick grid toward the
