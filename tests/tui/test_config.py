@@ -12,7 +12,7 @@ from screen_host import until
 
 from papertrade.tui.app import keymap_problems, load_terminal_config
 from papertrade.tui.cli import main
-from papertrade.tui.screens.modals import ConfirmModal
+from papertrade.tui.screens.stops import CloseModal
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.config import ENV_VAR, Config, ConfigError, config_path, load_config
 from papertrade.tui.service.setup import SetupError
@@ -48,10 +48,10 @@ def test_a_file_named_by_the_variable_must_exist(tmp_path):
 
 
 def test_a_full_file_is_read(tmp_path):
-    path = write(tmp_path, 'confirm_close = true\n\n[keys]\nbuy = "B"\nhelp = "?,f1"\n')
+    path = write(tmp_path, 'confirm_close = true\n\n[keys]\nbuy = "K"\nhelp = "?,f1"\n')
     config = load_terminal_config(path)
     assert config.confirm_close is True
-    assert config.keys == {"buy": "B", "help": "?,f1"}
+    assert config.keys == {"buy": "K", "help": "?,f1"}
 
 
 # --- refusals: one sentence, the file and the key named ----------------------------------------
@@ -71,7 +71,7 @@ def test_a_full_file_is_read(tmp_path):
         ('[keys]\nbuy = ""\n', "buy = '': give one key or a few, comma-separated"),
         ('[keys]\nbyu = "B"\n', "unknown binding id 'byu'; the ids are: "),
         ('[keys]\nbuy = "s"\n', "buy = 's': 's' is already 'sell'"),
-        ('[keys]\nbuy = "B"\nsell = "B"\n', "sell = 'B': 'B' is already 'buy'"),
+        ('[keys]\nbuy = "K"\nsell = "K"\n', "sell = 'K': 'K' is already 'buy'"),
         ('[keys]\nbuy = "j"\n', "buy = 'j': 'j' is already 'cursor_down'"),
     ],
 )
@@ -125,16 +125,16 @@ def test_the_command_line_says_what_is_wrong_and_opens_no_session(tmp_path, monk
 # --- what it changes in the terminal -----------------------------------------------------------
 
 
-async def test_a_keymap_moves_buy_to_shift_b(app_factory, tui):
+async def test_a_keymap_moves_buy_to_shift_k(app_factory, tui):
     app = app_factory()
-    app.config = load_terminal_config(write(tui_tmp(app), '[keys]\nbuy = "B"\n'))
+    app.config = load_terminal_config(write(tui_tmp(app), '[keys]\nbuy = "K"\n'))
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
         await pilot.press("b")
         await pilot.pause()
         assert app.screen is app.trading, "b no longer opens the ticket"
-        await pilot.press("B")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicket), "the ticket on B")
+        await pilot.press("K")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicket), "the ticket on K")
         ticket = app.screen
         assert isinstance(ticket, OrderTicket)
         assert (ticket.symbol, ticket.side) == ("BTCUSDT", "buy")
@@ -144,19 +144,9 @@ async def test_a_keymap_moves_buy_to_shift_b(app_factory, tui):
         assert app.screen.side == "sell"
 
 
-async def test_c_closes_at_once_by_default(app_factory, tui):
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        engine = app.session.engine
-        app.session.order("BTCUSDT", "buy", Decimal("0.01"))
-        await pilot.press("c")
-        await pilot.pause()
-        assert not isinstance(app.screen, ConfirmModal)
-        assert "BTCUSDT" not in engine.positions
-
-
-async def test_with_confirm_close_c_asks_first_and_n_keeps_the_position(app_factory, tui):
+async def test_confirm_close_adds_no_second_question_to_c(app_factory, tui):
+    """Since issue 12 `c` always asks how much to close (its confirmation); a config with
+    `confirm_close = true` still loads and does not ask a y/n on top of it."""
     app = app_factory()
     app.config = Config(confirm_close=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -164,14 +154,8 @@ async def test_with_confirm_close_c_asks_first_and_n_keeps_the_position(app_fact
         engine = app.session.engine
         app.session.order("BTCUSDT", "buy", Decimal("0.01"))
         await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
-        assert app.screen.question == "Close the LONG 0.01 BTCUSDT position at market?"
-        await pilot.press("n")
-        await until(pilot, lambda: app.screen is app.trading, "the question to go")
-        assert engine.positions["BTCUSDT"].qty == Decimal("0.01")
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question again")
-        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, CloseModal), "the close dialog")
+        await pilot.press("enter")
         await until(pilot, lambda: "BTCUSDT" not in engine.positions, "the close")
         assert app.screen is app.trading
 
@@ -191,7 +175,7 @@ def test_the_documented_example_is_a_valid_config(tmp_path):
     example = text.split("```toml\n", 1)[1].split("```", 1)[0]
     config = load_terminal_config(write(tmp_path, example))
     assert config.confirm_close is True
-    assert config.keys == {"buy": "B", "sell": "S,ctrl+s", "sessions": "f2", "help": "?,f1"}
+    assert config.keys == {"buy": "K", "sell": "S,ctrl+s", "sessions": "f2", "help": "?,f1"}
 
 
 def test_every_binding_id_and_config_key_is_documented():

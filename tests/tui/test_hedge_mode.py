@@ -149,14 +149,14 @@ async def test_c_closes_the_selected_side_and_never_guesses(app_factory, tui):
         assert set(engine.positions) == {"BTCUSDT:long", "BTCUSDT:short"}
         await pilot.press("tab")  # positions panel: rows long, short
         await pilot.press("j")  # the short
-        await pilot.press("c")
+        await pilot.press("c", "enter")  # enter: the whole side
         await pilot.pause()
         assert set(engine.positions) == {"BTCUSDT:long"}
         fills = [o for o in app.session.ledger.trades]
         assert (fills[-1][1].side, fills[-1][1].qty) == ("buy", Decimal("0.01"))
         # one side left: `c` on the watchlist symbol closes it
         await pilot.press("shift+tab")
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await pilot.pause()
         assert engine.positions == {}
 

@@ -18,7 +18,7 @@ from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import bundled
 from papertrade.tui.service.ledger import Ledger
-from papertrade.tui.widgets.orders import OrdersTable
+from papertrade.tui.widgets.orders import OrdersTable, open_orders
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.table import KeyedTable
 from papertrade.tui.widgets.watchlist import Watchlist
@@ -46,6 +46,45 @@ def worst_engine() -> tuple[Engine, Ledger]:
         ),
         ev.PlaceOrder(
             2, "u4", "BTCUSDT", "sell", D("2.5"), "limit", D("199999.9"), reduce_only=True
+        ),
+        ev.PlaceOrder(
+            2,
+            "u5",
+            "1000PEPEUSDT",
+            "buy",
+            D(9_500_000),
+            "trailing_stop_market",
+            reduce_only=True,
+            activation_price=D("0.0010001"),
+            callback_rate=D("12.5"),
+            working_type="mark",
+            price_protect=True,
+        ),
+        ev.PlaceOrder(
+            2,
+            "u6",
+            "1000PEPEUSDT",
+            "buy",
+            D(0),
+            "stop_market",
+            close_position=True,
+            trigger_price=D("0.0030001"),
+            working_type="mark",
+            price_protect=True,
+        ),
+        ev.PlaceOrder(
+            2,
+            "u7",
+            "1000PEPEUSDT",
+            "buy",
+            D(9_500_000),
+            "stop_limit",
+            D("0.0030002"),
+            reduce_only=True,
+            trigger_price=D("0.0030001"),
+            time_in_force="GTD",
+            working_type="mark",
+            good_till=700_000,
         ),
     ]
     for order in orders:
@@ -75,8 +114,9 @@ def test_every_watchlist_and_order_cell_fits_its_column() -> None:
     engine, _ = worst_engine()
     for symbol in ("BTCUSDT", "1000PEPEUSDT"):
         assert too_wide(Watchlist, Watchlist.row_values(engine, symbol)) == {}, symbol
-    assert engine.orders
-    for order in engine.orders.values():
+    orders = open_orders(engine)
+    assert list(orders) == ["u3", "u5", "u6", "u7"]
+    for order in orders.values():
         assert too_wide(OrdersTable, OrdersTable.row_values(engine, order)) == {}, order.id
 
 
@@ -127,7 +167,7 @@ async def test_arrows_move_a_narrow_table_through_the_columns_it_leaves_out(
         table = app.trading.query_one("#positions", KeyedTable)
         table.focus()
         first_page = table.shown
-        assert first_page[-1] == "upnl" and table.border_subtitle == "+7 columns →"
+        assert first_page[-1] == "upnl" and table.border_subtitle == "+8 columns →"
         await pilot.press("right")
         await pilot.pause()
         assert table.shown[0] == "symbol" and table.shown[1] == "mode"

@@ -59,6 +59,23 @@ def wait_for(name: str, predicate, what: str, timeout: float = 60.0) -> str:
     raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
 
 
+def trigger_focused(styled: str) -> bool:
+    """The ticket's trigger field has the cursor: its placeholder is split by a style."""
+    line = next((ln for ln in styled.splitlines() if "Trigger at" in ln), "")
+    return "rice" in line and "price" not in line
+
+
+def wait_for_styled(name: str, predicate, what: str, timeout: float = 60.0) -> None:
+    """`wait_for` on the screen with its styles (escape sequences) kept."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        styled = tmux("capture-pane", "-t", name, "-p", "-e", check=False).stdout
+        if predicate(styled):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def keys(name: str, *k: str) -> None:
     tmux("send-keys", "-t", name, *k)
 
@@ -112,11 +129,42 @@ def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Pa
         keys(name, "0.01")
         wait_for(name, lambda s: "whole cross balance" in s, "the risk preview")
         keys(name, "Enter")
+        wait_for(name, lambda s: "SELL BTCUSDT" not in s, "the ticket to close")
+        keys(name, "3")  # the orders panel (a small terminal shows one panel at a time)
         screen = wait_for(
             name, lambda s: "LONG" in positions_panel(s), "the position in the positions panel"
         )
         assert "0.010" in positions_panel(screen)
+        # a stop-loss from the ticket (issue 12): Type is the row above the quantity
+        wait_for(name, lambda s: "BUY BTCUSDT" not in s, "the ticket to close")
+        keys(name, "s")
+        wait_for(name, lambda s: "SELL BTCUSDT" in s, "the sell ticket")
+        keys(name, "0.01")  # the quantity has the focus when the ticket opens
+        wait_for(name, lambda s: re.search(r"Quantity\s+0\.01\b", s) is not None, "the qty")
+        keys(name, "BTab", "Right", "Right")
+        wait_for(name, lambda s: "Trigger at" in s, "the stop's trigger field")
+        keys(name, "Tab", "Tab", "Tab")  # quantity, leverage, trigger
+        # keys sent with the Tab would reach the field it leaves: wait for the cursor, which
+        # splits the focused field's placeholder ("p" in reverse, then "rice")
+        wait_for_styled(name, trigger_focused, "the trigger field's cursor")
+        keys(name, "80000")
+        wait_for(name, lambda s: "fires at 80,000.0 (last price)" in s, "the trigger preview")
+        keys(name, "Enter")
+        wait_for(name, lambda s: "SELL BTCUSDT" not in s, "the ticket to close")
+        keys(name, "3")  # the orders panel (a small terminal shows one panel at a time)
+        screen = wait_for(
+            name,
+            lambda s: (
+                re.search(r"\bstop\s+sell\s+0\.010\s+80,000\.0", panel(s, "Orders")) is not None
+            ),
+            "the stop in the open orders",
+        )
+        assert "Trigger" in panel(screen, "Orders")  # the column heading, on 80 columns
+        keys(name, "1")
+        wait_for(name, lambda s: "BTCUSDT" in panel(s, "Watchlist"), "the watchlist again")
         keys(name, "c")
+        wait_for(name, lambda s: "Close LONG" in s, "the close dialog")
+        keys(name, "Enter")
         wait_for(name, lambda s: "LONG" not in positions_panel(s), "the position to close")
         keys(name, "q")
         wait_for(name, lambda s: "Summary" in s, "the session summary")
@@ -171,6 +219,8 @@ def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: 
         keys(name, "btc")
         wait_for(name, lambda s: re.search(r"\bbtc\b", s) is not None, "the typed search")
         keys(name, "Enter")
+        wait_for(name, lambda s: "SELL BTCUSDT" not in s, "the ticket to close")
+        keys(name, "3")  # the orders panel (a small terminal shows one panel at a time)
         screen = wait_for(
             name, lambda s: "BTCUSDT" in watchlist_rows(s), "BTCUSDT back on the watchlist"
         )

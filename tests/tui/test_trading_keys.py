@@ -145,7 +145,9 @@ async def test_submit_opens_a_position_and_c_closes_it(app_factory, tui):
         app.trading.flush()
         assert app.trading.positions.row_keys == ["BTCUSDT"]
         assert "FILL buy 0.01 BTCUSDT" in log_text(app)
-        await pilot.press("c")
+        await pilot.press("c")  # asks how much: enter takes the whole position
+        await pilot.pause()
+        await pilot.press("enter")
         await pilot.pause()
         assert "BTCUSDT" not in engine.positions
         assert app.trading.positions.row_keys == []
@@ -316,7 +318,8 @@ async def test_quit_saves_the_session_with_every_input(app_factory, tui, tmp_pat
         await open_ticket(pilot, tui, "b", "0.01")
         await pilot.press("enter")
         await pilot.pause()
-        await pilot.press("c")
+        await pilot.press("c", "enter")
+        await pilot.pause()
         await pilot.press("q")  # -> summary
         await pilot.pause()
         await pilot.press("q")  # summary -> exit
@@ -439,6 +442,6 @@ async def test_close_acts_on_the_positions_row_and_never_guesses(app_factory, tu
         assert set(engine.positions) == {"ETHUSDT", "SOLUSDT"}
         await pilot.press("tab")  # positions panel: rows ETHUSDT, SOLUSDT
         await pilot.press("j")
-        await pilot.press("c")
+        await pilot.press("c", "enter")  # enter: the whole position
         await pilot.pause()
         assert set(engine.positions) == {"ETHUSDT"}

@@ -15,10 +15,10 @@ from textual.widgets import Static
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("b / s", "buy / sell the selected symbol (order ticket)"),
-    ("c", "close the selected position at market"),
+    ("c / r / C", "close the position (asks how much) / reverse it / close all"),
     ("m / l", "margin mode (cross / isolated) / leverage of the selected symbol"),
-    ("a", "add or remove isolated margin of the selected position"),
-    ("x / X", "cancel the selected order / cancel all orders"),
+    ("a / t / B", "isolated margin / TP and SL / SL to break-even"),
+    ("x / X / e", "cancel the selected order / all orders / amend it"),
     ("/ / delete", "add a symbol to / remove it from the watchlist"),
     ("A", "price alert on the selected symbol (above / below a price)"),
     ("P", "post-mortem of the last liquidation (← → the others)"),

@@ -84,20 +84,53 @@ class TradingCommands(Provider):
                         "(a)",
                     )
                 )
-        if engine.orders:
+        if engine.positions:
+            out.append(
+                (
+                    "Reverse the selected position",
+                    partial(run, "reverse"),
+                    "one market order of twice its size, asks with the cost (r)",
+                )
+            )
+            out.append(
+                (
+                    f"Close all {len(engine.positions)} positions",
+                    partial(run, "close_all"),
+                    "at market, asks first (C)",
+                )
+            )
+            out.append(
+                (
+                    "TP/SL of the selected position",
+                    partial(run, "tpsl"),
+                    "take-profit and stop-loss, by price or ROE % (t)",
+                )
+            )
+            out.append(
+                (
+                    "Stop-loss to break-even",
+                    partial(run, "break_even"),
+                    "entry plus fees paid (B)",
+                )
+            )
+        open_ids = screen.session.open_order_ids
+        if open_ids:
             out.append(
                 ("Cancel selected order", partial(run, "cancel_order"), "(x)"),
             )
             out.append(
+                ("Amend selected order", partial(run, "amend"), "move its price or trigger (e)"),
+            )
+            out.append(
                 (
-                    f"Cancel all orders ({len(engine.orders)})",
+                    f"Cancel all orders ({len(open_ids)})",
                     partial(run, "cancel_all"),
                     "asks to confirm (X)",
                 )
             )
         now = engine.position_mode
         target = "one-way" if now == "hedge" else "hedge"
-        held = engine.positions or engine.orders
+        held = engine.positions or open_ids
         out.append(
             (
                 f"Switch to {target} position mode",

@@ -15,6 +15,16 @@ In hedge mode the Reduce-only box gives way to the side the order trades (Binanc
 positionSide): a buy opens or adds to the long side and a sell the short side by default;
 choosing the other side makes the order close that side (a sell on the long side, a buy on the
 short side), and the preview says so.
+
+Issue 12: every order type Binance offers — market, limit, stop, stop-limit, take-profit,
+take-profit-limit, trailing stop — with only the fields that type uses on screen (trigger
+price and the price it watches, activation price and callback % for a trailing stop, time in
+force for what rests at a price, good-till for GTD, close-position and price-protect for the
+conditional ones). A conditional order's preview is what its trigger would do: the profit or
+loss if it fills exactly at the trigger (a gap fills it worse), and where the position's
+liquidation price stands against it; a stop beyond the liquidation price is flagged red,
+because the position is liquidated before the stop can trigger. The engine's refusal (hedge
+mode, a stop that would trigger at once, …) is shown inline, as for any order.
 """
 
 from __future__ import annotations
@@ -34,13 +44,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Static
 
 from papertrade.core import events as ev
+from papertrade.core.conditional import trailing_level
 from papertrade.core.engine import Engine, OrderPreview
 from papertrade.core.margin import order_cost
-from papertrade.core.numbers import ONE
+from papertrade.core.numbers import ONE, ZERO
 from papertrade.tui.screens.modals import StillBackdrop
 from papertrade.tui.service.typed import (
     QuantityError,
     parse_decimal,
+    parse_duration,
     parse_leverage,
     parse_quantity,
 )
@@ -48,6 +60,25 @@ from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.choice import Choice
 
 PREVIEW_ID = "preview"
+TYPES: tuple[tuple[str, str], ...] = (
+    ("Market", "market"),
+    ("Limit", "limit"),
+    ("Stop", "stop_market"),
+    ("Stop-lim", "stop_limit"),
+    ("TP", "take_profit_market"),
+    ("TP-lim", "take_profit_limit"),
+    ("Trail", "trailing_stop_market"),
+)
+PRICED = frozenset({"limit", "stop_limit", "take_profit_limit"})
+"""Types that carry a limit price (and so a time in force)."""
+TRIGGERED = frozenset({"stop_market", "stop_limit", "take_profit_market", "take_profit_limit"})
+"""Types with a trigger price."""
+CONDITIONAL = TRIGGERED | {"trailing_stop_market"}
+CLOSABLE = frozenset({"stop_market", "take_profit_market"})
+"""Types that can close the whole position at trigger (`close_position`, no quantity)."""
+STOPS = frozenset({"stop_market", "stop_limit", "trailing_stop_market"})
+"""Types that trigger against the trader: a stop beyond liquidation never fires."""
+FIELD_ROWS = ("#row-price", "#row-trigger", "#row-trail", "#row-tif", "#row-flags")
 
 
 class TicketError(ValueError):
@@ -85,7 +116,8 @@ def risk_sentence(preview: OrderPreview) -> Text:
 
 
 class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
-    """Buy or sell one symbol: type, quantity, limit price, leverage, mode, reduce-only."""
+    """Buy or sell one symbol: type, quantity, prices, leverage, mode, reduce-only, and the
+    conditional fields the type uses."""
 
     DEFAULT_CSS = """
     OrderTicket { align: center middle; }
@@ -97,6 +129,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     OrderTicket .row { height: 1; margin-bottom: 1; }
     OrderTicket .label { width: 13; color: $text-muted; }
     OrderTicket Input, OrderTicket Choice, OrderTicket Checkbox { width: 1fr; }
+    OrderTicket #type { width: 1fr; }
     OrderTicket #ticket-error { color: $error; height: auto; }
     OrderTicket #ticket-preview { height: auto; }
     OrderTicket #ticket-keys { color: $text-muted; }
@@ -129,15 +162,38 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             yield Static(id="ticket-market")
             max_lev = inst.max_leverage if inst else "?"
             with Horizontal(classes="row"):
+                yield Label("Type", classes="label")
+                yield Choice(TYPES, "market", id="type")
+            with Horizontal(classes="row"):
                 yield Label("Quantity", classes="label")
                 yield Input(id="qty", placeholder="0.01 · $500 · 25%", compact=True)
-                yield Label("Type", classes="label")
-                yield Choice([("Market", "market"), ("Limit", "limit")], "market", id="type")
-            with Horizontal(classes="row"):
-                yield Label("Limit price", classes="label")
-                yield Input(id="price", placeholder="market", disabled=True, compact=True)
                 yield Label(f"Lev 1-{max_lev}x", classes="label")
                 yield Input(str(lev), id="leverage", compact=True)
+            with Horizontal(classes="row", id="row-price"):
+                yield Label("Limit price", classes="label")
+                yield Input(id="price", placeholder="price", compact=True)
+                yield Label("", classes="label")
+                yield Label("", classes="label")
+            with Horizontal(classes="row", id="row-trigger"):
+                yield Label("Trigger at", classes="label", id="trigger-label")
+                yield Input(id="trigger", placeholder="price", compact=True)
+                yield Label("Trigger on", classes="label")
+                yield Choice([("Last", "contract"), ("Mark", "mark")], "contract", id="working")
+            with Horizontal(classes="row", id="row-trail"):
+                yield Label("Callback %", classes="label")
+                yield Input(id="callback", placeholder="0.1-20", compact=True)
+                yield Label("Activation", classes="label")
+                yield Input(id="activation", placeholder="now", compact=True)
+            with Horizontal(classes="row", id="row-tif"):
+                yield Label("Time in force", classes="label")
+                yield Choice([(t, t) for t in ("GTC", "IOC", "FOK", "GTX", "GTD")], "GTC", id="tif")
+                yield Label("Good till", classes="label")
+                yield Input(id="good-till", placeholder="30m · 4h · 2d", compact=True)
+            with Horizontal(classes="row", id="row-flags"):
+                yield Label("", classes="label")
+                yield TicketCheckbox("Close position", id="close-position", compact=True)
+                yield Label("", classes="label")
+                yield TicketCheckbox("Price protect", id="protect", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Margin mode", classes="label")
                 yield Choice([("Cross", "cross"), ("Isolated", "isolated")], mode, id="mode")
@@ -160,6 +216,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
 
     def on_mount(self) -> None:
         self.query_one("#qty", Input).focus()
+        self._show_fields()
         self.recompute()
         self.set_interval(0.5, self.recompute)
 
@@ -168,44 +225,76 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value
 
+    def _price(self, selector: str, what: str) -> Decimal:
+        try:
+            return parse_decimal(self._value(selector), what)
+        except ValueError as exc:
+            raise TicketError(str(exc)) from None
+
+    @property
+    def order_type(self) -> ev.OrderType:
+        return self.query_one("#type", Choice).value  # type: ignore[return-value]
+
+    def closes_position(self) -> bool:
+        """Close-position chosen, on a type that has it."""
+        box = self.query_one("#close-position", Checkbox)
+        return self.order_type in CLOSABLE and box.value
+
     def build(self) -> ev.PlaceOrder:
         """The order the form describes, or TicketError with what is wrong."""
         engine = self.engine
         inst = engine.instruments.get(self.symbol)
-        order_type: ev.OrderType = self.query_one("#type", Choice).value  # type: ignore[assignment]
+        order_type = self.order_type
         mode: ev.MarginMode = self.query_one("#mode", Choice).value  # type: ignore[assignment]
         max_lev = inst.max_leverage if inst else 125
         try:
             leverage = parse_leverage(self._value("#leverage"), max_lev, self.symbol)
         except ValueError as exc:
             raise TicketError(str(exc)) from None
-        price: Decimal | None = None
-        if order_type == "limit":
-            try:
-                price = parse_decimal(self._value("#price"), "limit price")
-            except ValueError as exc:
-                raise TicketError(str(exc)) from None
+        price = self._price("#price", "limit price") if order_type in PRICED else None
+        trigger = self._price("#trigger", "trigger price") if order_type in TRIGGERED else None
+        activation: Decimal | None = None
+        callback: Decimal | None = None
+        if order_type == "trailing_stop_market":
+            callback = self._price("#callback", "callback %")
+            if self._value("#activation").strip():
+                activation = self._price("#activation", "activation price")
+        tif: ev.TimeInForce | None = None
+        good_till: int | None = None
+        if order_type in PRICED:
+            tif = self.query_one("#tif", Choice).value  # type: ignore[assignment]
+            if tif == "GTD":
+                try:
+                    good_till = engine.last_ts + parse_duration(self._value("#good-till"))
+                except ValueError as exc:
+                    raise TicketError(str(exc)) from None
         m = engine.markets.get(self.symbol)
         ref = None
         if m is not None:
             ref = (m.ask if self.side == "buy" else m.bid) or m.last or m.mark
-        at = price if price is not None else ref
+        at = price if price is not None else trigger if trigger is not None else ref
         unit_cost = None
         if at is not None and at > 0 and m is not None:
             unit_cost = order_cost(self.side, ONE, at, leverage, m.mark, m.last)
-        try:
-            qty = parse_quantity(
-                self._value("#qty"),
-                price=at,
-                available=engine.available_balance(),
-                leverage=leverage,
-                instrument=inst,
-                taker_fee=engine.settings.taker_fee,
-                unit_cost=unit_cost,
-            )
-        except QuantityError as exc:
-            raise TicketError(str(exc)) from None
+        close = self.closes_position()
+        if close:
+            qty = ZERO
+        else:
+            try:
+                qty = parse_quantity(
+                    self._value("#qty"),
+                    price=at,
+                    available=engine.available_balance(),
+                    leverage=leverage,
+                    instrument=inst,
+                    taker_fee=engine.settings.taker_fee,
+                    unit_cost=unit_cost,
+                )
+            except QuantityError as exc:
+                raise TicketError(str(exc)) from None
         hedge_side = self.hedge_side()
+        conditional = order_type in CONDITIONAL
+        working: ev.WorkingType = self.query_one("#working", Choice).value  # type: ignore[assignment]
         return ev.PlaceOrder(
             ts=engine.last_ts,
             id=PREVIEW_ID,
@@ -216,8 +305,20 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             price=price,
             margin_mode=mode,
             leverage=leverage,
-            reduce_only=False if hedge_side else self.query_one("#reduce", Checkbox).value,
+            reduce_only=(
+                False if hedge_side or close else self.query_one("#reduce", Checkbox).value
+            ),
             position_side=hedge_side,
+            trigger_price=trigger,
+            working_type=working if conditional and working != "contract" else None,
+            activation_price=activation,
+            callback_rate=callback,
+            time_in_force=tif if tif not in (None, "GTC") else None,
+            good_till=good_till,
+            close_position=True if close else None,
+            price_protect=(
+                True if conditional and self.query_one("#protect", Checkbox).value else None
+            ),
         )
 
     def hedge_side(self) -> ev.PositionSlot | None:
@@ -247,7 +348,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             self.error = (
                 f"would be rejected: {self.preview.reason}" if self.preview.reason else None
             )
-        qty_empty = not self._value("#qty").strip()
+        qty_empty = not self._value("#qty").strip() and not self.closes_position()
         error = self.query_one("#ticket-error", Static)
         error.update(Text(self.error or "") if not qty_empty else "")
         self.query_one("#ticket-preview", Static).update(self._preview_renderable())
@@ -270,6 +371,8 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         p = self.preview
         if p is None:
             return Text("")
+        if self.command is not None and self.command.order_type in CONDITIONAL:
+            return self._trigger_preview(self.command)
         inst = self.engine.instruments.get(self.symbol)
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
@@ -340,6 +443,87 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             out.add_row(risk_sentence(p))
         return out
 
+    def trigger_level(self, c: ev.PlaceOrder) -> Decimal | None:
+        """Where the order fires: its trigger price; for a trailing stop the level it would
+        have if its tracking started now (at its activation price, else the watched price)."""
+        if c.order_type != "trailing_stop_market":
+            return c.trigger_price
+        m = self.engine.markets.get(self.symbol)
+        watched = None
+        if m is not None:
+            watched = m.mark if c.working_type == "mark" else m.last
+        start = c.activation_price or watched
+        if start is None or c.callback_rate is None:
+            return None
+        return trailing_level(c.side, start, c.callback_rate)
+
+    def _trigger_preview(self, c: ev.PlaceOrder) -> Table:
+        """What the trigger would do: the order it becomes, the P&L if it fills exactly at
+        the trigger, and the liquidation price against it."""
+        engine = self.engine
+        inst = engine.instruments.get(self.symbol)
+        level = self.trigger_level(c)
+        watched = "mark price" if c.working_type == "mark" else "last price"
+        out = Table.grid()
+        if level is None:
+            out.add_row(Text("no price to trail from yet", style="yellow"))
+            return out
+        becomes = (
+            f"a limit order at {fmt.price(c.price, inst)}"
+            if c.order_type in PRICED
+            else "a market order"
+        )
+        lead = "trails; now fires at" if c.order_type == "trailing_stop_market" else "fires at"
+        out.add_row(
+            Text(
+                f"Waits off the book and holds no margin; {lead} {fmt.price(level, inst)} "
+                f"({watched}) and becomes {becomes}.",
+            )
+        )
+        slot = self.hedge_side() or "both"
+        pos = engine.acct.position(self.symbol, slot)
+        reduces = pos is not None and (pos.side == "long") == (self.side == "sell")
+        if pos is None or not reduces:
+            if c.close_position or c.reduce_only:
+                out.add_row(Text("No position to reduce now: it will do nothing.", style="bold"))
+            else:
+                out.add_row(
+                    Text("Opens or adds at trigger; its margin is checked then.", style="bold")
+                )
+            return out
+        fill_at = c.price if c.order_type in PRICED and c.price is not None else level
+        qty = pos.qty if c.close_position else min(c.qty, pos.qty)
+        sign = 1 if pos.side == "long" else -1
+        fee = fill_at * qty * engine.settings.taker_fee
+        pnl = (fill_at - pos.entry) * qty * sign - fee
+        word = "loss" if pnl < 0 else "profit"
+        line = Text(f"If it fills at {fmt.price(fill_at, inst)}: {word} ")
+        line.append(f"{fmt.money(pnl)} USDT", style="bold red" if pnl < 0 else "bold green")
+        line.append(
+            f" on {fmt.qty(qty, inst)} (taker fee {fmt.money(fee)} included); a gap fills it worse."
+        )
+        out.add_row(line)
+        liq = engine.position_liquidation_price(pos)
+        if liq is None:
+            out.add_row(Text("Liquidation: none — no price would liquidate this position."))
+        elif c.order_type in STOPS and (level <= liq if pos.side == "long" else level >= liq):
+            out.add_row(
+                Text(
+                    f"Liquidation price {fmt.price(liq, inst)}: liquidated before this stop "
+                    "can trigger.",
+                    style="bold white on red",
+                )
+            )
+        else:
+            gap = abs(level - liq)
+            out.add_row(
+                Text(
+                    f"Liquidation price {fmt.price(liq, inst)}: {fmt.price(gap, inst)} "
+                    f"({fmt.pct(gap / level, 2, signed=False)}) beyond the trigger."
+                )
+            )
+        return out
+
     def preview_text(self) -> str:
         """The preview as plain text (what the trader reads; tests check the words)."""
         console = Console(width=100, record=True, file=io.StringIO())
@@ -354,15 +538,41 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         self.recompute()
 
     @on(Choice.Changed, "#type")
-    def _type_changed(self, event: Choice.Changed) -> None:
+    def _type_changed(self) -> None:
         price = self.query_one("#price", Input)
-        price.disabled = event.value != "limit"
-        price.placeholder = "price" if event.value == "limit" else "market"
-        if event.value == "limit" and not price.value:
+        if self.order_type in PRICED and not price.value:
             m = self.engine.markets.get(self.symbol)
             ref = (m.bid if self.side == "buy" else m.ask) if m is not None else None
             if ref is not None:
                 price.value = str(ref)
+        self._show_fields()
+        self.recompute()
+
+    def _show_fields(self) -> None:
+        """Only the rows the chosen type uses are on screen (and so in the tab order)."""
+        order_type = self.order_type
+        tif = self.query_one("#tif", Choice).value
+        shown = {
+            "#row-price": order_type in PRICED,
+            "#row-trigger": order_type in CONDITIONAL,
+            "#row-trail": order_type == "trailing_stop_market",
+            "#row-tif": order_type in PRICED,
+            "#row-flags": order_type in CONDITIONAL,
+        }
+        for row in FIELD_ROWS:
+            self.query_one(row).display = shown[row]
+        self.query_one("#trigger").display = order_type in TRIGGERED
+        self.query_one("#trigger-label").display = order_type in TRIGGERED
+        self.query_one("#price", Input).disabled = order_type not in PRICED
+        self.query_one("#good-till").display = tif == "GTD"
+        self.query_one("#close-position").display = order_type in CLOSABLE
+        self.query_one("#qty", Input).disabled = self.closes_position()
+
+    @on(Choice.Changed, "#tif")
+    @on(Choice.Changed, "#working")
+    @on(Checkbox.Changed, "#close-position")
+    def _field_changed(self) -> None:
+        self._show_fields()
         self.recompute()
 
     @on(Choice.Changed, "#mode")

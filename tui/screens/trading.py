@@ -35,7 +35,6 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from papertrade.core import events as ev
-from papertrade.core.numbers import plain
 from papertrade.core.positions import Position
 from papertrade.core.text import plural
 from papertrade.tui.screens.alerts import AlertModal
@@ -44,8 +43,10 @@ from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.postmortem import PostMortemScreen
+from papertrade.tui.screens.stops import Amend, AmendModal, CloseModal, TpSl, TpSlModal
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.alerts import Direction, PriceAlert
+from papertrade.tui.service.stops import protection, replaced
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
@@ -53,7 +54,7 @@ from papertrade.tui.widgets.chart import PriceChart
 from papertrade.tui.widgets.footer import SteadyFooter
 from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 from papertrade.tui.widgets.log import EventLog, describe
-from papertrade.tui.widgets.orders import OrdersTable
+from papertrade.tui.widgets.orders import OrdersTable, open_orders
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.status import FeedStatusBar
 from papertrade.tui.widgets.watchlist import Watchlist
@@ -103,6 +104,11 @@ class TradingScreen(Screen[None]):
         Binding("x", "cancel_order", "Cancel", id="cancel_order"),
         Binding("X", "cancel_all", "Cancel all", key_display="X", id="cancel_all"),
         Binding("delete", "remove_symbol", "Remove sym", show=False, id="remove_symbol"),
+        Binding("t", "tpsl", "TP/SL", id="tpsl"),
+        Binding("r", "reverse", "Reverse", show=False, id="reverse"),
+        Binding("C", "close_all", "Close all", show=False, key_display="C", id="close_all"),
+        Binding("e", "amend", "Amend", show=False, id="amend"),
+        Binding("B", "break_even", "SL to BE", show=False, key_display="B", id="break_even"),
         Binding("A", "alert", "Alert", show=False, key_display="A", id="alert"),
         Binding("S", "sessions", "Sessions", show=False, key_display="S", id="sessions"),
         Binding("P", "postmortem", "Post-mortem", show=False, key_display="P", id="postmortem"),
@@ -395,18 +401,154 @@ class TradingScreen(Screen[None]):
                 markup=False,
             )
             return
-        symbol, side = pos.symbol, (None if pos.slot == "both" else pos.slot)
-        if not host(self).config.confirm_close:
-            self.close_symbol(symbol, side)
+        key = pos.key
+
+        def done(fraction: object) -> None:
+            current = self.session.engine.positions.get(key)
+            if not isinstance(fraction, Decimal) or current is None:
+                return
+            self.close_part(current, fraction)
+
+        self.app.push_screen(CloseModal(pos), done)
+
+    def close_part(self, pos: Position, fraction: Decimal) -> None:
+        """Close `fraction` of the position: all of it as a close, a part as a reduce-only
+        market order."""
+        if fraction >= 1:
+            self.close_symbol(pos.symbol, None if pos.slot == "both" else pos.slot)
             return
+        command = self.session.close_part_command(pos, fraction)
+        if command is None:
+            self.notify("that part is less than one quantity step", severity="warning")
+            return
+        self.session.submit(command)
+        self.flush()
+
+    def action_reverse(self) -> None:
+        """`r`: flip the selected position with one market order of twice its size, after a
+        confirmation that shows what the flip costs."""
+        pos = self._need_position()
+        if pos is None:
+            return
+        if pos.slot != "both":
+            self.notify(
+                "hedge mode: close this side (c) and open the other; reversing is one-way only",
+                severity="warning",
+            )
+            return
+        engine = self.session.engine
+        preview = engine.preview(self.session.reverse_command(pos))
+        if preview.reason is not None:
+            self.notify(f"cannot reverse: {preview.reason}", severity="warning", markup=False)
+            return
+        inst = pos.instrument
+        other = "SHORT" if pos.side == "long" else "LONG"
+        question = (
+            f"Reverse {pos.side.upper()} {fmt.qty(pos.qty, inst)} {pos.symbol} to {other}? "
+            f"One market order of {fmt.qty(preview.qty, inst)} at "
+            f"~{fmt.price(preview.price, inst)}: "
+            f"fee {fmt.money(preview.fee)} USDT, margin {fmt.money(preview.required_margin)} USDT"
+        )
         key = pos.key
 
         def done(yes: object) -> None:
-            if yes is True and key in self.session.engine.positions:
-                self.close_symbol(symbol, side)
+            current = self.session.engine.positions.get(key)
+            if yes is True and current is not None:
+                order_id = self.session.next_order_id()
+                self.session.submit(self.session.reverse_command(current, order_id))
+                self.flush()
 
-        question = f"Close the {pos.side.upper()} {plain(pos.qty)} {symbol} position at market?"
         self.app.push_screen(ConfirmModal(question), done)
+
+    def action_close_all(self) -> None:
+        """`C`: close every position at market, after a confirmation."""
+        positions = list(self.session.engine.positions.values())
+        if not positions:
+            self.notify("no open positions", severity="warning")
+            return
+
+        def done(yes: object) -> None:
+            if yes is True:
+                for pos in list(self.session.engine.positions.values()):
+                    self.session.close(pos.symbol, None if pos.slot == "both" else pos.slot)
+                self.flush()
+
+        self.app.push_screen(
+            ConfirmModal(f"Close all {plural(len(positions), 'position')} at market?"), done
+        )
+
+    # --- stops of a position and amending orders (issue 12) -----------------------------------
+
+    def _need_position(self) -> Position | None:
+        pos = self._position_at(self.selected_position_symbol())
+        if pos is None:
+            self.notify(
+                "no position selected: pick one in the watchlist or Positions (tab)",
+                severity="warning",
+            )
+        return pos
+
+    def action_tpsl(self) -> None:
+        """`t`: the selected position's take-profit and stop-loss (close-position orders)."""
+        pos = self._need_position()
+        if pos is None:
+            return
+        found = protection(self.session.engine, pos)
+        tp = next((o.command.trigger_price for o in found.tp if o.command.close_position), None)
+        sl = next((o.command.trigger_price for o in found.sl if o.command.close_position), None)
+
+        def done(result: object) -> None:
+            if not isinstance(result, TpSl):
+                return
+            for leg, trigger, before in (("tp", result.tp, tp), ("sl", result.sl, sl)):
+                if trigger is not None:
+                    self.session.set_position_stop(pos, leg, trigger, result.working)
+                elif before is not None:
+                    for oid in replaced(self.session.engine, pos, leg):
+                        self.session.cancel(oid)
+            self.flush()
+
+        self.app.push_screen(TpSlModal(pos, tp, sl), done)
+
+    def action_break_even(self) -> None:
+        """`B`: move the position's stop-loss to break-even (entry plus the fees paid)."""
+        pos = self._need_position()
+        if pos is None:
+            return
+        price = self.session.break_even_price(pos)
+        if price is None:
+            self.notify(
+                f"break-even of {pos.symbol} is not known (fees of fills before this session)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        out = self.session.set_position_stop(pos, "sl", price)
+        if not any(isinstance(o, ev.Rejected) for o in out):
+            inst = pos.instrument
+            self.log_line(f"{pos.symbol} stop-loss moved to break-even {fmt.price(price, inst)}")
+        self.flush()
+
+    def action_amend(self) -> None:
+        """`e`: move the selected open order's limit price or trigger, keeping its id."""
+        oid = self.orders.selected_key
+        order = open_orders(self.session.engine).get(oid) if oid is not None else None
+        if order is None:
+            self.notify("no open order to amend: pick one in Open orders", severity="warning")
+            return
+        if order.order_type == "trailing_stop_market":
+            self.notify(
+                "a trailing stop follows the market: cancel it (x) and place a new one",
+                severity="warning",
+            )
+            return
+
+        def done(result: object) -> None:
+            if isinstance(result, Amend):
+                self.session.amend(order.id, price=result.price, trigger_price=result.trigger)
+                self.flush()
+
+        self.app.push_screen(AmendModal(order), done)
 
     def action_alert(self) -> None:
         """A price alert on the selected symbol (`AlertModal`): toast, bell and log once."""
@@ -525,7 +667,7 @@ class TradingScreen(Screen[None]):
         self.flush()
 
     def action_cancel_all(self) -> None:
-        count = len(self.session.engine.orders)
+        count = len(self.session.open_order_ids)
         if not count:
             self.notify("no open orders", severity="warning")
             return

@@ -25,11 +25,15 @@ from typing import Protocol
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
+from papertrade.core.numbers import floor_to
+from papertrade.core.positions import Position
 from papertrade.tui.service.history import HISTORY_POINTS, sample
-from papertrade.tui.service.ledger import Ledger
+from papertrade.tui.service.ledger import Ledger, break_even
 from papertrade.tui.service.shadows import LiveShadows
+from papertrade.tui.service.stops import Leg, close_position_order, replaced, to_tick
 
 ALERT_RATIO = Decimal("0.8")
+LIMIT_PRICED = frozenset({"limit", "stop_limit", "take_profit_limit"})
 
 
 class Journal(Protocol):
@@ -198,6 +202,14 @@ class TradingSession:
         leverage: int | None = None,
         reduce_only: bool = False,
         position_side: ev.PositionSlot | None = None,
+        trigger_price: Decimal | None = None,
+        working_type: ev.WorkingType | None = None,
+        activation_price: Decimal | None = None,
+        callback_rate: Decimal | None = None,
+        time_in_force: ev.TimeInForce | None = None,
+        good_till: int | None = None,
+        close_position: bool | None = None,
+        price_protect: bool | None = None,
     ) -> list[ev.Outcome]:
         command = self.order_command(
             symbol,
@@ -209,6 +221,14 @@ class TradingSession:
             leverage=leverage,
             reduce_only=reduce_only,
             position_side=position_side,
+            trigger_price=trigger_price,
+            working_type=working_type,
+            activation_price=activation_price,
+            callback_rate=callback_rate,
+            time_in_force=time_in_force,
+            good_till=good_till,
+            close_position=close_position,
+            price_protect=price_protect,
             order_id=self.next_order_id(),
         )
         return self.submit(command)
@@ -225,9 +245,19 @@ class TradingSession:
         leverage: int | None = None,
         reduce_only: bool = False,
         position_side: ev.PositionSlot | None = None,
+        trigger_price: Decimal | None = None,
+        working_type: ev.WorkingType | None = None,
+        activation_price: Decimal | None = None,
+        callback_rate: Decimal | None = None,
+        time_in_force: ev.TimeInForce | None = None,
+        good_till: int | None = None,
+        close_position: bool | None = None,
+        price_protect: bool | None = None,
         order_id: str = "preview",
     ) -> ev.PlaceOrder:
-        """The command a ticket would send (id "preview" until it is really sent)."""
+        """The command a ticket would send (id "preview" until it is really sent). The
+        limit price goes only with the types that rest at one; a close-position stop has
+        no quantity (it closes what exists at trigger)."""
         return ev.PlaceOrder(
             ts=self.now,
             id=order_id,
@@ -235,19 +265,99 @@ class TradingSession:
             side=side,
             qty=qty,
             order_type=order_type,
-            price=price if order_type == "limit" else None,
+            price=price if order_type in LIMIT_PRICED else None,
             margin_mode=margin_mode,
             leverage=leverage,
             reduce_only=reduce_only,
             position_side=position_side,
+            trigger_price=trigger_price,
+            working_type=working_type,
+            activation_price=activation_price,
+            callback_rate=callback_rate,
+            time_in_force=time_in_force,
+            good_till=good_till,
+            close_position=close_position,
+            price_protect=price_protect,
         )
+
+    def amend(
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> list[ev.Outcome]:
+        return self.submit(ev.AmendOrder(self.now, order_id, qty, price, trigger_price))
+
+    def set_position_stop(
+        self, pos: Position, leg: Leg, trigger: Decimal, working: ev.WorkingType = "contract"
+    ) -> list[ev.Outcome]:
+        """Place the position's TP (`leg` "tp") or SL ("sl") at `trigger`; once the engine
+        has taken it, the earlier close-position order of that kind goes (a refused one
+        leaves the old in place)."""
+        old = replaced(self.engine, pos, leg)
+        command = close_position_order(
+            pos, leg, trigger, working, ts=self.now, order_id=self.next_order_id()
+        )
+        out = self.submit(command)
+        if any(isinstance(o, ev.Rejected) for o in out):
+            return out
+        for oid in old:
+            out += self.cancel(oid)
+        return out
+
+    def close_part_command(self, pos: Position, fraction: Decimal) -> ev.PlaceOrder | None:
+        """A reduce-only market order for `fraction` (0 < f < 1) of the position, on the
+        quantity step; None when that rounds to nothing."""
+        qty = floor_to(pos.qty * fraction, pos.instrument.step_size)
+        if qty <= 0:
+            return None
+        return ev.PlaceOrder(
+            ts=self.now,
+            id=self.next_order_id(),
+            symbol=pos.symbol,
+            side="sell" if pos.side == "long" else "buy",
+            qty=qty,
+            order_type="market",
+            reduce_only=pos.slot == "both",
+            position_side=None if pos.slot == "both" else pos.slot,
+        )
+
+    def reverse_command(self, pos: Position, order_id: str = "preview") -> ev.PlaceOrder:
+        """One market order of twice the position the other way (one-way mode): it closes
+        the position and opens the same size on the other side, a flip costed as one."""
+        return ev.PlaceOrder(
+            ts=self.now,
+            id=order_id,
+            symbol=pos.symbol,
+            side="sell" if pos.side == "long" else "buy",
+            qty=pos.qty * 2,
+            order_type="market",
+        )
+
+    def break_even_price(self, pos: Position) -> Decimal | None:
+        """Entry including the fees paid to open (the ledger's), on the tick grid toward the
+        position's side; None when those fees are not known (see `Ledger.open_fees`)."""
+        if pos.slot != "both":
+            return None
+        fees = self.ledger.open_fees(pos.symbol, pos.size)
+        if fees is None:
+            return None
+        price = break_even(pos.entry, pos.size, fees)
+        return to_tick(price, pos.instrument.tick_size, "sl", pos)
 
     def cancel(self, order_id: str) -> list[ev.Outcome]:
         return self.submit(ev.CancelOrder(self.now, order_id))
 
+    @property
+    def open_order_ids(self) -> list[str]:
+        """Every open order: resting on the book, then conditional orders waiting off it."""
+        return [*self.engine.orders, *(o.id for o in self.engine.algo)]
+
     def cancel_all(self) -> list[ev.Outcome]:
         out: list[ev.Outcome] = []
-        for oid in list(self.engine.orders):
+        for oid in self.open_order_ids:
             out += self.cancel(oid)
         return out
 

@@ -176,3 +176,21 @@ def parse_leverage(text: str, high: int = MAX_LEVERAGE, symbol: str = "") -> int
         where = f" for {symbol}" if symbol else ""
         raise ValueError(f"leverage must be between {MIN_LEVERAGE} and {top}x{where}")
     return value
+
+
+DURATION_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
+MAX_DURATION_MS = 365 * 86_400_000
+
+
+def parse_duration(text: str, what: str = "good till") -> int:
+    """A span of market time typed as `30m`, `4h` or `2d` (a whole number and a unit), in ms;
+    ValueError naming `what` otherwise. At most a year, so a deadline always formats."""
+    raw = _clean(text, what).lower()
+    unit = DURATION_UNITS.get(raw[-1:]) if raw else None
+    digits = raw[:-1]
+    if unit is None or not digits.isascii() or not digits.isdigit():
+        raise ValueError(f"{what}: type a whole number and m, h or d (30m, 4h, 2d)")
+    ms = int(digits) * unit
+    if not 0 < ms <= MAX_DURATION_MS:
+        raise ValueError(f"{what}: between 1m and 365d")
+    return ms

@@ -13,6 +13,13 @@ exists the stamp is `--:--:--` rather than a wall-clock time that would mix two 
 Liquidations (bug 7): each position's line says its part of the loss, and a cross liquidation
 adds one line with what the account lost in all (`fmt.with_cross_totals`, shared with
 `papertrade simulate`).
+
+Conditional orders (issue 12): a trigger gets its own line (trigger price, the watched price
+that crossed it, and which price was watched), and the fill it becomes says the trigger again
+with the slippage between them — signed as it cost the trader (a sell stop at 94,000 filled
+at 93,850 slipped 150 against). The log remembers each triggered order until its last word
+(fill or cancellation), bounded like the lines. Cancellations name their reason in words
+(good-till passed, IOC remainder, FOK not fillable whole, position closed).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Protocol, Self, runtime_checkable
 
 from rich.console import RenderableType
@@ -35,6 +43,13 @@ from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 
 MAX_LINES = 500
+MAX_TRIGGERED = 500
+CANCEL_WORDS = {
+    "expired": "expired (its good-till time passed)",
+    "ioc_remainder": "IOC: the part that could not fill at once is cancelled",
+    "fok_unfilled": "FOK: could not fill whole at once, nothing filled",
+    "position_closed": "position closed: its close-position / reduce-only order goes with it",
+}
 CLOCK_LABEL = "market time, UTC"
 NO_TIME = "--:--:-- "
 
@@ -50,14 +65,37 @@ def describe_cross_total(total: fmt.CrossLiquidated) -> tuple[str, str]:
     return (f"LIQUIDATED cross account: {fmt.cross_total_words(total)}", "bold reverse red")
 
 
-def describe(outcome: ev.Outcome) -> tuple[str, str] | None:
-    """(text, style) of one outcome for the log; None for outcomes not worth a line."""
+def slippage(fill: ev.Fill, trigger: Decimal) -> Decimal:
+    """How much worse than its trigger price a triggered order filled, per unit: positive
+    when it cost the trader (a sell below, a buy above the trigger), negative when it gained."""
+    return trigger - fill.price if fill.side == "sell" else fill.price - trigger
+
+
+def slippage_words(fill: ev.Fill, trigger: Decimal) -> str:
+    slip = slippage(fill, trigger)
+    if slip.is_zero():
+        return f"trigger {plain(trigger)}, filled at the trigger (no slippage)"
+    way = "against" if slip > 0 else "in favour"
+    share = fmt.pct(abs(slip) / trigger, signed=False)
+    return f"trigger {plain(trigger)}, slippage {plain(abs(slip))} {way} ({share})"
+
+
+def describe(outcome: ev.Outcome, trigger: Decimal | None = None) -> tuple[str, str] | None:
+    """(text, style) of one outcome for the log; None for outcomes not worth a line.
+    `trigger`: for the fill of a triggered order, the trigger price it is compared with."""
     if isinstance(outcome, ev.Fill):
         pnl = f", realized {fmt.money(outcome.realized_pnl, 4)}" if outcome.realized_pnl else ""
+        slip = f"; {slippage_words(outcome, trigger)}" if trigger is not None else ""
         return (
             f"FILL {outcome.side} {plain(outcome.qty)} {outcome.symbol} @ {plain(outcome.price)}"
-            f" ({outcome.liquidity}, fee {fmt.money(outcome.fee, 4)}{pnl})",
+            f" ({outcome.liquidity}, fee {fmt.money(outcome.fee, 4)}{pnl}){slip}",
             "green" if outcome.side == "buy" else "red",
+        )
+    if isinstance(outcome, ev.OrderTriggered):
+        return (
+            f"TRIGGERED {printable(outcome.order_id)} {outcome.order_type} {outcome.symbol}: "
+            f"trigger {plain(outcome.trigger_price)} crossed at {plain(outcome.watched_price)}",
+            "bold magenta",
         )
     if isinstance(outcome, ev.Rejected):
         return (f"REJECTED {outcome.command}: {outcome.reason}", "bold yellow")
@@ -67,7 +105,8 @@ def describe(outcome: ev.Outcome) -> tuple[str, str] | None:
         verb = "received" if outcome.amount > 0 else "paid"
         return (f"FUNDING {outcome.symbol}: {verb} {fmt.money(abs(outcome.amount), 4)} USDT", "")
     if isinstance(outcome, ev.OrderCancelled):
-        return (f"CANCELLED {printable(outcome.order_id)}: {outcome.reason}", "dim")
+        words = CANCEL_WORDS.get(outcome.reason, outcome.reason)
+        return (f"CANCELLED {printable(outcome.order_id)}: {printable(words)}", "dim")
     if isinstance(outcome, ev.ReduceOnlyCut):
         return (
             f"REDUCE-ONLY {printable(outcome.order_id)} {outcome.symbol}: cut from "
@@ -102,6 +141,9 @@ class EventLog(RichLog):
         self._kept: deque[Text] = deque(maxlen=max_lines)
         """Every line written (bounded like the log): a new width wraps them again."""
         self._wrapped_at = 0
+        self._triggered: dict[str, Decimal] = {}
+        """Trigger price of each triggered order whose fill may still come (insertion order:
+        the oldest is forgotten first past MAX_TRIGGERED)."""
 
     def on_resize(self, event: events.Resize) -> None:
         """Lines are wrapped when written; a new width (the small layout's full-width log
@@ -157,7 +199,15 @@ class EventLog(RichLog):
             if isinstance(item, fmt.CrossLiquidated):
                 self.add_text(*describe_cross_total(item), ts=item.ts)
                 continue
-            described = describe(item)
+            trigger = self._triggered.get(item.order_id) if isinstance(item, ev.Fill) else None
+            if isinstance(item, ev.OrderTriggered):
+                self._triggered.pop(item.order_id, None)
+                self._triggered[item.order_id] = item.trigger_price
+                while len(self._triggered) > MAX_TRIGGERED:
+                    del self._triggered[next(iter(self._triggered))]
+            elif isinstance(item, ev.OrderCancelled):
+                self._triggered.pop(item.order_id, None)
+            described = describe(item, trigger)
             if described is not None:
                 self.add_text(*described, ts=item.ts)
 

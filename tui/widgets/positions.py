@@ -4,7 +4,9 @@ Refresh: `update_from(engine, ledger=None)`. Columns in the order a trader needs
 ones that matter stay on screen at 80 columns (a table shows only what fits whole): symbol,
 side, margin mode and leverage, signed size (shorts negative, as exchanges show them),
 liquidation price, distance to it (% of mark, coloured by the margin ratio) and uPnL; then ROE,
-entry, break-even, the estimated next funding payment with its countdown, health, margin and mark.
+entry, break-even, the estimated next funding payment with its countdown, TP/SL (the
+take-profit and stop-loss triggers waiting for it, "no SL" in red when none would stop it —
+issue 12; from 140 columns, or `→`), health, margin and mark.
 
 Health is the margin ratio that liquidates at 100 %: an isolated position's own ratio, a cross
 position's the *account's* cross ratio — exactly the difference between the modes the trader
@@ -22,9 +24,11 @@ from typing import ClassVar
 
 from rich.text import Text
 
+from papertrade.core.conditional import ConditionalOrder
 from papertrade.core.engine import Engine
 from papertrade.core.positions import Position
 from papertrade.tui.service.ledger import Ledger, OpenFees, break_even, funding_estimate
+from papertrade.tui.service.stops import protection
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.table import KeyedTable
 
@@ -60,6 +64,7 @@ class PositionsTable(KeyedTable):
         ("entry", "Entry", 9),
         ("be", "Break-even", 10),
         ("funding", "Next funding", 13),
+        ("tpsl", "TP/SL", 19),
         ("health", "Health", 8),
         ("margin", "Margin", 9),
         ("mark", "Mark", 9),
@@ -105,7 +110,34 @@ class PositionsTable(KeyedTable):
             "roe": fmt.signed_text(fmt.pct(roe), roe),
             "funding": PositionsTable.funding_cell(engine, pos),
             "health": fmt.health_bar(ratio, width=3),
+            "tpsl": PositionsTable.tpsl_cell(engine, pos),
         }
+
+    @staticmethod
+    def tpsl_cell(engine: Engine, pos: Position) -> Text:
+        """`take-profit/stop-loss` triggers (the nearest to the market of each; `trail`
+        for a trailing stop not yet tracking); "no SL" in red when nothing would stop it."""
+        found = protection(engine, pos)
+        inst = pos.instrument
+        long = pos.side == "long"
+
+        def nearest(orders: tuple[ConditionalOrder, ...], stop: bool) -> str | None:
+            levels = [o.trigger_level() for o in orders]
+            known = [lv for lv in levels if lv is not None]
+            if not known:
+                return "trail" if orders else None
+            # a long's nearest stop is its highest, its nearest take-profit its lowest
+            pick = max(known) if long == stop else min(known)
+            return fmt.price(pick, inst)
+
+        tp = nearest(found.tp, stop=False)
+        sl = nearest(found.sl, stop=True)
+        text = Text(f"{tp or fmt.DASH}/")
+        if sl is None:
+            text.append("no SL", style="bold red")
+        else:
+            text.append(sl)
+        return text
 
     @staticmethod
     def funding_cell(engine: Engine, pos: Position) -> Text:

@@ -1,0 +1,98 @@
+"""A position's take-profit and stop-loss, as a trader handles them from the positions table.
+
+Why a module of its own: the positions table (its TP/SL column and "no SL"), the `t` dialog,
+`B` (stop to break-even) and the palette all need the same answers — which waiting orders
+protect a position, what price an ROE % means, where break-even is — so they are worked out
+once here, from the engine's state, without Textual.
+
+Rules (README "Position TP/SL"): a position's stop-loss is any waiting stop, stop-limit or
+trailing stop on the side that closes it, its take-profit any waiting take-profit on that
+side. `t` and `B` place Binance's position TP/SL: `close_position` stop-market /
+take-profit-market orders, which close whatever is open at trigger. Setting one replaces the
+position's earlier close-position order of that kind (one TP and one SL, as on Binance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from papertrade.core import events as ev
+from papertrade.core.conditional import ConditionalOrder
+from papertrade.core.engine import Engine
+from papertrade.core.numbers import ceil_to, floor_to, round_to
+from papertrade.core.positions import Position
+
+SL_TYPES = frozenset({"stop_market", "stop_limit", "trailing_stop_market"})
+TP_TYPES = frozenset({"take_profit_market", "take_profit_limit"})
+Leg = str  # "tp" or "sl"
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """The waiting orders that would close a position: take-profits and stop-losses."""
+
+    tp: tuple[ConditionalOrder, ...]
+    sl: tuple[ConditionalOrder, ...]
+
+
+def protection(engine: Engine, pos: Position) -> Protection:
+    closing_side = "sell" if pos.side == "long" else "buy"
+    mine = [
+        o
+        for o in engine.algo
+        if o.symbol == pos.symbol
+        and o.side == closing_side
+        and (o.command.position_side or "both") == pos.slot
+    ]
+    return Protection(
+        tp=tuple(o for o in mine if o.command.order_type in TP_TYPES),
+        sl=tuple(o for o in mine if o.command.order_type in SL_TYPES),
+    )
+
+
+def price_for_roe(pos: Position, roe_pct: Decimal) -> Decimal:
+    """The price at which the position's ROE (uPnL over its initial margin, entry notional /
+    leverage) is `roe_pct` percent: entry × (1 ± ROE / (100 × leverage)), + for a long."""
+    move = roe_pct / (HUNDRED * pos.leverage)
+    return pos.entry * (1 + move) if pos.side == "long" else pos.entry * (1 - move)
+
+
+def to_tick(price: Decimal, tick: Decimal, leg: Leg, pos: Position) -> Decimal:
+    """A computed trigger put on the tick grid, rounded toward the position's side of it
+    (a long's stop up, a short's down: never a worse stop than asked)."""
+    if leg == "sl":
+        return ceil_to(price, tick) if pos.side == "long" else floor_to(price, tick)
+    return round_to(price, tick)
+
+
+def close_position_order(
+    pos: Position,
+    leg: Leg,
+    trigger: Decimal,
+    working: ev.WorkingType,
+    *,
+    ts: int,
+    order_id: str,
+) -> ev.PlaceOrder:
+    """Binance's position TP/SL: closes whatever is open when it triggers."""
+    return ev.PlaceOrder(
+        ts=ts,
+        id=order_id,
+        symbol=pos.symbol,
+        side="sell" if pos.side == "long" else "buy",
+        qty=Decimal(0),
+        order_type="stop_market" if leg == "sl" else "take_profit_market",
+        trigger_price=trigger,
+        working_type=None if working == "contract" else working,
+        close_position=True,
+        position_side=None if pos.slot == "both" else pos.slot,
+    )
+
+
+def replaced(engine: Engine, pos: Position, leg: Leg) -> list[str]:
+    """Ids of the position's close-position orders of `leg` that a new one replaces."""
+    found = protection(engine, pos)
+    orders = found.sl if leg == "sl" else found.tp
+    return [o.id for o in orders if o.command.close_position]
