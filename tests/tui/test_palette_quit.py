@@ -42,10 +42,12 @@ async def test_every_key_of_the_trading_screen_has_a_palette_entry(app_factory, 
         bindings = [
             b for b in TradingScreen.BINDINGS if isinstance(b, Binding) and b.action != "app.quit"
         ]
+        # P's entry needs a liquidation: test_postmortem_screen.py checks it after one
         missing = {
             b.key
             for b in bindings
-            if not any(h.endswith((f"({b.key})", f"({b.key_display})")) for h in helps)
+            if b.id != "postmortem"
+            and not any(h.endswith((f"({b.key})", f"({b.key_display})")) for h in helps)
         }
         assert missing == set()
         system = [c.title for c in app.get_system_commands(app.trading)]

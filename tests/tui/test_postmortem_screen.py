@@ -27,6 +27,7 @@ from rich.console import Console
 from screen_host import until
 from textual.widgets import Static
 
+from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.postmortem import PostMortemScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -105,6 +106,8 @@ async def test_the_palette_offers_the_post_mortem_after_a_liquidation(tmp_path: 
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await _settled(app, pilot)
+            helps = {n: h for n, _, h in TradingCommands(app.trading)._commands()}
+            assert helps["Post-mortem of the last liquidation"].endswith("(P)")
             await pilot.press("ctrl+p")
             await pilot.pause()
             for key in "post-mortem":

@@ -16,13 +16,12 @@ from textual.widgets import Static
 KEYS: tuple[tuple[str, str], ...] = (
     ("b / s", "buy / sell the selected symbol (order ticket)"),
     ("c / r / C", "close the position (asks how much) / reverse it / close all"),
-    ("m / l", "margin mode (cross / isolated) / leverage of the selected symbol"),
+    ("m / l", "margin mode (cross / isolated) / leverage of the symbol"),
     ("a / t / B", "isolated margin / TP and SL / SL to break-even"),
     ("x / X / e", "cancel the selected order / all orders / amend it"),
     ("/ / delete", "add a symbol to / remove it from the watchlist"),
-    ("A", "price alert on the selected symbol (above / below a price)"),
-    ("P", "post-mortem of the last liquidation (← → the others)"),
-    ("1 2 3 4", "watchlist / chart / orders / log (small terminal: the one shown)"),
+    ("A / P", "price alert / post-mortem of the last liquidation (← → others)"),
+    ("1 2 3 4", "watchlist / chart / orders / log (the one shown if small)"),
     ("o / f", "orders: open > history > trades / only the selected symbol"),
     ("tab, j k", "next panel / row (shift+tab, ↑ ↓); ← → more columns"),
     ("ctrl+p / S", "command palette (every action) / saved sessions"),
@@ -39,8 +38,7 @@ COLUMNS = (
 
 MODES = (
     "Isolated: the position has its own margin, the most it can lose. Cross: every cross "
-    "position shares the cross balance; when it runs out all of them are liquidated. The account's "
-    "all isolated / all cross lines: your same trades in one mode, equity and liquidations so far."
+    "position shares the cross balance; when it runs out all of them are liquidated."
 )
 
 
