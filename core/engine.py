@@ -573,19 +573,33 @@ class Engine(ConditionalDesk):
         )
         if not changes_settings:
             return self._run("order", c.id, c.ts, lambda: self._place(c))
-        saved = self.to_state()
+        # What the settings changes below can touch, kept to undo exactly that if the order is
+        # refused (a refused `_place` itself changes nothing): the symbol's setting and the
+        # leverage of its orders and positions. Snapshotting the whole engine instead cost
+        # most of the engine's time in a session that sends such orders (issue 14).
+        symbol = c.symbol
+        setting = self.symbol_settings.get(symbol)
+        orders = [(o, o.leverage) for o in self.acct.orders_by_symbol.get(symbol, ())]
+        held = [(p, p.leverage) for p in self.acct.symbol_positions(symbol)]
 
         def transaction() -> list[ev.Outcome]:
             out: list[ev.Outcome] = []
             if c.margin_mode is not None:
-                out += self._set_margin_mode(c.symbol, c.margin_mode)
+                out += self._set_margin_mode(symbol, c.margin_mode)
             if c.leverage is not None:
-                out += self._set_leverage(c.symbol, c.leverage)
+                out += self._set_leverage(symbol, c.leverage)
             return out + self._place(c)
 
         result = self._run("order", c.id, c.ts, transaction)
         if result and isinstance(result[0], ev.Rejected):
-            self._restore(saved)
+            if setting is None:
+                self.symbol_settings.pop(symbol, None)
+            else:
+                self.symbol_settings[symbol] = setting
+            for order, lev in orders:
+                order.leverage = lev
+            for pos, lev in held:
+                pos.leverage = lev
         return result
 
     def _opening_cost(
