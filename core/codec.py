@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from papertrade.core import events as ev
@@ -188,20 +188,9 @@ class _Kind:
 
 
 _STR_MEMO = 4096
-"""Distinct texts remembered per checker: prices and symbols repeat line after line, and the
-check of a text is a pure function of it (a memo returns exactly what the check would)."""
-
-
-def _memo(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`check`, remembered for strings (what JSON decimals and symbols are)."""
-    remembered = lru_cache(maxsize=_STR_MEMO)(check)
-
-    def fast(value: Any) -> Any:
-        if type(value) is str:
-            return remembered(value)
-        return check(value)
-
-    return fast
+"""Distinct texts remembered per kind of field before the memo starts afresh: prices and
+symbols repeat line after line, and the check of a text is a pure function of it (a memo
+returns exactly what the check would)."""
 
 
 def _dec(bound: Bound) -> _Kind:
@@ -395,7 +384,7 @@ class _Doubt(Exception):
 
 def _fast_check(kind: _Kind) -> Callable[[Any], Any]:
     if kind.check is not None:
-        return _memo(kind.check)
+        return kind.check
     if kind.strict_bool:
 
         def boolean(value: Any) -> Any:
@@ -421,22 +410,36 @@ def _nullable(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return or_none
 
 
+_MEMOS: dict[_Kind, dict[str, Any]] = {}
+"""Per kind of field: string value -> what its check returned (words start filled in)."""
+
+
+def _memo_of(kind: _Kind) -> dict[str, Any]:
+    return _MEMOS.setdefault(kind, {w: w for w in kind.words})
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A type's fields as the accept path walks them: the line's own keys, each to its check."""
+    """A type's fields as the accept path walks them: the line's own keys, each to its memo
+    (strings already checked) and its check."""
 
-    checks: dict[str, Callable[[Any], Any]]
+    checks: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]]
     required: frozenset[str]
     defaults: dict[str, Any]
     post: Callable[[dict[str, Any]], str | None] | None
 
 
-def _plan(fields: tuple[_Field, ...], post: Callable[[dict[str, Any]], str | None] | None) -> _Plan:
+def _plan(
+    kind: str, fields: tuple[_Field, ...], post: Callable[[dict[str, Any]], str | None] | None
+) -> _Plan:
     checks = {
-        f.name: _nullable(_fast_check(f.kind)) if f.nullable else _fast_check(f.kind)
+        f.name: (
+            _memo_of(f.kind),
+            _nullable(_fast_check(f.kind)) if f.nullable else _fast_check(f.kind),
+        )
         for f in fields
     }
-    checks["type"] = lambda value: value  # already matched to pick the plan
+    checks["type"] = ({kind: kind}, _fast_check(_Kind(words=(kind,))))  # matched already
     return _Plan(
         checks,
         frozenset(f.name for f in fields if f.default is REQUIRED),
@@ -445,7 +448,7 @@ def _plan(fields: tuple[_Field, ...], post: Callable[[dict[str, Any]], str | Non
     )
 
 
-_PLANS = {name: _plan(fields, post) for name, (fields, post) in _FORMAT.items()}
+_PLANS = {name: _plan(name, fields, post) for name, (fields, post) in _FORMAT.items()}
 
 
 def _fast(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -457,14 +460,27 @@ def _fast(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     data = plan.defaults.copy()
     checks = plan.checks
     for name, value in obj.items():
-        check = checks.get(name)
-        if check is None:
+        entry = checks.get(name)
+        if entry is None:
             raise _Doubt  # a field the format does not have
-        data[name] = check(value)
+        memo, check = entry
+        if value.__class__ is str:
+            got = memo.get(value, _UNSEEN)
+            if got is _UNSEEN:
+                got = check(value)
+                if len(memo) >= _STR_MEMO:
+                    memo.clear()
+                memo[value] = got
+            data[name] = got
+        else:
+            data[name] = check(value)
     del data["type"]
     if plan.post is not None and plan.post(data) is not None:
         raise _Doubt
     return data
+
+
+_UNSEEN: Any = object()
 
 
 # --- the error path: pydantic models built from `_FORMAT` ----------------------------------------
@@ -623,6 +639,7 @@ class _TooLong(ValueError):
 
 _DECODER = json.JSONDecoder(parse_int=_json_int, parse_constant=_json_constant)
 """Made once: `json.loads` with options builds a decoder per call."""
+_SCAN = _DECODER.scan_once
 
 
 def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
@@ -633,6 +650,12 @@ def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
     """
     if len(text) > MAX_LINE_CHARS:
         raise FormatError(line, f"line longer than {MAX_LINE_CHARS:,} characters")
+    try:
+        obj, end = _SCAN(text, 0)  # the decoder's own scanner, without its wrapper's calls
+    except (StopIteration, ValueError, RecursionError):
+        end = -1  # the whole decoder again, below, for its exact error
+    if end == len(text):
+        return parse_object(obj, line)
     try:
         obj = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
