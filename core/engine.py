@@ -54,6 +54,8 @@ from papertrade.core.preview import OrderPreview, preview_order
 __all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "RULES_VERSION", "Engine", "OrderPreview", "Totals"]
 
 DEFAULT_LEVERAGE = 20
+_TWO = Decimal(2)
+"""A Decimal divisor: `x / 2` with an int converts the 2 on every call."""
 DEFAULT_MODE: ev.MarginMode = "cross"
 STATE_VERSION = 1
 RULES_VERSION = 2
@@ -274,7 +276,7 @@ class Engine(ConditionalDesk):
         if e.symbol in self.acct.orders_by_symbol:
             out = self._match(e.symbol, e.ts, buy_at=e.ask, sell_at=e.bid)
         if not m.has_mark:
-            mid = (e.bid + e.ask) / 2
+            mid = (e.bid + e.ask) / _TWO
             m.mark = mid
             out += self._remark_symbol(e.symbol, mid, e.ts)
         return out
@@ -349,8 +351,15 @@ class Engine(ConditionalDesk):
         return out
 
     def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
-        upnl = unrealized_pnl(pos.size, pos.entry, price)
-        mm = maintenance_margin(pos.instrument, pos.qty * price)
+        # The hot path of every mark: `unrealized_pnl`, `maintenance_margin` and
+        # `liquidatable` written out (same arithmetic, no calls), compared with Decimal zero.
+        upnl = pos.size * (price - pos.entry)
+        notional = pos.qty * price
+        brackets = pos.instrument.brackets
+        bracket = (
+            brackets[0] if notional < brackets[0].cap else pos.instrument.bracket_for(notional)
+        )
+        mm = notional * bracket.mmr - bracket.cum
         pos.mark = price
         if pos.mode == "cross":
             acct = self.acct
@@ -358,12 +367,13 @@ class Engine(ConditionalDesk):
             acct.cross_mm += mm - pos.mm
             pos.upnl = upnl
             pos.mm = mm
-            if acct.cross_liquidatable():
+            cross_mm = acct.cross_mm
+            if cross_mm > ZERO and acct.cross_wallet + acct.cross_upnl <= cross_mm:
                 return self._liquidate_cross(ts)
             return []
         pos.upnl = upnl
         pos.mm = mm
-        if liquidatable(pos.margin + upnl, mm):
+        if mm > ZERO and pos.margin + upnl <= mm:
             return self._liquidate_isolated(pos, ts)
         return []
 
