@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from papertrade.core import codec
@@ -152,3 +152,28 @@ def test_a_good_mark_line_never_imports_pydantic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.from_regex(r"\A[+-]?[0-9]{0,14}(\.[0-9]{0,14})?\Z"))
+@example("1234567890.12345678")  # 18 digits in 19 characters: counted, accepted
+@example("1234567890.123456789")  # 19 digits in 20 characters: counted, refused
+@example("0.00000000000000001")  # 17 places in 19 characters
+def test_a_short_decimal_skips_only_a_digit_count_that_cannot_fail(text: str) -> None:
+    """`Bound.parse` skips counting digits for text of at most 18 characters without an
+    exponent; counting them anyway gives the same verdict and value for every bound
+    (texts up to 29 characters: both sides of the cut-off)."""
+    from decimal import Decimal
+
+    from papertrade.core import numbers as n
+
+    for bound in (n.PRICE, n.QTY, n.SIZE, n.RATE, n.AMOUNT):
+        try:
+            fast: Decimal | str = bound.parse(text)
+        except n.BadNumber as exc:
+            fast = str(exc)
+        try:
+            full: Decimal | str = bound.check(n._finite(text))  # digits counted
+        except n.BadNumber as exc:
+            full = str(exc)
+        assert repr(fast) == repr(full)
