@@ -639,7 +639,7 @@ class _TooLong(ValueError):
 
 _DECODER = json.JSONDecoder(parse_int=_json_int, parse_constant=_json_constant)
 """Made once: `json.loads` with options builds a decoder per call."""
-_SCAN = _DECODER.scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
