@@ -21,6 +21,7 @@ SUITE: dict[str, list[str]] = {
     "feeds": [],
     "journal": [],
     "engine": [],
+    "simulate": [],
     "rss_simulate": [],
     "tui_latency": ["--seconds", "10"],
     "feeds_burst": ["--seconds", "3"],

@@ -1,27 +1,28 @@
 """The JSON-lines event format: drills, `simulate` input, session exports, the file feed.
 
 One JSON object a line; every line has `type` and `ts` (integer ms UTC, never decreasing);
-decimals are JSON strings so nothing passes through a float. This module validates with
-pydantic (the edge) and converts to and from the engine's slotted events. It does no I/O:
-callers hand it lines and write what it returns.
+decimals are JSON strings so nothing passes through a float. This module validates at the
+edge and converts to and from the engine's slotted events. It does no I/O: callers hand it
+lines and write what it returns.
+
+Speed (issue 14): the format is one table, `_FORMAT`. A good line is checked by walking that
+table (`_fast`: the standard library's JSON decoder, one check a field, memoised for the
+strings that repeat); only a line the walk will not take goes to pydantic models built from
+the same table (`_models`), to word every problem at once. Measured on a 200,000-line
+mark/quote drill, pydantic's `validate_python` per line plus `model_dump` was ~3x the JSON
+parse; msgspec or orjson would be one more dependency for what the standard decoder and a
+table walk already bring to about the parse itself, and pydantic's messages stay the ones
+users see.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    StrictBool,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
-)
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from papertrade.core import events as ev
 from papertrade.core.conditional import shape_error
@@ -40,6 +41,11 @@ from papertrade.core.numbers import (
     plain,
     timestamp,
 )
+
+if TYPE_CHECKING:
+    from typing import Annotated
+
+    from pydantic import BeforeValidator, ValidationError
 
 
 class FormatError(ValueError):
@@ -108,75 +114,6 @@ def _label(value: Any) -> str:
     return value
 
 
-Price = Annotated[Decimal, BeforeValidator(_bounded(PRICE))]
-Qty = Annotated[Decimal, BeforeValidator(_bounded(QTY))]
-Size = Annotated[Decimal, BeforeValidator(_bounded(SIZE))]
-Rate = Annotated[Decimal, BeforeValidator(_bounded(RATE))]
-FeeRate = Annotated[Decimal, BeforeValidator(_bounded(FEE_RATE))]
-Balance = Annotated[Decimal, BeforeValidator(_bounded(BALANCE))]
-Amount = Annotated[Decimal, BeforeValidator(_bounded(AMOUNT))]
-Symbol = Annotated[str, BeforeValidator(_symbol)]
-Ident = Annotated[str, BeforeValidator(_identifier)]
-Label = Annotated[str, BeforeValidator(_label)]
-Ts = Annotated[int, BeforeValidator(_ts)]
-Leverage = Annotated[int, BeforeValidator(_leverage)]
-
-
-class _Line(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    ts: Ts
-
-
-class SessionLine(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["session"]
-    ts: Ts = 0
-    balance: Balance = Decimal("10000")
-    taker_fee: FeeRate = Decimal("0.0005")
-    maker_fee: FeeRate = Decimal("0.0002")
-    exchange_limits: StrictBool = False
-    name: Label | None = None
-    venue: Label | None = None
-    position_mode: Literal["one_way", "hedge"] = "one_way"
-
-
-class MarkLine(_Line):
-    type: Literal["mark"]
-    symbol: Symbol
-    price: Price
-    index: Price | None = None
-    funding_rate: Rate | None = None
-    next_funding_ts: Ts | None = None
-
-
-class QuoteLine(_Line):
-    type: Literal["quote"]
-    symbol: Symbol
-    bid: Price
-    ask: Price
-    bid_qty: Size | None = None
-    ask_qty: Size | None = None
-
-    @model_validator(mode="after")
-    def _not_crossed(self) -> QuoteLine:
-        if self.bid > self.ask:
-            raise ValueError(f"bid {self.bid} is above ask {self.ask}")
-        return self
-
-
-class TradeLine(_Line):
-    type: Literal["trade"]
-    symbol: Symbol
-    price: Price
-    qty: Qty
-
-
-class FundingLine(_Line):
-    type: Literal["funding"]
-    symbol: Symbol
-    rate: Rate
-
-
 def _qty_or_zero(value: Any) -> Decimal:
     """A close_position order carries no quantity; the journal stores it as "0"."""
     if value == "0":
@@ -184,13 +121,154 @@ def _qty_or_zero(value: Any) -> Decimal:
     return _bounded(QTY)(value)
 
 
-class OrderLine(_Line):
-    type: Literal["order"]
-    id: Ident
-    symbol: Symbol
-    side: Literal["buy", "sell"]
-    qty: Annotated[Decimal, BeforeValidator(_qty_or_zero)] | None = None
-    order_type: Literal[
+_ALIASES: dict[str, tuple[type, Callable[[Any], Any]]] = {
+    "Price": (Decimal, _bounded(PRICE)),
+    "Qty": (Decimal, _bounded(QTY)),
+    "Size": (Decimal, _bounded(SIZE)),
+    "Rate": (Decimal, _bounded(RATE)),
+    "FeeRate": (Decimal, _bounded(FEE_RATE)),
+    "Balance": (Decimal, _bounded(BALANCE)),
+    "Amount": (Decimal, _bounded(AMOUNT)),
+    "Symbol": (str, _symbol),
+    "Ident": (str, _identifier),
+    "Label": (str, _label),
+    "Ts": (int, _ts),
+    "Leverage": (int, _leverage),
+}
+"""The checks as pydantic field types, for other edges' models (the feeds' frames): built on
+first use through the module's `__getattr__`, so reading a drill never imports pydantic."""
+
+if TYPE_CHECKING:
+    Price = Annotated[Decimal, BeforeValidator(_bounded(PRICE))]
+    Qty = Annotated[Decimal, BeforeValidator(_bounded(QTY))]
+    Size = Annotated[Decimal, BeforeValidator(_bounded(SIZE))]
+    Rate = Annotated[Decimal, BeforeValidator(_bounded(RATE))]
+    FeeRate = Annotated[Decimal, BeforeValidator(_bounded(FEE_RATE))]
+    Balance = Annotated[Decimal, BeforeValidator(_bounded(BALANCE))]
+    Amount = Annotated[Decimal, BeforeValidator(_bounded(AMOUNT))]
+    Symbol = Annotated[str, BeforeValidator(_symbol)]
+    Ident = Annotated[str, BeforeValidator(_identifier)]
+    Label = Annotated[str, BeforeValidator(_label)]
+    Ts = Annotated[int, BeforeValidator(_ts)]
+    Leverage = Annotated[int, BeforeValidator(_leverage)]
+else:
+
+    def __getattr__(name: str) -> Any:
+        alias = _ALIASES.get(name)
+        if alias is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from typing import Annotated
+
+        from pydantic import BeforeValidator
+
+        made = Annotated[alias[0], BeforeValidator(alias[1])]
+        globals()[name] = made
+        return made
+
+
+# --- the format: one definition --------------------------------------------------------------
+#
+# `_FORMAT` below is the only description of the drill format. The accept path (`_fast`)
+# reads it directly: one dict lookup and one check per field, no models. A line it does not
+# accept whole goes to pydantic models built *from the same table* on first need, which only
+# exist to word the errors exactly (every problem of the line, field by field); a
+# differential test (tests/core/test_codec_fast.py) holds the two to the same verdicts and
+# equal events. So pydantic is not imported at all while every line is good.
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """How one field is checked: a converting check, a set of literal words, or a strict
+    bool; `py` is the Python type the check returns (for the error models)."""
+
+    check: Callable[[Any], Any] | None = None
+    words: tuple[str, ...] = ()
+    strict_bool: bool = False
+    py: type = str
+
+
+_STR_MEMO = 4096
+"""Distinct texts remembered per kind of field before the memo starts afresh: prices and
+symbols repeat line after line, and the check of a text is a pure function of it (a memo
+returns exactly what the check would)."""
+
+
+def _dec(bound: Bound) -> _Kind:
+    return _Kind(check=_bounded(bound), py=Decimal)
+
+
+PRICE_K = _dec(PRICE)
+QTY_K = _dec(QTY)
+SIZE_K = _dec(SIZE)
+RATE_K = _dec(RATE)
+FEE_K = _dec(FEE_RATE)
+BALANCE_K = _dec(BALANCE)
+AMOUNT_K = _dec(AMOUNT)
+SYMBOL_K = _Kind(check=_symbol)
+IDENT_K = _Kind(check=_identifier)
+LABEL_K = _Kind(check=_label)
+TS_K = _Kind(check=_ts, py=int)
+LEVERAGE_K = _Kind(check=_leverage, py=int)
+CLOSE_QTY_K = _Kind(check=_qty_or_zero, py=Decimal)
+BOOL_K = _Kind(strict_bool=True, py=bool)
+SIDE_K = _Kind(words=("buy", "sell"))
+MODE_K = _Kind(words=("isolated", "cross"))
+POSITION_MODE_K = _Kind(words=("one_way", "hedge"))
+SLOT_K = _Kind(words=("both", "long", "short"))
+
+
+class _Required:
+    """The default of a field every line must carry."""
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    kind: _Kind
+    default: Any = REQUIRED
+    nullable: bool = False
+    """`null` is accepted (and means the default, `None`)."""
+
+
+def _opt(name: str, kind: _Kind) -> _Field:
+    return _Field(name, kind, None, nullable=True)
+
+
+def _quote_problem(d: dict[str, Any]) -> str | None:
+    if d["bid"] > d["ask"]:
+        return f"bid {d['bid']} is above ask {d['ask']}"
+    return None
+
+
+def _order_problem(d: dict[str, Any]) -> str | None:
+    if d["order_type"] == "market" and d["post_only"]:
+        return "post_only applies to limit orders only"
+    if d["close_position"]:
+        if d["qty"]:
+            return "a close_position order takes no qty: it closes the position"
+    elif d["qty"] is None:
+        return "missing field 'qty'"
+    elif not d["qty"]:
+        return "field 'qty' must be positive (got 0)"
+    return shape_error(_build("order", dict(d)))  # type: ignore[arg-type]
+
+
+def _amend_problem(d: dict[str, Any]) -> str | None:
+    if d["qty"] is None and d["price"] is None and d["trigger_price"] is None:
+        return "an amend needs a new qty, price or trigger_price"
+    return None
+
+
+def _adjust_problem(d: dict[str, Any]) -> str | None:
+    return "amount must not be zero" if d["amount"] == 0 else None
+
+
+_TS = _Field("ts", TS_K)
+_ORDER_TYPES = _Kind(
+    words=(
         "market",
         "limit",
         "stop_market",
@@ -198,117 +276,265 @@ class OrderLine(_Line):
         "take_profit_market",
         "take_profit_limit",
         "trailing_stop_market",
-    ]
-    price: Price | None = None
-    margin_mode: Literal["isolated", "cross"] | None = None
-    leverage: Leverage | None = None
-    reduce_only: StrictBool = False
-    post_only: StrictBool = False
-    position_side: Literal["both", "long", "short"] | None = None
-    trigger_price: Price | None = None
-    working_type: Literal["contract", "mark"] | None = None
-    close_position: StrictBool | None = None
-    activation_price: Price | None = None
-    callback_rate: Price | None = None  # percent; the engine keeps it within 0.1 … 20
-    price_protect: StrictBool | None = None
-    time_in_force: Literal["GTC", "IOC", "FOK", "GTX", "GTD"] | None = None
-    good_till: Ts | None = None
+    )
+)
 
-    @model_validator(mode="after")
-    def _fields_match_type(self) -> OrderLine:
-        if self.order_type == "market" and self.post_only:
-            raise ValueError("post_only applies to limit orders only")
-        if self.close_position:
-            if self.qty:
-                raise ValueError("a close_position order takes no qty: it closes the position")
-        elif self.qty is None:
-            raise ValueError("missing field 'qty'")
-        elif not self.qty:
-            raise ValueError("field 'qty' must be positive (got 0)")
-        problem = shape_error(_to_event(self))  # type: ignore[arg-type]
-        if problem is not None:
-            raise ValueError(problem)
-        return self
-
-
-class CancelLine(_Line):
-    type: Literal["cancel"]
-    id: Ident
-
-
-class AmendLine(_Line):
-    type: Literal["amend"]
-    id: Ident
-    qty: Qty | None = None
-    price: Price | None = None
-    trigger_price: Price | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> AmendLine:
-        if self.qty is None and self.price is None and self.trigger_price is None:
-            raise ValueError("an amend needs a new qty, price or trigger_price")
-        return self
-
-
-class CloseLine(_Line):
-    type: Literal["close"]
-    symbol: Symbol
-    position_side: Literal["both", "long", "short"] | None = None
-
-
-class AdjustMarginLine(_Line):
-    type: Literal["adjust_margin"]
-    symbol: Symbol
-    amount: Amount
-    position_side: Literal["both", "long", "short"] | None = None
-
-    @model_validator(mode="after")
-    def _nonzero(self) -> AdjustMarginLine:
-        if self.amount == 0:
-            raise ValueError("amount must not be zero")
-        return self
-
-
-class SetLeverageLine(_Line):
-    type: Literal["set_leverage"]
-    symbol: Symbol
-    leverage: Leverage
-
-
-class SetMarginModeLine(_Line):
-    type: Literal["set_margin_mode"]
-    symbol: Symbol
-    margin_mode: Literal["isolated", "cross"]
-
-
-class SetPositionModeLine(_Line):
-    type: Literal["set_position_mode"]
-    position_mode: Literal["one_way", "hedge"]
-
-
-class SnapshotLine(_Line):
-    type: Literal["snapshot"]
-
-
-_LINE_MODELS: dict[str, type[BaseModel]] = {
-    "session": SessionLine,
-    "mark": MarkLine,
-    "quote": QuoteLine,
-    "trade": TradeLine,
-    "funding": FundingLine,
-    "order": OrderLine,
-    "cancel": CancelLine,
-    "amend": AmendLine,
-    "close": CloseLine,
-    "adjust_margin": AdjustMarginLine,
-    "set_leverage": SetLeverageLine,
-    "set_margin_mode": SetMarginModeLine,
-    "set_position_mode": SetPositionModeLine,
-    "snapshot": SnapshotLine,
+_FORMAT: dict[str, tuple[tuple[_Field, ...], Callable[[dict[str, Any]], str | None] | None]] = {
+    "session": (
+        (
+            _Field("ts", TS_K, 0),
+            _Field("balance", BALANCE_K, Decimal("10000")),
+            _Field("taker_fee", FEE_K, Decimal("0.0005")),
+            _Field("maker_fee", FEE_K, Decimal("0.0002")),
+            _Field("exchange_limits", BOOL_K, False),
+            _opt("name", LABEL_K),
+            _opt("venue", LABEL_K),
+            _Field("position_mode", POSITION_MODE_K, "one_way"),
+        ),
+        None,
+    ),
+    "mark": (
+        (
+            _TS,
+            _Field("symbol", SYMBOL_K),
+            _Field("price", PRICE_K),
+            _opt("index", PRICE_K),
+            _opt("funding_rate", RATE_K),
+            _opt("next_funding_ts", TS_K),
+        ),
+        None,
+    ),
+    "quote": (
+        (
+            _TS,
+            _Field("symbol", SYMBOL_K),
+            _Field("bid", PRICE_K),
+            _Field("ask", PRICE_K),
+            _opt("bid_qty", SIZE_K),
+            _opt("ask_qty", SIZE_K),
+        ),
+        _quote_problem,
+    ),
+    "trade": (
+        (_TS, _Field("symbol", SYMBOL_K), _Field("price", PRICE_K), _Field("qty", QTY_K)),
+        None,
+    ),
+    "funding": ((_TS, _Field("symbol", SYMBOL_K), _Field("rate", RATE_K)), None),
+    "order": (
+        (
+            _TS,
+            _Field("id", IDENT_K),
+            _Field("symbol", SYMBOL_K),
+            _Field("side", SIDE_K),
+            _opt("qty", CLOSE_QTY_K),
+            _Field("order_type", _ORDER_TYPES),
+            _opt("price", PRICE_K),
+            _opt("margin_mode", MODE_K),
+            _opt("leverage", LEVERAGE_K),
+            _Field("reduce_only", BOOL_K, False),
+            _Field("post_only", BOOL_K, False),
+            _opt("position_side", SLOT_K),
+            _opt("trigger_price", PRICE_K),
+            _opt("working_type", _Kind(words=("contract", "mark"))),
+            _opt("close_position", BOOL_K),
+            _opt("activation_price", PRICE_K),
+            _opt("callback_rate", PRICE_K),  # percent; the engine keeps it within 0.1 … 20
+            _opt("price_protect", BOOL_K),
+            _opt("time_in_force", _Kind(words=("GTC", "IOC", "FOK", "GTX", "GTD"))),
+            _opt("good_till", TS_K),
+        ),
+        _order_problem,
+    ),
+    "cancel": ((_TS, _Field("id", IDENT_K)), None),
+    "amend": (
+        (
+            _TS,
+            _Field("id", IDENT_K),
+            _opt("qty", QTY_K),
+            _opt("price", PRICE_K),
+            _opt("trigger_price", PRICE_K),
+        ),
+        _amend_problem,
+    ),
+    "close": ((_TS, _Field("symbol", SYMBOL_K), _opt("position_side", SLOT_K)), None),
+    "adjust_margin": (
+        (
+            _TS,
+            _Field("symbol", SYMBOL_K),
+            _Field("amount", AMOUNT_K),
+            _opt("position_side", SLOT_K),
+        ),
+        _adjust_problem,
+    ),
+    "set_leverage": ((_TS, _Field("symbol", SYMBOL_K), _Field("leverage", LEVERAGE_K)), None),
+    "set_margin_mode": ((_TS, _Field("symbol", SYMBOL_K), _Field("margin_mode", MODE_K)), None),
+    "set_position_mode": ((_TS, _Field("position_mode", POSITION_MODE_K)), None),
+    "snapshot": ((_TS,), None),
 }
-INPUT_TYPES = tuple(_LINE_MODELS)
+INPUT_TYPES = tuple(_FORMAT)
+_LINE_MODELS = _FORMAT  # the input types, for `to_dict`
 
-_ADAPTERS = {name: TypeAdapter(model) for name, model in _LINE_MODELS.items()}
+
+# --- the accept path ---------------------------------------------------------------------------
+
+
+class _Doubt(Exception):
+    """The accept path will not take this line whole: the error models word why."""
+
+
+def _fast_check(kind: _Kind) -> Callable[[Any], Any]:
+    if kind.check is not None:
+        return kind.check
+    if kind.strict_bool:
+
+        def boolean(value: Any) -> Any:
+            if type(value) is bool:
+                return value
+            raise _Doubt
+
+        return boolean
+    words = frozenset(kind.words)
+
+    def word(value: Any) -> Any:
+        if type(value) is str and value in words:
+            return value
+        raise _Doubt
+
+    return word
+
+
+def _nullable(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def or_none(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return or_none
+
+
+_MEMOS: dict[_Kind, dict[str, Any]] = {}
+"""Per kind of field: string value -> what its check returned (words start filled in)."""
+
+
+def _memo_of(kind: _Kind) -> dict[str, Any]:
+    return _MEMOS.setdefault(kind, {w: w for w in kind.words})
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A type's fields as the accept path walks them: the line's own keys, each to its memo
+    (strings already checked) and its check."""
+
+    checks: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]]
+    required: frozenset[str]
+    defaults: dict[str, Any]
+    post: Callable[[dict[str, Any]], str | None] | None
+
+
+def _plan(
+    kind: str, fields: tuple[_Field, ...], post: Callable[[dict[str, Any]], str | None] | None
+) -> _Plan:
+    checks = {
+        f.name: (
+            _memo_of(f.kind),
+            _nullable(_fast_check(f.kind)) if f.nullable else _fast_check(f.kind),
+        )
+        for f in fields
+    }
+    checks["type"] = ({kind: kind}, _fast_check(_Kind(words=(kind,))))  # matched already
+    return _Plan(
+        checks,
+        frozenset(f.name for f in fields if f.default is REQUIRED),
+        {f.name: f.default for f in fields if f.default is not REQUIRED},
+        post,
+    )
+
+
+_PLANS = {name: _plan(name, fields, post) for name, (fields, post) in _FORMAT.items()}
+
+
+def _fast(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a good line, checked and converted, defaults filled in; `_Doubt` (or the
+    check's `ValueError`) for anything else."""
+    plan = _PLANS[kind]
+    if not plan.required <= obj.keys():
+        raise _Doubt
+    data = plan.defaults.copy()
+    checks = plan.checks
+    for name, value in obj.items():
+        entry = checks.get(name)
+        if entry is None:
+            raise _Doubt  # a field the format does not have
+        memo, check = entry
+        if value.__class__ is str:
+            got = memo.get(value, _UNSEEN)
+            if got is _UNSEEN:
+                got = check(value)
+                if len(memo) >= _STR_MEMO:
+                    memo.clear()
+                memo[value] = got
+            data[name] = got
+        else:
+            data[name] = check(value)
+    del data["type"]
+    if plan.post is not None and plan.post(data) is not None:
+        raise _Doubt
+    return data
+
+
+_UNSEEN: Any = object()
+
+
+# --- the error path: pydantic models built from `_FORMAT` ----------------------------------------
+
+
+@cache
+def _models() -> dict[str, Any]:
+    """One pydantic `TypeAdapter` a type, from `_FORMAT` (imported and built on first need)."""
+    from typing import Annotated
+    from typing import Literal as Lit
+
+    from pydantic import BeforeValidator, ConfigDict, StrictBool, TypeAdapter, create_model
+    from pydantic import model_validator as after
+
+    def annotation(f: _Field) -> Any:
+        k = f.kind
+        if k.check is not None:
+            base: Any = Annotated[k.py, BeforeValidator(k.check)]
+        elif k.strict_bool:
+            base = StrictBool
+        else:
+            base = Lit[k.words]
+        return base | None if f.nullable else base
+
+    adapters: dict[str, Any] = {}
+    for name, (fields, post) in _FORMAT.items():
+        specs: dict[str, Any] = {}
+        ordered = list(fields)
+        if name != "session":  # `ts` first, as the lines' common base declared it
+            specs["ts"] = (annotation(fields[0]), ...)
+            ordered = ordered[1:]
+            specs["type"] = (Lit[name], ...)
+        else:
+            specs["type"] = (Lit[name], ...)
+        for f in ordered:
+            specs[f.name] = (annotation(f), ... if f.default is REQUIRED else f.default)
+        validators: dict[str, Any] = {}
+        if post is not None:
+
+            def check(self: Any, post: Callable[[dict[str, Any]], str | None] = post) -> Any:
+                problem = post({k: v for k, v in self.__dict__.items() if k != "type"})
+                if problem is not None:
+                    raise ValueError(problem)
+                return self
+
+            validators["_after"] = after(mode="after")(check)
+        model = create_model(
+            f"{name.title().replace('_', '')}Line",
+            __config__=ConfigDict(extra="forbid", frozen=True),
+            __validators__=validators,
+            **specs,
+        )
+        adapters[name] = TypeAdapter(model)
+    return adapters
 
 
 def _describe(exc: ValidationError) -> str:
@@ -327,45 +553,48 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
-    data = model.model_dump(exclude={"type"})
-    match model:
-        case SessionLine():
-            return ev.SessionSettings(
-                balance=data["balance"],
-                taker_fee=data["taker_fee"],
-                maker_fee=data["maker_fee"],
-                position_mode=data["position_mode"],
-                exchange_limits=data["exchange_limits"],
-            )
-        case MarkLine():
-            return ev.MarkPrice(**data)
-        case QuoteLine():
-            return ev.Quote(**data)
-        case TradeLine():
-            return ev.Trade(**data)
-        case FundingLine():
-            return ev.Funding(**data)
-        case OrderLine():
-            data["qty"] = data["qty"] or Decimal(0)
-            return ev.PlaceOrder(**data)
-        case CancelLine():
-            return ev.CancelOrder(**data)
-        case AmendLine():
-            return ev.AmendOrder(**data)
-        case CloseLine():
-            return ev.ClosePosition(**data)
-        case AdjustMarginLine():
-            return ev.AdjustMargin(**data)
-        case SetLeverageLine():
-            return ev.SetLeverage(**data)
-        case SetMarginModeLine():
-            return ev.SetMarginMode(**data)
-        case SetPositionModeLine():
-            return ev.SetPositionMode(**data)
-        case SnapshotLine():
-            return ev.Snapshot(**data)
-    raise AssertionError(f"unhandled model {type(model).__name__}")
+def _slow(kind: str, obj: dict[str, Any], line: int) -> dict[str, Any]:
+    """The error path: the same line through the models, for the words of every problem."""
+    from pydantic import ValidationError
+
+    try:
+        model = _models()[kind].validate_python(obj)
+    except ValidationError as exc:
+        raise FormatError(line, f"{kind}: {_describe(exc)}") from None
+    data: dict[str, Any] = model.model_dump(exclude={"type"})
+    return data
+
+
+def _build(kind: str, data: dict[str, Any]) -> ev.Event | ev.SessionSettings:
+    """The engine's event of a checked line (`data`: its fields but `type`)."""
+    if kind == "session":
+        return ev.SessionSettings(
+            balance=data["balance"],
+            taker_fee=data["taker_fee"],
+            maker_fee=data["maker_fee"],
+            position_mode=data["position_mode"],
+            exchange_limits=data["exchange_limits"],
+        )
+    if kind == "order":
+        data["qty"] = data["qty"] or Decimal(0)
+    return _EVENTS[kind](**data)
+
+
+_EVENTS: dict[str, Callable[..., ev.Event]] = {
+    "mark": ev.MarkPrice,
+    "quote": ev.Quote,
+    "trade": ev.Trade,
+    "funding": ev.Funding,
+    "order": ev.PlaceOrder,
+    "cancel": ev.CancelOrder,
+    "amend": ev.AmendOrder,
+    "close": ev.ClosePosition,
+    "adjust_margin": ev.AdjustMargin,
+    "set_leverage": ev.SetLeverage,
+    "set_margin_mode": ev.SetMarginMode,
+    "set_position_mode": ev.SetPositionMode,
+    "snapshot": ev.Snapshot,
+}
 
 
 def parse_object(obj: Any, line: int = 1) -> ev.Event | ev.SessionSettings:
@@ -375,16 +604,16 @@ def parse_object(obj: Any, line: int = 1) -> ev.Event | ev.SessionSettings:
     kind = obj.get("type")
     if kind is None:
         raise FormatError(line, "missing field 'type'")
-    if not isinstance(kind, str) or kind not in _ADAPTERS:
+    if not isinstance(kind, str) or kind not in _FORMAT:
         known = ", ".join(INPUT_TYPES)
         raise FormatError(line, f"unknown type {_shown(kind)} (expected one of: {known})")
     if "ts" not in obj and kind != "session":
         raise FormatError(line, "missing field 'ts'")
     try:
-        model = _ADAPTERS[kind].validate_python(obj)
-    except ValidationError as exc:
-        raise FormatError(line, f"{kind}: {_describe(exc)}") from None
-    return _to_event(model)
+        data = _fast(kind, obj)
+    except (_Doubt, ValueError, TypeError):
+        data = _slow(kind, obj, line)
+    return _build(kind, data)
 
 
 MAX_LINE_CHARS = 65_536
@@ -408,6 +637,11 @@ class _TooLong(ValueError):
     """A JSON literal refused while decoding (its message is the whole story)."""
 
 
+_DECODER = json.JSONDecoder(parse_int=_json_int, parse_constant=_json_constant)
+"""Made once: `json.loads` with options builds a decoder per call."""
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
 def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
     """Parse one JSON line of the drill format.
 
@@ -417,7 +651,13 @@ def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
     if len(text) > MAX_LINE_CHARS:
         raise FormatError(line, f"line longer than {MAX_LINE_CHARS:,} characters")
     try:
-        obj = json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
+        obj, end = _SCAN(text, 0)  # the decoder's own scanner, without its wrapper's calls
+    except (StopIteration, ValueError, RecursionError):
+        end = -1  # the whole decoder again, below, for its exact error
+    if end == len(text):
+        return parse_object(obj, line)
+    try:
+        obj = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise FormatError(line, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
     except _TooLong as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from papertrade.core import events as ev
 from papertrade.core import tif
@@ -67,10 +67,6 @@ class ConditionalDesk:
         ) -> list[ev.Outcome]: ...
 
         def _check_grid(self, inst: Instrument, c: ev.PlaceOrder) -> None: ...
-
-        def to_state(self) -> dict[str, Any]: ...
-
-        def _restore(self, state: dict[str, Any]) -> None: ...
 
     @staticmethod
     def _refuse(reason: str | None) -> None:
@@ -276,12 +272,20 @@ class ConditionalDesk:
                 time_in_force="GTD" if resting.good_till is not None else None,
                 good_till=resting.good_till,
             )
-            saved = self.to_state()
-            self.acct.remove_order(resting)
+            # a refused `_place` changes nothing, so undoing the removal is the whole undo;
+            # both order books are put back as they were, order for order (their order is
+            # the state's), without snapshotting the engine (issue 14)
+            acct = self.acct
+            orders = dict(acct.orders)
+            books = {symbol: list(book) for symbol, book in acct.orders_by_symbol.items()}
+            acct.remove_order(resting)
             try:
                 return self._place(new, reissue=True)
             except Reject:
-                self._restore(saved)
+                acct.orders.clear()
+                acct.orders.update(orders)
+                acct.orders_by_symbol.clear()
+                acct.orders_by_symbol.update(books)
                 raise
 
         return self._run("amend", c.id, c.ts, body)

@@ -54,6 +54,8 @@ from papertrade.core.preview import OrderPreview, preview_order
 __all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "RULES_VERSION", "Engine", "OrderPreview", "Totals"]
 
 DEFAULT_LEVERAGE = 20
+_TWO = Decimal(2)
+"""A Decimal divisor: `x / 2` with an int converts the 2 on every call."""
 DEFAULT_MODE: ev.MarginMode = "cross"
 STATE_VERSION = 1
 RULES_VERSION = 2
@@ -274,7 +276,7 @@ class Engine(ConditionalDesk):
         if e.symbol in self.acct.orders_by_symbol:
             out = self._match(e.symbol, e.ts, buy_at=e.ask, sell_at=e.bid)
         if not m.has_mark:
-            mid = (e.bid + e.ask) / 2
+            mid = (e.bid + e.ask) / _TWO
             m.mark = mid
             out += self._remark_symbol(e.symbol, mid, e.ts)
         return out
@@ -349,8 +351,15 @@ class Engine(ConditionalDesk):
         return out
 
     def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
-        upnl = unrealized_pnl(pos.size, pos.entry, price)
-        mm = maintenance_margin(pos.instrument, pos.qty * price)
+        # The hot path of every mark: `unrealized_pnl`, `maintenance_margin` and
+        # `liquidatable` written out (same arithmetic, no calls), compared with Decimal zero.
+        upnl = pos.size * (price - pos.entry)
+        notional = pos.qty * price
+        brackets = pos.instrument.brackets
+        bracket = (
+            brackets[0] if notional < brackets[0].cap else pos.instrument.bracket_for(notional)
+        )
+        mm = notional * bracket.mmr - bracket.cum
         pos.mark = price
         if pos.mode == "cross":
             acct = self.acct
@@ -358,12 +367,13 @@ class Engine(ConditionalDesk):
             acct.cross_mm += mm - pos.mm
             pos.upnl = upnl
             pos.mm = mm
-            if acct.cross_liquidatable():
+            cross_mm = acct.cross_mm
+            if cross_mm > ZERO and acct.cross_wallet + acct.cross_upnl <= cross_mm:
                 return self._liquidate_cross(ts)
             return []
         pos.upnl = upnl
         pos.mm = mm
-        if liquidatable(pos.margin + upnl, mm):
+        if mm > ZERO and pos.margin + upnl <= mm:
             return self._liquidate_isolated(pos, ts)
         return []
 
@@ -573,19 +583,33 @@ class Engine(ConditionalDesk):
         )
         if not changes_settings:
             return self._run("order", c.id, c.ts, lambda: self._place(c))
-        saved = self.to_state()
+        # What the settings changes below can touch, kept to undo exactly that if the order is
+        # refused (a refused `_place` itself changes nothing): the symbol's setting and the
+        # leverage of its orders and positions. Snapshotting the whole engine instead cost
+        # most of the engine's time in a session that sends such orders (issue 14).
+        symbol = c.symbol
+        setting = self.symbol_settings.get(symbol)
+        orders = [(o, o.leverage) for o in self.acct.orders_by_symbol.get(symbol, ())]
+        held = [(p, p.leverage) for p in self.acct.symbol_positions(symbol)]
 
         def transaction() -> list[ev.Outcome]:
             out: list[ev.Outcome] = []
             if c.margin_mode is not None:
-                out += self._set_margin_mode(c.symbol, c.margin_mode)
+                out += self._set_margin_mode(symbol, c.margin_mode)
             if c.leverage is not None:
-                out += self._set_leverage(c.symbol, c.leverage)
+                out += self._set_leverage(symbol, c.leverage)
             return out + self._place(c)
 
         result = self._run("order", c.id, c.ts, transaction)
         if result and isinstance(result[0], ev.Rejected):
-            self._restore(saved)
+            if setting is None:
+                self.symbol_settings.pop(symbol, None)
+            else:
+                self.symbol_settings[symbol] = setting
+            for order, lev in orders:
+                order.leverage = lev
+            for pos, lev in held:
+                pos.leverage = lev
         return result
 
     def _opening_cost(

@@ -164,8 +164,10 @@ class Bound:
     high: Decimal
     low_inclusive: bool = False
 
-    def check(self, value: Decimal) -> Decimal:
-        """`value` if inside the bound, else `OutOfBounds` with words a user can act on."""
+    def check(self, value: Decimal, short: bool = False) -> Decimal:
+        """`value` if inside the bound, else `OutOfBounds` with words a user can act on.
+        `short`: it was written in at most `MAX_DIGITS` characters without an exponent, so
+        it cannot have too many digits or places (the costly count is skipped)."""
         if value > self.high:
             raise OutOfBounds(f"must be at most {_limit(self.high)} (got {_short(value)})")
         if value < self.low or (value == self.low and not self.low_inclusive):
@@ -173,7 +175,7 @@ class Bound:
                 word = "zero or more" if self.low_inclusive else "positive"
                 raise OutOfBounds(f"must be {word} (got {_short(value)})")
             raise OutOfBounds(f"must be at least {_limit(self.low)} (got {_short(value)})")
-        if value.is_zero():
+        if short or value.is_zero():
             return value
         if value.adjusted() < -MAX_DIGITS:
             raise OutOfBounds(f"must have at most {MAX_DIGITS} decimal places")
@@ -187,7 +189,13 @@ class Bound:
 
     def parse(self, value: object) -> Decimal:
         """Parse (as `dec`) then check; `BadNumber` / `OutOfBounds` say what is wrong."""
-        return self.check(_finite(value))
+        short = (
+            type(value) is str
+            and len(value) <= MAX_DIGITS
+            and "e" not in value
+            and "E" not in value
+        )
+        return self.check(_finite(value), short)
 
 
 def _short(value: Decimal) -> str:

@@ -144,7 +144,7 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
     The error's message is the reason alone ("price: must be positive"); the journal
     reader adds which session and event it was."""
-    from papertrade.core import codec  # its pydantic models: built on first use, not at start
+    from papertrade.core import codec  # good rows never import pydantic (core/codec.py)
 
     try:
         event = codec.parse_object(to_object(kind, ts, payload), seq)
@@ -159,6 +159,6 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
 def to_line(kind: str, ts: int, payload: str) -> str:
     """The row as one drill/export line, byte-identical to `core.codec.dumps` of the event."""
-    from papertrade.core import codec  # its pydantic models: built on first use, not at start
+    from papertrade.core import codec  # good rows never import pydantic (core/codec.py)
 
     return codec.dumps(decode(kind, ts, payload))
