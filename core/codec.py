@@ -30,6 +30,7 @@ from papertrade.core.numbers import (
     BALANCE,
     FEE_RATE,
     MAX_DRILL_LEVERAGE,
+    PERCENT,
     PRICE,
     QTY,
     RATE,
@@ -80,6 +81,20 @@ def _ts(value: Any) -> int:
         raise ValueError(str(exc)) from None
 
 
+def _limit(value: Any) -> ev.Limit:
+    """A loss limit: `"500"` (USDT) or `"5%"` (of the equity it is measured from)."""
+    if not isinstance(value, str):
+        raise ValueError(f'must be a string such as "500" (USDT) or "5%", got {_shown(value)}')
+    text = value.strip()
+    percent = text.endswith("%")
+    try:
+        if percent:
+            return ev.Limit(PERCENT.parse(text[:-1].strip()), True)
+        return ev.Limit(BALANCE.parse(text))
+    except BadNumber as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _leverage(value: Any) -> int:
     try:
         return leverage(value, MAX_DRILL_LEVERAGE)
@@ -120,6 +135,7 @@ Ident = Annotated[str, BeforeValidator(_identifier)]
 Label = Annotated[str, BeforeValidator(_label)]
 Ts = Annotated[int, BeforeValidator(_ts)]
 Leverage = Annotated[int, BeforeValidator(_leverage)]
+LossLimit = Annotated[ev.Limit, BeforeValidator(_limit)]
 
 
 class _Line(BaseModel):
@@ -138,6 +154,11 @@ class SessionLine(BaseModel):
     name: Label | None = None
     venue: Label | None = None
     position_mode: Literal["one_way", "hedge"] = "one_way"
+    max_daily_loss: LossLimit | None = None
+    max_drawdown: LossLimit | None = None
+    max_leverage: Leverage | None = None
+    max_position_notional: Balance | None = None
+    refill: StrictBool = False
 
 
 class MarkLine(_Line):
@@ -337,6 +358,11 @@ def _to_event(model: BaseModel) -> ev.Event | ev.SessionSettings:
                 maker_fee=data["maker_fee"],
                 position_mode=data["position_mode"],
                 exchange_limits=data["exchange_limits"],
+                max_daily_loss=model.max_daily_loss,
+                max_drawdown=model.max_drawdown,
+                max_leverage=data["max_leverage"],
+                max_position_notional=data["max_position_notional"],
+                refill=data["refill"],
             )
         case MarkLine():
             return ev.MarkPrice(**data)
@@ -478,6 +504,8 @@ def iter_events(lines: Iterable[str]) -> Iterator[ev.Event | ev.SessionSettings]
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return plain(value)
+    if isinstance(value, ev.Limit):
+        return str(value)
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if isinstance(value, ev.OrderState):
@@ -497,6 +525,7 @@ _DEFAULTS_DROPPED = {
     "close_position": False,
     "price_protect": False,
     "exchange_limits": False,
+    "refill": False,
 }
 _ORDER_STATE_OPTIONAL = {
     "position_side": "both",  # an open order's side is news only in hedge mode
@@ -513,6 +542,9 @@ _ORDER_STATE_OPTIONAL = {
 """Fields of an open order that only some orders have: written only when they say something,
 so the `account` line of a drill without them reads as it always did."""
 _SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way"}
+_OUTCOME_OPTIONAL = {"after_gap_ms": None, "price_move": None}
+"""Outcome fields written only when set: a liquidation or a trigger that was not the first
+price after a gap reads as it always did."""
 
 
 def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
@@ -531,6 +563,8 @@ def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
         if is_input and (value is None or _DEFAULTS_DROPPED.get(name, object()) == value):
             continue
         if dropped.get(name, object()) == value:
+            continue
+        if name in _OUTCOME_OPTIONAL and value is None:
             continue
         if is_input and name == "qty" and getattr(item, "close_position", False):
             continue
