@@ -77,6 +77,8 @@ OUTCOME_NAMES: dict[str, tuple[str, str]] = {
     "order_cancelled": ("cancelled order", "cancelled orders"),
     "reduce_only_cut": ("reduce-only cut", "reduce-only cuts"),
     "order_triggered": ("triggered order", "triggered orders"),
+    "rule_breached": ("rule breached", "rules breached"),
+    "refill": ("refill", "refills"),
 }
 """Outcome types as the report counts them, singular and plural ("1 fill", "2 fills")."""
 
@@ -114,10 +116,12 @@ def describe(outcome: ev.Outcome) -> str:
         case ev.OrderCancelled():
             return f"CANCELLED    {printable(outcome.order_id)}: {outcome.reason}"
         case ev.OrderTriggered():
+            from papertrade.tui.widgets import fmt
+
             return (
                 f"TRIGGERED    {printable(outcome.order_id)}: {outcome.order_type} "
                 f"{outcome.symbol} at {plain(outcome.watched_price)} (trigger "
-                f"{plain(outcome.trigger_price)})"
+                f"{plain(outcome.trigger_price)}){fmt.trigger_gap_words(outcome)}"
             )
         case ev.ReduceOnlyCut():
             return (
@@ -125,6 +129,14 @@ def describe(outcome: ev.Outcome) -> str:
                 f"{plain(outcome.requested_qty)} {outcome.symbol} cut to the position's "
                 f"{plain(outcome.qty)}"
             )
+        case ev.RuleBreached():
+            from papertrade.tui.widgets import fmt
+
+            return f"RULE         {fmt.rule_words(outcome)}"
+        case ev.Refill():
+            from papertrade.tui.widgets import fmt
+
+            return f"REFILL       {fmt.refill_words(outcome)}"
         case ev.AccountState():
             return "ACCOUNT"
     raise AssertionError(outcome)

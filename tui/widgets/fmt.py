@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from rich.text import Text
 
 from papertrade.core import events as ev
+from papertrade.core.challenge import gap_words
 from papertrade.core.instruments import Instrument
 from papertrade.core.margin import initial_margin
 from papertrade.core.numbers import plain
@@ -150,7 +151,29 @@ def liquidation_words(o: ev.Liquidation) -> str:
         notes.append(f"closed at the bankruptcy price {plain(o.price)}")
     if o.insurance_covered:
         notes.append(f"clearance fee {money(o.clearance_fee)} paid by the insurance fund")
+    gap = gap_words("liquidated", o.after_gap_ms, o.price_move)
+    if gap:
+        notes.append(gap)
     return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def rule_words(o: ev.RuleBreached) -> str:
+    """A challenge breach and what it blocks."""
+    until = "until 00:00 UTC" if o.rule == "max_daily_loss" else "for the rest of the session"
+    return (
+        f"challenge rule {o.rule} reached: {money(o.value)} USDT against a limit of "
+        f"{money(o.limit)} USDT; no new positions {until}"
+    )
+
+
+def trigger_gap_words(o: ev.OrderTriggered) -> str:
+    """ "; triggered on the first price after …" for a trigger after a gap, else ""."""
+    gap = gap_words("triggered", o.after_gap_ms, o.price_move)
+    return f"; {gap}" if gap else ""
+
+
+def refill_words(o: ev.Refill) -> str:
+    return f"account wiped: refilled with {money(o.amount)} USDT to the starting balance"
 
 
 def cross_total_words(total: CrossLiquidated) -> str:

@@ -68,6 +68,16 @@ def describe(outcome: ev.Outcome) -> tuple[str, str] | None:
         return (f"FUNDING {outcome.symbol}: {verb} {fmt.money(abs(outcome.amount), 4)} USDT", "")
     if isinstance(outcome, ev.OrderCancelled):
         return (f"CANCELLED {printable(outcome.order_id)}: {outcome.reason}", "dim")
+    if isinstance(outcome, ev.RuleBreached):
+        return (f"RULE BREACHED {fmt.rule_words(outcome)}", "bold reverse yellow")
+    if isinstance(outcome, ev.Refill):
+        return (f"REFILL {fmt.refill_words(outcome)}", "bold yellow")
+    if isinstance(outcome, ev.OrderTriggered) and outcome.after_gap_ms is not None:
+        return (
+            f"TRIGGERED {printable(outcome.order_id)} {outcome.symbol} at "
+            f"{plain(outcome.watched_price)}{fmt.trigger_gap_words(outcome)}",
+            "yellow",
+        )
     if isinstance(outcome, ev.ReduceOnlyCut):
         return (
             f"REDUCE-ONLY {printable(outcome.order_id)} {outcome.symbol}: cut from "
