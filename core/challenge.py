@@ -98,14 +98,17 @@ def named(out: list[ev.Outcome], gap: Gap) -> list[ev.Outcome]:
     ]
 
 
-def gap_words(after_gap_ms: int | None, price_move: Decimal | None) -> str:
-    """ " on the first price after a 47 s feed gap (price moved -3.1 %)", or "" (no gap)."""
+def gap_words(verb: str, after_gap_ms: int | None, price_move: Decimal | None) -> str:
+    """ "liquidated on the first price after a 47 s feed gap (price moved -3.1 %)", or ""
+    when the outcome came after no gap."""
     if after_gap_ms is None or price_move is None:
         return ""
     seconds = Decimal(after_gap_ms) / 1000
     shown = f"{seconds:,.0f}" if seconds >= 10 else f"{seconds.normalize():f}"
-    move = f"{price_move.normalize():f}"
-    return f" on the first price after a {shown} s feed gap (price moved {move} %)"
+    return (
+        f"{verb} on the first price after a {shown} s feed gap "
+        f"(price moved {price_move.normalize():f} %)"
+    )
 
 
 def opening_rule_refusal(
@@ -160,6 +163,17 @@ class Challenge:
                 "00:00 UTC (reducing and closing still allowed)"
             )
         return None
+
+    def status(self, ts: int) -> tuple[str, bool]:
+        """The status bar's words and whether opening orders are refused at `ts` now."""
+        if self.drawdown_breached:
+            return ("RULE BREACHED max_drawdown: no new positions for the session", True)
+        if self.blocked_day is not None and self.blocked_day == ts // DAY_MS:
+            return ("RULE BREACHED max_daily_loss: no new positions until 00:00 UTC", True)
+        words = "challenge failed" if self.breaches else "challenge on track"
+        if self.settings.refill:
+            words += f" · {len(self.refills)} wipe{'' if len(self.refills) == 1 else 's'}"
+        return (words, False)
 
     def opening_refusal(self, ts: int, leverage: int, notional: Decimal) -> str | None:
         return self.blocked(ts) or opening_rule_refusal(self.settings, leverage, notional)

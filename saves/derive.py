@@ -206,4 +206,5 @@ class Derivation:
             end_ts=info.last_ts,
             points=points,
             end_account=engine.account(),
+            challenge=info.settings.has_rules,
         )

@@ -75,6 +75,19 @@ def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
         ("Liquidations", Text(str(stats.liquidations), style="red" if stats.liquidations else "")),
         ("Time in market", in_market),
         ("Session span", span),
+        *_challenge_rows(stats),
+    ]
+
+
+def _challenge_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
+    if not stats.challenge:
+        return []
+    verdict = "passed" if stats.passed else "failed"
+    return [
+        ("Challenge", Text(verdict, style="bold green" if stats.passed else "bold red")),
+        *((f"  {rule}", fmt.utc(ts)) for ts, rule in stats.breaches),
+        ("Wipes (refilled)", str(len(stats.refills))),
+        *(("  wiped", fmt.utc(ts)) for ts, _ in stats.refills),
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from rich.text import Text
@@ -170,6 +171,22 @@ def trigger_gap_words(o: ev.OrderTriggered) -> str:
     """ "; triggered on the first price after …" for a trigger after a gap, else ""."""
     gap = gap_words("triggered", o.after_gap_ms, o.price_move)
     return f"; {gap}" if gap else ""
+
+
+def utc(ts: int) -> str:
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def challenge_verdict(breaches: Iterable[tuple[int, str]]) -> str:
+    """ "passed", or "failed: max_drawdown reached at …" naming each breach."""
+    reached = [f"{rule} reached at {utc(ts)}" for ts, rule in breaches]
+    return f"failed: {'; '.join(reached)}" if reached else "passed: no loss rule reached"
+
+
+def wipes_words(refills: Iterable[tuple[int, Decimal]]) -> str:
+    """ "2 (2026-01-01 00:03:00 UTC, …)": how often the account was wiped and refilled."""
+    times = [utc(ts) for ts, _ in refills]
+    return f"{len(times)} ({', '.join(times)})" if times else "0"
 
 
 def refill_words(o: ev.Refill) -> str:
