@@ -99,16 +99,17 @@ def named(out: list[ev.Outcome], gap: Gap) -> list[ev.Outcome]:
 
 
 def gap_words(verb: str, after_gap_ms: int | None, price_move: Decimal | None) -> str:
-    """ "liquidated on the first price after a 47 s feed gap (price moved -3.1 %)", or ""
-    when the outcome came after no gap."""
+    """"liquidated on the first price after a 47 s feed gap (price moved -3.1 %)" (a gap in
+    time) or "liquidated on the first price after a -10 % jump (2 s after the previous)" (a
+    jump in price); "" when the outcome came after no gap."""
     if after_gap_ms is None or price_move is None:
         return ""
     seconds = Decimal(after_gap_ms) / 1000
     shown = f"{seconds:,.0f}" if seconds >= 10 else f"{seconds.normalize():f}"
-    return (
-        f"{verb} on the first price after a {shown} s feed gap "
-        f"(price moved {price_move.normalize():f} %)"
-    )
+    move = f"{price_move.normalize():f}"
+    if after_gap_ms > GAP_MS:
+        return f"{verb} on the first price after a {shown} s feed gap (price moved {move} %)"
+    return f"{verb} on the first price after a {move} % jump ({shown} s after the previous)"
 
 
 def opening_rule_refusal(
@@ -144,6 +145,13 @@ class Challenge:
         self.drawdown_breached = False
         self.breaches: list[tuple[int, str]] = []
         self.refills: list[tuple[int, Decimal]] = []
+        self.last_ts = 0
+
+    @property
+    def judged(self) -> bool:
+        """A loss rule is set, so the session can pass or fail (leverage and size rules only
+        refuse orders; a refill only refills)."""
+        return self.settings.max_daily_loss is not None or self.settings.max_drawdown is not None
 
     @property
     def passed(self) -> bool:
@@ -170,10 +178,12 @@ class Challenge:
             return ("RULE BREACHED max_drawdown: no new positions for the session", True)
         if self.blocked_day is not None and self.blocked_day == ts // DAY_MS:
             return ("RULE BREACHED max_daily_loss: no new positions until 00:00 UTC", True)
-        words = "challenge failed" if self.breaches else "challenge on track"
+        words = []
+        if self.judged:
+            words.append("challenge failed" if self.breaches else "challenge on track")
         if self.settings.refill:
-            words += f" · {len(self.refills)} wipe{'' if len(self.refills) == 1 else 's'}"
-        return (words, False)
+            words.append(f"{len(self.refills)} wipe{'' if len(self.refills) == 1 else 's'}")
+        return (" · ".join(words) or "challenge rules on", False)
 
     def opening_refusal(self, ts: int, leverage: int, notional: Decimal) -> str | None:
         return self.blocked(ts) or opening_rule_refusal(self.settings, leverage, notional)
@@ -181,6 +191,7 @@ class Challenge:
     def check(self, acct: Account, ts: int, out: list[ev.Outcome]) -> list[ev.Outcome]:
         """The breaches and the refill the event just applied caused."""
         found: list[ev.Outcome] = []
+        self.last_ts = ts
         day = ts // DAY_MS
         if self.day != day:
             if self.day is not None:
@@ -229,6 +240,7 @@ class Challenge:
             "drawdown_breached": self.drawdown_breached,
             "breaches": [[ts, rule] for ts, rule in self.breaches],
             "refills": [[ts, str(amount)] for ts, amount in self.refills],
+            "last_ts": self.last_ts,
         }
 
     @classmethod
@@ -242,6 +254,7 @@ class Challenge:
         c.drawdown_breached = bool(state["drawdown_breached"])
         c.breaches = [(int(ts), str(rule)) for ts, rule in state["breaches"]]
         c.refills = [(int(ts), dec(amount)) for ts, amount in state["refills"]]
+        c.last_ts = int(state["last_ts"])
         return c
 
 

@@ -66,7 +66,9 @@ class SessionStats:
     insurance_covered: Decimal = ZERO
     """Part of `liquidation_losses`, against it: what the insurance fund paid (≥ 0)."""
     challenge: bool = False
-    """The session traded under challenge rules (`core.challenge`)."""
+    """The session traded under a challenge loss rule (`core.challenge`): it passed or not."""
+    refill: bool = False
+    """The session refilled a wiped account (`refills` counts the wipes)."""
     breaches: tuple[tuple[int, str], ...] = ()
     """(ts, rule) of each challenge rule reached: none means the challenge was passed."""
     refills: tuple[tuple[int, Decimal], ...] = ()
@@ -141,6 +143,7 @@ def compute_stats(
     points: int = EQUITY_POINTS,
     end_account: ev.AccountState | None = None,
     challenge: bool = False,
+    refill: bool = False,
 ) -> SessionStats:
     """All the numbers of `papertrade stats` from outcomes in order and an equity series.
 
@@ -235,6 +238,7 @@ def compute_stats(
         clearance_fees=clearance,
         insurance_covered=insured,
         challenge=challenge,
+        refill=refill,
         breaches=tuple(breaches),
         refills=tuple(refills),
     )

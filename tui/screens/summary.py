@@ -80,15 +80,16 @@ def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
 
 
 def _challenge_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
-    if not stats.challenge:
-        return []
-    verdict = "passed" if stats.passed else "failed"
-    return [
-        ("Challenge", Text(verdict, style="bold green" if stats.passed else "bold red")),
-        *((f"  {rule}", fmt.utc(ts)) for ts, rule in stats.breaches),
-        ("Wipes (refilled)", str(len(stats.refills))),
-        *(("  wiped", fmt.utc(ts)) for ts, _ in stats.refills),
-    ]
+    rows: list[tuple[str, str | Text]] = []
+    if stats.challenge:
+        verdict = "passed" if stats.passed else "failed"
+        style = "bold green" if stats.passed else "bold red"
+        rows.append(("Challenge", Text(verdict, style=style)))
+        rows += [(f"  {rule}", fmt.utc(ts)) for ts, rule in stats.breaches]
+    if stats.refill:
+        rows.append(("Wipes (refilled)", str(len(stats.refills))))
+        rows += [("  wiped", fmt.utc(ts)) for ts, _ in stats.refills]
+    return rows
 
 
 def compute(db_path: Path | str | None, session: str | int) -> SessionStats:
