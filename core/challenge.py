@@ -99,9 +99,9 @@ def named(out: list[ev.Outcome], gap: Gap) -> list[ev.Outcome]:
 
 
 def gap_words(verb: str, after_gap_ms: int | None, price_move: Decimal | None) -> str:
-    """"liquidated on the first price after a 47 s feed gap (price moved -3.1 %)" (a gap in
-    time) or "liquidated on the first price after a -10 % jump (2 s after the previous)" (a
-    jump in price); "" when the outcome came after no gap."""
+    """The log's words for a gap in time, "liquidated on the first price after a 47 s feed
+    gap (price moved -3.1 %)", or in price, "liquidated on the first price after a -10 %
+    jump (2 s after the previous)"; "" when the outcome came after no gap."""
     if after_gap_ms is None or price_move is None:
         return ""
     seconds = Decimal(after_gap_ms) / 1000

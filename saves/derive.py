@@ -207,8 +207,7 @@ class Derivation:
             points=points,
             end_account=engine.account(),
             challenge=(
-                info.settings.max_daily_loss is not None
-                or info.settings.max_drawdown is not None
+                info.settings.max_daily_loss is not None or info.settings.max_drawdown is not None
             ),
             refill=info.settings.refill,
         )
