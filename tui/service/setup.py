@@ -113,7 +113,8 @@ def parse_rules(
     except codec.FormatError as exc:
         reason = exc.message.removeprefix("session: ")
         for key in given:
-            reason = reason.replace(f"field '{key}'", f"--{key.replace('_', '-')}")
+            option = f"--{key.replace('_', '-')}"
+            reason = reason.replace(f"field '{key}'", option).replace(f"'{key}'", option)
         raise SetupError(reason) from None
     return given
 
