@@ -17,9 +17,11 @@ caused it. `refill`: when a liquidation leaves the wallet at or below 0 and noth
 wallet is refilled to the starting balance (a deposit: peak and day-opening equity move up by
 the same amount, so a refill never counts as profit).
 
-A gap (`GapWatch`): a liquidation or a triggered order on a price that came more than
-`GAP_MS` after the previous price of the same kind for that symbol, or that moved more than
-`GAP_MOVE` percent from it, carries `after_gap_ms` and `price_move`.
+A gap (`gap_of`, from `MarketState.mark_ts` / `last_ts`): a liquidation or a triggered order
+on a price that came more than `GAP_MS` after the previous price of the same kind for that
+symbol, or that moved more than `GAP_MOVE` percent from it, carries `after_gap_ms` and
+`price_move`. The engine works the gap out only when such an outcome happens: a price that
+liquidates nothing pays two attribute stores for it.
 """
 
 from __future__ import annotations
@@ -42,41 +44,15 @@ GAP_MOVE = Decimal(2)
 MOVE_QUANTUM = Decimal("0.01")
 
 
-class GapWatch:
-    """The previous price of each symbol's watched kinds (`mark`, `contract`)."""
-
-    __slots__ = ("seen",)
-
-    def __init__(self) -> None:
-        self.seen: dict[tuple[str, str], tuple[int, Decimal]] = {}
-
-    def note(self, symbol: str, kind: str, ts: int, price: Decimal) -> tuple[int, Decimal] | None:
-        """Record this price; the one before it (None for the first)."""
-        key = (symbol, kind)
-        before = self.seen.get(key)
-        self.seen[key] = (ts, price)
-        return before
-
-    def to_state(self) -> list[list[Any]]:
-        return [[s, k, ts, str(p)] for (s, k), (ts, p) in self.seen.items()]
-
-    @classmethod
-    def from_state(cls, rows: list[list[Any]]) -> GapWatch:
-        watch = cls()
-        for symbol, kind, ts, price in rows:
-            watch.seen[(str(symbol), str(kind))] = (int(ts), dec(price))
-        return watch
-
-
 Gap = tuple[int, Decimal]
 """(milliseconds since the previous price, the move from it in percent)."""
 
 
-def gap_of(before: tuple[int, Decimal] | None, ts: int, price: Decimal) -> Gap | None:
-    """The gap `price` came after, or None (no previous price, or no gap)."""
-    if before is None:
+def gap_of(then: int, was: Decimal | None, ts: int, price: Decimal) -> Gap | None:
+    """The gap `price` at `ts` came after, from the previous price `was` at `then`; None when
+    there is none (or no previous price: `then` < 0)."""
+    if then < 0 or was is None:
         return None
-    then, was = before
     if ts - then <= GAP_MS and abs(price - was) * 100 <= was * GAP_MOVE:
         return None
     move = (price - was) / was * 100

@@ -26,8 +26,6 @@ from papertrade.core import tif
 from papertrade.core.account import Account, Totals
 from papertrade.core.challenge import (
     Challenge,
-    Gap,
-    GapWatch,
     gap_of,
     named,
     rules_from_state,
@@ -91,9 +89,12 @@ class Engine(ConditionalDesk):
         self.expiries = tif.Expiries()
         self.challenge = Challenge(self.settings) if self.settings.has_rules else None
         """Challenge rules and refills (`core.challenge`); None without rules."""
-        self.gaps = GapWatch()
-        self._gap: Gap | None = None
-        """The gap the price being applied came after: its liquidations carry it."""
+        self._gap_then = -1
+        """While a price is applied: when the previous one of its kind came (-1: none, or no
+        price being applied), `_gap_was` that price and `_gap_now` this one; a liquidation
+        works out its gap from them only when it happens (`core.challenge.gap_of`)."""
+        self._gap_was: Decimal | None = None
+        self._gap_now = ZERO
         self._bind_hot()
         self._handlers: dict[type, Callable[[Any], list[ev.Outcome]]] = {
             ev.MarkPrice: self._on_mark,
@@ -276,7 +277,9 @@ class Engine(ConditionalDesk):
         m = self.markets.get(e.symbol)
         if m is None:
             m = self.market(e.symbol)
+        then, was = m.mark_ts, m.mark
         m.mark = e.price
+        m.mark_ts = e.ts
         m.has_mark = True
         if e.index is not None:
             m.index = e.index
@@ -284,14 +287,14 @@ class Engine(ConditionalDesk):
             m.funding_rate = e.funding_rate
         if e.next_funding_ts is not None:
             m.next_funding_ts = e.next_funding_ts
-        self._gap = gap = gap_of(self.gaps.note(e.symbol, "mark", e.ts, e.price), e.ts, e.price)
+        self._gap_then = then
+        self._gap_was = was
+        self._gap_now = e.price
         out = self._remark_symbol(e.symbol, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "mark", e.price, e.ts)
-        if gap is None:
-            return out
-        self._gap = None
-        return named(out, gap) if out else out
+        self._gap_then = -1
+        return self._named(out, then, was, e.ts, e.price) if out else out
 
     def _on_quote(self, e: ev.Quote) -> list[ev.Outcome]:
         m = self.markets.get(e.symbol)
@@ -312,8 +315,12 @@ class Engine(ConditionalDesk):
         m = self.markets.get(e.symbol)
         if m is None:
             m = self.market(e.symbol)
+        then, was = m.last_ts, m.last
         m.last = e.price
-        self._gap = gap = gap_of(self.gaps.note(e.symbol, "contract", e.ts, e.price), e.ts, e.price)
+        m.last_ts = e.ts
+        self._gap_then = then
+        self._gap_was = was
+        self._gap_now = e.price
         out: list[ev.Outcome] = []
         if e.symbol in self.acct.orders_by_symbol:
             out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
@@ -322,10 +329,17 @@ class Engine(ConditionalDesk):
             out += self._remark_symbol(e.symbol, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "contract", e.price, e.ts)
-        if gap is None:
-            return out
-        self._gap = None
-        return named(out, gap) if out else out
+        self._gap_then = -1
+        return self._named(out, then, was, e.ts, e.price) if out else out
+
+    @staticmethod
+    def _named(
+        out: list[ev.Outcome], then: int, was: Decimal | None, ts: int, price: Decimal
+    ) -> list[ev.Outcome]:
+        """The outcomes of a price, its triggers and liquidations carrying the gap it came
+        after (worked out only when something happened)."""
+        gap = gap_of(then, was, ts, price)
+        return out if gap is None else named(out, gap)
 
     def _on_funding(self, e: ev.Funding) -> list[ev.Outcome]:
         positions = self.acct.symbol_positions(e.symbol)
@@ -411,11 +425,15 @@ class Engine(ConditionalDesk):
 
     def _liquidate_isolated(self, pos: Position, ts: int) -> list[ev.Outcome]:
         out = liquidate_isolated(self.acct, self.totals, pos, ts)
-        return self._cancel_liquidated(out if self._gap is None else named(out, self._gap))
+        if self._gap_then >= 0:  # named here: the post-mortem keeps these very lines
+            out = self._named(out, self._gap_then, self._gap_was, ts, self._gap_now)
+        return self._cancel_liquidated(out)
 
     def _liquidate_cross(self, ts: int) -> list[ev.Outcome]:
         out = liquidate_cross(self.acct, self.totals, ts)
-        return self._cancel_liquidated(out if self._gap is None else named(out, self._gap))
+        if self._gap_then >= 0:
+            out = self._named(out, self._gap_then, self._gap_was, ts, self._gap_now)
+        return self._cancel_liquidated(out)
 
     # --- fills -------------------------------------------------------------------------------
 
@@ -1075,8 +1093,6 @@ class Engine(ConditionalDesk):
         if self.challenge is not None:  # challenge keys only when set, like hedge mode's
             state["settings"]["rules"] = rules_to_state(self.settings)
             state["challenge"] = self.challenge.to_state()
-        if self.gaps.seen:
-            state["gaps"] = self.gaps.to_state()
         return state
 
     @classmethod
@@ -1096,7 +1112,6 @@ class Engine(ConditionalDesk):
         engine._restore(state)
         if engine.challenge is not None and "challenge" in state:
             engine.challenge = Challenge.from_state(settings, state["challenge"])
-        engine.gaps = GapWatch.from_state(state.get("gaps", []))
         return engine
 
     def _restore(self, state: dict[str, Any]) -> None:

@@ -189,12 +189,12 @@ def test_the_engine_state_carries_the_challenge_and_old_states_load_without_it()
     mark(e, DAY1 + 2, "59500")  # daily loss reached
     state = json.loads(json.dumps(e.to_state()))
     back = Engine.from_state(state)
-    for key in ("settings", "challenge", "gaps"):
+    for key in ("settings", "challenge", "markets"):
         assert back.to_state()[key] == e.to_state()[key]
     assert state["settings"]["rules"] == {"max_daily_loss": "500", "max_drawdown": "20%"}
     assert kinds(order(back, DAY1 + 3, "more", "buy", "0.1")) == ["rejected"]
     assert kinds(mark(back, DAY1 + 4, "59000")) == []  # once a day, after the reload too
-    old = {k: v for k, v in state.items() if k not in ("challenge", "gaps")}
+    old = {k: v for k, v in state.items() if k != "challenge"}
     old["settings"] = {k: v for k, v in state["settings"].items() if k != "rules"}
     plain = Engine.from_state(old)
     assert plain.challenge is None
