@@ -29,6 +29,6 @@ back are checked against `saves.bounds` (ts 0 … 253402300799999 ms, i.e. up to
 money a finite decimal; payloads that decode to valid events); a row that is not raises
 `DamagedSession` naming the session and event. A path that is not a regular file (a
 directory, /dev/null, a FIFO) is refused before SQLite opens it.
-`saves/` imports only `core/` (plus the standard `sqlite3` and platformdirs), never `feeds/` or
-`tui/`.
+`saves/` imports only `core/` (plus the standard `sqlite3`, sqlite-utils for reading rows by
+name, and platformdirs), never `feeds/` or `tui/`.
 """

@@ -193,12 +193,13 @@ class Catalogue:
         yield from self._query("SELECT * FROM sessions ORDER BY id")
 
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[dict[str, Any]]:
-        """Rows as dicts by column name: all sqlite-utils was used for here (its import, with
-        numpy, cost a fifth of a second at every start)."""
-        cursor = self.conn.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        for row in cursor:
-            yield dict(zip(names, row, strict=True))
+        """Rows as dicts by column name, through sqlite-utils (the project's SQLite toolkit).
+
+        Imported on the first query, not with the module: `--help`, `simulate` and the
+        writer thread never pay for it (it imports numpy when numpy is installed)."""
+        import sqlite_utils
+
+        yield from sqlite_utils.Database(self.conn).query(sql, params)
 
     def name_of(self, sid: int) -> str:
         found = self.conn.execute("SELECT name FROM sessions WHERE id = ?", (sid,)).fetchone()

@@ -47,6 +47,7 @@ from papertrade.tui.screens.trading import TradingScreen
 from papertrade.tui.service.alerts import FiredAlert, PriceAlerts
 from papertrade.tui.service.config import Config, load_config
 from papertrade.tui.service.market import FeedConfig
+from papertrade.tui.service.shadows import journal_shadows
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets.log import EventLog
 from papertrade.tui.widgets.table import KeyedTable
@@ -153,6 +154,7 @@ class PapertradeApp(App[int]):
         inputs). Checked by the feed worker for the symbol of each event it applies."""
         if session is not None and store is not None and writer is not None:
             carry_open_fees(session, store, writer.id)
+            carry_shadows(session, store, writer.id)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -312,6 +314,10 @@ class PapertradeApp(App[int]):
     def open_sessions(self) -> None:
         self.push_screen(SessionsScreen(self.db_path))
 
+    def flush_journal(self) -> None:
+        if self.writer is not None and self.trading_live:
+            self.writer.flush()
+
     # --- a replay's take-over: trading on recorded prices --------------------------------
 
     def adopt_take_over(self, taken: TakeOver) -> None:
@@ -334,6 +340,7 @@ class PapertradeApp(App[int]):
         )
         session.history.update(taken.history)  # the chart goes on from the replay's line
         carry_open_fees(session, taken.store, taken.writer.id)
+        carry_shadows(session, taken.store, taken.writer.id)
         engine = taken.engine
         self.feeds.clear()
         self._session_closed, self.saved_status, self._last_state = False, None, None
@@ -431,7 +438,9 @@ class PapertradeApp(App[int]):
             self.notify(f"saving failed: {exc}", severity="error", markup=False)
             self.finish()
             return
-        summary = SummaryScreen(db_path=self.db_path, session=writer.id, title=self.session_name)
+        summary = SummaryScreen(
+            db_path=self.db_path, session=writer.id, title=self.session_name, compare_modes=True
+        )
         self.push_screen(summary, lambda _: self.finish())
 
     def finish(self) -> None:
@@ -486,3 +495,11 @@ def carry_open_fees(session: TradingSession, store: Store, session_id: int) -> N
     on them from its journal, so their break-even is known from the first frame."""
     if session.engine.positions:
         session.ledger.fees.carry_journal(store.stored_outcomes(session_id))
+
+
+def carry_shadows(session: TradingSession, store: Store, session_id: int) -> None:
+    """A session that starts with history (a resume, a take-over) gets its all-isolated and
+    all-cross shadows rebuilt from its journal, so its comparison line goes on where it was.
+    Shadows that have already seen the engine's history (stepped with it) are kept."""
+    if session.shadows.last_ts < session.engine.last_ts:
+        session.shadows = journal_shadows(store, session_id, session.engine)

@@ -138,7 +138,12 @@ def test_large_partial_liquidation_drill_reads_as_a_cut_then_a_bankruptcy_close(
         "stays open; lost 78,187.73 USDT, clearance fee 17,959.02 included" in out
     )
     # the rest at 70,000 - 621,812.269925 / 178.615; fee 178.615 x that x 0.0125
-    assert "(closed at the bankruptcy price 66518.70072544; clearance fee 148,515.47 paid" in out
+    # (cross: its bankruptcy price is where its share of the wallet runs out; with one position
+    # that share is the whole wallet)
+    assert (
+        "(closed at 66518.70072544, where its share of the wallet runs out; clearance fee "
+        "148,515.47 paid" in out
+    )
     lines = [
         json.loads(x)
         for x in papertrade(

@@ -21,6 +21,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("x / X", "cancel the selected order / cancel all orders"),
     ("/ / delete", "add a symbol to / remove it from the watchlist"),
     ("A", "price alert on the selected symbol (above / below a price)"),
+    ("P", "post-mortem of the last liquidation (← → the others)"),
     ("1 2 3 4", "watchlist / chart / orders / log (small terminal: the one shown)"),
     ("o / f", "orders: open > history > trades / only the selected symbol"),
     ("tab, j k", "next panel / row (shift+tab, ↑ ↓); ← → more columns"),
@@ -38,7 +39,8 @@ COLUMNS = (
 
 MODES = (
     "Isolated: the position has its own margin, the most it can lose. Cross: every cross "
-    "position shares the cross balance; when it runs out all of them are liquidated."
+    "position shares the cross balance; when it runs out all of them are liquidated. The account's "
+    "all isolated / all cross lines: your same trades in one mode, equity and liquidations so far."
 )
 
 

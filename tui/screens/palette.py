@@ -111,6 +111,14 @@ class TradingCommands(Provider):
             out.append(("Orders and history: every symbol", partial(run, "filter_symbol"), "(f)"))
         elif symbol:
             out.append((f"Orders and history: only {symbol}", partial(run, "filter_symbol"), "(f)"))
+        if engine.totals.liquidations:
+            out.append(
+                (
+                    "Post-mortem of the last liquidation",
+                    partial(run, "postmortem"),
+                    "why it happened and what would have kept it alive (P)",
+                )
+            )
         out += [
             ("Add a symbol to the watchlist", partial(run, "add_symbol"), "(/)"),
             ("Show the watchlist", partial(run, "panel('watchlist')"), "(1)"),

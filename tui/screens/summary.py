@@ -1,6 +1,7 @@
 """`SummaryScreen`: how a session went — the numbers a trader reviews, and the equity curve.
 
-Shown when a session ends (a take-over branch closed, a replay played out) or on demand. It
+Shown when a session ends (a take-over branch closed, a replay played out) or on demand; the
+quit summary of a trading session also shows the same trades all isolated and all cross. It
 takes ready `SessionStats` or a session to compute them for; computing replays the whole
 journal (`Store.stats`), so that runs in a thread worker with its own `Store` connection.
 Definitions of every number are in `saves/stats.py`; this screen only lays them out. The
@@ -11,6 +12,7 @@ the final equity (issue 10, bug 10).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
@@ -26,15 +28,21 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
+from papertrade.core.shadow import RunFigures
 from papertrade.saves.stats import SessionStats
-from papertrade.saves.store import Store
+from papertrade.saves.store import Store, instruments_for
 from papertrade.tui.service.listing import fmt_duration
+from papertrade.tui.service.shadows import compare_journal
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.footer import SteadyFooter
 
 
-def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
-    """(label, value) pairs in reading order: result first, then how it was made."""
+def stats_rows(
+    stats: SessionStats, modes: Sequence[RunFigures] = ()
+) -> list[tuple[str, str | Text]]:
+    """(label, value) pairs in reading order: result first, then how it was made. `modes`
+    (all isolated, all cross: the same trades in one margin mode) follow the final equity,
+    the figure they answer."""
 
     def money(value: Decimal | None) -> str | Text:
         return fmt.signed_text(fmt.money(value), value)
@@ -61,6 +69,7 @@ def stats_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
     return [
         ("Starting balance", fmt.money(stats.starting_balance)),
         ("Final equity", Text(fmt.money(stats.final_equity), style="bold")),
+        *((f"  if all {mode}", _mode_value(f)) for mode, f in zip(MODES, modes, strict=False)),
         ("Equity change", money(change)),
         *((f"  {label[0].upper()}{label[1:]}", money(value)) for label, value in parts),
         ("  Sum of the parts", adds_up),
@@ -92,9 +101,31 @@ def _challenge_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
     return rows
 
 
+MODES = ("isolated", "cross")
+
+
+def _mode_value(figures: RunFigures) -> Text:
+    """Its final equity (margin balance), and its liquidations if any."""
+    text = Text(fmt.money(figures.margin_balance))
+    if figures.liquidations:
+        text.append(f" · {figures.liquidations} liq", style="red")
+    return text
+
+
 def compute(db_path: Path | str | None, session: str | int) -> SessionStats:
     with Store.open(db_path) as store:
         return store.stats(session)
+
+
+def compute_with_modes(
+    db_path: Path | str | None, session: str | int
+) -> tuple[SessionStats, tuple[RunFigures, ...]]:
+    """The statistics and the same journal all isolated and all cross (`compare_journal`)."""
+    with Store.open(db_path) as store:
+        info = store.session(session, totals=False)
+        stats = store.stats(info.id)
+        comparison = compare_journal(store, info.id, instruments_for(info.venue))
+    return stats, tuple(comparison.figures[f"all_{mode}"] for mode in MODES)
 
 
 class SummaryScreen(Screen[None]):
@@ -116,7 +147,10 @@ class SummaryScreen(Screen[None]):
         session: str | int | None = None,
         session_name: str | None = None,
         title: str | None = None,
+        compare_modes: bool = False,
     ) -> None:
+        """`compare_modes`: also replay the session all isolated and all cross (the quit
+        summary of a trading session does)."""
         if stats is None and session is None:
             raise ValueError("give the stats or a session to compute them for")
         super().__init__()
@@ -124,6 +158,8 @@ class SummaryScreen(Screen[None]):
         self.db_path = db_path
         self.session = session
         self.title_text = title or session_name or f"Session {session or ''}".strip()
+        self.compare_modes = compare_modes
+        self.modes: tuple[RunFigures, ...] = ()
 
     def compose(self) -> ComposeResult:
         title = Text("Summary: ", style="bold")
@@ -141,15 +177,18 @@ class SummaryScreen(Screen[None]):
             self._compute()
 
     @work(thread=True, group="summary", exclusive=True, exit_on_error=False)
-    def _compute(self) -> SessionStats:
+    def _compute(self) -> tuple[SessionStats, tuple[RunFigures, ...]]:
         assert self.session is not None
-        return compute(self.db_path, self.session)
+        if self.compare_modes:
+            return compute_with_modes(self.db_path, self.session)
+        return compute(self.db_path, self.session), ()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "summary":
             return
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            self.show(event.worker.result)
+            stats, self.modes = event.worker.result
+            self.show(stats)
         elif event.state == WorkerState.ERROR:
             text = Text(f"cannot compute the summary: {event.worker.error}", style="bold red")
             self.query_one("#summary-stats", Static).update(text)
@@ -161,7 +200,7 @@ class SummaryScreen(Screen[None]):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        for label, value in stats_rows(stats):
+        for label, value in stats_rows(stats, self.modes):
             grid.add_row(label, value)
         self.query_one("#summary-stats", Static).update(grid)
         self._plot(stats.equity_curve)

@@ -3,9 +3,10 @@
 Two layouts from one widget tree, switched by Textual breakpoints (classes `-narrow`/`-wide`
 at 80/120 columns, `-short`/`-tall` at 30 rows; the rules are in `app.tcss`). Wide and tall:
 every panel at once. Smaller (80×24 is the design point): the feed status, the positions
-(side, signed size, liquidation price, distance, uPnL first), a two-line account strip
-(available, cross ratio, uPnL) and the footer never leave the screen; one more panel —
-watchlist, chart, orders & history, log — fills the rest, chosen with `1`–`4`.
+(side, signed size, liquidation price, distance, uPnL first), a three-line account strip
+(available, cross ratio, uPnL; the margin modes compared) and the footer never leave the
+screen; one more panel — watchlist, chart, orders & history, log — fills the rest, chosen
+with `1`–`4`.
 Orders sit in tabs (open orders / order history / trades, `o` cycles them); `f` filters them
 all to the selected symbol and back.
 
@@ -42,6 +43,7 @@ from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
+from papertrade.tui.screens.postmortem import PostMortemScreen
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.alerts import Direction, PriceAlert
 from papertrade.tui.service.trading import TradingSession
@@ -103,6 +105,7 @@ class TradingScreen(Screen[None]):
         Binding("delete", "remove_symbol", "Remove sym", show=False, id="remove_symbol"),
         Binding("A", "alert", "Alert", show=False, key_display="A", id="alert"),
         Binding("S", "sessions", "Sessions", show=False, key_display="S", id="sessions"),
+        Binding("P", "postmortem", "Post-mortem", show=False, key_display="P", id="postmortem"),
     ]
 
     def __init__(self, session: TradingSession) -> None:
@@ -289,13 +292,17 @@ class TradingScreen(Screen[None]):
             if force or account_moved or outcomes:
                 self.positions.update_from(engine, session.ledger)
                 self.orders.update_from(engine, self.symbol_filter)
-                self.account.update_from(engine)
+                self.account.update_from(engine, session.shadows.standing())
             if force or session.ledger.version != self._ledger_seen:
                 self._ledger_seen = session.ledger.version
                 self.order_history.update_from(session.ledger, engine, self.symbol_filter)
                 self.trades.update_from(session.ledger, engine, self.symbol_filter)
             if outcomes:
                 self.log_panel.add_outcomes(outcomes)
+                liquidated = [o.ts for o in outcomes if isinstance(o, ev.Liquidation)]
+                if liquidated:
+                    hint = "P: the post-mortem of this liquidation"
+                    self.log_panel.add_text(hint, "red", ts=liquidated[-1])
             for line, style in session.take_notes():
                 self.log_panel.add_text(line, style)
             self.status_bar.update_from(*app.feed_status_args())
@@ -600,3 +607,19 @@ class TradingScreen(Screen[None]):
 
     def action_sessions(self) -> None:
         host(self).open_sessions()
+
+    def action_postmortem(self) -> None:
+        """The last liquidation taken apart (`PostMortemScreen`; its keys reach the others)."""
+        terminal = host(self)
+        session_id = terminal.trading_session_id
+        if session_id is None:
+            self.notify(
+                "a post-mortem reads the saved session: this one is not saved", severity="warning"
+            )
+            return
+        if not self.session.engine.totals.liquidations:
+            self.notify("no liquidation in this session yet", severity="warning")
+            return
+        self.app.push_screen(
+            PostMortemScreen(terminal.db_path, session_id, before_read=terminal.flush_journal)
+        )

@@ -27,6 +27,7 @@ from papertrade.core import events as ev
 from papertrade.core.engine import Engine
 from papertrade.tui.service.history import HISTORY_POINTS, sample
 from papertrade.tui.service.ledger import Ledger
+from papertrade.tui.service.shadows import LiveShadows
 
 ALERT_RATIO = Decimal("0.8")
 
@@ -57,8 +58,13 @@ class TradingSession:
         writer: Journal | None = None,
         venue: str = "binance",
         history_points: int = HISTORY_POINTS,
+        shadows: LiveShadows | None = None,
     ) -> None:
         self.engine = engine
+        self.shadows = shadows or LiveShadows(engine.settings, engine.instruments)
+        """The same inputs all isolated and all cross (the account panel's comparison line).
+        Fresh by default: a session on an engine with history passes them rebuilt from its
+        journal (`shadows.journal_shadows`)."""
         self.writer = writer
         self.venue = venue
         self.watchlist: list[str] = []
@@ -119,9 +125,12 @@ class TradingSession:
             self.submit(ev.SetPositionMode(event.ts, mode))
         outcomes = engine.apply(event)
         self._journal(event, outcomes)
+        shadows_moved = self.shadows.step(event)
         self.events_in += 1
         symbol = event.symbol
         self.dirty.add(symbol)
+        if shadows_moved:
+            self.account_dirty = True
         if outcomes:
             self.outcomes.extend(outcomes)
             self.ledger.on_outcomes(outcomes)
@@ -168,6 +177,7 @@ class TradingSession:
         """Apply a user command, journal it, and queue its outcomes for the log."""
         outcomes = self.engine.apply(command)
         self._journal(command, outcomes)
+        self.shadows.step(command)
         self.ledger.on_command(command, outcomes)
         self.outcomes.extend(outcomes)
         self.account_dirty = True

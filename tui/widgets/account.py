@@ -5,8 +5,12 @@ twice); the gauge is the cross account's margin ratio — at 100 % every cross p
 force-closed — so a trader watching one cross position sees the whole account's risk.
 
 Two shapes, chosen by the room it is given (so the screen's layout alone decides): a column of
-labelled rows, or — in two lines or fewer, on a small terminal — one strip that leads with what
+labelled rows, or — in three lines or fewer, on a small terminal — one strip that leads with what
 a trader must never lose sight of: available balance, the cross margin ratio, uPnL.
+
+Under a trading session it also shows the same trades in the other margin modes (the session's
+`LiveShadows`): "all isolated: 9,120.00 · all cross: 0.00 (1 liq)" — each run's equity and its
+liquidations so far. A replay has no shadows and shows no such line.
 
 The position mode shows only when it is hedge (a long and a short of one symbol side by side):
 one-way is what every account starts in, and the panel stays as it always was for it.
@@ -14,6 +18,7 @@ one-way is what every account starts in, and the panel stays as it always was fo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,10 +28,12 @@ from rich.text import Text
 from textual.widget import Widget
 
 from papertrade.core.engine import Engine
+from papertrade.tui.service.shadows import Standing
 from papertrade.tui.widgets import fmt
 
-COMPACT_LINES = 2
-"""At this many content lines or fewer the panel draws the strip instead of the column."""
+COMPACT_LINES = 3
+"""At this many content lines or fewer the panel draws the strip instead of the column (two
+lines of figures, and the margin-mode comparison under a trading session)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +48,8 @@ class Figures:
     funding: Decimal
     liquidation_losses: Decimal
     hedge: bool = False
+    modes: tuple[Standing, ...] = ()
+    """The all-isolated and all-cross shadows (none under a replay)."""
 
 
 class AccountPanel(Widget):
@@ -54,7 +63,7 @@ class AccountPanel(Widget):
         super().__init__(id=id, classes=classes)
         self.figures: Figures | None = None
 
-    def update_from(self, engine: Engine) -> None:
+    def update_from(self, engine: Engine, modes: Sequence[Standing] = ()) -> None:
         acct = engine.acct
         t = engine.totals
         has_cross = any(p.mode == "cross" for p in acct.positions.values())
@@ -69,12 +78,14 @@ class AccountPanel(Widget):
             funding=t.funding,
             liquidation_losses=-t.liquidation_losses,
             hedge=engine.position_mode == "hedge",
+            modes=tuple(modes),
         )
         if figures != self.figures:
             # A liquidation adds a row: then the panel's height changes, so lay out again.
             rows_moved = (self.figures is None) or (
                 bool(self.figures.liquidation_losses) != bool(figures.liquidation_losses)
                 or self.figures.hedge != figures.hedge
+                or len(self.figures.modes) != len(figures.modes)
             )
             self.figures = figures
             self.refresh(layout=rows_moved)
@@ -108,6 +119,13 @@ class AccountPanel(Widget):
         if f.liquidation_losses:
             loss = Text(fmt.money(f.liquidation_losses), style="red")
             rows.append((Text("Liquidations", style="red"), loss))
+        for standing in f.modes:
+            # the count goes with the value: the label column is too narrow for both
+            value = Text(f"{standing.liquidations} liq ", style="red")
+            if not standing.liquidations:
+                value = Text()
+            value.append(fmt.money(standing.equity), style="")
+            rows.append((Text(f"All {standing.mode}", style="dim"), value))
         for label, value in rows:
             value.justify = "right"  # a Text keeps its own justification over the column's
             grid.add_row(label, value)
@@ -135,4 +153,25 @@ class AccountPanel(Widget):
         if f.liquidation_losses:
             text.append("  Liq. ", style="red")
             text.append(fmt.money(f.liquidation_losses), style="red")
+        if f.modes:
+            text.append("\n")
+            text.append_text(mode_line(f.modes))
         return text
+
+
+def _standing(standing: Standing) -> Text:
+    text = Text(fmt.money(standing.equity))
+    if standing.liquidations:
+        text.append(f" ({standing.liquidations} liq)", style="red")
+    return text
+
+
+def mode_line(modes: Sequence[Standing]) -> Text:
+    """ "all isolated: 9,120.00 · all cross: 0.00 (1 liq)": equity, and liquidations if any."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, standing in enumerate(modes):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(f"all {standing.mode}: ", style="dim")
+        text.append_text(_standing(standing))
+    return text

@@ -149,7 +149,12 @@ def liquidation_words(o: ev.Liquidation) -> str:
         text = f"{who}: its part of the account's loss {money(o.loss)} USDT"
     notes = []
     if o.price is not None and o.price != o.mark_price:
-        notes.append(f"closed at the bankruptcy price {plain(o.price)}")
+        # isolated: the position's own bankruptcy price; cross: the price that realizes its
+        # share of the wallet (README "Liquidation as executed" 3), not a market price
+        if o.margin_mode == "isolated":
+            notes.append(f"closed at the bankruptcy price {plain(o.price)}")
+        else:
+            notes.append(f"closed at {plain(o.price)}, where its share of the wallet runs out")
     if o.insurance_covered:
         notes.append(f"clearance fee {money(o.clearance_fee)} paid by the insurance fund")
     gap = gap_words("liquidated", o.after_gap_ms, o.price_move)
