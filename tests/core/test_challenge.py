@@ -235,3 +235,14 @@ def test_a_bad_rule_is_refused_with_its_field(field: str, value: str, words: str
     with pytest.raises(codec.FormatError) as caught:
         codec.parse_line(f'{{"type":"session","{field}":{value}}}')
     assert words in caught.value.message
+
+
+def test_in_hedge_mode_a_breach_refuses_either_side_opening_and_allows_closing() -> None:
+    e = engine(max_drawdown=ev.Limit(D("100")), position_mode="hedge")
+    mark(e, DAY1, "60000")
+    order(e, DAY1 + 1, "long", "buy", "1", position_side="long")
+    # 1 × (59,900 − 60,000) = −100 from the 10,000 peak: reached
+    assert kinds(mark(e, DAY1 + 2, "59900")) == ["rule_breached"]
+    assert kinds(order(e, DAY1 + 3, "short", "sell", "0.1", position_side="short")) == ["rejected"]
+    assert kinds(order(e, DAY1 + 4, "more", "buy", "0.1", position_side="long")) == ["rejected"]
+    assert kinds(order(e, DAY1 + 5, "out", "sell", "1", position_side="long")) == ["fill"]

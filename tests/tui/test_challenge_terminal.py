@@ -207,3 +207,24 @@ def test_stats_count_the_wipes_and_the_refills_add_up(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert (data["wipes"], data["challenge_passed"]) == (2, None)
     assert [r["ts"] for r in data["refills"]] == [DAY1 + 61_000, DAY1 + 63_000]
+
+
+def test_the_log_says_what_was_breached_refilled_and_fired_after_a_gap() -> None:
+    from papertrade.tui.widgets.log import describe
+
+    breach = describe(ev.RuleBreached(DAY1, "max_daily_loss", D("500"), D("512.5")))
+    assert breach is not None
+    assert breach[0] == (
+        "RULE BREACHED challenge rule max_daily_loss reached: 512.50 USDT against a limit of "
+        "500.00 USDT; no new positions until 00:00 UTC"
+    )
+    refill = describe(ev.Refill(DAY1, D("1000")))
+    assert refill is not None and "refilled with 1,000.00 USDT" in refill[0]
+    fired = ev.OrderTriggered(
+        DAY1, "sl", "BTCUSDT", "stop_market", D("59000"), D("58000"), 47_000, D("-3.1")
+    )
+    words = describe(fired)
+    assert words is not None
+    assert words[0].endswith(
+        "triggered on the first price after a 47 s feed gap (price moved -3.1 %)"
+    )
