@@ -31,6 +31,7 @@ from papertrade.core.numbers import (
     BALANCE,
     FEE_RATE,
     MAX_DRILL_LEVERAGE,
+    PERCENT,
     PRICE,
     QTY,
     RATE,
@@ -82,6 +83,20 @@ def _bounded(bound: Bound) -> Callable[[Any], Decimal]:
 def _ts(value: Any) -> int:
     try:
         return timestamp(value)
+    except BadNumber as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _limit(value: Any) -> ev.Limit:
+    """A loss limit: `"500"` (USDT) or `"5%"` (of the equity it is measured from)."""
+    if not isinstance(value, str):
+        raise ValueError(f'must be a string such as "500" (USDT) or "5%", got {_shown(value)}')
+    text = value.strip()
+    percent = text.endswith("%")
+    try:
+        if percent:
+            return ev.Limit(PERCENT.parse(text[:-1].strip()), True)
+        return ev.Limit(BALANCE.parse(text))
     except BadNumber as exc:
         raise ValueError(str(exc)) from None
 
@@ -209,6 +224,7 @@ IDENT_K = _Kind(check=_identifier)
 LABEL_K = _Kind(check=_label)
 TS_K = _Kind(check=_ts, py=int)
 LEVERAGE_K = _Kind(check=_leverage, py=int)
+LIMIT_K = _Kind(check=_limit, py=ev.Limit)
 CLOSE_QTY_K = _Kind(check=_qty_or_zero, py=Decimal)
 BOOL_K = _Kind(strict_bool=True, py=bool)
 SIDE_K = _Kind(words=("buy", "sell"))
@@ -290,6 +306,11 @@ _FORMAT: dict[str, tuple[tuple[_Field, ...], Callable[[dict[str, Any]], str | No
             _opt("name", LABEL_K),
             _opt("venue", LABEL_K),
             _Field("position_mode", POSITION_MODE_K, "one_way"),
+            _opt("max_daily_loss", LIMIT_K),
+            _opt("max_drawdown", LIMIT_K),
+            _opt("max_leverage", LEVERAGE_K),
+            _opt("max_position_notional", BALANCE_K),
+            _Field("refill", BOOL_K, False),
         ),
         None,
     ),
@@ -574,6 +595,11 @@ def _build(kind: str, data: dict[str, Any]) -> ev.Event | ev.SessionSettings:
             maker_fee=data["maker_fee"],
             position_mode=data["position_mode"],
             exchange_limits=data["exchange_limits"],
+            max_daily_loss=data["max_daily_loss"],
+            max_drawdown=data["max_drawdown"],
+            max_leverage=data["max_leverage"],
+            max_position_notional=data["max_position_notional"],
+            refill=data["refill"],
         )
     if kind == "order":
         data["qty"] = data["qty"] or Decimal(0)
@@ -718,6 +744,8 @@ def iter_events(lines: Iterable[str]) -> Iterator[ev.Event | ev.SessionSettings]
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return plain(value)
+    if isinstance(value, ev.Limit):
+        return str(value)
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if isinstance(value, ev.OrderState):
@@ -737,6 +765,7 @@ _DEFAULTS_DROPPED = {
     "close_position": False,
     "price_protect": False,
     "exchange_limits": False,
+    "refill": False,
 }
 _ORDER_STATE_OPTIONAL = {
     "position_side": "both",  # an open order's side is news only in hedge mode
@@ -753,6 +782,9 @@ _ORDER_STATE_OPTIONAL = {
 """Fields of an open order that only some orders have: written only when they say something,
 so the `account` line of a drill without them reads as it always did."""
 _SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way"}
+_OUTCOME_OPTIONAL = {"after_gap_ms": None, "price_move": None}
+"""Outcome fields written only when set: a liquidation or a trigger that was not the first
+price after a gap reads as it always did."""
 
 
 def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
@@ -771,6 +803,8 @@ def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:
         if is_input and (value is None or _DEFAULTS_DROPPED.get(name, object()) == value):
             continue
         if dropped.get(name, object()) == value:
+            continue
+        if name in _OUTCOME_OPTIONAL and value is None:
             continue
         if is_input and name == "qty" and getattr(item, "close_position", False):
             continue

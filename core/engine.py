@@ -24,6 +24,13 @@ from typing import Any
 from papertrade.core import events as ev
 from papertrade.core import tif
 from papertrade.core.account import Account, Totals
+from papertrade.core.challenge import (
+    Challenge,
+    gap_of,
+    named,
+    rules_from_state,
+    rules_to_state,
+)
 from papertrade.core.conditional import (
     ConditionalBook,
     ConditionalOrder,
@@ -82,6 +89,14 @@ class Engine(ConditionalDesk):
         self.algo = ConditionalBook()
         """Conditional orders waiting for their trigger (no margin held; see `conditional`)."""
         self.expiries = tif.Expiries()
+        self.challenge = Challenge(self.settings) if self.settings.has_rules else None
+        """Challenge rules and refills (`core.challenge`); None without rules."""
+        self._gap_then = -1
+        """While a price is applied: when the previous one of its kind came (-1: none, or no
+        price being applied), `_gap_was` that price and `_gap_now` this one; a liquidation
+        works out its gap from them only when it happens (`core.challenge.gap_of`)."""
+        self._gap_was: Decimal | None = None
+        self._gap_now = ZERO
         self._bind_hot()
         self._handlers: dict[type, Callable[[Any], list[ev.Outcome]]] = {
             ev.MarkPrice: self._on_mark,
@@ -102,11 +117,22 @@ class Engine(ConditionalDesk):
     # --- the one way in ----------------------------------------------------------------------
 
     def apply(self, event: ev.Event) -> list[ev.Outcome]:
+        if self.challenge is not None:
+            return self._apply_challenged(event)
         self.last_ts = event.ts
         deadlines = self._deadlines
         if deadlines and deadlines[0][0] <= event.ts:
             return self._expire(event.ts) + self._handlers[type(event)](event)
         return self._handlers[type(event)](event)
+
+    def _apply_challenged(self, event: ev.Event) -> list[ev.Outcome]:
+        """`apply` with the challenge's score kept after the event (`core.challenge`)."""
+        assert self.challenge is not None
+        self.last_ts = event.ts
+        deadlines = self._deadlines
+        out = self._expire(event.ts) if deadlines and deadlines[0][0] <= event.ts else []
+        out += self._handlers[type(event)](event)
+        return out + self.challenge.check(self.acct, event.ts, out)
 
     def _bind_hot(self) -> None:
         """Direct references for the per-event checks (a tick pays two lookups, not calls)."""
@@ -253,7 +279,9 @@ class Engine(ConditionalDesk):
         m = self.markets.get(e.symbol)
         if m is None:
             m = self.market(e.symbol)
+        then, was = m.mark_ts, m.mark
         m.mark = e.price
+        m.mark_ts = e.ts
         m.has_mark = True
         if e.index is not None:
             m.index = e.index
@@ -261,10 +289,14 @@ class Engine(ConditionalDesk):
             m.funding_rate = e.funding_rate
         if e.next_funding_ts is not None:
             m.next_funding_ts = e.next_funding_ts
+        self._gap_then = then
+        self._gap_was = was
+        self._gap_now = e.price
         out = self._remark_symbol(e.symbol, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "mark", e.price, e.ts)
-        return out
+        self._gap_then = -1
+        return self._named(out, then, was, e.ts, e.price) if out else out
 
     def _on_quote(self, e: ev.Quote) -> list[ev.Outcome]:
         m = self.markets.get(e.symbol)
@@ -285,7 +317,12 @@ class Engine(ConditionalDesk):
         m = self.markets.get(e.symbol)
         if m is None:
             m = self.market(e.symbol)
+        then, was = m.last_ts, m.last
         m.last = e.price
+        m.last_ts = e.ts
+        self._gap_then = then
+        self._gap_was = was
+        self._gap_now = e.price
         out: list[ev.Outcome] = []
         if e.symbol in self.acct.orders_by_symbol:
             out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
@@ -294,7 +331,17 @@ class Engine(ConditionalDesk):
             out += self._remark_symbol(e.symbol, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "contract", e.price, e.ts)
-        return out
+        self._gap_then = -1
+        return self._named(out, then, was, e.ts, e.price) if out else out
+
+    @staticmethod
+    def _named(
+        out: list[ev.Outcome], then: int, was: Decimal | None, ts: int, price: Decimal
+    ) -> list[ev.Outcome]:
+        """The outcomes of a price, its triggers and liquidations carrying the gap it came
+        after (worked out only when something happened)."""
+        gap = gap_of(then, was, ts, price)
+        return out if gap is None else named(out, gap)
 
     def _on_funding(self, e: ev.Funding) -> list[ev.Outcome]:
         positions = self.acct.symbol_positions(e.symbol)
@@ -387,10 +434,16 @@ class Engine(ConditionalDesk):
         return out
 
     def _liquidate_isolated(self, pos: Position, ts: int) -> list[ev.Outcome]:
-        return self._cancel_liquidated(liquidate_isolated(self.acct, self.totals, pos, ts))
+        out = liquidate_isolated(self.acct, self.totals, pos, ts)
+        if self._gap_then >= 0:  # named here: the post-mortem keeps these very lines
+            out = self._named(out, self._gap_then, self._gap_was, ts, self._gap_now)
+        return self._cancel_liquidated(out)
 
     def _liquidate_cross(self, ts: int) -> list[ev.Outcome]:
-        return self._cancel_liquidated(liquidate_cross(self.acct, self.totals, ts))
+        out = liquidate_cross(self.acct, self.totals, ts)
+        if self._gap_then >= 0:
+            out = self._named(out, self._gap_then, self._gap_was, ts, self._gap_now)
+        return self._cancel_liquidated(out)
 
     # --- fills -------------------------------------------------------------------------------
 
@@ -740,6 +793,8 @@ class Engine(ConditionalDesk):
                     f"position would reach {human(exposure * fill_price)} USDT, above the "
                     f"{human(cap)} USDT maximum at {lev}x for {c.symbol}: lower the leverage"
                 )
+            if self.challenge is not None and opening_qty(qty, c.side, size, ZERO):
+                self._refuse(self.challenge.opening_refusal(c.ts, lev, exposure * fill_price))
         if not taker and force in ("IOC", "FOK"):
             self.used_ids.add(c.id)
             reason = "ioc_remainder" if force == "IOC" else "fok_unfilled"
@@ -1059,6 +1114,9 @@ class Engine(ConditionalDesk):
             state["settings"]["position_mode"] = self.settings.position_mode
         if self.position_mode != "one_way":
             state["position_mode"] = self.position_mode
+        if self.challenge is not None:  # challenge keys only when set, like hedge mode's
+            state["settings"]["rules"] = rules_to_state(self.settings)
+            state["challenge"] = self.challenge.to_state()
         return state
 
     @classmethod
@@ -1073,8 +1131,11 @@ class Engine(ConditionalDesk):
             _position_mode(s.get("position_mode", "one_way")),
             bool(s.get("exchange_limits", False)),
         )
+        settings = rules_from_state(settings, s.get("rules", {}))
         engine = cls(instruments or bundled(state.get("venue", "binance")), settings)
         engine._restore(state)
+        if engine.challenge is not None and "challenge" in state:
+            engine.challenge = Challenge.from_state(settings, state["challenge"])
         return engine
 
     def _restore(self, state: dict[str, Any]) -> None:

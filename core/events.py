@@ -10,7 +10,7 @@ Treat them as immutable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -247,7 +247,41 @@ class SessionSettings:
     exchange_limits: bool = False
     """Enforce the symbols' percent-price band, market take bound and largest order sizes
     (`core.tif`): opt-in, so drills written before these limits replay as they always did."""
+    max_daily_loss: Limit | None = None
+    """Challenge rules (`core.challenge`): all off by default, so a session without them
+    trades as it always did."""
+    max_drawdown: Limit | None = None
+    max_leverage: int | None = None
+    max_position_notional: Decimal | None = None
+    refill: bool = False
+    """Refill a wiped account to `balance` and go on (liquidation drills)."""
     type: ClassVar[str] = "session"
+
+    @property
+    def has_rules(self) -> bool:
+        return (
+            self.max_daily_loss is not None
+            or self.max_drawdown is not None
+            or self.max_leverage is not None
+            or self.max_position_notional is not None
+            or self.refill
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Limit:
+    """A loss limit in USDT, or in percent of the equity it is measured from (`percent`)."""
+
+    value: Decimal
+    percent: bool = False
+
+    def __str__(self) -> str:
+        text = format(self.value.normalize(), "f")
+        return f"{text}%" if self.percent else text
+
+    def resolve(self, base: Decimal) -> Decimal:
+        """The limit in USDT against `base` equity (exact: a percent of a Decimal)."""
+        return base * self.value / 100 if self.percent else self.value
 
 
 # --- outcomes --------------------------------------------------------------------------------
@@ -299,6 +333,10 @@ class Liquidation:
     price: Decimal | None = None
     remaining_qty: Decimal = Decimal(0)
     """What stays open of the position after this line (0: closed whole)."""
+    after_gap_ms: int | None = field(default=None, compare=False)
+    """Set when the mark that liquidated was the first after a gap (`core.challenge`)."""
+    price_move: Decimal | None = field(default=None, compare=False)
+    """With `after_gap_ms`: the mark's move since the previous mark, in percent."""
     type: ClassVar[str] = "liquidation"
 
     @property
@@ -334,7 +372,33 @@ class OrderTriggered:
     order_type: OrderType
     trigger_price: Decimal
     watched_price: Decimal
+    after_gap_ms: int | None = field(default=None, compare=False)
+    """Set when the watched price was the first after a gap (`core.challenge.GAP_MS`)."""
+    price_move: Decimal | None = field(default=None, compare=False)
+    """With `after_gap_ms`: the watched price's move since the previous one, in percent."""
     type: ClassVar[str] = "order_triggered"
+
+
+@dataclass(slots=True, frozen=True)
+class RuleBreached:
+    """A challenge loss rule was reached (`core.challenge`): `limit` and `value` in USDT.
+    From here new opening orders are refused: until the next UTC day for `max_daily_loss`,
+    for the rest of the session for `max_drawdown`."""
+
+    ts: int
+    rule: str
+    limit: Decimal
+    value: Decimal
+    type: ClassVar[str] = "rule_breached"
+
+
+@dataclass(slots=True, frozen=True)
+class Refill:
+    """A wiped account (wallet at or below 0, nothing open) refilled to the starting balance."""
+
+    ts: int
+    amount: Decimal
+    type: ClassVar[str] = "refill"
 
 
 @dataclass(slots=True, frozen=True)
@@ -415,5 +479,7 @@ Outcome = (
     | OrderCancelled
     | OrderTriggered
     | ReduceOnlyCut
+    | RuleBreached
+    | Refill
     | AccountState
 )

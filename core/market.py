@@ -19,7 +19,9 @@ class MarketState:
         "has_mark",
         "index",
         "last",
+        "last_ts",
         "mark",
+        "mark_ts",
         "next_funding_ts",
         "symbol",
     )
@@ -34,6 +36,10 @@ class MarketState:
         self.funding_rate: Decimal | None = None
         self.next_funding_ts: int | None = None
         self.has_mark = False
+        self.mark_ts = -1
+        """When the last mark-price event came (-1: none yet); with `last_ts`, what a gap is
+        measured from (`core.challenge`)."""
+        self.last_ts = -1
 
     def to_state(self) -> dict[str, object]:
         def s(v: Decimal | None) -> str | None:
@@ -49,6 +55,8 @@ class MarketState:
             "funding_rate": s(self.funding_rate),
             "next_funding_ts": self.next_funding_ts,
             "has_mark": self.has_mark,
+            **({"mark_ts": self.mark_ts} if self.mark_ts >= 0 else {}),
+            **({"last_ts": self.last_ts} if self.last_ts >= 0 else {}),
         }
 
     @classmethod
@@ -60,4 +68,6 @@ class MarketState:
         nft = data.get("next_funding_ts")
         m.next_funding_ts = None if nft is None else int(str(nft))
         m.has_mark = bool(data.get("has_mark"))
+        m.mark_ts = int(str(data.get("mark_ts", -1)))
+        m.last_ts = int(str(data.get("last_ts", -1)))
         return m

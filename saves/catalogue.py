@@ -17,7 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from papertrade.core import codec
 from papertrade.core import events as ev
+from papertrade.core.challenge import RULE_KEYS, rules_from_state, rules_to_state
 from papertrade.core.engine import RULES_VERSION
 from papertrade.core.numbers import plain
 from papertrade.saves import bounds
@@ -82,11 +84,24 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _rules(row: dict[str, Any]) -> tuple[int, bool]:
-    """(engine rules version, exchange limits) of the `rules` column: `{}` before schema 3."""
+_RULE_KEYS = {"engine_rules", "exchange_limits", *RULE_KEYS}
+
+
+def _rules(row: dict[str, Any]) -> tuple[int, bool, dict[str, Any]]:
+    """(engine rules version, exchange limits, challenge rules) of the `rules` column: `{}`
+    before schema 3; rows written before challenge rules have none of their keys (no rules).
+    The challenge rules are checked by the drill format's own `session` line validators."""
     rules = bounds.json_value(row.get("rules", "{}"), "rules")
-    if not isinstance(rules, dict) or set(rules) - {"engine_rules", "exchange_limits"}:
-        raise bounds.OutOfBounds("rules is not an object of engine_rules and exchange_limits")
+    if not isinstance(rules, dict) or set(rules) - _RULE_KEYS:
+        raise bounds.OutOfBounds(
+            "rules is not an object of engine_rules, exchange_limits and challenge rules"
+        )
+    challenge = {k: rules[k] for k in RULE_KEYS if k in rules}
+    if challenge:
+        try:
+            codec.parse_object({"type": "session", **challenge})
+        except codec.FormatError as exc:
+            raise bounds.OutOfBounds(f"rules: {exc.message.removeprefix('session: ')}") from None
     version = rules.get("engine_rules", 1)
     limits = rules.get("exchange_limits", False)
     if type(version) is not int or not 1 <= version <= RULES_VERSION:
@@ -96,16 +111,18 @@ def _rules(row: dict[str, Any]) -> tuple[int, bool]:
         )
     if type(limits) is not bool:
         raise bounds.OutOfBounds("exchange_limits is not true or false")
-    return version, limits
+    return version, limits, challenge
 
 
 def _settings(row: dict[str, Any]) -> ev.SessionSettings:
-    return ev.SessionSettings(
+    _, limits, challenge = _rules(row)
+    settings = ev.SessionSettings(
         balance=bounds.money(row["balance"], "balance"),
         taker_fee=bounds.money(row["taker_fee"], "taker_fee"),
         maker_fee=bounds.money(row["maker_fee"], "maker_fee"),
-        exchange_limits=_rules(row)[1],
+        exchange_limits=limits,
     )
+    return rules_from_state(settings, challenge)
 
 
 def _symbols(text: Any) -> tuple[str, ...]:
@@ -275,7 +292,11 @@ class Catalogue:
                 branch_seq or 0,
                 branch_seq or 0,
                 json.dumps(
-                    {"engine_rules": RULES_VERSION, "exchange_limits": settings.exchange_limits}
+                    {
+                        "engine_rules": RULES_VERSION,
+                        "exchange_limits": settings.exchange_limits,
+                        **rules_to_state(settings),
+                    }
                 ),
             ),
         )

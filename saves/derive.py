@@ -206,4 +206,8 @@ class Derivation:
             end_ts=info.last_ts,
             points=points,
             end_account=engine.account(),
+            challenge=(
+                info.settings.max_daily_loss is not None or info.settings.max_drawdown is not None
+            ),
+            refill=info.settings.refill,
         )

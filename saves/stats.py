@@ -65,6 +65,19 @@ class SessionStats:
     """Part of `liquidation_losses`: clearance fees charged on liquidated parts (≥ 0)."""
     insurance_covered: Decimal = ZERO
     """Part of `liquidation_losses`, against it: what the insurance fund paid (≥ 0)."""
+    challenge: bool = False
+    """The session traded under a challenge loss rule (`core.challenge`): it passed or not."""
+    refill: bool = False
+    """The session refilled a wiped account (`refills` counts the wipes)."""
+    breaches: tuple[tuple[int, str], ...] = ()
+    """(ts, rule) of each challenge rule reached: none means the challenge was passed."""
+    refills: tuple[tuple[int, Decimal], ...] = ()
+    """(ts, amount) of each wipe refilled (`refill`): a deposit, a part of the equity change."""
+
+    @property
+    def passed(self) -> bool | None:
+        """Whether the challenge was passed; None without challenge rules."""
+        return not self.breaches if self.challenge else None
 
     @property
     def equity_change(self) -> Decimal:
@@ -79,6 +92,8 @@ class SessionStats:
             ("fees", -self.fees),
             ("funding", self.funding),
         ]
+        if self.refills:
+            parts.append(("refills", sum((amount for _, amount in self.refills), ZERO)))
         if not (self.clearance_fees or self.insurance_covered):
             return [*parts, ("liquidation losses", -self.liquidation_losses)]
         positions = self.liquidation_losses - self.clearance_fees + self.insurance_covered
@@ -127,6 +142,8 @@ def compute_stats(
     end_ts: int | None,
     points: int = EQUITY_POINTS,
     end_account: ev.AccountState | None = None,
+    challenge: bool = False,
+    refill: bool = False,
 ) -> SessionStats:
     """All the numbers of `papertrade stats` from outcomes in order and an equity series.
 
@@ -137,6 +154,8 @@ def compute_stats(
     trades = wins = losses = liquidations = 0
     win_sum = loss_sum = ZERO
     largest: Decimal | None = None
+    breaches: list[tuple[int, str]] = []
+    refills: list[tuple[int, Decimal]] = []
     size: dict[str, Decimal] = {}
     open_since: int | None = None
     in_market = 0
@@ -165,6 +184,12 @@ def compute_stats(
             size[o.symbol] = left
         elif isinstance(o, ev.FundingPaid):
             funding += o.amount
+        elif isinstance(o, ev.RuleBreached):
+            breaches.append((o.ts, o.rule))
+            continue
+        elif isinstance(o, ev.Refill):
+            refills.append((o.ts, o.amount))
+            continue
         else:
             continue
         is_open = any(v != 0 for v in size.values())
@@ -184,7 +209,7 @@ def compute_stats(
         unrealized = end_account.margin_balance - end_account.wallet_balance
     else:
         final = equity[-1][1] if equity else starting_balance + net
-        unrealized = final - starting_balance - net
+        unrealized = final - starting_balance - net - sum((a for _, a in refills), ZERO)
     return SessionStats(
         start_ts=start_ts,
         end_ts=end_ts,
@@ -212,6 +237,10 @@ def compute_stats(
         unrealized_pnl=unrealized,
         clearance_fees=clearance,
         insurance_covered=insured,
+        challenge=challenge,
+        refill=refill,
+        breaches=tuple(breaches),
+        refills=tuple(refills),
     )
 
 

@@ -263,6 +263,13 @@ class PapertradeApp(App[int]):
             counts = f"{speed_label(recorded.speed)} · {counts}"
             if recorded.paused and not hint:
                 hint = "recorded market PAUSED · space plays it"
+        challenge = self.session.engine.challenge if self.session is not None else None
+        if challenge is not None and self.session is not None:
+            words, refused = challenge.status(self.session.engine.last_ts)
+            if refused:
+                hint = f"{hint} · {words}" if hint else words
+            else:
+                counts = f"{words} · {counts}"
         if self.writer is not None and self.writer.health.state != "ok":
             # "saving delayed 12 s: database is locked", or why saving stopped
             hint = self.writer.health.detail

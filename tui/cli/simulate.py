@@ -13,6 +13,7 @@ decoded once, and a bad line late in the file still leaves the output empty.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from typing import IO
 
 from papertrade.core import codec
 from papertrade.core import events as ev
+from papertrade.core.challenge import Challenge
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import ZERO, human, plain
 from papertrade.core.shadow import ModeComparison
@@ -77,6 +79,8 @@ OUTCOME_NAMES: dict[str, tuple[str, str]] = {
     "order_cancelled": ("cancelled order", "cancelled orders"),
     "reduce_only_cut": ("reduce-only cut", "reduce-only cuts"),
     "order_triggered": ("triggered order", "triggered orders"),
+    "rule_breached": ("rule breached", "rules breached"),
+    "refill": ("refill", "refills"),
 }
 """Outcome types as the report counts them, singular and plural ("1 fill", "2 fills")."""
 
@@ -114,10 +118,12 @@ def describe(outcome: ev.Outcome) -> str:
         case ev.OrderCancelled():
             return f"CANCELLED    {printable(outcome.order_id)}: {outcome.reason}"
         case ev.OrderTriggered():
+            from papertrade.tui.widgets import fmt
+
             return (
                 f"TRIGGERED    {printable(outcome.order_id)}: {outcome.order_type} "
                 f"{outcome.symbol} at {plain(outcome.watched_price)} (trigger "
-                f"{plain(outcome.trigger_price)})"
+                f"{plain(outcome.trigger_price)}){fmt.trigger_gap_words(outcome)}"
             )
         case ev.ReduceOnlyCut():
             return (
@@ -125,6 +131,14 @@ def describe(outcome: ev.Outcome) -> str:
                 f"{plain(outcome.requested_qty)} {outcome.symbol} cut to the position's "
                 f"{plain(outcome.qty)}"
             )
+        case ev.RuleBreached():
+            from papertrade.tui.widgets import fmt
+
+            return f"RULE         {fmt.rule_words(outcome)}"
+        case ev.Refill():
+            from papertrade.tui.widgets import fmt
+
+            return f"REFILL       {fmt.refill_words(outcome)}"
         case ev.AccountState():
             return "ACCOUNT"
     raise AssertionError(outcome)
@@ -211,6 +225,27 @@ def write_outcomes(outcomes: Iterable[ev.Outcome], json_mode: bool, out: IO[str]
     out.write(f"Outcomes: {summary}\n")
 
 
+def write_challenge(challenge: Challenge, json_mode: bool, out: IO[str]) -> None:
+    """The verdict of a drill with challenge rules: passed or not, and the wipes refilled."""
+    if json_mode:
+        line = {
+            "type": "challenge",
+            "ts": challenge.last_ts,
+            "passed": challenge.passed if challenge.judged else None,
+            "breaches": [{"ts": ts, "rule": rule} for ts, rule in challenge.breaches],
+            "wipes": len(challenge.refills),
+            "refills": [{"ts": ts, "amount": plain(a)} for ts, a in challenge.refills],
+        }
+        out.write(json.dumps(line, separators=(",", ":")) + "\n")
+        return
+    from papertrade.tui.widgets import fmt
+
+    if challenge.judged:
+        out.write(f"Challenge: {fmt.challenge_verdict(challenge.breaches)}\n")
+    if challenge.settings.refill:
+        out.write(f"Wipes: {fmt.wipes_words(challenge.refills)}\n")
+
+
 def run(args: argparse.Namespace) -> int:
     with (
         DrillFile(args.file, again=bool(getattr(args, "save", False))) as drill,
@@ -224,10 +259,14 @@ def run(args: argparse.Namespace) -> int:
             from papertrade.tui.cli.simulate_compare import compared, write_comparison
 
             comparison = ModeComparison(settings)
+            engine = comparison.engine
             write_outcomes(compared(comparison, counted), args.json, spool)
             write_comparison(comparison, args.json, spool)
         else:
-            write_outcomes(simulate(Engine(settings=settings), counted), args.json, spool)
+            engine = Engine(settings=settings)
+            write_outcomes(simulate(engine, counted), args.json, spool)
+        if engine.challenge is not None:
+            write_challenge(engine.challenge, args.json, spool)
         # --save: store the run as a session (exit 2 on error, before anything is printed)
         save_run(args, settings, _events(stream_drill(drill)))
         if not args.json:

@@ -78,6 +78,17 @@ def stats_json(name: str, s: SessionStats) -> dict[str, Any]:
         "time_in_market_ms": s.time_in_market_ms,
         "time_in_market_pct": dec_or_none(s.time_in_market_pct),
         "equity_curve": [[ts, plain(v)] for ts, v in s.equity_curve],
+        **(challenge_json(s) if s.challenge or s.refill else {}),
+    }
+
+
+def challenge_json(s: SessionStats) -> dict[str, Any]:
+    """The challenge keys of a session with a loss rule or refills (others have none)."""
+    return {
+        "challenge_passed": s.passed,
+        "rule_breaches": [{"ts": ts, "rule": rule} for ts, rule in s.breaches],
+        "wipes": len(s.refills),
+        "refills": [{"ts": ts, "amount": plain(amount)} for ts, amount in s.refills],
     }
 
 
@@ -110,6 +121,12 @@ def report(name: str, s: SessionStats) -> list[str]:
         ),
         ("equity samples", f"{len(s.equity_curve)} (use --json for the curve)"),
     ]
+    from papertrade.tui.widgets import fmt
+
+    if s.challenge:
+        rows += [("challenge", fmt.challenge_verdict(s.breaches))]
+    if s.refill:
+        rows += [("wipes", fmt.wipes_words(s.refills))]
     width = max(len(k) for k, _ in rows)
     return [f"Statistics of session {printable(name)}", *(f"  {k:<{width}}  {v}" for k, v in rows)]
 

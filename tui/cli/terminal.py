@@ -62,6 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="new sessions: refuse orders outside the symbol's price band, market orders past "
         "the market take bound and oversized orders, as Binance does (default on)",
     )
+    rules = p.add_argument_group(
+        'challenge rules (new sessions; see README "Challenge rules")',
+    )
+    rules.add_argument(
+        "--max-daily-loss",
+        metavar="USDT|N%",
+        help="loss in a UTC day that stops new positions until the next day",
+    )
+    rules.add_argument(
+        "--max-drawdown",
+        metavar="USDT|N%",
+        help="fall from the peak equity that stops new positions for the session",
+    )
+    rules.add_argument("--max-leverage", metavar="N", help="highest leverage an order may use")
+    rules.add_argument(
+        "--max-position-notional", metavar="USDT", help="largest position value an order may reach"
+    )
+    rules.add_argument(
+        "--refill",
+        action="store_true",
+        help="refill a wiped account to the starting balance and go on (counts the wipes)",
+    )
     p.add_argument("--speed", default="1", help="sim and file: feeds: 1 = real time, Nx, max")
     p.add_argument("--seed", type=int, default=0, help="sim feed: random seed (default 0)")
     return p
@@ -75,10 +97,17 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
     """
     from papertrade.tui.app import PapertradeApp, load_terminal_config
     from papertrade.tui.service.market import FeedConfig
-    from papertrade.tui.service.setup import open_session
+    from papertrade.tui.service.setup import open_session, parse_rules
     from papertrade.tui.service.trading import TradingSession
 
     config = load_terminal_config()  # before the session opens: a bad file changes nothing
+    rules = parse_rules(
+        max_daily_loss=args.max_daily_loss,
+        max_drawdown=args.max_drawdown,
+        max_leverage=args.max_leverage,
+        max_position_notional=args.max_position_notional,
+        refill=args.refill,
+    )
     opened = open_session(
         args.db,
         feed=args.feed,
@@ -88,6 +117,7 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
         resume=args.resume,
         speed=args.speed,
         exchange_limits=args.exchange_limits == "on",
+        rules=rules,
     )
     writer = opened.writer
     session = TradingSession(opened.engine, opened.symbols, writer=writer, venue=opened.kind)

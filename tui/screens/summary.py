@@ -84,7 +84,21 @@ def stats_rows(
         ("Liquidations", Text(str(stats.liquidations), style="red" if stats.liquidations else "")),
         ("Time in market", in_market),
         ("Session span", span),
+        *_challenge_rows(stats),
     ]
+
+
+def _challenge_rows(stats: SessionStats) -> list[tuple[str, str | Text]]:
+    rows: list[tuple[str, str | Text]] = []
+    if stats.challenge:
+        verdict = "passed" if stats.passed else "failed"
+        style = "bold green" if stats.passed else "bold red"
+        rows.append(("Challenge", Text(verdict, style=style)))
+        rows += [(f"  {rule}", fmt.utc(ts)) for ts, rule in stats.breaches]
+    if stats.refill:
+        rows.append(("Wipes (refilled)", str(len(stats.refills))))
+        rows += [("  wiped", fmt.utc(ts)) for ts, _ in stats.refills]
+    return rows
 
 
 MODES = ("isolated", "cross")

@@ -16,7 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from papertrade.core import codec
 from papertrade.core import events as ev
+from papertrade.core.challenge import rules_from_state
 from papertrade.core.engine import Engine
 from papertrade.core.instruments import InstrumentBook, instruments_for
 from papertrade.core.numbers import BALANCE, BadNumber
@@ -80,6 +82,41 @@ def parse_balance(text: str) -> Decimal:
         return BALANCE.parse(text.strip())
     except BadNumber as exc:
         raise SetupError(f"--balance: {exc}") from None
+
+
+def parse_rules(
+    *,
+    max_daily_loss: str | None = None,
+    max_drawdown: str | None = None,
+    max_leverage: str | None = None,
+    max_position_notional: str | None = None,
+    refill: bool = False,
+) -> dict[str, object]:
+    """The challenge options (`core.challenge`), checked by the drill `session` line's own
+    rules so an option and a drill field accept exactly the same values."""
+    given: dict[str, object] = {
+        k: v.strip()
+        for k, v in (
+            ("max_daily_loss", max_daily_loss),
+            ("max_drawdown", max_drawdown),
+            ("max_position_notional", max_position_notional),
+        )
+        if v is not None
+    }
+    if max_leverage is not None:
+        text = max_leverage.strip().lower().removesuffix("x")
+        given["max_leverage"] = int(text) if text.isdigit() and len(text) < 6 else max_leverage
+    if refill:
+        given["refill"] = True
+    try:
+        codec.parse_object({"type": "session", **given})
+    except codec.FormatError as exc:
+        reason = exc.message.removeprefix("session: ")
+        for key in given:
+            option = f"--{key.replace('_', '-')}"
+            reason = reason.replace(f"field '{key}'", option).replace(f"'{key}'", option)
+        raise SetupError(reason) from None
+    return given
 
 
 def check_name(text: str | None) -> str | None:
@@ -238,12 +275,14 @@ def open_session(
     resume: str | None,
     speed: str | float = 1,
     exchange_limits: bool = True,
+    rules: dict[str, object] | None = None,
 ) -> OpenedSession:
     """Open the store and start a new session, or resume `resume` (an id or name; "" = the
     latest interrupted one). Everything opened is closed again when this raises.
 
     A new session trades with the exchange's limits (price band, market take bound, largest
     order sizes) unless `exchange_limits` is off; a resumed one keeps what it was started with.
+    `rules`: challenge rules (`parse_rules`) for a new session; a resumed one keeps its own.
     """
     spec = feed or "binance"
     kind = check_feed(spec, speed)
@@ -300,7 +339,10 @@ def open_session(
         if kind == "file":
             checked = check_recording(spec, chosen, instruments_for(kind))
             chosen, notes = checked.symbols, checked.notes
-        settings = ev.SessionSettings(balance=start_balance, exchange_limits=exchange_limits)
+        settings = rules_from_state(
+            ev.SessionSettings(balance=start_balance, exchange_limits=exchange_limits),
+            rules or {},
+        )
         engine = Engine(instruments_for(kind), settings)
         writer = store.start_session(name, kind, chosen, settings, engine=engine)
         return OpenedSession(store, engine, writer, spec, kind, chosen, notes=notes)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from rich.text import Text
 
 from papertrade.core import events as ev
+from papertrade.core.challenge import gap_words
 from papertrade.core.instruments import Instrument
 from papertrade.core.margin import initial_margin
 from papertrade.core.numbers import plain
@@ -155,7 +157,45 @@ def liquidation_words(o: ev.Liquidation) -> str:
             notes.append(f"closed at {plain(o.price)}, where its share of the wallet runs out")
     if o.insurance_covered:
         notes.append(f"clearance fee {money(o.clearance_fee)} paid by the insurance fund")
+    gap = gap_words("liquidated", o.after_gap_ms, o.price_move)
+    if gap:
+        notes.append(gap)
     return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def rule_words(o: ev.RuleBreached) -> str:
+    """A challenge breach and what it blocks."""
+    until = "until 00:00 UTC" if o.rule == "max_daily_loss" else "for the rest of the session"
+    return (
+        f"challenge rule {o.rule} reached: {money(o.value)} USDT against a limit of "
+        f"{money(o.limit)} USDT; no new positions {until}"
+    )
+
+
+def trigger_gap_words(o: ev.OrderTriggered) -> str:
+    """ "; triggered on the first price after …" for a trigger after a gap, else ""."""
+    gap = gap_words("triggered", o.after_gap_ms, o.price_move)
+    return f"; {gap}" if gap else ""
+
+
+def utc(ts: int) -> str:
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def challenge_verdict(breaches: Iterable[tuple[int, str]]) -> str:
+    """ "passed", or "failed: max_drawdown reached at …" naming each breach."""
+    reached = [f"{rule} reached at {utc(ts)}" for ts, rule in breaches]
+    return f"failed: {'; '.join(reached)}" if reached else "passed: no loss rule reached"
+
+
+def wipes_words(refills: Iterable[tuple[int, Decimal]]) -> str:
+    """ "2 (2026-01-01 00:03:00 UTC, …)": how often the account was wiped and refilled."""
+    times = [utc(ts) for ts, _ in refills]
+    return f"{len(times)} ({', '.join(times)})" if times else "0"
+
+
+def refill_words(o: ev.Refill) -> str:
+    return f"account wiped: refilled with {money(o.amount)} USDT to the starting balance"
 
 
 def cross_total_words(total: CrossLiquidated) -> str:

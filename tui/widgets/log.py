@@ -94,7 +94,8 @@ def describe(outcome: ev.Outcome, trigger: Decimal | None = None) -> tuple[str, 
     if isinstance(outcome, ev.OrderTriggered):
         return (
             f"TRIGGERED {printable(outcome.order_id)} {outcome.order_type} {outcome.symbol}: "
-            f"trigger {plain(outcome.trigger_price)} crossed at {plain(outcome.watched_price)}",
+            f"trigger {plain(outcome.trigger_price)} crossed at {plain(outcome.watched_price)}"
+            f"{fmt.trigger_gap_words(outcome)}",
             "bold magenta",
         )
     if isinstance(outcome, ev.Rejected):
@@ -107,6 +108,10 @@ def describe(outcome: ev.Outcome, trigger: Decimal | None = None) -> tuple[str, 
     if isinstance(outcome, ev.OrderCancelled):
         words = CANCEL_WORDS.get(outcome.reason, outcome.reason)
         return (f"CANCELLED {printable(outcome.order_id)}: {printable(words)}", "dim")
+    if isinstance(outcome, ev.RuleBreached):
+        return (f"RULE BREACHED {fmt.rule_words(outcome)}", "bold reverse yellow")
+    if isinstance(outcome, ev.Refill):
+        return (f"REFILL {fmt.refill_words(outcome)}", "bold yellow")
     if isinstance(outcome, ev.ReduceOnlyCut):
         return (
             f"REDUCE-ONLY {printable(outcome.order_id)} {outcome.symbol}: cut from "
