@@ -582,8 +582,8 @@ def _slow(kind: str, obj: dict[str, Any], line: int) -> dict[str, Any]:
         model = _models()[kind].validate_python(obj)
     except ValidationError as exc:
         raise FormatError(line, f"{kind}: {_describe(exc)}") from None
-    data: dict[str, Any] = model.model_dump(exclude={"type"})
-    return data
+    # the fields as validated (not `model_dump`, which would turn a `Limit` into a dict)
+    return {name: getattr(model, name) for name in type(model).model_fields if name != "type"}
 
 
 def _build(kind: str, data: dict[str, Any]) -> ev.Event | ev.SessionSettings:
