@@ -15,8 +15,13 @@ class ManualTime:
     """`clock()` reads `now`; `await sleep(s)` records `s`, adds it to `now`, runs the actions
     that have come due (`at`: a key pressed while the player waits) and lets the loop turn."""
 
-    def __init__(self, start: float = 1000.0) -> None:
+    def __init__(self, start: float = 1000.0, real_pause: float = 0.0) -> None:
         self.start = start
+        self.real_pause = real_pause
+        """Wall seconds each `sleep` also yields: 0 lets a feed run as fast as the loop turns.
+        A test pressing keys in a whole app while the feed runs sets ~10 ms: Pilot waits for
+        the app to go idle after each key, which a flooding feed delays by seconds. What is
+        played stays the same (only `now` decides it); this only throttles."""
         self.now = start
         self.sleeps: list[float] = []
         self._actions: list[tuple[float, Callable[[], None]]] = []
@@ -39,7 +44,7 @@ class ManualTime:
         for item in [a for a in self._actions if a[0] <= self.now + 1e-9]:
             self._actions.remove(item)
             item[1]()
-        await asyncio.sleep(0)
+        await asyncio.sleep(self.real_pause)
 
 
 async def settle(condition: Callable[[], bool], what: str, turns: int = 1000) -> None:

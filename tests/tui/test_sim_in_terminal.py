@@ -30,7 +30,7 @@ def args(db: Path, *extra: str) -> argparse.Namespace:
 
 
 def on_manual_time(app: PapertradeApp) -> ManualTime:
-    time = ManualTime()
+    time = ManualTime(real_pause=0.01)
     app.feed_config.options.update(clock=time.clock, sleep=time.sleep)
     return time
 
