@@ -55,7 +55,11 @@ GUARD_S = 30.0
 
 def composed(screen: Screen[object]) -> bool:
     """Every widget of the dialog is mounted and laid out (has a place on the screen)."""
-    widgets = [w for w in screen.walk_children(Widget) if w.display]
+    widgets = [
+        w
+        for w in screen.walk_children(Widget)
+        if w.display and all(a.display for a in w.ancestors_with_self if isinstance(a, Widget))
+    ]
     placed = screen._compositor.widgets
     return bool(widgets) and all(w.is_mounted and w in placed for w in widgets)
 
