@@ -167,3 +167,21 @@ async def test_e_amends_a_stops_trigger_keeping_its_id(app_factory, tui):
             D("94200"),
             D("94100"),
         )
+
+
+async def test_the_tp_sl_fields_are_on_their_rows_where_the_trader_can_see_them(app_factory, tui):
+    # Found in tmux: a dialog-wide input margin pushed each field a line below its one-line
+    # row, out of sight; typed prices were invisible. Each field shares its label's line.
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _long(pilot, tui)
+        await pilot.press("t")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, TpSlModal)
+        for field in ("tp", "sl"):
+            box = modal.query_one(f"#{field}", Input)
+            row = box.parent
+            assert row is not None
+            assert box.region.height == 1 and box.region.width > 10
+            assert box.region.y == row.region.y  # on the row's line, not clipped below it
