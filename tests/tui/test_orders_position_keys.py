@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
+from textual.widget import Widget
 from textual.widgets import Input
 
 from papertrade.tui.screens.stops import AmendModal, TpSlModal
@@ -182,6 +183,6 @@ async def test_the_tp_sl_fields_are_on_their_rows_where_the_trader_can_see_them(
         for field in ("tp", "sl"):
             box = modal.query_one(f"#{field}", Input)
             row = box.parent
-            assert row is not None
+            assert isinstance(row, Widget)
             assert box.region.height == 1 and box.region.width > 10
             assert box.region.y == row.region.y  # on the row's line, not clipped below it
