@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from manual_time import turns
 from screen_host import SIZE, shows, store_with_drills, until
 
 from papertrade.feeds.pacing import MAX
@@ -76,7 +77,8 @@ async def test_space_plus_minus_and_step_drive_the_replay(db: Path) -> None:
         await until(pilot, lambda: player.paused, "the replay held at its end")
         await pilot.press("left_square_bracket")
         await until(pilot, lambda: player.seq == player.total - 1, "the jump back from the end")
-        await pilot.pause(0.1)
+        await turns(50)  # loop turns, not wall time: room for a wrong replay to play on
+        await pilot.pause()
         assert player.seq == player.total - 1 and not player.finished and player.paused
         await pilot.press("space")  # and it plays on to the end again
         await until(pilot, lambda: player.finished, "the end, again")

@@ -44,13 +44,19 @@ def capture(name: str) -> str:
     return tmux("capture-pane", "-t", name, "-p", "-J", check=False).stdout
 
 
-def wait_for(name: str, predicate, what: str, timeout: float = 60.0) -> str:
-    """The screen once `predicate` holds; AssertionError after `timeout`, or at once if the
-    program has exited (a crash shows its traceback instead of waiting out the deadline)."""
+def wait_for(
+    name: str, predicate, what: str, timeout: float = 60.0, *, styled: bool = False
+) -> str:
+    """The screen once `predicate` holds (with its escape sequences when `styled`); an
+    AssertionError after `timeout`, or at once if the program has exited (a crash shows its
+    traceback instead of waiting out the deadline). Polls tmux: the condition is awaited."""
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
-        screen = capture(name)
+        if styled:
+            screen = tmux("capture-pane", "-t", name, "-p", "-e", check=False).stdout
+        else:
+            screen = capture(name)
         if predicate(screen):
             return screen
         if "EXITED " in screen:
@@ -63,17 +69,6 @@ def trigger_focused(styled: str) -> bool:
     """The ticket's trigger field has the cursor: its placeholder is split by a style."""
     line = next((ln for ln in styled.splitlines() if "Trigger at" in ln), "")
     return "rice" in line and "price" not in line
-
-
-def wait_for_styled(name: str, predicate, what: str, timeout: float = 60.0) -> None:
-    """`wait_for` on the screen with its styles (escape sequences) kept."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        styled = tmux("capture-pane", "-t", name, "-p", "-e", check=False).stdout
-        if predicate(styled):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def keys(name: str, *k: str) -> None:
@@ -146,7 +141,7 @@ def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Pa
         keys(name, "Tab", "Tab", "Tab")  # quantity, leverage, trigger
         # keys sent with the Tab would reach the field it leaves: wait for the cursor, which
         # splits the focused field's placeholder ("p" in reverse, then "rice")
-        wait_for_styled(name, trigger_focused, "the trigger field's cursor")
+        wait_for(name, trigger_focused, "the trigger field's cursor", styled=True)
         keys(name, "80000")
         wait_for(name, lambda s: "fires at 80,000.0 (last price)" in s, "the trigger preview")
         keys(name, "Enter")
