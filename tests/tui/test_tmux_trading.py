@@ -214,8 +214,6 @@ def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: 
         keys(name, "btc")
         wait_for(name, lambda s: re.search(r"\bbtc\b", s) is not None, "the typed search")
         keys(name, "Enter")
-        wait_for(name, lambda s: "SELL BTCUSDT" not in s, "the ticket to close")
-        keys(name, "3")  # the orders panel (a small terminal shows one panel at a time)
         screen = wait_for(
             name, lambda s: "BTCUSDT" in watchlist_rows(s), "BTCUSDT back on the watchlist"
         )
