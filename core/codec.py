@@ -233,6 +233,47 @@ POSITION_MODE_K = _Kind(words=("one_way", "hedge"))
 SLOT_K = _Kind(words=("both", "long", "short"))
 
 
+MAX_BOOK_LEVELS = 1000
+"""Most levels one side of a `book` line may carry (venues send 5 … 500)."""
+
+
+def _levels(value: Any) -> tuple[ev.Level, ...]:
+    """One side of a book: a list of `[price, qty]` decimal strings, best first (the order is
+    checked per side in `_book_problem`, which knows which side is which)."""
+    if not isinstance(value, list):
+        raise ValueError(f'must be a list of ["price", "qty"] pairs, got {_shown(value)}')
+    if len(value) > MAX_BOOK_LEVELS:
+        raise ValueError(f"has {len(value)} levels; at most {MAX_BOOK_LEVELS} are read")
+    price, qty = _bounded(PRICE), _bounded(QTY)
+    out: list[ev.Level] = []
+    for i, level in enumerate(value):
+        if not isinstance(level, list) or len(level) != 2:
+            raise ValueError(f'level {i + 1} must be a ["price", "qty"] pair, got {_shown(level)}')
+        try:
+            out.append((price(level[0]), qty(level[1])))
+        except ValueError as exc:
+            raise ValueError(f"level {i + 1}: {exc}") from None
+    return tuple(out)
+
+
+LEVELS_K = _Kind(check=_levels, py=tuple)
+FILL_MODEL_K = _Kind(words=("touch", "book", "queue"))
+
+
+def _book_problem(d: dict[str, Any]) -> str | None:
+    bids: tuple[ev.Level, ...] = d["bids"]
+    asks: tuple[ev.Level, ...] = d["asks"]
+    for i in range(1, len(bids)):
+        if bids[i][0] >= bids[i - 1][0]:
+            return f"bids must fall level by level (best first): level {i + 1} is {bids[i][0]}"
+    for i in range(1, len(asks)):
+        if asks[i][0] <= asks[i - 1][0]:
+            return f"asks must rise level by level (best first): level {i + 1} is {asks[i][0]}"
+    if bids and asks and bids[0][0] >= asks[0][0]:
+        return f"the book is crossed: best bid {bids[0][0]} is not below best ask {asks[0][0]}"
+    return None
+
+
 class _Required:
     """The default of a field every line must carry."""
 
@@ -311,6 +352,7 @@ _FORMAT: dict[str, tuple[tuple[_Field, ...], Callable[[dict[str, Any]], str | No
             _opt("max_leverage", LEVERAGE_K),
             _opt("max_position_notional", BALANCE_K),
             _Field("refill", BOOL_K, False),
+            _Field("fill_model", FILL_MODEL_K, "touch"),
         ),
         None,
     ),
@@ -341,6 +383,10 @@ _FORMAT: dict[str, tuple[tuple[_Field, ...], Callable[[dict[str, Any]], str | No
         None,
     ),
     "funding": ((_TS, _Field("symbol", SYMBOL_K), _Field("rate", RATE_K)), None),
+    "book": (
+        (_TS, _Field("symbol", SYMBOL_K), _Field("bids", LEVELS_K), _Field("asks", LEVELS_K)),
+        _book_problem,
+    ),
     "order": (
         (
             _TS,
@@ -600,6 +646,7 @@ def _build(kind: str, data: dict[str, Any]) -> ev.Event | ev.SessionSettings:
             max_leverage=data["max_leverage"],
             max_position_notional=data["max_position_notional"],
             refill=data["refill"],
+            fill_model=data["fill_model"],
         )
     if kind == "order":
         data["qty"] = data["qty"] or Decimal(0)
@@ -611,6 +658,7 @@ _EVENTS: dict[str, Callable[..., ev.Event]] = {
     "quote": ev.Quote,
     "trade": ev.Trade,
     "funding": ev.Funding,
+    "book": ev.Book,
     "order": ev.PlaceOrder,
     "cancel": ev.CancelOrder,
     "amend": ev.AmendOrder,
@@ -781,7 +829,7 @@ _ORDER_STATE_OPTIONAL = {
 }
 """Fields of an open order that only some orders have: written only when they say something,
 so the `account` line of a drill without them reads as it always did."""
-_SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way"}
+_SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way", "fill_model": "touch"}
 _OUTCOME_OPTIONAL = {"after_gap_ms": None, "price_move": None}
 """Outcome fields written only when set: a liquidation or a trigger that was not the first
 price after a gap reads as it always did."""

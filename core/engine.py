@@ -103,6 +103,7 @@ class Engine(ConditionalDesk):
             ev.Quote: self._on_quote,
             ev.Trade: self._on_trade,
             ev.Funding: self._on_funding,
+            ev.Book: self._on_book,
             ev.PlaceOrder: self._on_order,
             ev.CancelOrder: self._on_cancel,
             ev.AmendOrder: self._on_amend,
@@ -312,6 +313,15 @@ class Engine(ConditionalDesk):
             m.mark = mid
             out += self._remark_symbol(e.symbol, mid, e.ts)
         return out
+
+    def _on_book(self, e: ev.Book) -> list[ev.Outcome]:
+        """Keep the symbol's latest book (what the `book` and `queue` fill models walk)."""
+        m = self.markets.get(e.symbol)
+        if m is None:
+            m = self.market(e.symbol)
+        m.bids = e.bids
+        m.asks = e.asks
+        return []
 
     def _on_trade(self, e: ev.Trade) -> list[ev.Outcome]:
         m = self.markets.get(e.symbol)

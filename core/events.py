@@ -32,6 +32,10 @@ OrderType = Literal[
 WorkingType = Literal["contract", "mark"]
 TimeInForce = Literal["GTC", "IOC", "FOK", "GTX", "GTD"]
 Liquidity = Literal["maker", "taker"]
+FillModel = Literal["touch", "book", "queue"]
+"""How orders fill (README "Fill models"): `touch` fills whole at the best price; `book` walks
+the latest order book level by level; `queue` is `book` plus a resting limit order's place in
+the queue at its price."""
 
 SIDES: tuple[Side, ...] = ("buy", "sell")
 MARGIN_MODES: tuple[MarginMode, ...] = ("isolated", "cross")
@@ -48,6 +52,7 @@ CONDITIONAL_TYPES: tuple[OrderType, ...] = (
 WORKING_TYPES: tuple[WorkingType, ...] = ("contract", "mark")
 TIMES_IN_FORCE: tuple[TimeInForce, ...] = ("GTC", "IOC", "FOK", "GTX", "GTD")
 POSITION_MODES: tuple[PositionMode, ...] = ("one_way", "hedge")
+FILL_MODELS: tuple[FillModel, ...] = ("touch", "book", "queue")
 
 
 # --- market events -------------------------------------------------------------------------
@@ -88,6 +93,23 @@ class Trade:
     price: Decimal
     qty: Decimal
     type: ClassVar[str] = "trade"
+
+
+Level = tuple[Decimal, Decimal]
+"""One price level of a book: `(price, qty)`."""
+
+
+@dataclass(slots=True)
+class Book:
+    """The top of a symbol's order book, replacing whatever book the symbol had: `bids` best
+    (highest) first, `asks` best (lowest) first, each level `(price, qty)`. The validating edge
+    guarantees the order, positive quantities and a book that is not crossed."""
+
+    ts: int
+    symbol: str
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    type: ClassVar[str] = "book"
 
 
 @dataclass(slots=True)
@@ -208,7 +230,7 @@ class Snapshot:
     type: ClassVar[str] = "snapshot"
 
 
-MarketEvent = MarkPrice | Quote | Trade | Funding
+MarketEvent = MarkPrice | Quote | Trade | Funding | Book
 Command = (
     PlaceOrder
     | CancelOrder
@@ -221,7 +243,7 @@ Command = (
 )
 Event = MarketEvent | Command | Snapshot
 
-MARKET_TYPES = frozenset({"mark", "quote", "trade", "funding"})
+MARKET_TYPES = frozenset({"mark", "quote", "trade", "funding", "book"})
 COMMAND_TYPES = frozenset(
     {
         "order",
@@ -255,6 +277,9 @@ class SessionSettings:
     max_position_notional: Decimal | None = None
     refill: bool = False
     """Refill a wiped account to `balance` and go on (liquidation drills)."""
+    fill_model: FillModel = "touch"
+    """How orders fill (`FillModel`): `touch` unless the session says otherwise, so drills
+    written before books existed replay as they always did."""
     type: ClassVar[str] = "session"
 
     @property

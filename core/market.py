@@ -14,7 +14,9 @@ class MarketState:
 
     __slots__ = (
         "ask",
+        "asks",
         "bid",
+        "bids",
         "funding_rate",
         "has_mark",
         "index",
@@ -40,6 +42,9 @@ class MarketState:
         """When the last mark-price event came (-1: none yet); with `last_ts`, what a gap is
         measured from (`core.challenge`)."""
         self.last_ts = -1
+        self.bids: tuple[tuple[Decimal, Decimal], ...] = ()
+        self.asks: tuple[tuple[Decimal, Decimal], ...] = ()
+        """The latest `book` event's levels, best first (empty: no book seen)."""
 
     def to_state(self) -> dict[str, object]:
         def s(v: Decimal | None) -> str | None:

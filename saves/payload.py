@@ -27,6 +27,7 @@ _CLASSES: tuple[type, ...] = (
     ev.Quote,
     ev.Trade,
     ev.Funding,
+    ev.Book,
     ev.PlaceOrder,
     ev.CancelOrder,
     ev.AmendOrder,
@@ -114,6 +115,8 @@ def _values(event: ev.Event) -> str:
             parts.append("true" if v else "false")
         elif t is int:
             parts.append(int.__repr__(v))
+        elif t is tuple:  # a book side: ((price, qty), ...)
+            parts.append("[%s]" % ",".join('["%s","%s"]' % level for level in v))  # noqa: UP031
         else:
             parts.append(_ENCODER.encode(str(v) if isinstance(v, Decimal) else v))
     while parts and parts[-1] == "null":

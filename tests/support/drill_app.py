@@ -23,7 +23,7 @@ from papertrade.tui.service.trading import TradingSession
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = ROOT / "examples" / "drills"
 FIXED_WALL = 1_735_689_600.0
-MARKET = (ev.MarkPrice, ev.Quote, ev.Trade, ev.Funding)
+MARKET = (ev.MarkPrice, ev.Quote, ev.Trade, ev.Funding, ev.Book)
 
 
 def drill_inputs(drill: str) -> tuple[ev.SessionSettings, list[ev.Event]]:
