@@ -21,7 +21,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
@@ -40,6 +40,24 @@ class Journal(Protocol):
     """The part of `saves.writer.SessionWriter` the session needs (tests may pass a fake)."""
 
     def append(self, event: ev.Event, outcomes: Iterable[ev.Outcome] | None = None) -> int: ...
+
+
+class OrderFields(TypedDict, total=False):
+    """The optional fields of an order, as `ev.PlaceOrder` names them (one list for both
+    `TradingSession.order` and `order_command`)."""
+
+    margin_mode: ev.MarginMode | None
+    leverage: int | None
+    reduce_only: bool
+    position_side: ev.PositionSlot | None
+    trigger_price: Decimal | None
+    working_type: ev.WorkingType | None
+    activation_price: Decimal | None
+    callback_rate: Decimal | None
+    time_in_force: ev.TimeInForce | None
+    good_till: int | None
+    close_position: bool | None
+    price_protect: bool | None
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
@@ -197,39 +215,11 @@ class TradingSession:
         qty: Decimal,
         order_type: ev.OrderType = "market",
         price: Decimal | None = None,
-        *,
-        margin_mode: ev.MarginMode | None = None,
-        leverage: int | None = None,
-        reduce_only: bool = False,
-        position_side: ev.PositionSlot | None = None,
-        trigger_price: Decimal | None = None,
-        working_type: ev.WorkingType | None = None,
-        activation_price: Decimal | None = None,
-        callback_rate: Decimal | None = None,
-        time_in_force: ev.TimeInForce | None = None,
-        good_till: int | None = None,
-        close_position: bool | None = None,
-        price_protect: bool | None = None,
+        **fields: Unpack[OrderFields],
     ) -> list[ev.Outcome]:
+        """Place an order now (the next user order id)."""
         command = self.order_command(
-            symbol,
-            side,
-            qty,
-            order_type,
-            price,
-            margin_mode=margin_mode,
-            leverage=leverage,
-            reduce_only=reduce_only,
-            position_side=position_side,
-            trigger_price=trigger_price,
-            working_type=working_type,
-            activation_price=activation_price,
-            callback_rate=callback_rate,
-            time_in_force=time_in_force,
-            good_till=good_till,
-            close_position=close_position,
-            price_protect=price_protect,
-            order_id=self.next_order_id(),
+            symbol, side, qty, order_type, price, order_id=self.next_order_id(), **fields
         )
         return self.submit(command)
 
@@ -241,19 +231,8 @@ class TradingSession:
         order_type: ev.OrderType = "market",
         price: Decimal | None = None,
         *,
-        margin_mode: ev.MarginMode | None = None,
-        leverage: int | None = None,
-        reduce_only: bool = False,
-        position_side: ev.PositionSlot | None = None,
-        trigger_price: Decimal | None = None,
-        working_type: ev.WorkingType | None = None,
-        activation_price: Decimal | None = None,
-        callback_rate: Decimal | None = None,
-        time_in_force: ev.TimeInForce | None = None,
-        good_till: int | None = None,
-        close_position: bool | None = None,
-        price_protect: bool | None = None,
         order_id: str = "preview",
+        **fields: Unpack[OrderFields],
     ) -> ev.PlaceOrder:
         """The command a ticket would send (id "preview" until it is really sent). The
         limit price goes only with the types that rest at one; a close-position stop has
@@ -266,18 +245,7 @@ class TradingSession:
             qty=qty,
             order_type=order_type,
             price=price if order_type in LIMIT_PRICED else None,
-            margin_mode=margin_mode,
-            leverage=leverage,
-            reduce_only=reduce_only,
-            position_side=position_side,
-            trigger_price=trigger_price,
-            working_type=working_type,
-            activation_price=activation_price,
-            callback_rate=callback_rate,
-            time_in_force=time_in_force,
-            good_till=good_till,
-            close_position=close_position,
-            price_protect=price_protect,
+            **fields,
         )
 
     def amend(
