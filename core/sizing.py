@@ -76,6 +76,7 @@ class RiskSize:
 
     qty: Decimal
     wanted: Decimal
+    risk: Risk
     budget: Decimal
     per_unit_loss: Decimal
     cap: Cap | None
@@ -153,7 +154,7 @@ def size_from_risk(
             f"{cap_words(which, leverage, available)} leaves {plain(qty)} {base}: below the "
             f"{instrument.symbol} minimum of {plain(minimum)} {base}"
         )
-    return RiskSize(qty, wanted, budget, per_unit, cap)
+    return RiskSize(qty, wanted, risk, budget, per_unit, cap)
 
 
 def cap_words(cap: Cap, leverage: int, available: Decimal) -> str:
@@ -192,9 +193,14 @@ class Scenarios:
 
 
 def loss_scenarios(
-    engine: Engine, order: ev.PlaceOrder, stop: Decimal | None, entry: Decimal
+    engine: Engine,
+    order: ev.PlaceOrder,
+    stop: Decimal | None,
+    entry: Decimal,
+    liquidity: ev.Liquidity = "taker",
 ) -> Scenarios | None:
-    """The losses of `order` filled whole at `entry` (read off the engine, nothing changed).
+    """The losses of `order` filled whole at `entry` (read off the engine, nothing changed),
+    its entry fee at `liquidity` (a limit that rests pays maker), the stop's always taker.
     None when they do not apply: hedge mode, an unknown symbol, or an order that reduces
     the position rather than opening or adding to it."""
     inst = engine.instruments.get(order.symbol)
@@ -208,7 +214,9 @@ def loss_scenarios(
     mode = order.margin_mode or setting_mode
     lev = order.leverage or setting_lev
     qty = order.qty
-    fee = money(qty * entry * engine.settings.taker_fee)
+    taker = engine.settings.taker_fee
+    entry_rate = taker if liquidity == "taker" else engine.settings.maker_fee
+    fee = money(qty * entry * entry_rate)
     q0, e0 = (pos.qty, pos.entry) if pos is not None else (ZERO, ZERO)
     res_qty = q0 + qty
     res_entry = ((q0 * e0 + qty * entry) / res_qty).quantize(ENTRY_QUANTUM)
@@ -234,7 +242,7 @@ def loss_scenarios(
     at_stop: Decimal | None = None
     beyond = False
     if stop is not None:
-        at_stop = money(qty * loss_per_unit(entry, stop, engine.settings.taker_fee))
+        at_stop = money(abs(entry - stop) * qty + fee + max(taker, ZERO) * stop * qty)
         if here.price is not None:
             beyond = stop <= here.price if order.side == "buy" else stop >= here.price
     return Scenarios(at_stop, beyond, here, other)
