@@ -9,8 +9,12 @@ moment, a `Rejected` for the stop says why and the entry stands.
 from __future__ import annotations
 
 import json
+from decimal import ROUND_DOWN
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from papertrade.core import codec
 from papertrade.core import events as ev
@@ -145,3 +149,42 @@ def test_a_journal_with_stop_losses_replays_exactly() -> None:
     (closing,) = [o for o in first if '"order_id":"a:sl"' in o and '"type":"fill"' in o]
     assert '"qty":"0.3"' in closing  # close-position: both entries' 0.2 + 0.1
     assert '"stop_loss":"59000"' in codec.dumps(events[2])
+
+
+def test_the_stop_loss_drill_loses_the_one_percent_it_was_sized_for() -> None:
+    drill = Path(__file__).parents[2] / "examples" / "drills" / "stop-loss-with-entry.jsonl"
+    settings, events = codec.parse_lines(drill.read_text().splitlines())
+    engine = Engine(settings=settings)
+    out = [o for e in events for o in engine.apply(e)]
+    fills = {o.order_id: o for o in out if isinstance(o, ev.Fill)}
+    # r1% of 10,000 at a 600 stop, taker 0.05 % both ends: 100 / 659.7 → 0.151 on the step
+    assert fills["btc"].qty == (D(100) / D("659.7")).quantize(D("0.001"), ROUND_DOWN)
+    assert fills["eth"].liquidity == "maker"  # the limit entry; eth:sl waited for it
+    stop = fills["btc:sl"]
+    assert (stop.qty, stop.price) == (D("0.151"), D(59400))
+    loss = -stop.realized_pnl + fills["btc"].fee + stop.fee
+    assert loss == D("0.151") * 600 + D("4.53") + D("4.4847") == D("99.6147")
+    assert engine.wallet_balance() == D(10000) - fills["eth"].fee - loss
+    assert set(engine.algo.orders) == {"eth:sl"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"order_type": "limit", "price": "60000", "stop_loss": "60500"}, "must be below"),
+        ({"order_type": "market", "reduce_only": True, "stop_loss": "59000"}, "not a reduce_only"),
+        (
+            {"order_type": "stop_market", "trigger_price": "61000", "stop_loss": "59000"},
+            "market and limit entries",
+        ),
+        ({"order_type": "market", "id": "x" * 62, "stop_loss": "59000"}, "at most 61"),
+        ({"order_type": "market", "stop_loss": "-1"}, "stop_loss"),
+    ],
+)
+def test_a_drill_line_with_a_misplaced_stop_loss_is_refused_where_it_is(
+    fields: dict[str, Any], words: str
+) -> None:
+    line = {"type": "order", "ts": 1, "id": "o", "symbol": "BTCUSDT", "side": "buy", "qty": "1"}
+    with pytest.raises(codec.FormatError) as err:
+        codec.parse_line(json.dumps(line | fields), line=7)
+    assert err.value.line == 7 and words in err.value.message
