@@ -456,11 +456,16 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         dist = ""
         if liq is not None and mark:
             dist = f"  ({fmt.pct((liq - mark) / mark, 1)} from mark)"
-        if liq is None and p.reason is None:
-            grid.add_row("Est. liq. price", "none: no price would liquidate it")
-        else:
-            grid.add_row("Est. liq. price", f"{fmt.price(liq, inst)}{dist}")
-        losses = self._loss_rows(grid, p)
+        losses = self._loss_rows(p)
+        for label, value in losses:
+            grid.add_row(label, value)
+        # with losses, their liquidation line names the price (and the ticket fits 80×24)
+        named = any(label.startswith("Liq.") for label, _ in losses)
+        if not named:
+            if liq is None and p.reason is None:
+                grid.add_row("Est. liq. price", "none: no price would liquidate it")
+            else:
+                grid.add_row("Est. liq. price", f"{fmt.price(liq, inst)}{dist}")
         out = Table.grid()
         out.add_row(grid)
         pos = self.engine.positions.get(self.symbol)
@@ -492,51 +497,43 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
                     style="bold",
                 )
             )
-        elif not losses:
+        elif not named:
             out.add_row(risk_sentence(p))
         return out
 
-    def _loss_rows(self, grid: Table, p: OrderPreview) -> bool:
+    def _loss_rows(self, p: OrderPreview) -> list[tuple[str, str | Text]]:
         """With a stop loss: the sized quantity and its cap, the loss at the stop, and the loss
-        at liquidation in this mode and the other (they replace the risk sentence, which
-        they make exact). False when there is no stop or nothing to show."""
+        at liquidation in this mode and the other (they replace the liquidation price and the
+        risk sentence, which they make exact). Empty without a stop or nothing to show."""
         c = self.command
+        rows: list[tuple[str, str | Text]] = []
         if c is None or c.stop_loss is None or p.reason is not None or p.price is None:
-            return False
+            return rows
         inst = self.engine.instruments.get(self.symbol)
         sized = self.sized
         if sized is not None:
             risk = sized.risk.words()
             if sized.cap is None:
-                grid.add_row("Quantity", f"{fmt.qty(sized.qty, inst)} from the risk of {risk}")
+                rows.append(("Quantity", f"{fmt.qty(sized.qty, inst)} from the risk of {risk}"))
             else:
-                grid.add_row(
-                    "Quantity",
-                    Text(
-                        f"capped by {CAP_WORDS[sized.cap].format(lev=p.leverage)}: "
-                        f"{fmt.qty(sized.qty, inst)} (risk {risk} wanted "
-                        f"{fmt.qty(sized.wanted, inst)})",
-                        style="yellow",
-                    ),
+                words = (
+                    f"capped by {CAP_WORDS[sized.cap].format(lev=p.leverage)}: "
+                    f"{fmt.qty(sized.qty, inst)} (risk {risk} wanted {fmt.qty(sized.wanted, inst)})"
                 )
+                rows.append(("Quantity", Text(words, style="yellow")))
         s = loss_scenarios(
             self.engine, c, c.stop_loss, p.price, "taker" if p.fills_now else "maker"
         )
         if s is None or s.loss_at_stop is None:
-            return False
+            return rows
         if s.stop_after_liquidation:
-            grid.add_row(
-                "At the stop",
-                Text(
-                    f"never: liquidated at {fmt.price(s.here.price, inst)} first",
-                    style="bold white on red",
-                ),
-            )
+            first = f"never: liquidated at {fmt.price(s.here.price, inst)} first"
+            rows.append(("At the stop", Text(first, style="bold white on red")))
         else:
-            grid.add_row("At the stop", f"−{fmt.money(s.loss_at_stop)} USDT, fees included")
-        grid.add_row(f"Liq. {s.here.mode}", self._wipeout_words(s.here))
-        grid.add_row(f"If {s.other.mode}", self._wipeout_words(s.other))
-        return True
+            rows.append(("At the stop", f"−{fmt.money(s.loss_at_stop)} USDT, fees included"))
+        rows.append((f"Liq. {s.here.mode}", self._wipeout_words(s.here)))
+        rows.append((f"If {s.other.mode}", self._wipeout_words(s.other)))
+        return rows
 
     def _wipeout_words(self, w: Wipeout) -> Text:
         inst = self.engine.instruments.get(self.symbol)
