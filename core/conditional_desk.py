@@ -1,5 +1,6 @@
 """The engine's side of conditional orders, time in force and amend: placing a stop, firing
-it, expiring GTD orders, amending an open order.
+it, expiring GTD orders, amending an open order, and the stop loss an entry carries (checked
+before the entry is taken, placed as `<id>:sl` when it fills).
 
 A mixin of `Engine`, kept in its own module so the engine's dispatch stays the small hooks
 that call it (on a trade or mark, on a liquidation, before every event). What it needs of the
