@@ -10,6 +10,8 @@ from decimal import ROUND_DOWN, ROUND_UP
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from papertrade.core import events as ev
 from papertrade.core.instruments import bundled
@@ -150,3 +152,39 @@ def test_a_short_whose_stop_is_past_its_isolated_liquidation_is_flagged(driver) 
     assert got.here.price == lp == D("60946.1")  # 12,237.96 / 0.2008 = 60,946.01…
     assert got.stop_after_liquidation  # 62,000 is beyond 60,946.1: the stop never fires
     assert got.here.loss == margin + D("0.2") * D(59990) * D("0.0005")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    entry=st.decimals(min_value=1000, max_value=200000, places=1),
+    distance=st.decimals(min_value=D("0.1"), max_value=5000, places=1),
+    risk=st.decimals(min_value=10, max_value=5000, places=2),
+    side=st.sampled_from(["buy", "sell"]),
+)
+def test_the_sized_loss_never_exceeds_the_risk_and_one_step_more_would(
+    entry: D, distance: D, risk: D, side: ev.Side
+) -> None:
+    """Uncapped (a balance too large to cap), the loss at the stop of the sized quantity is
+    at most the risk, and one more step would cost more than it."""
+    stop = entry - distance if side == "buy" else entry + distance
+    assume(stop > 0)
+    try:
+        sized = size_from_risk(
+            Risk(risk, "usdt"),
+            equity=D(10) ** 9,
+            side=side,
+            entry=entry,
+            stop=stop,
+            taker_fee=D("0.0005"),
+            leverage=1,
+            available=D(10) ** 12,
+            instrument=BTC,
+        )
+    except SizingError as exc:
+        assert "minimum" in str(exc) or "largest" in str(exc)
+        return
+    per_unit = distance + entry * D("0.0005") + stop * D("0.0005")
+    if sized.cap is None:
+        assert sized.qty * per_unit <= risk < (sized.qty + D("0.001")) * per_unit
+    else:
+        assert sized.qty < sized.wanted and sized.wanted * per_unit <= risk

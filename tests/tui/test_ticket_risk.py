@@ -30,6 +30,9 @@ async def test_r5_percent_with_a_stop_is_capped_shows_the_cross_cascade_and_plac
         ticket = app.screen
         assert isinstance(ticket, OrderTicket)
         await tui.type_text(pilot, "r5%")
+        await pilot.pause()
+        assert ticket.command is None  # a risk without a stop sizes nothing, and says why
+        assert ticket.error is not None and "needs a Stop loss price" in ticket.error
         ticket.query_one("#stop-loss", Input).focus()
         await tui.type_text(pilot, "94900")
         await pilot.pause()
@@ -67,15 +70,3 @@ async def test_r5_percent_with_a_stop_is_capped_shows_the_cross_cascade_and_plac
         assert stop.id.endswith(":sl") and stop.trigger_price == D("94900")
         assert stop.close_position and stop.side == "sell"
 
-
-async def test_a_risk_without_a_stop_says_the_stop_is_needed(app_factory, tui) -> None:
-    app = app_factory()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await tui.settle(pilot)
-        await pilot.press("b")
-        ticket = app.screen
-        assert isinstance(ticket, OrderTicket)
-        await tui.type_text(pilot, "r$200")
-        await pilot.pause()
-        assert ticket.command is None
-        assert ticket.error is not None and "needs a Stop loss price" in ticket.error
