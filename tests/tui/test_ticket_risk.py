@@ -69,4 +69,3 @@ async def test_r5_percent_with_a_stop_is_capped_shows_the_cross_cascade_and_plac
         (stop,) = [o.command for o in engine.algo if o.symbol == "BTCUSDT"]
         assert stop.id.endswith(":sl") and stop.trigger_price == D("94900")
         assert stop.close_position and stop.side == "sell"
-
