@@ -409,6 +409,7 @@ _FORMAT: dict[str, tuple[tuple[_Field, ...], Callable[[dict[str, Any]], str | No
             _opt("price_protect", BOOL_K),
             _opt("time_in_force", _Kind(words=("GTC", "IOC", "FOK", "GTX", "GTD"))),
             _opt("good_till", TS_K),
+            _opt("stop_loss", PRICE_K),
         ),
         _order_problem,
     ),

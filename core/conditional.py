@@ -94,6 +94,36 @@ def shape_error(c: ev.PlaceOrder) -> str | None:
         return f"post_only is time_in_force GTX; it cannot be {c.time_in_force}"
     if (c.time_in_force == "GTD") != (c.good_till is not None):
         return "good_till goes with time_in_force GTD, and GTD needs a good_till"
+    if c.stop_loss is not None:
+        return stop_loss_error(c)
+    return None
+
+
+STOP_LOSS_SUFFIX = ":sl"
+"""The attached stop's id is the entry's id plus this (journal-deterministic)."""
+MAX_ENTRY_ID = 64 - len(STOP_LOSS_SUFFIX)
+
+
+def stop_loss_error(c: ev.PlaceOrder) -> str | None:
+    """What is wrong with an entry's attached stop loss, as far as the order alone says (the
+    engine checks it against the market again before taking the entry)."""
+    stop = c.stop_loss
+    if stop is None:
+        return None
+    if c.order_type not in ev.ORDER_TYPES:
+        return f"stop_loss goes with market and limit entries, not {c.order_type}"
+    if c.reduce_only:
+        return "stop_loss goes with an entry, not a reduce_only order"
+    if len(c.id) > MAX_ENTRY_ID:
+        return f"an order with a stop_loss has an id of at most {MAX_ENTRY_ID} characters"
+    if c.price is not None:
+        below = c.side == "buy"
+        if (stop >= c.price) if below else (stop <= c.price):
+            where = "below" if below else "above"
+            return (
+                f"stop_loss {plain(stop)} must be {where} the {c.side} price {plain(c.price)} "
+                "(on the losing side of the entry)"
+            )
     return None
 
 

@@ -1,5 +1,6 @@
 """The engine's side of conditional orders, time in force and amend: placing a stop, firing
-it, expiring GTD orders, amending an open order.
+it, expiring GTD orders, amending an open order, and the stop loss an entry carries (checked
+before the entry is taken, placed as `<id>:sl` when it fills).
 
 A mixin of `Engine`, kept in its own module so the engine's dispatch stays the small hooks
 that call it (on a trade or mark, on a liquidation, before every event). What it needs of the
@@ -20,12 +21,13 @@ from papertrade.core.conditional import (
     MAX_CALLBACK_RATE,
     MAX_CONDITIONAL_ORDERS,
     MIN_CALLBACK_RATE,
+    STOP_LOSS_SUFFIX,
     ConditionalBook,
     ConditionalOrder,
     becomes,
     immediate_trigger,
 )
-from papertrade.core.numbers import human, plain
+from papertrade.core.numbers import ZERO, human, plain
 
 if TYPE_CHECKING:
     from papertrade.core.account import Account
@@ -53,6 +55,7 @@ class ConditionalDesk:
         used_ids: set[str]
         position_mode: ev.PositionMode
         settings: ev.SessionSettings
+        attached_stops: dict[str, Decimal]
 
         def _place(
             self, c: ev.PlaceOrder, watched: Decimal | None = None, reissue: bool = False
@@ -271,6 +274,7 @@ class ConditionalDesk:
                 position_side=None if resting.slot == "both" else resting.slot,
                 time_in_force="GTD" if resting.good_till is not None else None,
                 good_till=resting.good_till,
+                stop_loss=self.attached_stops.get(c.id),
             )
             # a refused `_place` changes nothing, so undoing the removal is the whole undo;
             # both order books are put back as they were, order for order (their order is
@@ -296,3 +300,97 @@ class ConditionalDesk:
             if isinstance(o, ev.Liquidation) and o.symbol in self.algo.by_symbol:
                 out += self.algo.cancel_symbol(o.symbol, o.ts, f"{o.symbol} position liquidated")
         return out
+
+    # --- the stop loss placed with an entry ---------------------------------------------------
+
+    def _stop_loss_command(
+        self, entry_id: str, symbol: str, entry_side: ev.Side, ts: int, stop: Decimal
+    ) -> ev.PlaceOrder:
+        return ev.PlaceOrder(
+            ts,
+            entry_id + STOP_LOSS_SUFFIX,
+            symbol,
+            "sell" if entry_side == "buy" else "buy",
+            ZERO,
+            "stop_market",
+            trigger_price=stop,
+            close_position=True,
+        )
+
+    def _check_stop_loss(self, c: ev.PlaceOrder, inst: Instrument, entry: Decimal) -> None:
+        """Refuse the whole entry when its stop loss could not be placed now: checked before
+        anything moves, so a bad stop leaves the account as it was."""
+        stop = c.stop_loss
+        assert stop is not None
+        if self.position_mode != "one_way":
+            raise Reject(
+                "stop_loss works in one-way mode only for now: conditional orders are refused "
+                "in hedge mode (a stop would need its position side carried through the trigger)"
+            )
+        below = c.side == "buy"
+        if (stop >= entry) if below else (stop <= entry):
+            raise Reject(
+                f"stop_loss {plain(stop)} must be {'below' if below else 'above'} the entry "
+                f"price {plain(entry)} (on the losing side of a {c.side})"
+            )
+        if stop % inst.tick_size != 0:
+            raise Reject(
+                f"stop_loss {plain(stop)} is not a multiple of the {c.symbol} tick "
+                f"{plain(inst.tick_size)} (Binance -4014: price not increased by tick size)"
+            )
+        stop_id = c.id + STOP_LOSS_SUFFIX
+        if stop_id in self.used_ids:
+            raise Reject(f"order id {stop_id} (the stop loss's) is already in use")
+        if c.id not in self.attached_stops and len(self.algo) >= MAX_CONDITIONAL_ORDERS:
+            raise Reject(
+                f"at most {MAX_CONDITIONAL_ORDERS} open conditional orders per account: "
+                "cancel one before placing an entry with a stop loss"
+            )
+        latest = self._watched_price(c.symbol, "contract")
+        if latest is None:
+            raise Reject(
+                f"no last trade price for {c.symbol} yet: the stop loss watches it, so it "
+                "cannot be checked"
+            )
+        command = self._stop_loss_command(c.id, c.symbol, c.side, c.ts, stop)
+        self._refuse(immediate_trigger(command, latest))
+
+    def _hold_stop(self, entry_id: str, stop: Decimal) -> None:
+        """Keep an accepted entry's stop until the entry fills (orders gone since without
+        filling, cancelled or expired, are dropped here)."""
+        held = self.attached_stops
+        for gone in [k for k in held if k not in self.acct.orders]:
+            del held[gone]
+        held[entry_id] = stop
+
+    def _attach_stop(
+        self, entry_id: str, symbol: str, entry_side: ev.Side, ts: int
+    ) -> list[ev.Outcome]:
+        """After the entry's first fill: its stop as a close-position `stop_market`, id
+        `<entry id>:sl` (close-position, so later fills of the same entry are covered too).
+        If it would be refused now (the price already past it), the outcome says why and the
+        entry stands (README "Stop loss with the entry")."""
+        stop = self.attached_stops.pop(entry_id)
+        command = self._stop_loss_command(entry_id, symbol, entry_side, ts, stop)
+        want = "long" if entry_side == "buy" else "short"
+        pos = self.acct.positions.get(symbol)
+        if pos is None or pos.side != want:
+            reason = f"the entry left no {want} {symbol} position to protect"
+            out: list[ev.Outcome] = [ev.Rejected(ts, "stop_loss", command.id, reason)]
+        else:
+            out = self._run("stop_loss", command.id, ts, lambda: self._place(command))
+        return [
+            dataclasses.replace(
+                o,
+                reason=f"stop loss {plain(stop)} of {entry_id} not placed, the entry stands: "
+                f"{o.reason}",
+            )
+            if isinstance(o, ev.Rejected)
+            else o
+            for o in out
+        ]
+
+    def _attached_state(self) -> dict[str, dict[str, str]]:
+        """The open entries' stops, for `to_state` (the key only when there are some)."""
+        held = {k: str(v) for k, v in self.attached_stops.items() if k in self.acct.orders}
+        return {"attached_stops": held} if held else {}

@@ -89,6 +89,9 @@ class Engine(ConditionalDesk):
         self.algo = ConditionalBook()
         """Conditional orders waiting for their trigger (no margin held; see `conditional`)."""
         self.expiries = tif.Expiries()
+        self.attached_stops: dict[str, Decimal] = {}
+        """Entries placed with a `stop_loss` that have not filled yet: id → stop price
+        (`conditional_desk.attach_stop` places the stop when the entry fills)."""
         self.challenge = Challenge(self.settings) if self.settings.has_rules else None
         """Challenge rules and refills (`core.challenge`); None without rules."""
         self._gap_then = -1
@@ -528,6 +531,8 @@ class Engine(ConditionalDesk):
             m = self.market(symbol)
             out += self._remark(acct.positions[key], m.mark or price, ts)
         out += self._check_liquidations(ts)
+        if self.attached_stops and order_id in self.attached_stops:
+            out += self._attach_stop(order_id, symbol, side, ts)
         return out
 
     def _drop_reduce_only(
@@ -757,6 +762,8 @@ class Engine(ConditionalDesk):
                 )
         fill_price = ref if taker else price
         assert fill_price is not None
+        if c.stop_loss is not None:
+            self._check_stop_loss(c, inst, fill_price)
         pos = acct.position(c.symbol, slot)
         size = pos.size if pos else ZERO
         out: list[ev.Outcome] = []
@@ -820,6 +827,8 @@ class Engine(ConditionalDesk):
             if refusal is not None:
                 raise _Reject(refusal)
         self.used_ids.add(c.id)
+        if c.stop_loss is not None:
+            self._hold_stop(c.id, c.stop_loss)
         if taker:
             return out + self._fill(
                 c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev, slot
@@ -1104,6 +1113,7 @@ class Engine(ConditionalDesk):
             "positions": [p.to_state() for p in self.acct.positions.values()],
             "orders": [o.to_state() for o in self.acct.orders.values()],
             **({"conditional_orders": [o.to_state() for o in self.algo]} if len(self.algo) else {}),
+            **self._attached_state(),
             "markets": [m.to_state() for m in self.markets.values()],
             "symbol_settings": {s: [m, lev] for s, (m, lev) in self.symbol_settings.items()},
             "used_ids": sorted(self.used_ids),
@@ -1184,6 +1194,7 @@ class Engine(ConditionalDesk):
         self.algo = ConditionalBook()
         for o in state.get("conditional_orders", ()):
             self.algo.add(ConditionalOrder.from_state(o))
+        self.attached_stops = {k: dec(v) for k, v in state.get("attached_stops", {}).items()}
         self.expiries = tif.Expiries()
         for order in [*acct.orders.values(), *self.algo]:
             good_till = order.good_till if isinstance(order, Order) else order.command.good_till

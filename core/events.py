@@ -147,11 +147,15 @@ class PlaceOrder:
     good_till: int | None = None
     close_position: bool | None = None
     price_protect: bool | None = None
+    stop_loss: Decimal | None = None
     type: ClassVar[str] = "order"
     """`working_type` None is `contract`, `time_in_force` None is `GTC` (`GTX` when
     `post_only`), the two flags None are false: an order that uses none of the fields added
     for conditional orders is journaled exactly as before they existed (older versions read
-    it). A `close_position` order carries qty 0 (it closes what exists at trigger)."""
+    it). A `close_position` order carries qty 0 (it closes what exists at trigger).
+    `stop_loss` (last, so rows journaled before it decode unchanged) attaches a
+    close-position `stop_market` with id `<id>:sl` to a market or limit entry, placed by the
+    engine when the entry fills (README "Stop loss with the entry")."""
 
 
 @dataclass(slots=True)

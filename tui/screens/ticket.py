@@ -9,7 +9,14 @@ Use: `push_screen(OrderTicket(engine, symbol, side), callback)`; the result is a
 whose `id`/`ts` are placeholders (the caller stamps them) or None when cancelled. Nothing is
 returned while the input is invalid or the engine would reject the order: the reason is shown
 inline instead. Quantity accepts `0.01` (base units), `$500` (USDT notional) and `25%` (of the
-available balance, as margin at the chosen leverage).
+available balance, as margin at the chosen leverage), or a risk: `r1%` (of equity) / `r$200`
+(USDT) lost at the Stop loss price, fees included (`core.sizing`).
+
+Issue 15 §3: market and limit entries take a Stop loss price (required with a risk, optional
+otherwise); the engine places it as a close-position stop when the entry fills. With a stop
+the preview shows the sized quantity and its cap, the loss at the stop, and the loss at
+liquidation in this margin mode and in the other (for cross, every cross position that goes
+down with it).
 
 In hedge mode the Reduce-only box gives way to the side the order trades (Binance's
 positionSide): a buy opens or adds to the long side and a sell the short side by default;
@@ -48,6 +55,7 @@ from papertrade.core.conditional import trailing_level
 from papertrade.core.engine import Engine, OrderPreview
 from papertrade.core.margin import order_cost
 from papertrade.core.numbers import ONE, ZERO
+from papertrade.core.sizing import RiskSize, SizingError, Wipeout, loss_scenarios, size_from_risk
 from papertrade.tui.screens.modals import StillBackdrop
 from papertrade.tui.service.typed import (
     QuantityError,
@@ -55,6 +63,7 @@ from papertrade.tui.service.typed import (
     parse_duration,
     parse_leverage,
     parse_quantity,
+    parse_risk,
 )
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.choice import Choice
@@ -69,6 +78,8 @@ TYPES: tuple[tuple[str, str], ...] = (
     ("TP-lim", "take_profit_limit"),
     ("Trail", "trailing_stop_market"),
 )
+ENTRIES = frozenset(ev.ORDER_TYPES)
+"""Types that take a stop loss with them (market and limit)."""
 PRICED = frozenset({"limit", "stop_limit", "take_profit_limit"})
 """Types that carry a limit price (and so a time in force)."""
 TRIGGERED = frozenset({"stop_market", "stop_limit", "take_profit_market", "take_profit_limit"})
@@ -77,6 +88,12 @@ CONDITIONAL = TRIGGERED | {"trailing_stop_market"}
 CLOSABLE = frozenset({"stop_market", "take_profit_market"})
 """Types that can close the whole position at trigger (`close_position`, no quantity)."""
 STOPS = frozenset({"stop_market", "stop_limit", "trailing_stop_market"})
+CAP_WORDS = {
+    "available": "{lev}x leverage",
+    "leverage": "the {lev}x bracket's largest position",
+    "max_qty": "the largest order allowed",
+}
+"""What cut a risk-sized quantity, as the preview names it."""
 """Types that trigger against the trader: a stop beyond liquidation never fires."""
 FIELD_ROWS = ("#row-price", "#row-trigger", "#row-trail", "#row-tif", "#row-flags")
 
@@ -147,6 +164,8 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         self.preview: OrderPreview | None = None
         self.error: str | None = None
         self.command: ev.PlaceOrder | None = None
+        self.sized: RiskSize | None = None
+        """The quantity sized from a typed risk (`r1%`, `r$200`), with its cap."""
         self.capped_from: Decimal | None = None
         """The typed quantity when reduce-only cuts it to the position (the preview shows
         what fills, as the engine will: Binance cuts an oversized reduce-only order)."""
@@ -166,14 +185,14 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
                 yield Choice(TYPES, "market", id="type")
             with Horizontal(classes="row"):
                 yield Label("Quantity", classes="label")
-                yield Input(id="qty", placeholder="0.01 · $500 · 25%", compact=True)
+                yield Input(id="qty", placeholder="0.01 · $500 · 25% · r1%", compact=True)
                 yield Label(f"Lev 1-{max_lev}x", classes="label")
                 yield Input(str(lev), id="leverage", compact=True)
             with Horizontal(classes="row", id="row-price"):
-                yield Label("Limit price", classes="label")
+                yield Label("Limit price", classes="label", id="price-label")
                 yield Input(id="price", placeholder="price", compact=True)
-                yield Label("", classes="label")
-                yield Label("", classes="label")
+                yield Label("Stop loss", classes="label", id="stop-label")
+                yield Input(id="stop-loss", placeholder="price", compact=True)
             with Horizontal(classes="row", id="row-trigger"):
                 yield Label("Trigger at", classes="label", id="trigger-label")
                 yield Input(id="trigger", placeholder="price", compact=True)
@@ -276,9 +295,41 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         unit_cost = None
         if at is not None and at > 0 and m is not None:
             unit_cost = order_cost(self.side, ONE, at, leverage, m.mark, m.last)
+        stop_loss: Decimal | None = None
+        if order_type in ENTRIES and self._value("#stop-loss").strip():
+            stop_loss = self._price("#stop-loss", "stop loss")
+        try:
+            risk = parse_risk(self._value("#qty"))
+        except QuantityError as exc:
+            raise TicketError(str(exc)) from None
         close = self.closes_position()
+        self.sized = None
         if close:
             qty = ZERO
+        elif risk is not None:
+            if order_type not in ENTRIES:
+                raise TicketError("a risk size (r1%, r$200) goes with market and limit orders")
+            if stop_loss is None:
+                raise TicketError("a risk size needs a Stop loss price: the loss is taken there")
+            if inst is None or at is None:
+                raise TicketError("no price yet: a risk size needs market data")
+            try:
+                self.sized = size_from_risk(
+                    risk,
+                    equity=engine.acct.margin_balance(),
+                    side=self.side,
+                    entry=at,
+                    stop=stop_loss,
+                    taker_fee=engine.settings.taker_fee,
+                    leverage=leverage,
+                    available=engine.available_balance(),
+                    instrument=inst,
+                    unit_cost=unit_cost,
+                    market=order_type == "market",
+                )
+            except SizingError as exc:
+                raise TicketError(str(exc)) from None
+            qty = self.sized.qty
         else:
             try:
                 qty = parse_quantity(
@@ -319,6 +370,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             price_protect=(
                 True if conditional and self.query_one("#protect", Checkbox).value else None
             ),
+            stop_loss=stop_loss,
         )
 
     def hedge_side(self) -> ev.PositionSlot | None:
@@ -404,10 +456,16 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         dist = ""
         if liq is not None and mark:
             dist = f"  ({fmt.pct((liq - mark) / mark, 1)} from mark)"
-        if liq is None and p.reason is None:
-            grid.add_row("Est. liq. price", "none: no price would liquidate it")
-        else:
-            grid.add_row("Est. liq. price", f"{fmt.price(liq, inst)}{dist}")
+        losses = self._loss_rows(p)
+        for label, value in losses:
+            grid.add_row(label, value)
+        # with losses, their liquidation line names the price (and the ticket fits 80×24)
+        named = any(label.startswith("Liq.") for label, _ in losses)
+        if not named:
+            if liq is None and p.reason is None:
+                grid.add_row("Est. liq. price", "none: no price would liquidate it")
+            else:
+                grid.add_row("Est. liq. price", f"{fmt.price(liq, inst)}{dist}")
         out = Table.grid()
         out.add_row(grid)
         pos = self.engine.positions.get(self.symbol)
@@ -439,9 +497,58 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
                     style="bold",
                 )
             )
-        else:
+        elif not named:
             out.add_row(risk_sentence(p))
         return out
+
+    def _loss_rows(self, p: OrderPreview) -> list[tuple[str, str | Text]]:
+        """With a stop loss: the sized quantity and its cap, the loss at the stop, and the loss
+        at liquidation in this mode and the other (they replace the liquidation price and the
+        risk sentence, which they make exact). Empty without a stop or nothing to show."""
+        c = self.command
+        rows: list[tuple[str, str | Text]] = []
+        if c is None or c.stop_loss is None or p.reason is not None or p.price is None:
+            return rows
+        inst = self.engine.instruments.get(self.symbol)
+        sized = self.sized
+        if sized is not None:
+            risk = sized.risk.words()
+            if sized.cap is None:
+                rows.append(("Quantity", f"{fmt.qty(sized.qty, inst)} from the risk of {risk}"))
+            else:
+                words = (
+                    f"capped by {CAP_WORDS[sized.cap].format(lev=p.leverage)}: "
+                    f"{fmt.qty(sized.qty, inst)} (risk {risk} wanted {fmt.qty(sized.wanted, inst)})"
+                )
+                rows.append(("Quantity", Text(words, style="yellow")))
+        s = loss_scenarios(
+            self.engine, c, c.stop_loss, p.price, "taker" if p.fills_now else "maker"
+        )
+        if s is None or s.loss_at_stop is None:
+            return rows
+        if s.stop_after_liquidation:
+            first = f"never: liquidated at {fmt.price(s.here.price, inst)} first"
+            rows.append(("At the stop", Text(first, style="bold white on red")))
+        else:
+            rows.append(("At the stop", f"−{fmt.money(s.loss_at_stop)} USDT, fees included"))
+        rows.append((f"Liq. {s.here.mode}", self._wipeout_words(s.here)))
+        rows.append((f"If {s.other.mode}", self._wipeout_words(s.other)))
+        return rows
+
+    def _wipeout_words(self, w: Wipeout) -> Text:
+        inst = self.engine.instruments.get(self.symbol)
+        if w.price is None:
+            return Text(f"none: no {self.symbol} price alone liquidates it")
+        text = Text(f"at {fmt.price(w.price, inst)}")
+        if w.mode == "cross":
+            names = [self.engine.instruments[s].base for s in w.taken]
+            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            text.append(f" takes {listed}")
+        text.append(": ")
+        text.append(f"−{fmt.money(w.loss)} USDT", style="bold red")
+        if w.mode == "isolated":
+            text.append(", its own margin")
+        return text
 
     def trigger_level(self, c: ev.PlaceOrder) -> Decimal | None:
         """Where the order fires: its trigger price; for a trailing stop the level it would
@@ -553,7 +660,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         order_type = self.order_type
         tif = self.query_one("#tif", Choice).value
         shown = {
-            "#row-price": order_type in PRICED,
+            "#row-price": order_type in PRICED or order_type in ENTRIES,
             "#row-trigger": order_type in CONDITIONAL,
             "#row-trail": order_type == "trailing_stop_market",
             "#row-tif": order_type in PRICED,
@@ -564,6 +671,10 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         self.query_one("#trigger").display = order_type in TRIGGERED
         self.query_one("#trigger-label").display = order_type in TRIGGERED
         self.query_one("#price", Input).disabled = order_type not in PRICED
+        self.query_one("#price").display = order_type in PRICED
+        self.query_one("#price-label").display = order_type in PRICED
+        self.query_one("#stop-loss").display = order_type in ENTRIES
+        self.query_one("#stop-label").display = order_type in ENTRIES
         self.query_one("#good-till").display = tif == "GTD"
         self.query_one("#close-position").display = order_type in CLOSABLE
         self.query_one("#qty", Input).disabled = self.closes_position()

@@ -8,6 +8,9 @@ The rules:
 - plain ASCII decimals with `.` for decimals (`0.01`, `1.5e-3`); `_` may group digits
   (`1_000`); any comma is refused, because `1,5` (one and a half in half the world) and
   `1,500` cannot be told apart — the trader is asked to retype rather than guessed at;
+- a risk instead of a quantity: `r1%` (1 % of equity, the margin balance) or `r$200` (200 USDT),
+  lost at the stop price fees included (`parse_risk`; the quantity comes from
+  `core.sizing.size_from_risk`, which needs the stop);
 - the bounds of `core.numbers`: a quantity ≤ 1e12, a price ≤ 1e12, a `$` amount or margin
   amount ≤ 1e15, 18 significant digits and decimal places; `NaN`, `Infinity` and `-0` are not
   quantities. Every refusal is a `QuantityError` / `ValueError` whose message the ticket shows
@@ -36,6 +39,7 @@ from papertrade.core.numbers import (
     floor_to,
     plain,
 )
+from papertrade.core.sizing import Risk
 
 if TYPE_CHECKING:
     from papertrade.core.instruments import Instrument
@@ -75,7 +79,9 @@ def _number(text: str, bound: Bound, what: str) -> Decimal:
     except BadNumber as exc:
         message = str(exc)
         if message.startswith(("not a number", "not a finite")):
-            raise QuantityError(f"not a quantity: {_shown(text)} (try 0.01, $500 or 25%)") from None
+            raise QuantityError(
+                f"not a quantity: {_shown(text)} (try 0.01, $500, 25% or r1%)"
+            ) from None
         raise QuantityError(f"{what} {message}") from None
 
 
@@ -139,6 +145,32 @@ def parse_quantity(
                 f"rounds to 0 at the {instrument.symbol} step of {plain(instrument.step_size)}"
             )
     return qty
+
+
+RISK_FORMS = "r1% (of equity) or r$200 (USDT)"
+
+
+def parse_risk(text: str) -> Risk | None:
+    """`r1%` / `r$200` as the risk the trader accepts at the stop; None when the text is not
+    a risk at all (it is then a quantity for `parse_quantity`)."""
+    raw = _clean(text, "risk")
+    if raw[:1] not in ("r", "R"):
+        return None
+    body = raw[1:].strip()
+    if body.startswith("$"):
+        try:
+            return Risk(USDT.parse(body[1:].strip()), "usdt")
+        except BadNumber as exc:
+            message = str(exc)
+            if message.startswith("not a"):
+                message = "is a number, as in r$200"
+            raise QuantityError(f"a risk in $ {message}") from None
+    if body.endswith("%"):
+        try:
+            return Risk(PERCENT.parse(body[:-1].strip()), "percent")
+        except BadNumber:
+            raise QuantityError("a risk percentage must be above 0 and at most 100") from None
+    raise QuantityError(f"a risk is {RISK_FORMS}, with a stop-loss price")
 
 
 def parse_decimal(
