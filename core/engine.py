@@ -12,7 +12,9 @@ dispatch, command validation and state round-trip read best together. The rules 
 live in their own modules: `margin` (formulas), `costs` (cost to open, fill refusals),
 `liquidation` (what a failed maintenance test does), `preview` (the order ticket),
 `conditional` and `tif` (trigger rules, time in force, exchange limits) with
-`conditional_desk` (the mixin that places, fires, expires and amends such orders).
+`conditional_desk` (the mixin that places, fires, expires and amends such orders), and
+`fill_models` (the `book` and `queue` models' walk, impact and queue rules, README "Fill
+models"; `touch`, the default, is the engine's original rule and stays exactly as it was).
 """
 
 from __future__ import annotations
