@@ -173,3 +173,36 @@ def test_no_resting_order_fills_before_the_volume_ahead_of_it_has_traded(
             (f.qty for f in fills(e.apply(ev.Trade(T + 2 + n, BTC, price, q * step)))), D(0)
         )
         assert filled == min((qty + 1) * step, max(D(0), traded - shown * step))
+
+
+def test_stops_and_reduce_only_orders_act_on_the_partly_filled_position() -> None:
+    e = engine()
+    e.apply(ev.Book(T, BTC, BIDS, ASKS))
+    e.apply(ev.Trade(T, BTC, D("60000.0"), D("0.1")))
+    rest(e, "b", "buy", "2", "59999.5", T + 1)
+    e.apply(ev.Trade(T + 2, BTC, D("59999.5"), D("3.9")))  # 3.2 ahead, then 0.7 of 2 fills
+    assert e.account().positions[0].qty == D("0.7")
+    # a reduce-only sell bigger than the position so far: cut to the 0.7 held now
+    out = e.apply(
+        ev.PlaceOrder(T + 3, "tp", BTC, "sell", D("1.5"), "limit", D("60000.5"), reduce_only=True)
+    )
+    assert out == [ev.ReduceOnlyCut(T + 3, "tp", BTC, D("1.5"), D("0.7"))]
+    stop = ev.PlaceOrder(
+        T + 4, "sl", BTC, "sell", D(0), "stop_market", trigger_price=D("59000.0"),
+        close_position=True,
+    )  # fmt: skip
+    assert e.apply(stop) == []
+    e.apply(ev.Trade(T + 5, BTC, D("59999.5"), D("0.2")))  # 0.2 more: position 0.9
+    assert e.account().positions[0].qty == D("0.9")
+    # the book's 2.0 at 60,000.5 is ahead of the sell; 2.5 traded there: 0.5 reaches it
+    out = e.apply(ev.Trade(T + 6, BTC, D("60000.5"), D("2.5")))
+    (fill,) = fills(out)
+    assert (fill.order_id, fill.qty) == ("tp", D("0.5"))
+    assert e.account().positions[0].qty == D("0.4")
+    assert next(o.qty for o in e.account().open_orders if o.id == "tp") == D("0.2")
+    out = e.apply(ev.Trade(T + 7, BTC, D("58999.0"), D("0.1")))  # through b: it fills; sl fires
+    got = fills(out)
+    assert [(f.order_id, f.qty) for f in got] == [("b", D("1.1")), ("sl", D("1.5"))]
+    assert not e.positions
+    # the reduce-only rest went with the position it reduced
+    assert "tp" not in e.orders
