@@ -95,7 +95,8 @@ def _rules(row: dict[str, Any]) -> tuple[int, bool, dict[str, Any], ev.FillModel
     rules = bounds.json_value(row.get("rules", "{}"), "rules")
     if not isinstance(rules, dict) or set(rules) - _RULE_KEYS:
         raise bounds.OutOfBounds(
-            "rules is not an object of engine_rules, exchange_limits, fill_model and challenge rules"
+            "rules is not an object of engine_rules, exchange_limits, fill_model and "
+            "challenge rules"
         )
     challenge = {k: rules[k] for k in RULE_KEYS if k in rules}
     if challenge:
