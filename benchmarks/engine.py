@@ -8,6 +8,10 @@ totals and runs the liquidation test. The baseline, measured in the same run ove
 events (alternating with the engine, run after run), is a bare loop that only stores the last
 price per symbol: the ratio says what the margin engine costs on top of merely touching each
 event. Target: >= 300,000 events/s (median). Each run starts from the same engine state.
+
+A second run (issue 13) adds a 5-level order book per symbol every 100 ms of event time
+(10/s per symbol) under the `queue` fill model, with a resting limit order per symbol, so
+every book also re-quotes the symbol and re-counts the queue ahead of that order.
 """
 
 from __future__ import annotations
@@ -30,11 +34,14 @@ from papertrade.core.instruments import bundled
 from papertrade.core.numbers import floor_to
 
 
-def build(n: int, seed: int = 7) -> tuple[Engine, list[ev.Event]]:
+def build(
+    n: int, seed: int = 7, fill_model: ev.FillModel = "touch"
+) -> tuple[Engine, list[ev.Event]]:
     book = bundled("binance")
     symbols = list(book)[:20]
     rng = random.Random(seed)
-    engine = Engine(settings=ev.SessionSettings(balance=Decimal(10_000_000)))
+    settings = ev.SessionSettings(balance=Decimal(10_000_000), fill_model=fill_model)
+    engine = Engine(settings=settings)
     prices: dict[str, Decimal] = {}
     ts = 1_767_225_600_000
     for i, sym in enumerate(symbols):
@@ -77,11 +84,59 @@ def build(n: int, seed: int = 7) -> tuple[Engine, list[ev.Event]]:
     return engine, events
 
 
+BOOK_EVERY_MS = 100
+"""10 books a second per symbol."""
+
+
+def with_books(n: int) -> tuple[Engine, list[ev.Event]]:
+    """The same marks and quotes under `queue`, a book per symbol every 100 ms of event time
+    (5 levels a side around the latest price), and a resting buy 2 ticks under each symbol's
+    price (queued behind the book's quantity there)."""
+    engine, events = build(n, fill_model="queue")
+    insts = bundled("binance")
+    ts = events[0].ts
+    for sym in list(engine.positions):
+        m, inst = engine.markets[sym], insts[sym]
+        assert m.bid is not None
+        qty = max(inst.min_qty, floor_to(Decimal(200) / m.bid, inst.step_size))
+        price = m.bid - 2 * inst.tick_size
+        engine.apply(ev.PlaceOrder(ts, f"rest-{sym}", sym, "buy", qty, "limit", price))
+    out: list[ev.Event] = []
+    next_book: dict[str, int] = {}
+    for e in events:
+        out.append(e)
+        if not isinstance(e, ev.Quote | ev.MarkPrice):
+            continue
+        sym = e.symbol
+        if e.ts >= next_book.get(sym, 0):
+            next_book[sym] = e.ts + BOOK_EVERY_MS
+            tick = insts[sym].tick_size
+            ask = e.ask if isinstance(e, ev.Quote) else e.price
+            size = Decimal("1.5")
+            bids = tuple((ask - (k + 1) * tick, size + k) for k in range(5))
+            asks = tuple((ask + k * tick, size + k) for k in range(5))
+            out.append(ev.Book(e.ts, sym, bids, asks))
+    assert len(engine.orders) == 20
+    return engine, out
+
+
 def bare_loop(events: list[ev.Event]) -> float:
     last: dict[str, Decimal] = {}
     start = time.perf_counter()
     for e in events:
         last[e.symbol] = e.price if e.type == "mark" else e.bid  # type: ignore[union-attr,assignment]
+    return time.perf_counter() - start
+
+
+def bare_book_loop(events: list[ev.Event]) -> float:
+    """`bare_loop` for a stream with books: a book stores its best bid."""
+    last: dict[str, Decimal] = {}
+    start = time.perf_counter()
+    for e in events:
+        if isinstance(e, ev.Book):
+            last[e.symbol] = e.bids[0][0]
+        else:
+            last[e.symbol] = e.price if e.type == "mark" else e.bid  # type: ignore[union-attr,assignment]
     return time.perf_counter() - start
 
 
@@ -127,6 +182,34 @@ def main() -> int:
         "a bare loop storing the last price",
         target=">= 300,000 events/s (median)",
         passed=ours.median >= 300_000,
+    )
+    print(f"    {outcomes} events with outcomes in the last run")
+
+    book_start, book_events = with_books(args.events)
+    nb = len(book_events)
+    books = sum(1 for e in book_events if e.type == "book")
+
+    def book_rate() -> float:
+        nonlocal outcomes
+        engine = copy.deepcopy(book_start)
+        gc.collect()
+        gc.disable()
+        try:
+            took, outcomes = engine_loop(engine, book_events)
+        finally:
+            gc.enable()
+        return nb / took
+
+    with_book, base = interleaved([book_rate, lambda: nb / bare_book_loop(book_events)], args.runs)
+    verdict(
+        f"engine under queue, {nb:,} events of which {books:,} books (10/s per symbol), "
+        "20 positions and 20 resting orders",
+        with_book,
+        "events/s",
+        base,
+        "a bare loop storing the last price",
+        target=None,
+        passed=True,
     )
     print(f"    {outcomes} events with outcomes in the last run")
     return 0 if ok else 1

@@ -827,13 +827,14 @@ _ORDER_STATE_OPTIONAL = {
     "activation_price": None,
     "callback_rate": None,
     "extreme": None,
+    "queue_ahead": None,
 }
 """Fields of an open order that only some orders have: written only when they say something,
 so the `account` line of a drill without them reads as it always did."""
 _SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way", "fill_model": "touch"}
-_OUTCOME_OPTIONAL = {"after_gap_ms": None, "price_move": None}
+_OUTCOME_OPTIONAL = {"after_gap_ms": None, "price_move": None, "average_price": None, "note": None}
 """Outcome fields written only when set: a liquidation or a trigger that was not the first
-price after a gap reads as it always did."""
+price after a gap, or a fill of the touch model, reads as it always did."""
 
 
 def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:

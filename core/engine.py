@@ -12,11 +12,14 @@ dispatch, command validation and state round-trip read best together. The rules 
 live in their own modules: `margin` (formulas), `costs` (cost to open, fill refusals),
 `liquidation` (what a failed maintenance test does), `preview` (the order ticket),
 `conditional` and `tif` (trigger rules, time in force, exchange limits) with
-`conditional_desk` (the mixin that places, fires, expires and amends such orders).
+`conditional_desk` (the mixin that places, fires, expires and amends such orders), and
+`fill_models` (the `book` and `queue` models' walk, impact and queue rules, README "Fill
+models"; `touch`, the default, is the engine's original rule and stays exactly as it was).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -40,6 +43,7 @@ from papertrade.core.conditional import (
 from papertrade.core.conditional_desk import ConditionalDesk
 from papertrade.core.conditional_desk import Reject as _Reject
 from papertrade.core.costs import fill_refusal, opening_cost, plan_fill, resting_refusal
+from papertrade.core.fill_models import impact_price, queue_take, shown_at, take
 from papertrade.core.instruments import Instrument, InstrumentBook, bundled
 from papertrade.core.liquidation import liquidate_cross, liquidate_isolated
 from papertrade.core.margin import (
@@ -82,6 +86,8 @@ class Engine(ConditionalDesk):
         self.markets: dict[str, MarketState] = {}
         self.acct = Account(self.settings.balance, self.markets)
         self.position_mode: ev.PositionMode = self.settings.position_mode
+        self._queue = self.settings.fill_model == "queue"
+        """Resting orders keep their place in the queue at their price (README "Fill models")."""
         self.symbol_settings: dict[str, tuple[ev.MarginMode, int]] = {}
         self.used_ids: set[str] = set()
         self.totals = Totals()
@@ -310,7 +316,10 @@ class Engine(ConditionalDesk):
         m.ask = e.ask
         out: list[ev.Outcome] = []
         if e.symbol in self.acct.orders_by_symbol:
-            out = self._match(e.symbol, e.ts, buy_at=e.ask, sell_at=e.bid)
+            if self._queue:
+                out = self._match_queue(e.symbol, e.ts, None, ZERO, e.bid, e.ask, e)
+            else:
+                out = self._match(e.symbol, e.ts, buy_at=e.ask, sell_at=e.bid)
         if not m.has_mark:
             mid = (e.bid + e.ask) / _TWO
             m.mark = mid
@@ -318,13 +327,18 @@ class Engine(ConditionalDesk):
         return out
 
     def _on_book(self, e: ev.Book) -> list[ev.Outcome]:
-        """Keep the symbol's latest book (what the `book` and `queue` fill models walk)."""
+        """Keep the symbol's latest book (what the `book` and `queue` fill models walk). A
+        book with both sides is also the symbol's best quote, in every model: its top sets
+        bid and ask and resting orders are matched against it as against a quote."""
         m = self.markets.get(e.symbol)
         if m is None:
             m = self.market(e.symbol)
         m.bids = e.bids
         m.asks = e.asks
-        return []
+        if not e.bids or not e.asks:
+            return []
+        bid, ask = e.bids[0][0], e.asks[0][0]
+        return self._on_quote(ev.Quote(e.ts, e.symbol, bid, ask, e.bids[0][1], e.asks[0][1]))
 
     def _on_trade(self, e: ev.Trade) -> list[ev.Outcome]:
         m = self.markets.get(e.symbol)
@@ -338,7 +352,10 @@ class Engine(ConditionalDesk):
         self._gap_now = e.price
         out: list[ev.Outcome] = []
         if e.symbol in self.acct.orders_by_symbol:
-            out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
+            if self._queue:
+                out = self._match_queue(e.symbol, e.ts, e.price, e.qty, None, None, None)
+            else:
+                out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
         if not m.has_mark:
             m.mark = e.price
             out += self._remark_symbol(e.symbol, e.price, e.ts)
@@ -568,25 +585,73 @@ class Engine(ConditionalDesk):
                 out += self._fill_resting(order, ts)
         return out
 
-    def _fill_resting(self, order: Order, ts: int) -> list[ev.Outcome]:
+    def _match_queue(
+        self,
+        symbol: str,
+        ts: int,
+        traded_at: Decimal | None,
+        traded: Decimal,
+        bid: Decimal | None,
+        ask: Decimal | None,
+        quote: ev.Quote | None,
+    ) -> list[ev.Outcome]:
+        """The `queue` model's matching: a trade at an order's price first works off the
+        volume ahead of it, then fills it with what is left; a trade, bid or ask strictly
+        through its price fills it whole; a quote or book showing less at its price than is
+        counted ahead caps what is ahead (cancellations ahead of it). Always at the order's
+        own price, as maker. Each order counts a trade on its own: paper orders are not in
+        the venue's queue."""
+        out: list[ev.Outcome] = []
+        m = self.markets[symbol]
+        for order in list(self.acct.orders_by_symbol.get(symbol, ())):
+            if order.id not in self.acct.orders:
+                continue
+            price, buy = order.price, order.side == "buy"
+            ahead = ZERO if order.queue_ahead is None else order.queue_ahead
+            if traded_at is not None:
+                if traded_at < price if buy else traded_at > price:
+                    out += self._fill_resting(order, ts)
+                elif traded_at == price:
+                    ahead, qty = queue_take(ahead, order.qty, traded)
+                    order.queue_ahead = ahead
+                    if qty:
+                        out += self._fill_resting(order, ts, qty)
+                continue
+            if (ask is not None and ask < price) if buy else (bid is not None and bid > price):
+                out += self._fill_resting(order, ts)
+                continue
+            shown = shown_at(m.bids if buy else m.asks, price, buy=buy)
+            if quote is not None:
+                top, size = (quote.bid, quote.bid_qty) if buy else (quote.ask, quote.ask_qty)
+                if top == price and size is not None:
+                    shown = size if shown is None else min(shown, size)
+            if shown is not None and shown < ahead:
+                order.queue_ahead = shown
+        return out
+
+    def _fill_resting(self, order: Order, ts: int, qty: Decimal | None = None) -> list[ev.Outcome]:
+        """Fill a resting order as maker at its own price: whole, or `qty` of it (the rest
+        stays open, holding margin for the rest only)."""
         acct = self.acct
         inst = self.instruments[order.symbol]
-        acct.remove_order(order)
         slot = order.slot
         pos = acct.position(order.symbol, slot)
-        qty = order.qty
+        if qty is None or qty > order.qty:
+            qty = order.qty
         out: list[ev.Outcome] = []
         if order.reduces:
             if pos is None or (pos.size > 0) == (order.side == "buy"):
+                acct.remove_order(order)
                 reason = (
                     "reduce-only: no position left to reduce"
                     if slot == "both"
                     else f"no {slot} position left to reduce"
                 )
                 return [ev.OrderCancelled(ts, order.id, reason)]
-            if qty > pos.qty:
-                out.append(ev.ReduceOnlyCut(ts, order.id, order.symbol, qty, pos.qty))
-                qty = pos.qty
+            if order.qty > pos.qty:
+                out.append(ev.ReduceOnlyCut(ts, order.id, order.symbol, order.qty, pos.qty))
+                order.qty = pos.qty
+                qty = min(qty, pos.qty)
         refusal = self._fill_refusal(
             inst,
             order.side,
@@ -599,7 +664,12 @@ class Engine(ConditionalDesk):
             slot,
         )
         if refusal is not None:
+            acct.remove_order(order)
             return [ev.OrderCancelled(ts, order.id, f"{refusal} (at fill)")]
+        if qty == order.qty:
+            acct.remove_order(order)
+        else:
+            order.qty -= qty
         return out + self._fill(
             ts,
             order.id,
@@ -816,6 +886,13 @@ class Engine(ConditionalDesk):
             self.used_ids.add(c.id)
             reason = "ioc_remainder" if force == "IOC" else "fok_unfilled"
             return [*out, ev.OrderCancelled(c.ts, c.id, reason)]
+        note = None
+        if taker and self.settings.fill_model != "touch":
+            levels = () if m is None else (m.asks if c.side == "buy" else m.bids)
+            if levels:
+                walked = self._take_book(c, qty, fill_price, mark, levels, mode, lev, slot)
+                return out + walked
+            note = f"no {c.symbol} book yet: filled whole at the touch"
         if taker:
             refusal = self._fill_refusal(
                 inst, c.side, qty, fill_price, "taker", mode, lev, fill_price, slot
@@ -830,10 +907,28 @@ class Engine(ConditionalDesk):
         if c.stop_loss is not None:
             self._hold_stop(c.id, c.stop_loss)
         if taker:
-            return out + self._fill(
-                c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev, slot
-            )
-        acct.add_order(
+            filled = self._fill(c.ts, c.id, inst, c.side, qty, fill_price, "taker", mode, lev, slot)
+            return out + (filled if note is None else _noted(filled, note))
+        self._rest(c, qty, price, mode, lev, slot)
+        return out
+
+    def _rest(
+        self,
+        c: ev.PlaceOrder,
+        qty: Decimal,
+        price: Decimal,
+        mode: ev.MarginMode,
+        lev: int,
+        slot: ev.PositionSlot,
+    ) -> None:
+        """Put (the rest of) a limit order on the book; under `queue` at the back of the queue
+        at its price: behind the shown quantity there (0 if the book shows no level there)."""
+        ahead = None
+        if self._queue:
+            m = self.markets.get(c.symbol)
+            levels = () if m is None else (m.bids if c.side == "buy" else m.asks)
+            ahead = shown_at(levels, price, buy=c.side == "buy") or ZERO
+        self.acct.add_order(
             Order(
                 c.id,
                 c.symbol,
@@ -844,14 +939,109 @@ class Engine(ConditionalDesk):
                 mode,
                 lev,
                 c.reduce_only,
-                force == "GTX",
+                tif.time_in_force(c) == "GTX",
                 slot,
                 c.good_till,
+                ahead,
             )
         )
         if c.good_till is not None:
             self.expiries.add(c.good_till, c.id)
-        return out
+
+    def _take_book(
+        self,
+        c: ev.PlaceOrder,
+        qty: Decimal,
+        touch: Decimal,
+        mark: Decimal | None,
+        levels: tuple[ev.Level, ...],
+        mode: ev.MarginMode,
+        lev: int,
+        slot: ev.PositionSlot,
+    ) -> list[ev.Outcome]:
+        """A taking order under `book`/`queue`: one fill per level of the latest book, never
+        better than `touch`; a market order stops at the take bound around `mark` (given with
+        exchange limits only) and fills what the shown depth lacks by the impact rule; the
+        rest of a limit order rests (GTC/GTD) or is cancelled (IOC); a FOK the book cannot
+        fill whole is cancelled whole (README "Fill models")."""
+        inst = self.instruments[c.symbol]
+        buy = c.side == "buy"
+        market = c.order_type == "market"
+        bound = None
+        if market and mark is not None:
+            b = inst.market_take_bound
+            bound = mark * (1 + b) if buy else mark * (1 - b)
+        walked = take(levels, qty, touch, bound if market else c.price, buy=buy)
+        pieces = list(walked.pieces)
+        remaining = walked.remaining
+        note = None
+        if market and remaining and walked.exhausted:
+            beyond = impact_price(levels, remaining, inst.tick_size, buy=buy)
+            beyond = self._worse(c.side, beyond, pieces[-1][0])
+            if bound is None or (beyond <= bound if buy else beyond >= bound):
+                note = (
+                    f"{plain(remaining)} {inst.base} beyond the shown depth: filled at "
+                    f"{plain(beyond)} (impact rule)"
+                )
+                pieces.append((beyond, remaining))
+                remaining = ZERO
+        if market and not pieces:
+            self._refuse(
+                tif.take_bound_refusal(
+                    inst,
+                    c.side,
+                    max(levels[0][0], touch) if buy else min(levels[0][0], touch),
+                    mark,
+                )
+            )
+        if remaining and tif.time_in_force(c) == "FOK":
+            self.used_ids.add(c.id)
+            return [ev.OrderCancelled(c.ts, c.id, "fok_unfilled")]
+        if pieces:
+            worst = pieces[-1][0]
+            refusal = self._fill_refusal(
+                inst, c.side, qty - remaining, worst, "taker", mode, lev, worst, slot
+            )
+            if refusal is not None:
+                raise _Reject(refusal)
+        self.used_ids.add(c.id)
+        out: list[ev.Outcome] = []
+        last = -1
+        done = notional = ZERO
+        liquidated = False
+        for n, (price, part) in enumerate(pieces):
+            last = len(out)
+            out += self._fill(c.ts, c.id, inst, c.side, part, price, "taker", mode, lev, slot)
+            done += part
+            notional += price * part
+            if any(isinstance(o, ev.Liquidation) for o in out[last:]):
+                liquidated = True
+                remaining += sum((q for _, q in pieces[n + 1 :]), ZERO)
+                break
+        if last >= 0:
+            fill = out[last]
+            assert isinstance(fill, ev.Fill)
+            out[last] = dataclasses.replace(fill, average_price=money(notional / done), note=note)
+        if not remaining:
+            return out
+        if liquidated:
+            reason = "position liquidated while filling: the rest is cancelled"
+        elif market:
+            reason = "market_take_bound"
+        elif tif.time_in_force(c) == "IOC":
+            reason = "ioc_remainder"
+        else:
+            assert c.price is not None
+            refusal = None
+            if not c.reduce_only:
+                refusal = resting_refusal(
+                    self.acct, c.symbol, c.side, remaining, c.price, mode, lev, slot
+                )
+            if refusal is None:
+                self._rest(c, remaining, c.price, mode, lev, slot)
+                return out
+            reason = f"{refusal} (the unfilled rest)"
+        return [*out, ev.OrderCancelled(c.ts, c.id, reason)]
 
     def _order_slot(self, c: ev.PlaceOrder) -> ev.PositionSlot:
         """Which position an order trades: one-way orders the symbol's one position; hedge
@@ -926,11 +1116,20 @@ class Engine(ConditionalDesk):
                 order_id = f"close-{c.symbol}-{c.ts}-{n}"
             inst, qty, mode, lev = pos.instrument, pos.qty, pos.mode, pos.leverage
             slot = pos.slot
+            if self.settings.fill_model != "touch":
+                m = self.markets[c.symbol]
+                levels = m.asks if side == "buy" else m.bids
+                if levels:  # a close is a market order: it walks the book like one
+                    order = ev.PlaceOrder(c.ts, order_id, c.symbol, side, qty, "market")
+                    return self._take_book(order, qty, price, None, levels, mode, lev, slot)
             refusal = self._fill_refusal(inst, side, qty, price, "taker", mode, lev, price, slot)
             if refusal is not None:
                 raise _Reject(refusal)
             self.used_ids.add(order_id)
-            return self._fill(c.ts, order_id, inst, side, qty, price, "taker", mode, lev, slot)
+            out = self._fill(c.ts, order_id, inst, side, qty, price, "taker", mode, lev, slot)
+            if self.settings.fill_model == "touch":
+                return out
+            return _noted(out, f"no {c.symbol} book yet: filled whole at the touch")
 
         return self._run("close", None, c.ts, body)
 
@@ -1107,6 +1306,11 @@ class Engine(ConditionalDesk):
                 "taker_fee": str(self.settings.taker_fee),
                 "maker_fee": str(self.settings.maker_fee),
                 **({"exchange_limits": True} if self.settings.exchange_limits else {}),
+                **(
+                    {"fill_model": self.settings.fill_model}
+                    if self.settings.fill_model != "touch"
+                    else {}
+                ),
             },
             "last_ts": self.last_ts,
             "cross_wallet": str(self.acct.cross_wallet),
@@ -1152,6 +1356,10 @@ class Engine(ConditionalDesk):
             bool(s.get("exchange_limits", False)),
         )
         settings = rules_from_state(settings, s.get("rules", {}))
+        model = s.get("fill_model", "touch")  # states written before fill models: touch
+        if model not in ev.FILL_MODELS:
+            raise ValueError(f"unknown fill model {model!r} in engine state")
+        settings = dataclasses.replace(settings, fill_model=model)
         engine = cls(instruments or bundled(state.get("venue", "binance")), settings)
         engine._restore(state)
         if engine.challenge is not None and "challenge" in state:
@@ -1189,6 +1397,7 @@ class Engine(ConditionalDesk):
                     bool(o["post_only"]),
                     _slot(o.get("slot", "both")),
                     None if o.get("good_till") is None else int(o["good_till"]),
+                    None if o.get("queue_ahead") is None else dec(o["queue_ahead"]),
                 )
             )
         self.algo = ConditionalBook()
@@ -1225,6 +1434,13 @@ class Engine(ConditionalDesk):
         pos.mark = price
         pos.upnl = unrealized_pnl(pos.size, pos.entry, price)
         pos.mm = maintenance_margin(pos.instrument, pos.qty * price)
+
+
+def _noted(out: list[ev.Outcome], note: str) -> list[ev.Outcome]:
+    """`out` (a `_fill`'s outcomes, its fill first) with the fill carrying `note`."""
+    fill = out[0]
+    assert isinstance(fill, ev.Fill)
+    return [dataclasses.replace(fill, note=note), *out[1:]]
 
 
 def _position_mode(value: object) -> ev.PositionMode:

@@ -327,6 +327,12 @@ class Fill:
     fee: Decimal
     realized_pnl: Decimal
     liquidity: Liquidity
+    average_price: Decimal | None = None
+    """On the last fill of an order that walked a book (`book`/`queue` models): the
+    volume-weighted average price of all its fills so far (README "Fill models")."""
+    note: str | None = None
+    """Why a fill left the model's usual rule: no book yet (the touch rule applied), or the
+    remainder beyond the shown depth (the impact rule). None (not written) otherwise."""
     type: ClassVar[str] = "fill"
 
 
@@ -486,6 +492,9 @@ class OrderState:
     callback_rate: Decimal | None = None
     extreme: Decimal | None = None
     """Trailing stops: the highest (sell) / lowest (buy) watched price since activation."""
+    queue_ahead: Decimal | None = None
+    """`queue` model: the quantity still ahead of this resting order at its price (None under
+    the other models)."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -62,6 +62,9 @@ class MarketState:
             "has_mark": self.has_mark,
             **({"mark_ts": self.mark_ts} if self.mark_ts >= 0 else {}),
             **({"last_ts": self.last_ts} if self.last_ts >= 0 else {}),
+            # the latest book only when one was seen: states without books read as before
+            **({"bids": _levels_out(self.bids)} if self.bids else {}),
+            **({"asks": _levels_out(self.asks)} if self.asks else {}),
         }
 
     @classmethod
@@ -75,4 +78,16 @@ class MarketState:
         m.has_mark = bool(data.get("has_mark"))
         m.mark_ts = int(str(data.get("mark_ts", -1)))
         m.last_ts = int(str(data.get("last_ts", -1)))
+        m.bids = _levels_in(data.get("bids", ()))
+        m.asks = _levels_in(data.get("asks", ()))
         return m
+
+
+def _levels_out(levels: tuple[tuple[Decimal, Decimal], ...]) -> list[list[str]]:
+    return [[str(p), str(q)] for p, q in levels]
+
+
+def _levels_in(data: object) -> tuple[tuple[Decimal, Decimal], ...]:
+    if not isinstance(data, list | tuple):
+        raise ValueError(f"book levels in engine state are not a list: {data!r}")
+    return tuple((Decimal(str(p)), Decimal(str(q))) for p, q in data)

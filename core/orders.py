@@ -5,6 +5,9 @@ hummingbot's paper exchange derives locked balances: only the part of an order t
 open or grow a position holds margin; the part that would close the opposite position is free.
 What the opening part holds is Binance's cost to open (`margin.order_cost`): initial margin
 at the assumed price plus the open loss against the current mark, so it moves with the mark.
+
+An order's `qty` is what is still open: a partial fill (`book`/`queue` fill models) lowers
+it, so held margin, reduce-only cuts and a cancel all see only the rest.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Order:
         "post_only",
         "price",
         "qty",
+        "queue_ahead",
         "reduce_only",
         "side",
         "slot",
@@ -47,6 +51,7 @@ class Order:
         post_only: bool = False,
         slot: PositionSlot = "both",
         good_till: int | None = None,
+        queue_ahead: Decimal | None = None,
     ) -> None:
         self.id = id
         self.symbol = symbol
@@ -60,6 +65,8 @@ class Order:
         self.post_only = post_only
         self.good_till = good_till  # GTD: cancelled by the first event at or after it
         self.slot: PositionSlot = slot
+        self.queue_ahead = queue_ahead
+        """`queue` model: the venue's quantity still ahead of it at its price (else None)."""
 
     @property
     def reduces(self) -> bool:
@@ -85,6 +92,7 @@ class Order:
             position_side=self.slot,
             time_in_force="GTD" if self.good_till is not None else "GTC",
             good_till=self.good_till,
+            queue_ahead=self.queue_ahead,
         )
 
     def to_state(self) -> dict[str, object]:
@@ -104,6 +112,8 @@ class Order:
             state["good_till"] = self.good_till
         if self.slot != "both":
             state["slot"] = self.slot
+        if self.queue_ahead is not None:
+            state["queue_ahead"] = str(self.queue_ahead)
         return state
 
 

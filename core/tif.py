@@ -4,12 +4,15 @@ Kept out of the engine's dispatch so the rules read in one place:
 
 - `GTC` rests until filled or cancelled; `GTX` (post-only) is refused if it would take;
   `IOC` fills what it can at once and cancels the rest (`ioc_remainder`); `FOK` fills whole
-  at once or is cancelled (`fok_unfilled`) — fills never walk a book here, so a marketable
-  IOC or FOK fills whole and one that is not marketable is cancelled whole; `GTD` rests until
+  at once or is cancelled (`fok_unfilled`). Under the `touch` fill model a marketable IOC or
+  FOK fills whole and one that is not marketable is cancelled whole; under `book`/`queue` they
+  walk the book (`Engine._take_book`: the IOC's rest is cancelled, a FOK the shown depth
+  cannot fill is cancelled whole). `GTD` rests until
   `good_till` (ms), which must be more than 600 s after placement, and is cancelled
   (`expired`) by the first event stamped at or after it.
 - PERCENT_PRICE: a limit price must lie within [mark × price_down, mark × price_up].
-- marketTakeBound: a market order may not fill further than that fraction from mark.
+- marketTakeBound: a market order may not fill further than that fraction from mark (under
+  `book`/`queue` its walk stops there and the rest is cancelled, `market_take_bound`).
 - MARKET_LOT_SIZE / LOT_SIZE: a market order's quantity is capped by `market_max_qty`, a limit
   order's by `max_qty`.
 

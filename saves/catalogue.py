@@ -84,17 +84,19 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-_RULE_KEYS = {"engine_rules", "exchange_limits", *RULE_KEYS}
+_RULE_KEYS = {"engine_rules", "exchange_limits", "fill_model", *RULE_KEYS}
 
 
-def _rules(row: dict[str, Any]) -> tuple[int, bool, dict[str, Any]]:
-    """(engine rules version, exchange limits, challenge rules) of the `rules` column: `{}`
-    before schema 3; rows written before challenge rules have none of their keys (no rules).
-    The challenge rules are checked by the drill format's own `session` line validators."""
+def _rules(row: dict[str, Any]) -> tuple[int, bool, dict[str, Any], ev.FillModel]:
+    """(engine rules version, exchange limits, challenge rules, fill model) of the `rules`
+    column: `{}` before schema 3; rows written before challenge rules or fill models have
+    none of their keys (no rules, `touch`). The challenge rules are checked by the drill
+    format's own `session` line validators."""
     rules = bounds.json_value(row.get("rules", "{}"), "rules")
     if not isinstance(rules, dict) or set(rules) - _RULE_KEYS:
         raise bounds.OutOfBounds(
-            "rules is not an object of engine_rules, exchange_limits and challenge rules"
+            "rules is not an object of engine_rules, exchange_limits, fill_model and "
+            "challenge rules"
         )
     challenge = {k: rules[k] for k in RULE_KEYS if k in rules}
     if challenge:
@@ -111,16 +113,20 @@ def _rules(row: dict[str, Any]) -> tuple[int, bool, dict[str, Any]]:
         )
     if type(limits) is not bool:
         raise bounds.OutOfBounds("exchange_limits is not true or false")
-    return version, limits, challenge
+    model = rules.get("fill_model", "touch")
+    if model not in ev.FILL_MODELS:
+        raise bounds.OutOfBounds(f"fill_model {model!r} is not one of {', '.join(ev.FILL_MODELS)}")
+    return version, limits, challenge, model
 
 
 def _settings(row: dict[str, Any]) -> ev.SessionSettings:
-    _, limits, challenge = _rules(row)
+    _, limits, challenge, model = _rules(row)
     settings = ev.SessionSettings(
         balance=bounds.money(row["balance"], "balance"),
         taker_fee=bounds.money(row["taker_fee"], "taker_fee"),
         maker_fee=bounds.money(row["maker_fee"], "maker_fee"),
         exchange_limits=limits,
+        fill_model=model,
     )
     return rules_from_state(settings, challenge)
 
@@ -296,6 +302,12 @@ class Catalogue:
                         "engine_rules": RULES_VERSION,
                         "exchange_limits": settings.exchange_limits,
                         **rules_to_state(settings),
+                        # written only when not touch: a touch session's row reads as before
+                        **(
+                            {"fill_model": settings.fill_model}
+                            if settings.fill_model != "touch"
+                            else {}
+                        ),
                     }
                 ),
             ),

@@ -12,7 +12,8 @@ History:
      first_ts, last_ts, backfilled) so listing never scans events; derived_seq; snapshots;
      outcomes
   3  the session's trading rules (`rules`, a JSON object): the engine rules version it was
-     recorded under and the settings the first columns do not hold (`exchange_limits`)
+     recorded under and the settings the first columns do not hold (`exchange_limits`, and
+     `fill_model` when not `touch`: no schema change, a row without it reads as touch)
 """
 
 from __future__ import annotations
