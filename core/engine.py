@@ -1005,6 +1005,8 @@ class Engine(ConditionalDesk):
             if refusal is not None:
                 raise _Reject(refusal)
         self.used_ids.add(c.id)
+        if c.stop_loss is not None:
+            self._hold_stop(c.id, c.stop_loss)
         out: list[ev.Outcome] = []
         last = -1
         done = notional = ZERO

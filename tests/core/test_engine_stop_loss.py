@@ -188,3 +188,32 @@ def test_a_drill_line_with_a_misplaced_stop_loss_is_refused_where_it_is(
     with pytest.raises(codec.FormatError) as err:
         codec.parse_line(json.dumps(line | fields), line=7)
     assert err.value.line == 7 and words in err.value.message
+
+
+def test_an_entry_walking_the_book_gets_its_stop_after_its_first_level() -> None:
+    """Under the `book` fill model the entry fills level by level; its stop is placed once, as
+    under touch, and closes the whole position the walk built."""
+    engine = Engine(settings=ev.SessionSettings(fill_model="book"))
+    lines = [
+        '{"type":"mark","ts":1,"symbol":"BTCUSDT","price":"60000"}',
+        '{"type":"trade","ts":1,"symbol":"BTCUSDT","price":"60000","qty":"1"}',
+        '{"type":"book","ts":2,"symbol":"BTCUSDT","bids":[["59999","1"]],'
+        '"asks":[["60000","0.05"],["60001","0.05"],["60003","1"]]}',
+        '{"type":"order","ts":3,"id":"w","symbol":"BTCUSDT","side":"buy","qty":"0.2",'
+        '"order_type":"market","stop_loss":"59000"}',
+    ]
+    out: list[ev.Outcome] = []
+    for line in lines:
+        event = codec.parse_line(line)
+        assert not isinstance(event, ev.SessionSettings)
+        out = engine.apply(event)
+    fills = [o for o in out if isinstance(o, ev.Fill)]
+    # three levels: 0.05 @ 60,000, 0.05 @ 60,001, 0.1 @ 60,003
+    assert [(f.qty, f.price) for f in fills] == [
+        (D("0.05"), D("60000")),
+        (D("0.05"), D("60001")),
+        (D("0.1"), D("60003")),
+    ]
+    assert not any(isinstance(o, ev.Rejected) for o in out)
+    stop = engine.algo.orders["w:sl"].command
+    assert (stop.trigger_price, stop.close_position) == (D("59000"), True)
