@@ -1,5 +1,5 @@
 """The depth panel: the selected symbol's book level by level, your resting orders in it, and
-`d` showing or hiding it (shown at 120×40, a panel of its own at 80×24).
+`d` showing or hiding it (beside the orders at 120×40, a panel of its own at 80×24).
 
 A real app on the fixture market (conftest), with a `book` event pushed through the session as
 a feed would deliver it; expected totals and the spread are worked out by hand below.
@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from papertrade.core import events as ev
 from papertrade.core.instruments import bundled
@@ -35,10 +37,19 @@ async def test_the_book_shows_level_by_level_with_your_orders_and_d_hides_it(app
         await tui.settle(pilot)
         session, screen = app.session, app.trading
         depth = screen.depth
+        # The fixture session fills at the touch: the orders keep the width until d.
+        assert not on_screen(depth, LARGE) and not screen.depth_shown
+        books_width = screen.books.region.width
+        await pilot.press("d")
+        await pilot.pause()
         assert on_screen(depth, LARGE) and screen.depth_shown
+        assert screen.books.region.width == books_width - depth.region.width  # it gives way
         assert lines(depth)[0] == "no depth from this feed yet"  # the fixture has no books
 
+        line = list(session.history["BTCUSDT"])
         session.on_market(ev.Book(session.engine.last_ts, "BTCUSDT", BIDS, ASKS))
+        assert session.engine.markets["BTCUSDT"].asks == ASKS  # the engine has it
+        assert list(session.history["BTCUSDT"]) == line  # the chart's line ignores books
         session.order("BTCUSDT", "buy", D("0.01"), "limit", D("94999.0"))  # at a level
         session.order("BTCUSDT", "buy", D("0.02"), "limit", D("94999.5"))  # between two
         session.order("BTCUSDT", "buy", D("0.02"), "limit", D("90000"))  # far below
@@ -73,19 +84,16 @@ async def test_the_book_shows_level_by_level_with_your_orders_and_d_hides_it(app
         assert depth.draws == drawn + 1
         assert lines(depth)[3] == " 95,000.0 0.300 0.300"
 
-        books_width, depth_width = screen.books.region.width, depth.region.width
         await pilot.press("d")
         await pilot.pause()
-        assert not on_screen(depth, LARGE) and not screen.depth_shown
-        assert screen.books.region.width == books_width + depth_width  # the orders get it
-        await pilot.press("d")
-        await pilot.pause()
-        assert on_screen(depth, LARGE)
+        assert not on_screen(depth, LARGE) and screen.books.region.width == books_width
 
         # 80x24: one panel at a time; the depth is one of them, out of view until d.
         await pilot.resize_terminal(*SMALL)
         await pilot.pause()
         assert screen.compact and not on_screen(depth, SMALL)
+        footer_keys = {k.key: k for k in screen.query_one(Footer).query(FooterKey)}
+        assert on_screen(footer_keys["d"], SMALL)  # the key is in the 80-column footer
         await pilot.press("2")
         await pilot.press("d")
         await pilot.pause()

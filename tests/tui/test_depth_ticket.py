@@ -44,6 +44,7 @@ async def test_the_ticket_previews_the_average_fill_and_slippage_against_the_boo
         async with app.run_test(size=(120, 40)) as pilot:
             await tui.settle(pilot)
             assert str(app.trading.account.border_title) == "Account · fills: book"
+            assert app.trading.depth_shown  # at 120 columns from the start under book/queue
             session = app.session
             session.on_market(ev.Book(session.engine.last_ts, "BTCUSDT", BIDS, ASKS))
             await pilot.press("b")

@@ -155,7 +155,6 @@ async def test_o_cycles_order_tabs_and_f_filters_them_to_the_selected_symbol(app
         screen.flush()
         await pilot.pause()
         assert screen.orders.row_keys == ["u2", "u3"]
-        await pilot.press("d")  # the depth panel gives its room back: the status column fits
         await pilot.press("o")
         assert screen.books.active == "tab-orders"
         assert screen.order_history.row_keys == ["u1", "u2", "u3"]

@@ -10,7 +10,9 @@ with `1`–`4`.
 Orders sit in tabs (open orders / order history / trades, `o` cycles them); `f` filters them
 all to the selected symbol and back. The depth panel (the selected symbol's book, your orders
 in it) sits between the orders and the log on a large terminal, and is a panel of its own on a
-small one; `d` shows or hides it (shown by default at 120 columns, hidden below).
+small one; `d` shows or hides it. Shown from the start at 120 columns when the session fills
+against the book (`book`/`queue`); under `touch` the book has no say in the fills, so the
+orders keep the width until `d`.
 
 Thin by design: it composes the widgets, binds keys and routes them to `TradingSession`
 (domain calls) or to a modal. Market data never reaches it as messages: the app's feed worker
@@ -187,8 +189,8 @@ class TradingScreen(Screen[None]):
 
     @property
     def depth_shown(self) -> bool:
-        """On a small terminal: when it is the panel in view; on a large one: unless `d`
-        hid it."""
+        """On a small terminal: when it is the panel in view; on a large one: unless hidden
+        (by `d`, or from the start under the `touch` fill model)."""
         if self.compact:
             return self.panel == "depth"
         return not self.has_class("-depth-hidden")
@@ -238,6 +240,7 @@ class TradingScreen(Screen[None]):
         self.set_class(True, "-panel-watchlist")
         model = self.session.engine.settings.fill_model
         self.account.border_title = Text(f"Account · fills: {model}")
+        self.set_class(model == "touch", "-depth-hidden")
         self.query_one("#title", Static).update(self._title_text())
         self.log_panel.clock = host(self).wall_clock
         self.flush(force=True)
@@ -355,9 +358,10 @@ class TradingScreen(Screen[None]):
     def _draw_depth(self) -> None:
         """The selected symbol's book (the panel repaints only when it changed)."""
         self._depth_at = self._flushes
-        symbol = self.selected_symbol
-        self.depth.border_title = Text(f"Depth {symbol}" if symbol else "Depth")
-        self.depth.update_from(self.session.engine, symbol)
+        symbol, depth = self.selected_symbol, self.depth
+        if symbol != depth.symbol or not depth.draws:
+            depth.border_title = Text(f"Depth {symbol}" if symbol else "Depth")
+        depth.update_from(self.session.engine, symbol)
 
     def _draw_chart(self, force: bool = False) -> None:
         now = time.monotonic()
