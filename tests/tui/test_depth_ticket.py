@@ -59,7 +59,7 @@ async def test_the_ticket_previews_the_average_fill_and_slippage_against_the_boo
             text = ticket.preview_text()
             assert f"~{one(vwap, '0.1')} avg vs the touch 95,000.0" in text
             assert "slippage 1.0 (0.1 bps), 0.10 USDT" in text
-            assert "beyond the shown depth" not in text
+            assert "book shows" not in text
 
             await pilot.press("backspace", "backspace", "backspace")
             await tui.type_text(pilot, "0.3")
@@ -75,7 +75,7 @@ async def test_the_ticket_previews_the_average_fill_and_slippage_against_the_boo
             assert f"~{one(vwap, '0.1')} avg vs the touch 95,000.0" in text
             slipped = f"slippage {one(worse, '0.1')} ({one(bps, '0.1')} bps), "
             assert slipped + f"{one(worse * shown, '0.01')} USDT" in text
-            assert "book shows 0.220 BTC; the rest fills beyond the shown depth" in text
+            assert "book shows 0.220 BTC; the rest fills beyond it" in text
             await pilot.press("escape")
     finally:
         app.close_session("ended")
@@ -96,7 +96,7 @@ def test_a_marketable_limit_walks_only_to_its_limit_and_touch_says_nothing():
     assert walked.filled == D("0.12") and walked.remaining == D("0.18")
     assert walked.average == (D("4750") + D("6650.14")) / D("0.12")
     words = slippage_text(walked, inst, limit=True).plain
-    assert "book shows 0.120 BTC up to your limit; the rest (0.180) does not fill now" in words
+    assert "book shows 0.120 BTC to your limit; 0.180 does not fill now" in words
 
     # A sell walks the bids: 0.04 at 94,999.9 and 0.06 at 94,998.0 for 0.1 at market.
     sell = ev.PlaceOrder(1, "p", "BTCUSDT", "sell", D("0.1"), "market")

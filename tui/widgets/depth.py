@@ -209,7 +209,7 @@ def _q(value: Decimal | None, inst: Instrument | None) -> str:
 def slippage_text(s: Slippage, inst: Instrument | None, *, limit: bool) -> Text:
     """The ticket's lines: "~95,001.0 avg vs the touch 95,000.0" and "slippage 1.0 (0.1 bps),
     0.10 USDT"; when the book shows less than the order, how much it shows and where the rest
-    goes."""
+    goes ("book shows 0.220 BTC; the rest fills beyond it": one line in an 80-column ticket)."""
     text = Text(f"~{fmt.price(s.average, inst)} avg vs the touch {fmt.price(s.touch, inst)}")
     if s.price:
         text.append(
@@ -221,12 +221,12 @@ def slippage_text(s: Slippage, inst: Instrument | None, *, limit: bool) -> Text:
         text.append(": all at the touch")
     if s.remaining > 0:
         base = inst.base if inst is not None else ""
-        shown = f"book shows {fmt.qty(s.shown, inst)} {base}".replace("  ", " ")
+        shown = f"book shows {fmt.qty(s.shown, inst)} {base}".rstrip()
         if s.limited:
-            rest = f"\n{shown} up to your limit; the rest ({fmt.qty(s.remaining, inst)}) "
-            text.append(rest + "does not fill now", style="bold yellow")
+            rest = f"{shown} to your limit; {fmt.qty(s.remaining, inst)} does not fill now"
         elif limit:
-            text.append(f"\n{shown}; the rest is beyond the shown depth", style="bold yellow")
+            rest = f"{shown}; the rest is beyond it"
         else:
-            text.append(f"\n{shown}; the rest fills beyond the shown depth", style="bold yellow")
+            rest = f"{shown}; the rest fills beyond it"
+        text.append(f"\n{rest}", style="bold yellow")
     return text
