@@ -9,6 +9,12 @@ runs through the app's normal path: feed worker -> conflation -> TradingSession 
 flush. Every ~50 ms a key (`j`/`k`, moving the watchlist cursor) is posted; its latency is the
 time from posting the key to the first frame written to the terminal after the cursor moved.
 The baseline is the same measurement with the feed idle. Target: loaded p99 < 50 ms.
+
+    python benchmarks/tui_latency.py --depth
+
+adds a 20-level order book per symbol ten times a second (event time) on top of the quotes
+(200 books/s over the 20 symbols), in a session that fills by the `queue` model, with the depth
+panel on screen: the heaviest stream a live venue sends, through the same path.
 """
 
 from __future__ import annotations
@@ -46,8 +52,12 @@ class PacedFeed:
 
     name = "bench"
 
-    def __init__(self, symbols: Sequence[str], rate: int) -> None:
+    def __init__(self, symbols: Sequence[str], rate: int, depth: bool = False) -> None:
         self.rate = rate
+        self.depth = depth
+        self.books = 0
+        self._booked: dict[str, int] = {}
+        self._ticks = {s: bundled("binance")[s].tick_size for s in symbols}
         self.delivered = 0
         self.market = SimMarket(symbols, seed=1, interval_ms=10, start_ts=1_735_689_600_000)
         self._closed = False
@@ -62,11 +72,28 @@ class PacedFeed:
     async def aclose(self) -> None:
         self._closed = True
 
+    def book_after(self, event: ev.MarketEvent) -> ev.Book | None:
+        """With `depth`: a book for a quote's symbol when its last one is 100 ms old or more:
+        20 levels a side from the quote outward, one tick apart, sizes varying by level."""
+        if not self.depth or not isinstance(event, ev.Quote):
+            return None
+        if event.ts - self._booked.get(event.symbol, -100) < 100:
+            return None
+        self._booked[event.symbol] = event.ts
+        tick = self._ticks[event.symbol]
+        sizes = [Decimal(1 + (event.ts // 100 + i) % 7) for i in range(20)]
+        bids = tuple((event.bid - tick * i, sizes[i]) for i in range(20))
+        asks = tuple((event.ask + tick * i, sizes[-1 - i]) for i in range(20))
+        self.books += 1
+        return ev.Book(event.ts, event.symbol, bids, asks)
+
     async def _run(self) -> AsyncIterator[ev.MarketEvent]:
         events_iter = self.market.events()
         # prime prices so positions can be opened, then go quiet if idle
         for event in events_iter:
             yield event
+            if (book := self.book_after(event)) is not None:
+                yield book
             if event.ts > self.market.start_ts + 1000:
                 break
         if self.rate <= 0:
@@ -82,15 +109,19 @@ class PacedFeed:
             if delay > 0:
                 await asyncio.sleep(delay)
             yield event
+            if (book := self.book_after(event)) is not None:
+                yield book  # on top of the paced rate: books are extra traffic
 
 
-async def measure(rate: int, seconds: float, db: Path) -> tuple[list[float], float, float]:
+async def measure(
+    rate: int, seconds: float, db: Path, depth: bool = False
+) -> tuple[list[float], float, float]:
     store = Store.open(db)
-    settings = ev.SessionSettings()
+    settings = ev.SessionSettings(fill_model="queue" if depth else "touch")
     engine = Engine(bundled("binance"), settings)
     writer = store.start_session(None, "sim", SYMBOLS, settings, engine=engine)
     session = TradingSession(engine, SYMBOLS, writer=writer, venue="sim")
-    feed = PacedFeed(SYMBOLS, rate)
+    feed = PacedFeed(SYMBOLS, rate, depth)
     app = PapertradeApp(
         session, FeedConfig(spec="sim"), writer=writer, store=store, feed_factory=lambda s: feed
     )
@@ -118,6 +149,7 @@ async def measure(rate: int, seconds: float, db: Path) -> tuple[list[float], flo
         await asyncio.sleep(0.5)
         start_events = session.events_in
         start_delivered = feed.delivered
+        start_books = feed.books
         start = time.perf_counter()
         key = "j"
         while time.perf_counter() - start < seconds:
@@ -143,6 +175,11 @@ async def measure(rate: int, seconds: float, db: Path) -> tuple[list[float], flo
         elapsed = time.perf_counter() - start
         applied = session.events_in - start_events
         delivered = feed.delivered - start_delivered
+        if depth and not (screen.depth_shown and screen.depth.draws):
+            raise RuntimeError("the depth panel was not on screen or drew nothing")
+        if depth and rate:
+            books = (feed.books - start_books) / elapsed
+            print(f"depth: {books:,.0f} books/s delivered (20 levels a side), panel on screen")
         app.stop_feeds()
         await pilot.pause()
     app.close_session("ended")
@@ -159,11 +196,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument(
+        "--depth", action="store_true", help="also books at 10/s per symbol (queue model)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        idle, _, _ = asyncio.run(measure(0, args.seconds / 2, Path(tmp) / "idle.db"))
+        idle, _, _ = asyncio.run(measure(0, args.seconds / 2, Path(tmp) / "idle.db", args.depth))
         loaded, delivered, applied = asyncio.run(
-            measure(args.rate, args.seconds, Path(tmp) / "loaded.db")
+            measure(args.rate, args.seconds, Path(tmp) / "loaded.db", args.depth)
         )
     rate = delivered
     print(

@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="new sessions: refuse orders outside the symbol's price band, market orders past "
         "the market take bound and oversized orders, as Binance does (default on)",
     )
+    p.add_argument(
+        "--fill-model",
+        metavar="touch|book|queue",
+        default=None,
+        help="new sessions: how orders fill (default queue): touch = whole at the best price; "
+        "book = market orders walk the order book; queue = book, and resting limits wait for "
+        'the volume queued ahead of them (README "Fill models")',
+    )
     rules = p.add_argument_group(
         'challenge rules (new sessions; see README "Challenge rules")',
     )
@@ -118,6 +126,7 @@ def prepare(args: argparse.Namespace) -> PapertradeApp:
         speed=args.speed,
         exchange_limits=args.exchange_limits == "on",
         rules=rules,
+        fill_model=args.fill_model,
     )
     writer = opened.writer
     session = TradingSession(opened.engine, opened.symbols, writer=writer, venue=opened.kind)

@@ -21,7 +21,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("x / X / e", "cancel the selected order / all orders / amend it"),
     ("/ / delete", "add a symbol to / remove it from the watchlist"),
     ("A / P", "price alert / post-mortem of the last liquidation (← → others)"),
-    ("1 2 3 4", "watchlist / chart / orders / log (the one shown if small)"),
+    ("1-4 / d", "watchlist / chart / orders / log (one shown if small) / depth"),
     ("o / f", "orders: open > history > trades / only the selected symbol"),
     ("tab, j k", "next panel / row (shift+tab, ↑ ↓); ← → more columns"),
     ("ctrl+p / S", "command palette (every action) / saved sessions"),

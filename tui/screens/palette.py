@@ -37,6 +37,9 @@ class TradingActions(Protocol):
     @property
     def symbol_filter(self) -> str | None: ...
 
+    @property
+    def depth_shown(self) -> bool: ...
+
 
 class TradingCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
@@ -158,6 +161,11 @@ class TradingCommands(Provider):
             ("Show the chart", partial(run, "panel('chart')"), "(2)"),
             ("Show the orders", partial(run, "panel('books')"), "(3)"),
             ("Show the log", partial(run, "panel('log')"), "(4)"),
+            (
+                f"{'Hide' if screen.depth_shown else 'Show'} the depth panel",
+                partial(run, "toggle_depth"),
+                "the selected symbol's order book and your orders in it (d)",
+            ),
             ("Next orders tab", partial(run, "next_book"), "open > history > trades (o)"),
             ("Sessions", partial(run, "sessions"), "saved sessions (S)"),
             ("Help: keys", partial(run, "help"), "(?)"),

@@ -57,6 +57,7 @@ from papertrade.core.margin import order_cost
 from papertrade.core.numbers import ONE, ZERO
 from papertrade.core.sizing import RiskSize, SizingError, Wipeout, loss_scenarios, size_from_risk
 from papertrade.tui.screens.modals import StillBackdrop
+from papertrade.tui.service.depth import slippage
 from papertrade.tui.service.typed import (
     QuantityError,
     parse_decimal,
@@ -67,6 +68,7 @@ from papertrade.tui.service.typed import (
 )
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.choice import Choice
+from papertrade.tui.widgets.depth import slippage_text
 
 PREVIEW_ID = "preview"
 TYPES: tuple[tuple[str, str], ...] = (
@@ -435,6 +437,11 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             f"{fmt.money(p.notional)} USDT  ({fmt.qty(p.qty, inst)} @ {fmt.price(p.price, inst)},"
             f" {how})",
         )
+        # Under the book/queue fill models: the typed size walked through the current book.
+        walked = slippage(self.engine, self.command, p.qty) if self.command else None
+        if walked is not None:
+            limit = self.command is not None and self.command.order_type == "limit"
+            grid.add_row("Book fill", slippage_text(walked, inst, limit=limit))
         if self.capped_from is not None:
             pos = self.engine.positions.get(self.symbol)
             side = pos.side if pos is not None else "position"

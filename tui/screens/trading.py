@@ -8,13 +8,18 @@ every panel at once. Smaller (80×24 is the design point): the feed status, the 
 screen; one more panel — watchlist, chart, orders & history, log — fills the rest, chosen
 with `1`–`4`.
 Orders sit in tabs (open orders / order history / trades, `o` cycles them); `f` filters them
-all to the selected symbol and back.
+all to the selected symbol and back. The depth panel (the selected symbol's book, your orders
+in it) sits between the orders and the log on a large terminal, and is a panel of its own on a
+small one; `d` shows or hides it. Shown from the start at 120 columns when the session fills
+against the book (`book`/`queue`); under `touch` the book has no say in the fills, so the
+orders keep the width until `d`.
 
 Thin by design: it composes the widgets, binds keys and routes them to `TradingSession`
 (domain calls) or to a modal. Market data never reaches it as messages: the app's feed worker
 updates the session's plain state, and a 10 Hz timer (`flush`) writes what changed inside one
 `batch_update()` — only dirty watchlist rows, positions/orders/account when they moved, the
-chart at most twice a second.
+chart at most twice a second, the depth panel at most `DEPTH_EVERY` flushes apart (books come
+ten times a second per symbol).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
 from papertrade.tui.widgets.chart import PriceChart
+from papertrade.tui.widgets.depth import DepthPanel
 from papertrade.tui.widgets.footer import SteadyFooter
 from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 from papertrade.tui.widgets.log import EventLog, describe
@@ -64,6 +70,11 @@ CHART_INTERVAL = 1.0
 CHART_DEBOUNCE = 0.08
 PANELS = ("watchlist", "chart", "books", "log")
 """What keys 1-4 show on a small terminal (and focus on a large one)."""
+VIEWS = (*PANELS, "depth")
+"""Every panel a small terminal can show alone (`d` shows the depth panel)."""
+DEPTH_EVERY = 3
+"""The depth panel repaints at most every third flush (~3 Hz): a book a tenth of a second old
+is as good to the eye, and a ladder repaint is a whole-panel render."""
 BOOK_TABS = ("tab-open", "tab-orders", "tab-trades")
 WATCHLIST_EVERY = 2
 """The watchlist (every symbol moving every tick) repaints at 5 Hz; positions and account, where
@@ -93,6 +104,7 @@ class TradingScreen(Screen[None]):
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "app.quit", "Quit", id="quit"),
         Binding("1", "panel('watchlist')", "Panels", key_display="1-4", id="panel_watchlist"),
+        Binding("d", "toggle_depth", "Depth", id="toggle_depth"),
         Binding("2", "panel('chart')", "Chart", show=False, id="panel_chart"),
         Binding("3", "panel('books')", "Orders", show=False, id="panel_books"),
         Binding("4", "panel('log')", "Log", show=False, id="panel_log"),
@@ -128,6 +140,9 @@ class TradingScreen(Screen[None]):
         self.symbol_filter: str | None = None
         """Orders and histories show only this symbol (`f`), or every symbol (None)."""
         self._ledger_seen = -1
+        self._depth_at = -DEPTH_EVERY
+        self._before_depth = "watchlist"
+        """The panel `d` goes back to on a small terminal."""
 
     # --- the widget tree (typed access documents it) ----------------------------------------
 
@@ -169,6 +184,18 @@ class TradingScreen(Screen[None]):
         return self.query_one(PriceChart)
 
     @property
+    def depth(self) -> DepthPanel:
+        return self.query_one(DepthPanel)
+
+    @property
+    def depth_shown(self) -> bool:
+        """On a small terminal: when it is the panel in view; on a large one: unless hidden
+        (by `d`, or from the start under the `touch` fill model)."""
+        if self.compact:
+            return self.panel == "depth"
+        return not self.has_class("-depth-hidden")
+
+    @property
     def log_panel(self) -> EventLog:
         return self.query_one(EventLog)
 
@@ -193,6 +220,7 @@ class TradingScreen(Screen[None]):
                     yield OrderHistoryTable(id="order-history")
                 with TabPane("Trades", id="tab-trades"):
                     yield TradeHistoryTable(id="trades")
+            yield DepthPanel(id="depth")
             with Vertical(id="side"):
                 yield EventLog(id="log")
                 yield AccountPanel(id="account")
@@ -203,13 +231,16 @@ class TradingScreen(Screen[None]):
             "watchlist": "Watchlist",
             "chart": "Chart",
             "positions": "Positions",
-            "account": "Account",
             "log": "Log",
+            "depth": "Depth",
         }
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
         self._title_books()
         self.set_class(True, "-panel-watchlist")
+        model = self.session.engine.settings.fill_model
+        self.account.border_title = Text(f"Account · fills: {model}")
+        self.set_class(model == "touch", "-depth-hidden")
         self.query_one("#title", Static).update(self._title_text())
         self.log_panel.clock = host(self).wall_clock
         self.flush(force=True)
@@ -314,11 +345,23 @@ class TradingScreen(Screen[None]):
             self.status_bar.update_from(*app.feed_status_args())
             if force or self.selected_symbol in dirty:
                 self._draw_chart(force=force)
+            due = self._flushes - self._depth_at >= DEPTH_EVERY
+            if force or (due and (self.selected_symbol in dirty or account_moved or outcomes)):
+                self._draw_depth()
         self._notify(outcomes, alerts)
 
     def _redraw_selected(self) -> None:
         self._chart_timer = None
         self._draw_chart(force=True)
+        self._draw_depth()
+
+    def _draw_depth(self) -> None:
+        """The selected symbol's book (the panel repaints only when it changed)."""
+        self._depth_at = self._flushes
+        symbol, depth = self.selected_symbol, self.depth
+        if symbol != depth.symbol or not depth.draws:
+            depth.border_title = Text(f"Depth {symbol}" if symbol else "Depth")
+        depth.update_from(self.session.engine, symbol)
 
     def _draw_chart(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -706,11 +749,26 @@ class TradingScreen(Screen[None]):
         self.log_line(f"stopped watching {key}{note}", "dim")
         self.flush(force=True)
 
+    def action_toggle_depth(self) -> None:
+        """`d`: the depth panel in or out of view. A small terminal shows it instead of the
+        panel in view (and `d` again goes back to that one); a large one gives its room back
+        to the orders."""
+        if self.compact:
+            if self.panel == "depth":
+                self.action_panel(self._before_depth)
+            else:
+                self._before_depth = self.panel
+                self.action_panel("depth")
+        else:
+            self.set_class(not self.has_class("-depth-hidden"), "-depth-hidden")
+        if self.depth_shown:
+            self._draw_depth()
+
     def action_panel(self, name: str) -> None:
         """Show `name` (small terminal) and focus what it holds, if anything takes focus."""
-        if name not in PANELS:
+        if name not in VIEWS:
             return
-        for panel in PANELS:
+        for panel in VIEWS:
             self.set_class(panel == name, f"-panel-{panel}")
         self.panel = name
         target: Widget | None = {

@@ -43,8 +43,27 @@ NAME_RULES = (
 )
 
 
+DEFAULT_FILL_MODEL: ev.FillModel = "queue"
+"""How a new terminal session fills unless `--fill-model` says otherwise, whatever the feed:
+market orders walk the book and resting limits wait their turn in the queue (README "Fill
+models"). A feed with no book yet fills market orders at the touch and says so."""
+
+
 class SetupError(Exception):
     """A bad option or an unusable store/session: printed plainly, exit status 2."""
+
+
+def parse_fill_model(text: str | None) -> ev.FillModel | None:
+    """`--fill-model touch|book|queue` (None: not given)."""
+    if text is None:
+        return None
+    for model in ev.FILL_MODELS:
+        if text.strip().lower() == model:
+            return model
+    raise SetupError(
+        f"--fill-model: {printable(text)!r} is not a fill model; one of: "
+        f"{', '.join(ev.FILL_MODELS)}"
+    )
 
 
 def parse_symbols(text: str | None, kind: str) -> list[str]:
@@ -276,6 +295,7 @@ def open_session(
     speed: str | float = 1,
     exchange_limits: bool = True,
     rules: dict[str, object] | None = None,
+    fill_model: str | None = None,
 ) -> OpenedSession:
     """Open the store and start a new session, or resume `resume` (an id or name; "" = the
     latest interrupted one). Everything opened is closed again when this raises.
@@ -283,7 +303,10 @@ def open_session(
     A new session trades with the exchange's limits (price band, market take bound, largest
     order sizes) unless `exchange_limits` is off; a resumed one keeps what it was started with.
     `rules`: challenge rules (`parse_rules`) for a new session; a resumed one keeps its own.
+    `fill_model` (`--fill-model`): how a new session fills (default `DEFAULT_FILL_MODEL`); a
+    resumed one keeps the model it was traded under, so its journal replays exactly.
     """
+    model = parse_fill_model(fill_model)
     spec = feed or "binance"
     kind = check_feed(spec, speed)
     start_balance = parse_balance(balance)
@@ -322,6 +345,11 @@ def open_session(
                 checked = check_recording(spec, chosen, instruments_for(kind))
                 chosen, notes = checked.symbols, checked.notes
             engine, writer = store.resume(info.id)
+            if model is not None:
+                notes.append(
+                    f"--fill-model {model} applies to new sessions: this one fills by the "
+                    f"model it was traded under, {engine.settings.fill_model}"
+                )
             return OpenedSession(
                 store,
                 engine,
@@ -340,7 +368,11 @@ def open_session(
             checked = check_recording(spec, chosen, instruments_for(kind))
             chosen, notes = checked.symbols, checked.notes
         settings = rules_from_state(
-            ev.SessionSettings(balance=start_balance, exchange_limits=exchange_limits),
+            ev.SessionSettings(
+                balance=start_balance,
+                exchange_limits=exchange_limits,
+                fill_model=model or DEFAULT_FILL_MODEL,
+            ),
             rules or {},
         )
         engine = Engine(instruments_for(kind), settings)

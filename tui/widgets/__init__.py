@@ -8,6 +8,7 @@ so the trading screen, the replay screen or any screen owning an engine can driv
 | `orders` | `OrdersTable` (DataTable) | `update_from(engine)` |
 | `account` | `AccountPanel` (repaints in place) | `update_from(engine)` |
 | `chart` | `PriceChart` (plotext) | `update_from(engine, symbol, history)` |
+| `depth` | `DepthPanel` (in place) | `update_from(engine, symbol)` |
 | `log` | `EventLog` (RichLog, bounded) | `add_outcomes(outcomes)`, `add_text(text, style)` |
 | `status` | `FeedStatusBar` (in place) | `update_from(name, status, now_ms, hint, extra)` |
 | `ticket` | `OrderTicket` (ModalScreen) | dismisses with a `PlaceOrder` (id/ts to stamp) or None |
