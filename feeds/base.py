@@ -257,13 +257,30 @@ def book_side(rows: object, depth: int, bids: bool) -> tuple[Level, ...]:
         raise Drop("invalid_fields")
     out: list[Level] = []
     previous: Decimal | None = None
+    unsigned = _UNSIGNED
     for row in rows[:depth]:
         if not isinstance(row, list) or len(row) < 2:
             raise Drop("invalid_fields")
-        price = positive(row[0])
+        p, q = row[0], row[1]
+        # the fast form of `positive` / `book_qty`, inline: a book is 40 numbers
+        if (
+            type(p) is str
+            and type(q) is str
+            and len(p) <= 19
+            and len(q) <= 19
+            and unsigned(p)
+            and unsigned(q)
+        ):
+            price, qty = Decimal(p), Decimal(q)
+            if not price:
+                raise Drop("bad_price")
+            if not qty:
+                raise Drop("bad_size")
+        else:
+            price, qty = positive(p), book_qty(q)
         if previous is not None and (price >= previous if bids else price <= previous):
             raise Drop("unordered_book")
-        out.append((price, book_qty(row[1])))
+        out.append((price, qty))
         previous = price
     return tuple(out)
 
