@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from papertrade.core.events import Book
+from papertrade.feeds.base import FeedStats, LiveBounds
 from papertrade.feeds.binance import BinanceAdapter
 from papertrade.feeds.bybit import BybitAdapter
 from papertrade.feeds.hyperliquid import HyperliquidAdapter
@@ -214,3 +215,32 @@ def test_okx_and_hyperliquid_depth_option() -> None:
     hl = HyperliquidAdapter(["BTCUSDT"], depth=0)
     assert not any("l2Book" in m for m in hl.connections()[0].subscribe)
     assert BybitAdapter(["BTCUSDT"], depth=0).topics() == ["tickers.BTCUSDT", "publicTrade.BTCUSDT"]
+
+
+def test_bybit_restart_snapshot_with_u_1_replaces_the_book(helpers: Any) -> None:
+    """After a Bybit service restart the book comes again as a snapshot with `u` = 1: it
+    replaces the book, and deltas go on from it (`u` = 2), not from the old ids."""
+    adapter = BybitAdapter(["BTCUSDT"])
+    frames = [json.loads(f) for f in helpers.lines("bybit/orderbook50_btcusdt_doc.jsonl")]
+    adapter.decode("linear", json.dumps(frames[0]))
+    restart = frames[3] | {"data": frames[3]["data"] | {"u": 1}}
+    delta = frames[4] | {"data": frames[4]["data"] | {"u": 2}}
+    _, (first,) = adapter.decode("linear", json.dumps(restart))
+    _, (second,) = adapter.decode("linear", json.dumps(delta))
+    assert isinstance(first, Book) and isinstance(second, Book)
+    assert first.bids == levels(("66666.50", "3"), ("66666.40", "0.7"))
+    assert second.asks == levels(("66666.80", "0.5"), ("66667.00", "2"))
+    assert adapter.stats.dropped == {} and adapter.outbox == []
+
+
+def test_live_bounds_check_every_level_after_scaling() -> None:
+    """A per-1000 OKX contract multiplies prices: a level past 1e12 after scaling is caught by
+    the supervisor's last check, like any price."""
+    stats = FeedStats()
+    bounds = LiveBounds(stats)
+    now = 1_788_490_065_008
+    ok = Book(now, "BTCUSDT", levels(("80639", "1")), levels(("80640", "2")))
+    huge_price = Book(now, "BTCUSDT", levels(("80639", "1")), levels(("2e12", "2")))
+    huge_size = Book(now, "BTCUSDT", levels(("80639", "2e12")), ())
+    assert [bounds.admit(b, now) for b in (ok, huge_price, huge_size)] == [True, False, False]
+    assert stats.dropped == {"bad_price": 1, "bad_size": 1}
