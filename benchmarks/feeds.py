@@ -18,7 +18,7 @@ Depth streams (issue 13), one case per venue, each book validated level by level
 2024-08-08 book, `tests/fixtures/binance/README.md`, repeated with `u` moved on), Bybit
 `orderbook.50` deltas merged into a 50-level book after one snapshot (two levels changed per
 delta, `u` consecutive), OKX `books5` (the fixture's real UNI-USD-SWAP levels, `ts` moved on),
-Hyperliquid `l2Book` (20 levels a side, documented shape).
+Hyperliquid `l2Book` (20 levels a side, documented shape); at most 10,000 frames each.
 
 Target (issue 14): Binance bookTicker at >= 0.6 of `json.loads`'s rate (median ratio). The
 other cases are printed for comparison, without a target of their own.
@@ -48,6 +48,8 @@ from papertrade.feeds.okx import Contract, OkxAdapter  # noqa: E402
 
 RECORDING = ROOT / "tests" / "fixtures" / "offline" / "btcusdt-2024-08-08-head60.hftbacktest.gz"
 FIXTURES = ROOT / "tests" / "fixtures"
+DEPTH_FRAMES = 10_000
+"""Frames per depth case at most: a book costs ten times a ticker, and the rate is the figure."""
 
 
 def binance_frames(kind: str, n: int, recording: Path = RECORDING) -> list[str]:
@@ -257,6 +259,7 @@ def main() -> int:
     for name, frames, make, conn in others:
         measure(name, frames, make, conn, args.runs)
     contracts = {"UNIUSD": Contract("UNI-USD-SWAP", Decimal(10))}
+    n = min(n, DEPTH_FRAMES)
     depth: list[tuple[str, list[str], Callable[[], object], str]] = [
         ("binance depth20@100ms (20 levels, from the recorded book)", binance_depth_frames(n),
          lambda: BinanceAdapter(["BTCUSDT"]), "public"),
