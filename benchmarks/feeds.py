@@ -13,6 +13,13 @@ https://github.com/nkaz001/hftbacktest, MIT) for 50,000 distinct frames. No Bybi
 Hyperliquid capture exists here, so their frames are built from the documented sample shapes
 with increasing ids/timestamps (so dedupe does not short-circuit them).
 
+Depth streams (issue 13), one case per venue, each book validated level by level into a
+`Book` of 20 levels (OKX: 5): Binance `depth20@100ms` (the fixture frames built from the real
+2024-08-08 book, `tests/fixtures/binance/README.md`, repeated with `u` moved on), Bybit
+`orderbook.50` deltas merged into a 50-level book after one snapshot (two levels changed per
+delta, `u` consecutive), OKX `books5` (the fixture's real UNI-USD-SWAP levels, `ts` moved on),
+Hyperliquid `l2Book` (20 levels a side, documented shape); at most 10,000 frames each.
+
 Target (issue 14): Binance bookTicker at >= 0.6 of `json.loads`'s rate (median ratio). The
 other cases are printed for comparison, without a target of their own.
 """
@@ -26,6 +33,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,9 +44,12 @@ from papertrade.feeds.base import FeedStats  # noqa: E402
 from papertrade.feeds.binance import BinanceAdapter  # noqa: E402
 from papertrade.feeds.bybit import BybitAdapter  # noqa: E402
 from papertrade.feeds.hyperliquid import HyperliquidAdapter  # noqa: E402
-from papertrade.feeds.okx import OkxAdapter  # noqa: E402
+from papertrade.feeds.okx import Contract, OkxAdapter  # noqa: E402
 
 RECORDING = ROOT / "tests" / "fixtures" / "offline" / "btcusdt-2024-08-08-head60.hftbacktest.gz"
+FIXTURES = ROOT / "tests" / "fixtures"
+DEPTH_FRAMES = 10_000
+"""Frames per depth case at most: a book costs ten times a ticker, and the rate is the figure."""
 
 
 def binance_frames(kind: str, n: int, recording: Path = RECORDING) -> list[str]:
@@ -144,6 +155,81 @@ def hyperliquid_frames(n: int) -> list[str]:
     ]
 
 
+def binance_depth_frames(n: int) -> list[str]:
+    found = (FIXTURES / "binance" / "depth20_btcusdt_2024-08-08.jsonl").read_text().splitlines()
+    out = []
+    for k in range(n):
+        frame = json.loads(found[k % len(found)])
+        frame["data"]["u"] += k * 10**6
+        out.append(json.dumps(frame, separators=(",", ":")))
+    return out
+
+
+_BYBIT_BOOK = "orderbook.50.BTCUSDT"
+
+
+def bybit_book_snapshot() -> str:
+    bids = [[f"{66666.6 - i * 0.1:.1f}", f"{1 + i % 5}.25"] for i in range(50)]
+    asks = [[f"{66666.7 + i * 0.1:.1f}", f"{1 + i % 3}.5"] for i in range(50)]
+    return json.dumps(
+        {"topic": _BYBIT_BOOK, "type": "snapshot", "ts": 1760325052000,
+         "data": {"s": "BTCUSDT", "b": bids, "a": asks, "u": 1000, "seq": 1}}
+    )  # fmt: skip
+
+
+def bybit_book_frames(n: int) -> list[str]:
+    """Deltas changing one level a side (sizes only, so the book stays 50 deep)."""
+    return [
+        json.dumps(
+            {
+                "topic": _BYBIT_BOOK,
+                "type": "delta",
+                "ts": 1760325052000 + k,
+                "data": {
+                    "s": "BTCUSDT",
+                    "b": [[f"{66666.6 - (k % 50) * 0.1:.1f}", f"{k % 9 + 1}.5"]],
+                    "a": [[f"{66666.7 + (k % 50) * 0.1:.1f}", f"{k % 7 + 1}.25"]],
+                    "u": 1001 + k,
+                    "seq": 2 + k,
+                },
+            }
+        )
+        for k in range(n)
+    ]
+
+
+def okx_book_frames(n: int) -> list[str]:
+    raw = (FIXTURES / "okx" / "books5_uni-usd-swap_2022-05-13.jsonl").read_text().splitlines()[0]
+    frame = json.loads(raw)
+    out = []
+    for k in range(n):
+        frame["data"][0]["ts"] = str(1652459225363 + k)
+        out.append(json.dumps(frame, separators=(",", ":")))
+    return out
+
+
+def hyperliquid_book_frames(n: int) -> list[str]:
+    def side(best: float, sign: int, k: int) -> list[dict[str, object]]:
+        return [
+            {"px": f"{best + sign * i:.1f}", "sz": f"{(i + k) % 7 + 0.5}", "n": i + 1}
+            for i in range(20)
+        ]
+
+    return [
+        json.dumps(
+            {
+                "channel": "l2Book",
+                "data": {
+                    "coin": "BTC",
+                    "time": 1788490065008 + k,
+                    "levels": [side(80639.0, -1, k), side(80640.0, 1, k)],
+                },
+            }
+        )
+        for k in range(n)
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50_000, help="frames per case")
@@ -172,6 +258,20 @@ def main() -> int:
     ]  # fmt: skip
     for name, frames, make, conn in others:
         measure(name, frames, make, conn, args.runs)
+    contracts = {"UNIUSD": Contract("UNI-USD-SWAP", Decimal(10))}
+    n = min(n, DEPTH_FRAMES)
+    depth: list[tuple[str, list[str], Callable[[], object], str]] = [
+        ("binance depth20@100ms (20 levels, from the recorded book)", binance_depth_frames(n),
+         lambda: BinanceAdapter(["BTCUSDT"]), "public"),
+        ("bybit orderbook.50 deltas merged (top 20 of 50)", bybit_book_frames(n),
+         lambda: BybitAdapter(["BTCUSDT"]), "linear"),
+        ("okx books5 (recorded levels)", okx_book_frames(n),
+         lambda: OkxAdapter(["UNIUSD"], contracts=contracts), "public"),
+        ("hyperliquid l2Book (20 levels)", hyperliquid_book_frames(n),
+         lambda: HyperliquidAdapter(["BTCUSDT"]), "ws"),
+    ]  # fmt: skip
+    for name, frames, make, conn in depth:
+        measure(name, frames, make, conn, args.runs)
     return 0 if ok else 1
 
 
@@ -196,6 +296,7 @@ def measure(
         adapter = make()
         if isinstance(adapter, BybitAdapter):
             bybit_setup(adapter)
+            adapter.decode("linear", bybit_book_snapshot())
         decode = adapter.decode  # type: ignore[attr-defined]
         produced = 0
         start = time.perf_counter()

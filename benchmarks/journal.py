@@ -9,6 +9,10 @@ Prints, each against a baseline measured in the same run (min and median of the 
    same events in memory. Target (issue 14): ratio >= 0.5.
 3. size: bytes per symbol-hour at the default conflation (10 quotes/s, 1 mark/s, 5 trades/s)
    against the same events as a JSON-lines export. Target: <= 5 MB. Deterministic: one run.
+4. book size (issue 13), apart from that budget: the journal bytes of one symbol-hour of books
+   alone at 100 ms (36,000 books of 20 levels a side, the sim's BTCUSDT), against the same as
+   a JSON-lines export; also the rows' payload as one string per side (what is stored) against
+   lists of `["price","qty"]` pairs. No target: shown for comparison.
 
 The append and replay workloads are `benchmarks/workloads.py`'s: marks and quotes of 10
 symbols, each in turn (quotes with their sizes, as live ones have them); replay adds the
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import sqlite3
 import sys
 import tempfile
@@ -155,6 +160,48 @@ def bench_size(tmp: Path) -> bool:
     )
 
 
+def bench_book_size(tmp: Path) -> bool:
+    from papertrade.feeds.sim import SimMarket
+
+    start = 1_735_689_600_000
+    market = SimMarket(["BTCUSDT"], seed=2, start_ts=start, end_ts=start + 3_600_000, depth=20)
+    books = [e for e in market.events() if isinstance(e, ev.Book)]  # one per 100 ms step
+    path = tmp / "books.sqlite3"
+    with Store.open(path) as store:
+        empty = path.stat().st_size
+        writer = store.start_session("books", "binance", ["BTCUSDT"], ev.SessionSettings())
+        for b in books:
+            writer.append(b)
+        writer.close()
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = (path.stat().st_size - empty) / 1e6
+    export = sum(len(codec.dumps(b)) + 1 for b in books) / 1e6
+    ok = verdict(
+        f"journal size of one symbol-hour of books at 100 ms, 20 levels a side "
+        f"({len(books):,} books; deterministic: one run)",
+        Spread((size,)),
+        "MB",
+        Spread((export,)),
+        "the same as a JSON-lines export",
+        ratio=Spread((size / export,)),
+        target=None,
+        passed=True,
+    )
+    compact = sum(len(payload.encode(b)[2]) for b in books) / 1e6
+    pairs = sum(len(_pairs_payload(b)) for b in books) / 1e6
+    print(
+        f"    book payloads: {compact:.3g} MB as one string per side (stored) against "
+        f"{pairs:.3g} MB as [price, qty] pairs ({compact / pairs:.2f})"
+    )
+    return ok
+
+
+def _pairs_payload(book: ev.Book) -> str:
+    """A book row's payload in the plain encoding (lists of string pairs), for comparison."""
+    sides = [[[str(p), str(q)] for p, q in side] for side in (book.bids, book.asks)]
+    return json.dumps([book.symbol, *sides], separators=(",", ":"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS)
@@ -164,6 +211,7 @@ def main() -> int:
         ok = bench_append(tmp, args.runs)
         ok &= bench_replay(tmp, args.runs)
         ok &= bench_size(tmp)
+        ok &= bench_book_size(tmp)
     return 0 if ok else 1
 
 

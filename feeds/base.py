@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.events import Book, Funding, Level, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.core.numbers import (
     LIVE_FUTURE_MS,
     MAX_PRICE,
     MAX_QTY,
     MIN_LIVE_TS_MS,
     PRICE,
+    QTY,
     RATE,
     SIZE,
     ZERO,
@@ -225,6 +226,75 @@ def finite(text: object) -> Decimal:
     return wire_number(text, RATE, "bad_rate")
 
 
+def book_qty(text: object) -> Decimal:
+    """A book level's size: 0 < q ≤ 1e12 (a level of a full book with nothing on it is no level:
+    the venue sent something wrong, and the book is dropped)."""
+    if type(text) is str and len(text) <= 19 and _UNSIGNED(text):
+        value = Decimal(text)
+        if value:
+            return value
+    return wire_number(text, QTY, "bad_size")
+
+
+DEFAULT_DEPTH = 20
+"""Levels per side a `Book` carries unless a feed is told otherwise (issue 13: N = 20)."""
+
+
+def check_depth(depth: int, most: int) -> int:
+    """The levels a feed keeps: `depth` (0 = no depth stream at all), capped at what the venue
+    sends (Binance 20, Bybit 50, OKX `books5` 5, Hyperliquid 20): a book has at most N levels."""
+    if type(depth) is not int or depth < 0:
+        raise ValueError(f"depth must be a whole number of levels >= 0, got {depth!r}")
+    return min(depth, most)
+
+
+def book_side(rows: object, depth: int, bids: bool) -> tuple[Level, ...]:
+    """The first `depth` levels of one side of a full-state book, each `[price, size, ...]`
+    (strings), validated: positive bounded numbers, best first and strictly ordered (bids
+    falling, asks rising). Levels past `depth` are not read. Anything wrong is a `Drop` naming
+    it: one bad level makes the whole book unusable, never a book with a hole in it."""
+    if not isinstance(rows, list):
+        raise Drop("invalid_fields")
+    out: list[Level] = []
+    previous: Decimal | None = None
+    unsigned = _UNSIGNED
+    for row in rows[:depth]:
+        if not isinstance(row, list) or len(row) < 2:
+            raise Drop("invalid_fields")
+        p, q = row[0], row[1]
+        # the fast form of `positive` / `book_qty`, inline: a book is 40 numbers
+        if (
+            type(p) is str
+            and type(q) is str
+            and len(p) <= 19
+            and len(q) <= 19
+            and unsigned(p)
+            and unsigned(q)
+        ):
+            price, qty = Decimal(p), Decimal(q)
+            if not price:
+                raise Drop("bad_price")
+            if not qty:
+                raise Drop("bad_size")
+        else:
+            price, qty = positive(p), book_qty(q)
+        if previous is not None and (price >= previous if bids else price <= previous):
+            raise Drop("unordered_book")
+        out.append((price, qty))
+        previous = price
+    return tuple(out)
+
+
+def make_book(ts: int, symbol: str, bids: tuple[Level, ...], asks: tuple[Level, ...]) -> Book:
+    """A `Book` from validated sides, or a `Drop`: crossed (best bid not below best ask, as
+    `core.codec` refuses it) or empty on both sides."""
+    if not bids and not asks:
+        raise Drop("empty_book")
+    if bids and asks and bids[0][0] >= asks[0][0]:
+        raise Drop("crossed_book")
+    return Book(ts, symbol, bids, asks)
+
+
 def wall_ms() -> int:
     """The real wall clock in ms: only for checking venue times (`check_time`), never an
     event's own time."""
@@ -303,6 +373,13 @@ class LiveBounds:
                     return "bad_price"
                 if event.qty > MAX_QTY:
                     return "bad_size"
+            case Book():
+                for side in (event.bids, event.asks):
+                    for price, qty in side:
+                        if price > MAX_PRICE:
+                            return "bad_price"
+                        if qty > MAX_QTY:
+                            return "bad_size"
             case Funding():
                 pass
         return None

@@ -14,6 +14,10 @@ Error replies: `{"result": null, "id": N}` acknowledges request N; `{"error": {"
 "too many requests" or the like: then retry later); an error we cannot tie to a request of ours
 is a verdict on the whole connection.
 
+Depth: the partial book stream `<sym>@depth20@100ms` (also on `/public`): every message is the
+whole top of the book (20 levels, or 5 / 10 when fewer are asked for), so nothing is merged and a
+lost message costs nothing; books are ordered by their update id `u`. `depth=0` subscribes none.
+
 Keepalive: Binance sends protocol pings; `websockets` answers them. Connections are cut after
 24 h, so they are renewed after 23 h 50 min.
 """
@@ -28,14 +32,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.events import Book, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.core.numbers import LIVE_FUTURE_MS, MIN_LIVE_TS_MS, ZERO
 from papertrade.feeds.base import (
+    DEFAULT_DEPTH,
     Drop,
     FeedStats,
     Sequencer,
+    book_side,
+    check_depth,
     check_time,
     finite,
+    make_book,
     non_negative,
     plain_text,
     positive,
@@ -50,6 +58,8 @@ MARK_STALE_S = 10.0
 BOOK_STALE_S = 60.0
 REQUESTS_REMEMBERED = 1024
 SEND_INTERVAL_S = 0.3  # at most 10 incoming messages/s per connection; nautilus keeps 300 ms
+MAX_DEPTH = 20
+PARTIAL_LEVELS = (5, 10, 20)  # the partial depth streams Binance offers
 
 
 class _Wire(BaseModel):
@@ -139,6 +149,25 @@ class BookTicker(_Wire):
         return self.u
 
 
+class DepthUpdate(_Wire):
+    """`<sym>@depth<N>@100ms`: the top N levels, whole, best first; `u` orders them."""
+
+    e: Literal["depthUpdate"]
+    E: int
+    T: int | None = None
+    s: str
+    u: int
+    b: list[Any]
+    a: list[Any]
+
+    def to_event(self, depth: int = DEFAULT_DEPTH) -> Book:
+        bids, asks = book_side(self.b, depth, True), book_side(self.a, depth, False)
+        return make_book(self.T or self.E, self.s, bids, asks)
+
+    def order_key(self) -> int:
+        return self.u
+
+
 def book_quote(
     s: str,
     b: str,
@@ -176,7 +205,9 @@ holds the two to the same verdicts. Issue 14: the model alone cost more than the
 JSON parse."""
 
 
-Payload = Annotated[MarkPriceUpdate | AggTrade | RawTrade | BookTicker, Field(discriminator="e")]
+Payload = Annotated[
+    MarkPriceUpdate | AggTrade | RawTrade | BookTicker | DepthUpdate, Field(discriminator="e")
+]
 
 
 class StreamFrame(_Wire):
@@ -187,7 +218,7 @@ class StreamFrame(_Wire):
 
 
 _FRAME = TypeAdapter(StreamFrame)
-_KNOWN_EVENTS = frozenset({"markPriceUpdate", "aggTrade", "trade", "bookTicker"})
+_KNOWN_EVENTS = frozenset({"markPriceUpdate", "aggTrade", "trade", "bookTicker", "depthUpdate"})
 
 
 def venue_symbol(symbol: str) -> str:
@@ -200,8 +231,12 @@ def market_streams(symbol: str) -> list[str]:
     return [f"{s}@markPrice@1s", f"{s}@aggTrade"]
 
 
-def public_streams(symbol: str) -> list[str]:
-    return [f"{venue_symbol(symbol).lower()}@bookTicker"]
+def public_streams(symbol: str, depth: int = DEFAULT_DEPTH) -> list[str]:
+    s = venue_symbol(symbol).lower()
+    if not depth:
+        return [f"{s}@bookTicker"]
+    levels = next(n for n in PARTIAL_LEVELS if n >= depth)
+    return [f"{s}@bookTicker", f"{s}@depth{levels}@100ms"]
 
 
 class BinanceAdapter:
@@ -209,9 +244,12 @@ class BinanceAdapter:
 
     venue = "binance"
 
-    def __init__(self, symbols: Sequence[str], ws_url: str | None = None) -> None:
+    def __init__(
+        self, symbols: Sequence[str], ws_url: str | None = None, depth: int = DEFAULT_DEPTH
+    ) -> None:
         if not symbols:
             raise ValueError("at least one symbol is needed")
+        self.depth = check_depth(depth, MAX_DEPTH)
         self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
         self._symbols: list[str] = list(dict.fromkeys(venue_symbol(s) for s in symbols))
         self.stats = FeedStats()
@@ -227,7 +265,7 @@ class BinanceAdapter:
     def _rebuild(self) -> None:
         self._wanted = frozenset(self._symbols)
         self._market = [s for sym in self._symbols for s in market_streams(sym)]
-        self._public = [s for sym in self._symbols for s in public_streams(sym)]
+        self._public = [s for sym in self._symbols for s in public_streams(sym, self.depth)]
         # Recordings carry the raw `<sym>@trade` stream: it decodes when fed directly (benchmarks,
         # replays of captures); a live connection never subscribes it, so none ever arrives.
         raw = {f"{sym.lower()}@trade" for sym in self._symbols}
@@ -246,7 +284,7 @@ class BinanceAdapter:
             ConnectionSpec(
                 name="public",
                 url=_url(f"{self.base_url}/public/stream", public),
-                streams=dict.fromkeys(public, BOOK_STALE_S),
+                streams={s: (BOOK_STALE_S if "@bookTicker" in s else None) for s in public},
                 max_lifetime=MAX_LIFETIME_S,
                 send_interval=SEND_INTERVAL_S,
             ),
@@ -271,7 +309,7 @@ class BinanceAdapter:
     def _requests_for(self, method: str, sym: str) -> dict[str, list[str]]:
         return {
             "market": [self._request(method, market_streams(sym), sym)],
-            "public": [self._request(method, public_streams(sym), sym)],
+            "public": [self._request(method, public_streams(sym, self.depth), sym)],
         }
 
     def _request(self, method: str, params: list[str], sym: str) -> str:
@@ -301,7 +339,7 @@ class BinanceAdapter:
             return None, []
         data = frame.data
         try:
-            event = data.to_event()
+            event = data.to_event(self.depth) if type(data) is DepthUpdate else data.to_event()
         except Drop as drop:
             stats.dropped[drop.reason] += 1
             return stream, []

@@ -23,7 +23,12 @@ output is a pure function of the input):
    - otherwise (the window moved by more than the spread) the earlier of the two real extreme
      quotes; the other extreme and the latest stay held for the following slots.
    So the latest always wins in the end, at most a few slots late, and the extremes come first.
-4. Trades, marks and funding always pass unchanged (trades are the tape and also fill limits;
+4. Books (the heaviest stream: 20 levels a side, Bybit up to 50 a second) are spaced by the same
+   `W` per symbol: a book `W` or more after the symbol's previous emitted book passes at once;
+   a sooner one is held, replacing any book held before it, and the held one is emitted at the
+   slot, stamped with the slot time. A book is never split or merged with another: the latest
+   wins (a resting order's fill is decided by trades and quotes, which keep their extremes).
+5. Trades, marks and funding always pass unchanged (trades are the tape and also fill limits;
    marks arrive at most once a second per symbol from every venue).
 
 The conflator never reorders, and time never runs backwards out of it: live venues send
@@ -40,7 +45,7 @@ import heapq
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
-from papertrade.core.events import MarketEvent, Quote
+from papertrade.core.events import Book, MarketEvent, Quote
 
 from .base import Feed, FeedStatus, Subscribable
 
@@ -87,9 +92,15 @@ class Conflator:
         self.window_ms = 1000 / per_second
         self.quotes_in = 0
         self.quotes_out = 0
+        self.books_in = 0
+        self.books_out = 0
         self._last_emit: dict[str, float] = {}
         self._held: dict[str, _Held] = {}
-        self._due: list[tuple[float, str]] = []
+        self._last_book: dict[str, float] = {}
+        self._held_books: dict[str, Book] = {}
+        self._due: list[tuple[float, int, str]] = []
+        """(slot, 0 for a quote / 1 for a book, symbol): one heap, so releases stay in time
+        order across both."""
         self.clock = Monotonic()
 
     def push(self, event: MarketEvent) -> list[MarketEvent]:
@@ -98,6 +109,9 @@ class Conflator:
         event = self.clock(event)
         if self._due and self._due[0][0] <= event.ts:
             self._release(event.ts, out)
+        if type(event) is Book:
+            self._book(event, out)
+            return out
         if not isinstance(event, Quote):
             out.append(event)
             return out
@@ -113,7 +127,7 @@ class Conflator:
         if held is None:
             assert last is not None
             self._held[symbol] = _Held(event, event, event)
-            heapq.heappush(self._due, (last + self.window_ms, symbol))
+            heapq.heappush(self._due, (last + self.window_ms, 0, symbol))
             return out
         held.latest = event
         if event.ask <= held.low_ask.ask:
@@ -121,6 +135,20 @@ class Conflator:
         if event.bid >= held.high_bid.bid:
             held.high_bid = event
         return out
+
+    def _book(self, book: Book, out: list[MarketEvent]) -> None:
+        self.books_in += 1
+        symbol = book.symbol
+        last = self._last_book.get(symbol)
+        if symbol in self._held_books:
+            self._held_books[symbol] = book  # the latest wins
+        elif last is None or book.ts >= last + self.window_ms:
+            self._last_book[symbol] = book.ts
+            self.books_out += 1
+            out.append(book)
+        else:
+            self._held_books[symbol] = book
+            heapq.heappush(self._due, (last + self.window_ms, 1, symbol))
 
     def flush(self) -> list[MarketEvent]:
         """Everything still held, each symbol's quotes at successive slots (end of stream)."""
@@ -131,13 +159,20 @@ class Conflator:
     def _release(self, now: float, out: list[MarketEvent]) -> None:
         due = self._due
         while due and due[0][0] <= now:
-            slot, symbol = heapq.heappop(due)
+            slot, kind, symbol = heapq.heappop(due)
+            if kind == 1:
+                book = self._held_books.pop(symbol)
+                ts = _ts(slot)
+                out.append(book if book.ts == ts else dataclasses.replace(book, ts=ts))
+                self.books_out += 1
+                self._last_book[symbol] = slot
+                continue
             held = self._held[symbol]
             out.append(self._emit_one(held, symbol, slot))
             self.quotes_out += 1
             self._last_emit[symbol] = slot
             if symbol in self._held:
-                heapq.heappush(due, (slot + self.window_ms, symbol))
+                heapq.heappush(due, (slot + self.window_ms, 0, symbol))
 
     def _emit_one(self, held: _Held, symbol: str, slot: float) -> Quote:
         ts = _ts(slot)

@@ -146,7 +146,12 @@ def retryable_text(text: str) -> bool:
 
 
 class Adapter(Protocol):
-    """What a venue module provides to the supervisor."""
+    """What a venue module provides to the supervisor.
+
+    Optionally an `outbox: list[tuple[str, str]]` of (connection name, message) the adapter
+    itself needs sent, e.g. Bybit's resubscribe of a book that lost a delta: the supervisor
+    sends and empties it after each frame.
+    """
 
     venue: str
     stats: FeedStats

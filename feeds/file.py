@@ -7,10 +7,14 @@ or plain; samples of each, with their sources, under `tests/fixtures/offline/`):
 - **drill / export JSON lines** (`core.codec`): market lines are played; the `session` line,
   user commands and `snapshot` lines are skipped (a feed carries market data only).
 - **hftbacktest** (`<local_ns> <combined-stream JSON>`): Binance USDⓈ-M `bookTicker` → `Quote`,
-  `trade`/`aggTrade` → `Trade`, `markPriceUpdate` → `MarkPrice`; `depthUpdate` frames and
-  REST snapshots are ignored.
+  `trade`/`aggTrade` → `Trade`, `markPriceUpdate` → `MarkPrice`; the diff-depth frames
+  (`depthUpdate`, `U`/`u`/`pu`) and the REST depth snapshot line (`lastUpdateId`, no symbol of
+  its own: it belongs to the symbol whose diffs surround it) build a local book by Binance's
+  rules (`feeds/diff_depth.py`), emitted as a `Book` of the top `depth` levels (20) at most
+  every 100 ms of exchange time per symbol, as the live `depth20@100ms` stream does.
 - **cryptofeed `.ws.txt`** (`<local_ts>: <combined-stream JSON>`; the connect and sent lines
-  are skipped): same frames as above; `kline` and `depth` are ignored.
+  are skipped): same frames as above; `kline` is ignored, and so are its `depth` diffs, which
+  have no snapshot in the same file to start a book from.
 - **freqtrade CSV** (`open_time_ms,open,high,low,close,volume`), chosen by the file name:
   `funding_rate` → a `Funding` per row (the rate is in `open`); `mark` → `MarkPrice` points;
   other candles (1m, 5m, …) → per candle four points (open, then the low and the high in the
@@ -61,13 +65,14 @@ from papertrade.core.events import MARKET_TYPES, Funding, MarketEvent, MarkPrice
 from papertrade.core.instruments import bundled
 from papertrade.core.numbers import dec, floor_to, round_to
 
-from .base import FeedStatus, LocalFeed, mono_ms
+from .base import DEFAULT_DEPTH, Drop, FeedStatus, LocalFeed, check_depth, mono_ms
 from .pacing import Ahead, Clock, Playback, PlaybackControls, Sleep
 
 Format = Literal["drill", "hftbacktest", "cryptofeed", "csv"]
 
 CSV_HEADER = ["open_time_ms", "open", "high", "low", "close", "volume"]
 DERIVED_MARK_INTERVAL_MS = 1000
+MAX_DEPTH = 1000  # a REST snapshot holds up to 1000 levels a side
 
 
 class FileFeedError(ValueError):
@@ -155,6 +160,7 @@ class FileFeed(PlaybackControls, LocalFeed):
         *,
         speed: float = 1.0,
         derive_marks: bool = True,
+        depth: int = DEFAULT_DEPTH,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -169,6 +175,8 @@ class FileFeed(PlaybackControls, LocalFeed):
         self.symbols: set[str] | None = set(symbols) if symbols else None
         """The symbols played; None = every symbol of the file."""
         self.derive_marks = derive_marks
+        self.depth = check_depth(depth, MAX_DEPTH)
+        """Levels per side of the books built from depth diffs (0: no books)."""
         self.name = f"file:{self.path.name}"
         self._playback = Playback(speed, clock=clock, sleep=sleep)
         LocalFeed.__init__(self)
@@ -251,8 +259,12 @@ class FileFeed(PlaybackControls, LocalFeed):
     ) -> Iterator[MarketEvent]:
         from pydantic import ValidationError
 
+        from .diff_depth import DiffDepth
         from .file_frames import BookTicker, MarkPriceUpdate, parse_binance_model
 
+        depth = DiffDepth(self.depth) if self.depth else None
+        depth_symbol: str | None = None  # whose diffs a snapshot line (no symbol) belongs to
+        held_snapshot: dict[str, object] | None = None
         last_u: dict[str, int] = {}
         next_mark: dict[str, int] = {}
         has_marks: set[str] = set()
@@ -262,9 +274,34 @@ class FileFeed(PlaybackControls, LocalFeed):
             if payload is None:
                 continue
             try:
-                frame = parse_binance_model(json.loads(payload))
+                obj = json.loads(payload)
+                data = obj.get("data", obj) if isinstance(obj, dict) else None
+                if isinstance(data, dict) and (
+                    data.get("e") == "depthUpdate" or "lastUpdateId" in data
+                ):
+                    skipped += 1  # depth alone is not a playable recording (no prices)
+                    if depth is None:
+                        continue
+                    if "lastUpdateId" in data:
+                        if depth_symbol is None:
+                            held_snapshot = data
+                            continue
+                        books = depth.snapshot(depth_symbol, data)
+                    else:
+                        depth_symbol = data.get("s") if type(data.get("s")) is str else None
+                        books = depth.diff(data)
+                        if held_snapshot is not None and depth_symbol is not None:
+                            books += depth.snapshot(depth_symbol, held_snapshot)
+                            held_snapshot = None
+                    yield from books
+                    continue
+                frame = parse_binance_model(obj)
             except (json.JSONDecodeError, ValidationError) as exc:
                 raise FileFeedError(f"{self.path}: line {number}: bad frame: {exc}") from None
+            except Drop as drop:
+                raise FileFeedError(
+                    f"{self.path}: line {number}: bad depth frame ({drop.reason})"
+                ) from None
             if frame is None:
                 skipped += 1
                 continue
@@ -402,7 +439,7 @@ def _grid_of(points: list[tuple[int, Decimal, bool]]) -> Decimal:
 
 def _split_hftbacktest(line: str) -> str | None:
     _, sep, payload = line.partition(" ")
-    return payload if sep and '"stream"' in payload else None
+    return payload if sep and ('"stream"' in payload or '"lastUpdateId"' in payload) else None
 
 
 def _split_cryptofeed(line: str) -> str | None:

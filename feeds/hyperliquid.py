@@ -9,6 +9,9 @@ time: marks are stamped with the receive wall clock (injectable) and funding is 
 of every UTC hour. Trade ids (`tid`) are hashes, not ordered, and the subscription ack may replay
 recent trades, so trades are deduplicated by `(time, tid)` with a bounded memory.
 
+Depth: `l2Book` pushes the whole book (at most 20 levels a side, at least 0.5 s apart) as
+`levels: [[bids], [asks]]` of `{px, sz, n}`, best first; the top `depth` (20) become a `Book`.
+
 Keepalive: the server closes a connection it has not heard from for 60 s, so a JSON
 `{"method":"ping"}` goes out every 50 s (as the official SDK does).
 
@@ -27,14 +30,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.events import Book, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
+    DEFAULT_DEPTH,
     Drop,
     FeedStats,
     RecentIds,
     Sequencer,
+    book_side,
+    check_depth,
     check_time,
     finite,
+    make_book,
     non_negative,
     plain_text,
     positive,
@@ -54,7 +61,8 @@ PING = '{"method":"ping"}'
 PING_INTERVAL_S = 50.0
 CTX_STALE_S = 120.0
 HOUR_MS = 3_600_000
-KINDS = ("activeAssetCtx", "bbo", "trades")
+KINDS = ("activeAssetCtx", "bbo", "trades", "l2Book")
+MAX_DEPTH = 20
 _COIN = re.compile(r'"coin"\s*:\s*"([^"]+)"')
 
 
@@ -131,6 +139,20 @@ class Bbo(_Wire):
         )
 
 
+class L2Book(_Wire):
+    coin: str
+    time: int
+    levels: list[list[Level]]
+
+    def to_event(self, symbol: str, depth: int) -> Book:
+        if len(self.levels) != 2:
+            raise Drop("invalid_fields")
+        bids, asks = ([[lv.px, lv.sz] for lv in side[:depth]] for side in self.levels)
+        return make_book(
+            self.time, symbol, book_side(bids, depth, True), book_side(asks, depth, False)
+        )
+
+
 class WsTrade(_Wire):
     coin: str
     px: str
@@ -152,9 +174,12 @@ class HyperliquidAdapter:
         symbols: Sequence[str],
         ws_url: str | None = None,
         wall_ms: Callable[[], int] | None = None,
+        depth: int = DEFAULT_DEPTH,
     ) -> None:
         if not symbols:
             raise ValueError("at least one symbol is needed")
+        self.depth = check_depth(depth, MAX_DEPTH)
+        self._kinds = KINDS if self.depth else KINDS[:-1]
         self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
         self._by_coin = {venue_symbol(s): s.upper() for s in symbols}
         self._wall_ms = wall_ms or (lambda: time.time_ns() // 1_000_000)
@@ -168,7 +193,9 @@ class HyperliquidAdapter:
         return tuple(self._by_coin.values())
 
     def _rebuild(self) -> None:
-        self._streams = frozenset(f"{kind}:{coin}" for coin in self._by_coin for kind in KINDS)
+        self._streams = frozenset(
+            f"{kind}:{coin}" for coin in self._by_coin for kind in self._kinds
+        )
 
     def connections(self) -> list[ConnectionSpec]:
         coins = list(self._by_coin)
@@ -176,11 +203,13 @@ class HyperliquidAdapter:
             ConnectionSpec(
                 name="ws",
                 url=f"{self.base_url}{WS_PATH}",
-                subscribe=tuple(m for coin in coins for m in _requests("subscribe", coin)),
+                subscribe=tuple(
+                    m for coin in coins for m in _requests("subscribe", coin, self._kinds)
+                ),
                 streams={
                     f"{kind}:{coin}": (CTX_STALE_S if kind == "activeAssetCtx" else None)
                     for coin in coins
-                    for kind in KINDS
+                    for kind in self._kinds
                 },
                 keepalive=Keepalive(PING, PING_INTERVAL_S, idle_only=False),
             )
@@ -192,7 +221,7 @@ class HyperliquidAdapter:
             return {}
         self._by_coin[coin] = symbol.upper()
         self._rebuild()
-        return {"ws": _requests("subscribe", coin)}
+        return {"ws": _requests("subscribe", coin, self._kinds)}
 
     def remove_symbol(self, symbol: str) -> Outgoing:
         coin = venue_symbol(symbol)
@@ -200,7 +229,7 @@ class HyperliquidAdapter:
             return {}
         del self._by_coin[coin]
         self._rebuild()
-        return {"ws": _requests("unsubscribe", coin)}
+        return {"ws": _requests("unsubscribe", coin, self._kinds)}
 
     def on_connect(self, conn: str) -> None:
         """Snapshots replayed in acks are caught by the trade-id memory; nothing to reset."""
@@ -226,6 +255,8 @@ class HyperliquidAdapter:
                 return self._bbo(data)
             if channel == "trades":
                 return self._trades(data)
+            if channel == "l2Book":
+                return self._l2book(data)
         except ValidationError:
             stats.dropped["invalid_fields"] += 1
             return None, []
@@ -267,6 +298,22 @@ class HyperliquidAdapter:
             return stream, []
         return stream, [quote]
 
+    def _l2book(self, data: Any) -> tuple[str | None, list[MarketEvent]]:
+        parsed = L2Book.model_validate(data)
+        stream = f"l2Book:{parsed.coin}"
+        symbol = self._symbol(parsed.coin, stream)
+        if symbol is None:
+            return None, []
+        try:
+            book = parsed.to_event(symbol, self.depth)
+            late = self._seq.check("l2Book", symbol, check_time(parsed.time))
+            if late:
+                raise Drop(late)
+        except Drop as drop:
+            self.stats.dropped[drop.reason] += 1
+            return stream, []
+        return stream, [book]
+
     def _trades(self, data: Any) -> tuple[str | None, list[MarketEvent]]:
         if not isinstance(data, list) or not data:
             self.stats.dropped["invalid_fields"] += 1
@@ -293,11 +340,11 @@ class HyperliquidAdapter:
         return stream, events
 
 
-def _requests(method: str, coin: str) -> list[str]:
+def _requests(method: str, coin: str, kinds: Sequence[str] = KINDS) -> list[str]:
     return [
         json.dumps(
             {"method": method, "subscription": {"type": kind, "coin": coin}},
             separators=(",", ":"),
         )
-        for kind in KINDS
+        for kind in kinds
     ]

@@ -6,6 +6,11 @@ and attaches it to each mark. Sizes are in contracts: `ctVal` base units each, c
 the engine only ever sees base units. Where OKX quotes a coin per unit and the user symbol is a
 per-1000 contract (`1000PEPEUSDT` ↔ `PEPE-USDT-SWAP`), prices are scaled ×1000 and sizes ÷1000.
 
+Depth: `books5`, the top 5 levels of each side, whole in every push (≈ every 100 ms when it
+changes), rows `[price, size in contracts, "0", orders]`: converted like every size here. A
+book of up to 5 levels is therefore what OKX gives (a larger `depth` is capped; 0 subscribes
+none).
+
 Keepalive: OKX drops a connection that receives nothing for 30 s; after 25 s of silence the
 client sends the text `ping` and expects the text `pong` (not JSON) — no pong means the link is
 dead and is reconnected.
@@ -28,14 +33,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from papertrade.core.events import MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.events import Book, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.base import (
+    DEFAULT_DEPTH,
     Drop,
     FeedStats,
     ReconnectRequested,
     Sequencer,
+    book_side,
+    check_depth,
     check_time,
     finite,
+    make_book,
     non_negative,
     plain_text,
     positive,
@@ -55,7 +64,8 @@ PING_IDLE_S = 25.0
 PONG_TIMEOUT_S = 5.0
 MARK_STALE_S = 60.0
 FUNDING_STALE_S = 300.0
-CHANNELS = ("mark-price", "funding-rate", "bbo-tbt", "trades")
+CHANNELS = ("mark-price", "funding-rate", "bbo-tbt", "trades", "books5")
+MAX_DEPTH = 5
 RETRYABLE_CODES = frozenset({"60014", "63999", "50001", "50011", "50013", "50026"})
 _INST = re.compile(r"instId:\s*([A-Za-z0-9-]+)")
 
@@ -164,6 +174,22 @@ class BboTbt(_Wire):
         )
 
 
+class Books5(_Wire):
+    asks: list[Any]
+    bids: list[Any]
+    ts: str
+    seqId: int | None = None
+
+    def to_event(self, symbol: str, contract: Contract, depth: int) -> Book:
+        units, scale = contract.ct_val / contract.scale, contract.scale
+        bids = book_side(self.bids, depth, True)
+        asks = book_side(self.asks, depth, False)
+        if scale != 1 or units != 1:
+            bids = tuple((p * scale, q * units) for p, q in bids)
+            asks = tuple((p * scale, q * units) for p, q in asks)
+        return make_book(_ms(self.ts), symbol, bids, asks)
+
+
 class OkxTrade(_Wire):
     instId: str
     tradeId: str
@@ -191,9 +217,11 @@ class OkxAdapter:
         symbols: Sequence[str],
         ws_url: str | None = None,
         contracts: Mapping[str, Contract] | None = None,
+        depth: int = DEFAULT_DEPTH,
     ) -> None:
         if not symbols:
             raise ValueError("at least one symbol is needed")
+        self.depth = check_depth(depth, MAX_DEPTH)
         self.base_url = (ws_url or DEFAULT_WS_URL).rstrip("/")
         self._table = dict(CONTRACTS) | dict(contracts or {})
         self._by_inst: dict[str, tuple[str, Contract]] = {}
@@ -221,11 +249,12 @@ class OkxAdapter:
         return tuple(sym for sym, _ in self._by_inst.values())
 
     def _rebuild(self) -> None:
-        self._streams = frozenset(f"{c}:{inst}" for inst in self._by_inst for c in CHANNELS)
+        self._channels = CHANNELS if self.depth else CHANNELS[:-1]
+        self._streams = frozenset(f"{c}:{inst}" for inst in self._by_inst for c in self._channels)
         self._ids = {f"sub{sym}": sym for sym, _ in self._by_inst.values()}
 
     def args(self) -> list[dict[str, str]]:
-        return [a for inst in self._by_inst for a in _args(inst)]
+        return [a for inst in self._by_inst for a in _args(inst, self._channels)]
 
     def connections(self) -> list[ConnectionSpec]:
         stale = {"mark-price": MARK_STALE_S, "funding-rate": FUNDING_STALE_S}
@@ -234,9 +263,12 @@ class OkxAdapter:
                 name="public",
                 url=f"{self.base_url}{WS_PATH}",
                 subscribe=tuple(
-                    _request("subscribe", sym, inst) for inst, (sym, _) in self._by_inst.items()
+                    _request("subscribe", sym, inst, self._channels)
+                    for inst, (sym, _) in self._by_inst.items()
                 ),
-                streams={f"{c}:{inst}": stale.get(c) for inst in self._by_inst for c in CHANNELS},
+                streams={
+                    f"{c}:{inst}": stale.get(c) for inst in self._by_inst for c in self._channels
+                },
                 keepalive=Keepalive(
                     "ping", PING_IDLE_S, idle_only=True, pong_timeout=PONG_TIMEOUT_S
                 ),
@@ -249,7 +281,7 @@ class OkxAdapter:
             return {}
         self._by_inst[contract.inst_id] = (symbol.upper(), contract)
         self._rebuild()
-        return {"public": [_request("subscribe", symbol.upper(), contract.inst_id)]}
+        return {"public": [_request("subscribe", symbol.upper(), contract.inst_id, self._channels)]}
 
     def remove_symbol(self, symbol: str) -> Outgoing:
         inst = next((i for i, (s, _) in self._by_inst.items() if s == symbol.upper()), None)
@@ -258,7 +290,7 @@ class OkxAdapter:
         del self._by_inst[inst]
         self._funding.pop(inst, None)
         self._rebuild()
-        return {"public": [_request("unsubscribe", symbol.upper(), inst)]}
+        return {"public": [_request("unsubscribe", symbol.upper(), inst, self._channels)]}
 
     def on_connect(self, conn: str) -> None:
         """Pushes are full objects (no deltas): nothing to forget."""
@@ -312,6 +344,13 @@ class OkxAdapter:
             if late:
                 raise Drop(late)
             return trade.to_event(symbol, contract)
+        if channel == "books5":
+            books = Books5.model_validate(item)
+            book = books.to_event(symbol, contract, self.depth)
+            late = seq.check(channel, symbol, (check_time(book.ts), books.seqId or 0))
+            if late:
+                raise Drop(late)
+            return book
         if channel == "bbo-tbt":
             bbo = BboTbt.model_validate(item)
             quote = bbo.to_event(symbol, contract)
@@ -356,12 +395,12 @@ class OkxAdapter:
         )
 
 
-def _args(inst: str) -> list[dict[str, str]]:
-    return [{"channel": c, "instId": inst} for c in CHANNELS]
+def _args(inst: str, channels: Sequence[str] = CHANNELS) -> list[dict[str, str]]:
+    return [{"channel": c, "instId": inst} for c in channels]
 
 
-def _request(op: str, symbol: str, inst: str) -> str:
+def _request(op: str, symbol: str, inst: str, channels: Sequence[str] = CHANNELS) -> str:
     """One request per instrument; its `id` (letters and digits, as OKX requires) ties an error
     reply to the symbol."""
     rid = f"{'sub' if op == 'subscribe' else 'unsub'}{symbol}"
-    return json.dumps({"id": rid, "op": op, "args": _args(inst)}, separators=(",", ":"))
+    return json.dumps({"id": rid, "op": op, "args": _args(inst, channels)}, separators=(",", ":"))

@@ -49,7 +49,8 @@ def open_feed(
     overrides a venue's base URL. Extra keywords go to the feed's constructor (`sim`:
     `start_ts`, `interval_ms`, `end_ts`, `instruments`, and to resume a saved session
     `after_ts` + `start_prices`; both offline feeds: `clock` and `sleep` for their pacing;
-    `file:`: `derive_marks`).
+    `file:`: `derive_marks`; every feed: `depth`, the book levels a side, 20 by default, 0 for
+    no books).
     """
     from .pacing import parse_speed
 

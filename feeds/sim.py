@@ -16,7 +16,14 @@ not change the others' paths):
 - mark price: once a second of simulated time (like Binance's `@markPrice@1s`): the mid
   times (1 + a small mean-reverting premium), with the current funding rate (a slow
   mean-reverting walk around 0.01 % per 8 h) and the next funding time;
-- funding: a `Funding` event at every 00:00, 08:00 and 16:00 UTC of simulated time.
+- funding: a `Funding` event at every 00:00, 08:00 and 16:00 UTC of simulated time;
+- depth (`depth` levels a side, `SimFeed` 20 by default, `SimMarket` none unless asked): a
+  `Book` right after every quote, its best levels exactly the quote's (price and size), deeper
+  levels 1 tick apart mostly (2 or 3 ticks now and then) with sizes growing with distance
+  (about 30,000 USDT notional ±70 % next to the touch, three times that 20 levels out), as
+  real books thicken away from the touch. The book draws from its own
+  `random.Random(f"{seed}:{symbol}:book")`, so turning depth on or off leaves the price path,
+  the quotes and the trades exactly as they were.
 
 Starting prices (rounded levels of late 2025) and volatilities:
 
@@ -61,11 +68,11 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.events import Book, Funding, Level, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.core.instruments import Instrument, bundled
 from papertrade.core.numbers import PRICE, BadNumber, timestamp
 
-from .base import FeedStatus, LocalFeed, mono_ms
+from .base import DEFAULT_DEPTH, FeedStatus, LocalFeed, check_depth, mono_ms
 from .pacing import Ahead, Clock, Playback, PlaybackControls, Sleep
 from .registry import DEFAULT_SYMBOLS as DEFAULT_SYMBOLS  # its home is light (no asyncio)
 
@@ -86,6 +93,7 @@ FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 BASE_FUNDING_RATE = 0.0001
 _YEAR_MS = 365.25 * 24 * 3600 * 1000
 _RATE_UNIT = Decimal("0.00000001")
+MAX_DEPTH = 1000
 
 
 class UnknownSymbol(ValueError):
@@ -103,11 +111,13 @@ class _Symbol:
     step_f: float
     vol: float
     rng: random.Random
+    book_rng: random.Random
     mid: float
     premium: float = 0.0
     funding: float = BASE_FUNDING_RATE
     bid: Decimal = field(default=Decimal(0))
     ask: Decimal = field(default=Decimal(0))
+    bid_ticks: int = 0
     started: bool = False
     """Played its first step (which stays at the starting price)."""
     muted: bool = False
@@ -155,9 +165,11 @@ class SimMarket:
         instruments: Mapping[str, Instrument] | None = None,
         after_ts: int | None = None,
         start_prices: Mapping[str, Decimal] | None = None,
+        depth: int = 0,
     ) -> None:
         if interval_ms <= 0:
             raise ValueError("interval_ms must be positive")
+        self.depth = check_depth(depth, MAX_DEPTH)
         if not symbols:
             raise ValueError("the sim needs at least one symbol")
         if after_ts is not None:
@@ -207,11 +219,15 @@ class SimMarket:
         resumed = self._start_prices.get(symbol)
         if resumed is not None:
             rng = random.Random(f"{self.seed}:{symbol}:{self.start_ts}")
+            book_rng = random.Random(f"{self.seed}:{symbol}:book:{self.start_ts}")
             start_price = resumed
         else:
             rng = random.Random(f"{self.seed}:{symbol}")
+            book_rng = random.Random(f"{self.seed}:{symbol}:book")
             start_price = float(start) if start else float(tick) * 20_000 * rng.uniform(0.8, 1.2)
-        return _Symbol(symbol, tick, step, float(tick), float(step), vol, rng, start_price)
+        return _Symbol(
+            symbol, tick, step, float(tick), float(step), vol, rng, book_rng, start_price
+        )
 
     def events(self) -> Iterator[MarketEvent]:
         """Every event in timestamp order; step 0 is at `start_ts`."""
@@ -223,6 +239,7 @@ class SimMarket:
         settled = self.start_ts if self.after_ts is None else self.after_ts
         next_funding = (settled // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
         next_mark = ts
+        depth = self.depth
         while self.end_ts is None or ts < self.end_ts:
             funding_due = ts >= next_funding
             mark_due = ts >= next_mark
@@ -240,9 +257,12 @@ class SimMarket:
                 quote = self._quote(s, ts)
                 trade = self._trade(s, ts) if s.rng.random() < trade_p else None
                 mark = self._mark(s, ts, next_funding, dt_ms) if mark_due else None
+                book = self._levels(s, quote, depth) if depth else None
                 if s.muted:
                     continue  # the path moved all the same: adding it back continues it
                 yield quote
+                if book is not None:
+                    yield book
                 if trade is not None:
                     yield trade
                 if mark is not None:
@@ -272,9 +292,31 @@ class SimMarket:
         spread = 1 if u < 0.8 else (2 if u < 0.95 else 3)
         mid_ticks = s.mid / s.tick_f
         bid_ticks = max(1, math.floor(mid_ticks - spread / 2 + 0.5))
+        s.bid_ticks = bid_ticks
         s.bid = Decimal(bid_ticks) * s.tick
         s.ask = Decimal(bid_ticks + spread) * s.tick
         return Quote(ts, s.symbol, s.bid, s.ask, self._size(s, 30_000), self._size(s, 30_000))
+
+    def _levels(self, s: _Symbol, quote: Quote, depth: int) -> Book:
+        """The quote as the best levels of a book `depth` deep (see the module notes)."""
+        rand = s.book_rng.random
+        tick, step = s.tick, s.step
+        touch = 30_000 / (s.mid * s.step_f)  # steps of ~30,000 USDT at the touch
+        bids: list[Level] = [(quote.bid, quote.bid_qty or step)]
+        asks: list[Level] = [(quote.ask, quote.ask_qty or step)]
+        bid_t = s.bid_ticks
+        ask_t = bid_t + round((quote.ask - quote.bid) / tick)
+        for i in range(1, depth):
+            mean = touch * (1 + i / 10)
+            u = rand()
+            bid_t -= 1 if u < 0.75 else (2 if u < 0.93 else 3)
+            if bid_t >= 1:
+                qty = max(1, int(mean * (0.3 + 1.4 * rand())))
+                bids.append((tick * bid_t, step * qty))
+            u = rand()
+            ask_t += 1 if u < 0.75 else (2 if u < 0.93 else 3)
+            asks.append((tick * ask_t, step * max(1, int(mean * (0.3 + 1.4 * rand())))))
+        return Book(quote.ts, s.symbol, tuple(bids), tuple(asks))
 
     def _trade(self, s: _Symbol, ts: int) -> Trade:
         price = s.ask if s.rng.random() < 0.5 else s.bid
@@ -313,7 +355,8 @@ class SimFeed(PlaybackControls, LocalFeed):
     responsive; `speed`, `pause()` and `resume()` work while playing. `add_symbol` and
     `remove_symbol` change the running feed in place (`Subscribable`).
     Resuming a saved session: `after_ts` (its last journaled time) and `start_prices` (its
-    last marks), see the module notes.
+    last marks), see the module notes. `depth`: levels a side of the books that follow every
+    quote (20, as the live venues give; 0 for none).
     """
 
     def __init__(
@@ -328,6 +371,7 @@ class SimFeed(PlaybackControls, LocalFeed):
         instruments: Mapping[str, Instrument] | None = None,
         after_ts: int | None = None,
         start_prices: Mapping[str, Decimal] | None = None,
+        depth: int = DEFAULT_DEPTH,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -346,6 +390,7 @@ class SimFeed(PlaybackControls, LocalFeed):
             instruments=instruments,
             after_ts=after_ts,
             start_prices=start_prices,
+            depth=depth,
         )
         self._playback = Playback(speed, clock=clock, sleep=sleep)
         LocalFeed.__init__(self)

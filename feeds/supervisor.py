@@ -479,6 +479,7 @@ class SupervisedFeed:
         funding = self._funding
         stats = self.stats
         admit = LiveBounds(stats).admit
+        requests: list[tuple[str, str]] | None = getattr(self.adapter, "outbox", None)
         batch = max(1, self.timing.batch)
         count = 0
         try:
@@ -511,6 +512,8 @@ class SupervisedFeed:
                     except Exception:  # a decoder bug must not take the feed down: count it
                         stats.dropped["decode_error"] += 1
                         continue
+                    if requests:  # the adapter asks for something itself (a book resubscribe)
+                        self._send_requests(requests)
                     if stream is not None:
                         seen = link.last_seen
                         if stream not in seen:  # adapters filter these; never track them
@@ -545,6 +548,18 @@ class SupervisedFeed:
             for task in helpers:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+    def _send_requests(self, requests: list[tuple[str, str]]) -> None:
+        """Queue an adapter's own requests on their open connections (dropped for a connection
+        that is not open: its next connect subscribes everything afresh anyway)."""
+        links = {link.spec.name: link for link in self._links}
+        for conn, message in requests:
+            link = links.get(conn)
+            if link is not None and link.ws is not None:
+                link.outbox.append(message)
+                if link.wake is not None:
+                    link.wake.set()
+        requests.clear()
 
     @staticmethod
     def _with_funding(funding: FundingClock, events: list[MarketEvent]) -> list[MarketEvent]:

@@ -177,7 +177,7 @@ class BinanceServer(FakeVenue):
 
     ROUTES: ClassVar[dict[str, tuple[str, ...]]] = {
         "/market/stream": ("markPrice", "aggTrade"),
-        "/public/stream": ("bookTicker",),
+        "/public/stream": ("bookTicker", "depth5", "depth10", "depth20"),
     }
     KNOWN = frozenset({"btcusdt", "ethusdt", "ctkusdt", "solusdt", "bnbusdt"})
 

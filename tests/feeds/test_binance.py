@@ -50,7 +50,8 @@ async def test_two_routed_connections_deliver_marks_trades_and_quotes(
     paths = sorted(c.path for c in server.connections)
     assert paths == [
         "/market/stream?streams=btcusdt@markPrice@1s/btcusdt@aggTrade/ctkusdt@markPrice@1s/ctkusdt@aggTrade",
-        "/public/stream?streams=btcusdt@bookTicker/ctkusdt@bookTicker",
+        "/public/stream?streams=btcusdt@bookTicker/btcusdt@depth20@100ms/ctkusdt@bookTicker/"
+        "ctkusdt@depth20@100ms",
     ]
     market = [e for e in events if not isinstance(e, Quote)]
     assert market == [

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from papertrade.core.events import Funding, MarketEvent, MarkPrice, Quote, Trade
+from papertrade.core.events import Book, Funding, MarketEvent, MarkPrice, Quote, Trade
 from papertrade.feeds.conflate import ConflatedFeed, Conflator, Monotonic, conflate, conflate_events
 from papertrade.feeds.sim import SimFeed, SimMarket
 
@@ -241,3 +241,40 @@ def test_random_streams_keep_every_extreme_and_end_on_the_latest(seed: int) -> N
         assert (outs[-1].bid, outs[-1].ask) == (ins[-1].bid, ins[-1].ask)
         assert all(o.bid < o.ask for o in outs)
     assert all(b.ts >= a.ts for a, b in itertools.pairwise(out))
+
+
+def book(ts: int, best_bid: str, symbol: str = "BTCUSDT") -> Book:
+    bid = Decimal(best_bid)
+    return Book(ts, symbol, ((bid, Decimal("1")), (bid - 1, Decimal("2"))),
+                ((bid + 1, Decimal("3")),))  # fmt: skip
+
+
+def test_books_the_latest_wins_per_symbol_per_window_and_is_never_merged() -> None:
+    """Window 100 ms: a book after a quiet 100 ms passes at once; sooner ones are held, only
+    the latest of them leaves, at the slot, whole (the same levels, only the time moves)."""
+    events: list[MarketEvent] = [
+        book(START, "100"),
+        book(START + 20, "101"),
+        book(START + 20, "50", "ETHUSDT"),  # another symbol: its own window, passes
+        q(START + 30, "100", "101"),  # quotes keep their own slots beside books
+        book(START + 60, "102"),
+        t(START + 130, "102"),  # event time reaches the slot (100): the held book leaves
+        book(START + 250, "103"),  # 150 ms after the slot: passes at once
+    ]
+    out = run(events)
+    books = [e for e in out if isinstance(e, Book)]
+    assert books == [
+        book(START, "100"),
+        book(START + 20, "50", "ETHUSDT"),
+        book(START + 100, "102"),  # "101" was replaced by the later "102"
+        book(START + 250, "103"),
+    ]
+    assert [type(e).__name__ for e in out] == ["Book", "Book", "Quote", "Book", "Trade", "Book"]
+
+
+def test_a_held_book_leaves_at_the_end_of_the_stream() -> None:
+    conflator = Conflator(10)
+    assert conflator.push(book(START, "100")) == [book(START, "100")]
+    assert conflator.push(book(START + 10, "101")) == []
+    assert conflator.flush() == [book(START + 100, "101")]
+    assert (conflator.books_in, conflator.books_out) == (2, 2)

@@ -220,7 +220,8 @@ def test_a_longer_eth_capture_plays_in_order_and_round_trips_through_the_codec()
     assert (events[0].ts, events[-1].ts) == (1723161256310, 1723161263748)
     assert len(marks) == 8 and all(b.ts - a.ts >= 1000 for a, b in itertools.pairwise(marks))
     assert all(b.ts >= a.ts for a, b in itertools.pairwise(events))
-    assert {e.type for e in events} == {"quote", "trade", "mark"}
+    # and books from the capture's depth diffs and its REST snapshot (test_file_depth.py)
+    assert {e.type for e in events} == {"quote", "trade", "mark", "book"}
     lines = [codec.dumps(e) for e in events]
     _, parsed = codec.parse_lines(lines)
     assert parsed == events

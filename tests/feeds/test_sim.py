@@ -13,7 +13,7 @@ import pytest
 from manual_time import ManualTime, turns
 
 from papertrade.core import events as ev
-from papertrade.core.events import Funding, MarkPrice, Quote, Trade
+from papertrade.core.events import Book, Funding, MarkPrice, Quote, Trade
 from papertrade.core.instruments import bundled
 from papertrade.feeds.base import Feed
 from papertrade.feeds.pacing import MAX_BATCH, MAX_NAP, parse_speed
@@ -221,7 +221,7 @@ async def test_unpaced_feed_never_waits_and_yields_to_the_loop_in_batches() -> N
     await feed.aclose()
     assert n > 10_000
     assert set(time.sleeps) == {0} and len(time.sleeps) == (n - 1) // MAX_BATCH
-    same = take(SimMarket(["BTCUSDT", "ETHUSDT"], seed=9, start_ts=START), 100)
+    same = take(SimMarket(["BTCUSDT", "ETHUSDT"], seed=9, start_ts=START, depth=20), 100)
     again = SimFeed(["BTCUSDT", "ETHUSDT"], seed=9, start_ts=START, speed=0)
     got = [e async for e in _first(again, 100)]
     assert got == same
@@ -390,3 +390,29 @@ async def _next_quote(stream: AsyncIterator[ev.MarketEvent]) -> Quote:
         if isinstance(event, Quote):
             return event
     raise AssertionError("the sim ended")
+
+
+def test_books_follow_every_quote_with_its_best_levels_and_leave_the_path_alone() -> None:
+    plain = take(SimMarket(seed=3, start_ts=START), 400)
+    deep = take(SimMarket(seed=3, start_ts=START, depth=20), 400 + 400)
+    books = [e for e in deep if isinstance(e, Book)]
+    assert [e for e in deep if not isinstance(e, Book)][:400] == plain  # same path, quotes, trades
+    for i, event in enumerate(deep[:-1]):
+        if isinstance(event, Quote):
+            book = deep[i + 1]
+            assert isinstance(book, Book) and (book.ts, book.symbol) == (event.ts, event.symbol)
+            assert book.bids[0] == (event.bid, event.bid_qty)
+            assert book.asks[0] == (event.ask, event.ask_qty)
+    inst = bundled("binance")
+    for book in books:
+        assert len(book.bids) == len(book.asks) == 20
+        tick, step = inst[book.symbol].tick_size, inst[book.symbol].step_size
+        for side, falling in ((book.bids, True), (book.asks, False)):
+            prices = [p for p, _ in side]
+            assert prices == sorted(prices, reverse=falling) and len(set(prices)) == 20
+            # on the instrument's grids, 1 to 3 ticks apart, positive sizes
+            assert all(p % tick == 0 and q % step == 0 and q > 0 for p, q in side)
+            assert all(1 <= abs(a - b) / tick <= 3 for a, b in itertools.pairwise(prices))
+    again = take(SimMarket(seed=3, start_ts=START, depth=20), 800)
+    assert again == deep  # deterministic from the seed
+    assert SimFeed(["BTCUSDT"], start_ts=START, speed=0).market.depth == 20  # the terminal's

@@ -78,7 +78,7 @@ CASES: dict[str, tuple[str, Any, Any, str, str, list[MarketEvent]]] = {
 
 ETH = {"binance": "ethusdt@", "bybit": ".ETHUSDT", "okx": "ETH-USDT-SWAP", "hyperliquid": '"ETH"'}
 # Hyperliquid subscribes one (type, coin) per message: activeAssetCtx, bbo and trades.
-PER_SYMBOL = {"binance": 1, "bybit": 1, "okx": 1, "hyperliquid": 3}
+PER_SYMBOL = {"binance": 1, "bybit": 1, "okx": 1, "hyperliquid": 4}  # HL: one per stream kind
 
 
 def eth_messages(sent: list[str], word: str) -> list[str]:
@@ -175,7 +175,7 @@ async def test_binance_subscription_changes_are_spaced_to_its_message_limit(
     public = next(c for c in server.connections if c.path.startswith("/public/"))
     await public.wait_received(lambda sent: len(sent) == 3, within=5)
     assert [json.loads(m)["params"] for m in public.received] == [
-        ["ethusdt@bookTicker"], ["solusdt@bookTicker"], ["bnbusdt@bookTicker"],
+        [f"{s}@bookTicker", f"{s}@depth20@100ms"] for s in ("ethusdt", "solusdt", "bnbusdt")
     ]  # fmt: skip
     gaps = [b - a for a, b in itertools.pairwise(public.received_at)]
     assert all(gap >= SEND_INTERVAL_S * 0.9 for gap in gaps), gaps
@@ -201,8 +201,8 @@ async def test_a_symbol_added_before_the_first_connect_is_subscribed_once(
     conn = await server.wait_connections(1)
     await conn.wait_received(lambda sent: len(sent) >= 2)
     assert [json.loads(m)["args"] for m in conn.received] == [
-        ["tickers.BTCUSDT", "publicTrade.BTCUSDT"],
-        ["tickers.ETHUSDT", "publicTrade.ETHUSDT"],
+        ["tickers.BTCUSDT", "publicTrade.BTCUSDT", "orderbook.50.BTCUSDT"],
+        ["tickers.ETHUSDT", "publicTrade.ETHUSDT", "orderbook.50.ETHUSDT"],
     ]
 
 

@@ -76,7 +76,9 @@ async def test_abrupt_drop_reconnects_and_resubscribes(
     assert [type(e).__name__ for e in events] == ["MarkPrice", "Quote", "MarkPrice", "Quote"]
     assert events[3] == quote(1760325052700, "66666.70")
     assert len(server.connections) == 2
-    assert server.connections[1].topics == ["tickers.BTCUSDT", "publicTrade.BTCUSDT"]
+    assert server.connections[1].topics == [
+        "tickers.BTCUSDT", "publicTrade.BTCUSDT", "orderbook.50.BTCUSDT",
+    ]  # fmt: skip
     assert helpers.states(feed) == [
         "connecting", "waiting", "live", "reconnecting", "connecting", "waiting", "live",
     ]  # fmt: skip

@@ -44,7 +44,7 @@ async def test_bybit_snapshot_delta_trades_and_json_pings(
     assert json.loads(conn.received[0]) == {
         "req_id": "sub-BTCUSDT",
         "op": "subscribe",
-        "args": ["tickers.BTCUSDT", "publicTrade.BTCUSDT"],
+        "args": ["tickers.BTCUSDT", "publicTrade.BTCUSDT", "orderbook.50.BTCUSDT"],
     }
     await conn.wait_received(lambda sent: '{"req_id":"ping","op":"ping"}' in sent)
     assert feed.stats.dropped == {}
@@ -136,7 +136,8 @@ async def test_okx_marks_carry_funding_and_sizes_become_base_units(
     conn = server.connections[0]
     assert conn.path == "/ws/v5/public"
     assert json.loads(conn.received[0])["args"] == [
-        {"channel": c, "instId": inst} for c in ("mark-price", "funding-rate", "bbo-tbt", "trades")
+        {"channel": c, "instId": inst}
+        for c in ("mark-price", "funding-rate", "bbo-tbt", "trades", "books5")
     ]
 
 
@@ -211,9 +212,9 @@ async def test_hyperliquid_subscriptions_acks_and_hourly_funding(
     ("name", "url", "expected"),
     [
         ("binance", "ws://127.0.0.1:9", ["ws://127.0.0.1:9/market/stream?streams=btcusdt@markPrice@1s/btcusdt@aggTrade",
-                                         "ws://127.0.0.1:9/public/stream?streams=btcusdt@bookTicker"]),
+                                         "ws://127.0.0.1:9/public/stream?streams=btcusdt@bookTicker/btcusdt@depth20@100ms"]),
         ("binance", None, ["wss://fstream.binance.com/market/stream?streams=btcusdt@markPrice@1s/btcusdt@aggTrade",
-                           "wss://fstream.binance.com/public/stream?streams=btcusdt@bookTicker"]),
+                           "wss://fstream.binance.com/public/stream?streams=btcusdt@bookTicker/btcusdt@depth20@100ms"]),
         ("bybit", "wss://stream-testnet.bybit.com/", ["wss://stream-testnet.bybit.com/v5/public/linear"]),
         ("okx", None, ["wss://ws.okx.com:8443/ws/v5/public"]),
         ("hyperliquid", "wss://api.hyperliquid-testnet.xyz", ["wss://api.hyperliquid-testnet.xyz/ws"]),

@@ -4,8 +4,10 @@ Why: a recorded session replays the exact market the engine saw, so it can be re
 branched or exported later; `--out` also writes it as a drill (`papertrade simulate` reads it).
 
 What is recorded is what the engine would consume: the feed conflated (at most `--conflate`
-quotes per symbol per second, extremes kept, see `feeds/conflate.py`; `--conflate 0` records
-every quote). The recording ends on `--duration`, at the end of a `file:` feed, or on Ctrl-C /
+quotes and books per symbol per second, quote extremes kept, the latest book, see
+`feeds/conflate.py`; `--conflate 0` records every one). Books (the top `--depth` levels a side,
+20 by default; 0 records none) come from every venue's depth stream, the `file:` feed's depth
+diffs and the sim. The recording ends on `--duration`, at the end of a `file:` feed, or on Ctrl-C /
 SIGTERM; each way everything is saved and the exit status is 0.
 
 It never ends in a traceback. Exit status 2: nothing was recorded because an argument, the
@@ -39,7 +41,7 @@ from typing import TextIO
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.text import plural, printable
-from papertrade.feeds.base import Feed
+from papertrade.feeds.base import DEFAULT_DEPTH, Feed
 from papertrade.feeds.conflate import DEFAULT_PER_SECOND, Conflator, Monotonic
 from papertrade.feeds.pacing import parse_speed
 from papertrade.feeds.registry import DEFAULT_SYMBOLS, VALID_FEEDS, feed_kind, open_feed
@@ -48,7 +50,7 @@ from papertrade.tui.cli import UsageError
 from papertrade.tui.service.setup import NAME_RULES, SetupError, check_name, parse_symbols
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
-_STREAMS = ("quote", "trade", "mark", "funding")
+_STREAMS = ("quote", "trade", "mark", "funding", "book")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -94,7 +96,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_PER_SECOND,
         metavar="N",
-        help=f"at most N quotes per symbol per second (default {DEFAULT_PER_SECOND}; 0 = all)",
+        help=f"at most N quotes and N books per symbol per second (default "
+        f"{DEFAULT_PER_SECOND}; 0 = all)",
+    )
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=DEFAULT_DEPTH,
+        metavar="N",
+        help=f"order-book levels a side to record (default {DEFAULT_DEPTH}; 0 = no books)",
     )
     p.set_defaults(handler=run)
 
@@ -237,8 +247,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--duration must be a positive number of seconds")
     if args.conflate < 0:
         raise UsageError("--conflate must be >= 0")
+    if args.depth < 0:
+        raise UsageError("--depth must be >= 0 (0 records no books)")
     try:
-        feed = open_feed(args.feed, symbols, ws_url=args.ws_url, speed=speed, seed=args.seed)
+        feed = open_feed(
+            args.feed, symbols, ws_url=args.ws_url, speed=speed, seed=args.seed, depth=args.depth
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
