@@ -37,6 +37,7 @@ from benchmarks.workloads import market_events
 from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.core.engine import Engine
+from papertrade.feeds.conflate import DEFAULT_BOOKS_PER_SECOND, conflate_events
 from papertrade.saves import payload
 from papertrade.saves.store import Store
 from papertrade.saves.synthetic import random_stream, symbol_hour
@@ -48,8 +49,6 @@ REPLAY_EVENTS = 50_000
 
 def _conflated(events: list[ev.MarketEvent]) -> list[ev.MarketEvent]:
     """Through the real conflator (it passes these unchanged)."""
-    from papertrade.feeds.conflate import conflate_events
-
     return list(conflate_events(events))
 
 
@@ -186,6 +185,19 @@ def bench_book_size(tmp: Path) -> bool:
         ratio=Spread((size / export,)),
         target=None,
         passed=True,
+    )
+    kept = list(conflate_events(books))  # what a session journals: 4 books a second
+    path = tmp / "books-conflated.sqlite3"
+    with Store.open(path) as store:
+        empty = path.stat().st_size
+        writer = store.start_session("books", "binance", ["BTCUSDT"], ev.SessionSettings())
+        for b in kept:
+            writer.append(b)
+        writer.close()
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    print(
+        f"    conflated as a session journals them ({len(kept):,} books, "
+        f"{DEFAULT_BOOKS_PER_SECOND} a second): {(path.stat().st_size - empty) / 1e6:.3g} MB"
     )
     compact = sum(len(payload.encode(b)[2]) for b in books) / 1e6
     pairs = sum(len(_pairs_payload(b)) for b in books) / 1e6

@@ -23,11 +23,14 @@ output is a pure function of the input):
    - otherwise (the window moved by more than the spread) the earlier of the two real extreme
      quotes; the other extreme and the latest stay held for the following slots.
    So the latest always wins in the end, at most a few slots late, and the extremes come first.
-4. Books (the heaviest stream: 20 levels a side, Bybit up to 50 a second) are spaced by the same
-   `W` per symbol: a book `W` or more after the symbol's previous emitted book passes at once;
-   a sooner one is held, replacing any book held before it, and the held one is emitted at the
-   slot, stamped with the slot time. A book is never split or merged with another: the latest
-   wins (a resting order's fill is decided by trades and quotes, which keep their extremes).
+4. Books (the heaviest stream: 20 levels a side, Bybit up to 50 a second) are spaced by their
+   own window `B = 1000 / books_per_second` ms per symbol (4 a second by default: every book
+   is journaled, and 20-level books at 10 a second cost ~19 MB per symbol-hour, at 4 a second
+   ~7.5 MB; benchmarks/journal.py): a book `B` or more after the symbol's previous emitted book
+   passes at once; a sooner one is held, replacing any book held before it, and the held one
+   is emitted at the slot, stamped with the slot time. A book is never split or merged with
+   another: the latest wins (a resting order's fill is decided by trades and quotes, which keep
+   their extremes).
 5. Trades, marks and funding always pass unchanged (trades are the tape and also fill limits;
    marks arrive at most once a second per symbol from every venue).
 
@@ -50,6 +53,7 @@ from papertrade.core.events import Book, MarketEvent, Quote
 from .base import Feed, FeedStatus, Subscribable
 
 DEFAULT_PER_SECOND = 10
+DEFAULT_BOOKS_PER_SECOND = 4
 
 
 class Monotonic:
@@ -85,11 +89,14 @@ class Conflator:
     `flush()` at the end of the stream for the quotes still held.
     """
 
-    def __init__(self, per_second: int = DEFAULT_PER_SECOND) -> None:
-        if per_second <= 0:
-            raise ValueError("per_second must be positive")
+    def __init__(
+        self, per_second: int = DEFAULT_PER_SECOND, books_per_second: int = DEFAULT_BOOKS_PER_SECOND
+    ) -> None:
+        if per_second <= 0 or books_per_second <= 0:
+            raise ValueError("per_second and books_per_second must be positive")
         self.per_second = per_second
         self.window_ms = 1000 / per_second
+        self.book_window_ms = 1000 / books_per_second
         self.quotes_in = 0
         self.quotes_out = 0
         self.books_in = 0
@@ -142,13 +149,13 @@ class Conflator:
         last = self._last_book.get(symbol)
         if symbol in self._held_books:
             self._held_books[symbol] = book  # the latest wins
-        elif last is None or book.ts >= last + self.window_ms:
+        elif last is None or book.ts >= last + self.book_window_ms:
             self._last_book[symbol] = book.ts
             self.books_out += 1
             out.append(book)
         else:
             self._held_books[symbol] = book
-            heapq.heappush(self._due, (last + self.window_ms, 1, symbol))
+            heapq.heappush(self._due, (last + self.book_window_ms, 1, symbol))
 
     def flush(self) -> list[MarketEvent]:
         """Everything still held, each symbol's quotes at successive slots (end of stream)."""

@@ -250,31 +250,37 @@ def book(ts: int, best_bid: str, symbol: str = "BTCUSDT") -> Book:
 
 
 def test_books_the_latest_wins_per_symbol_per_window_and_is_never_merged() -> None:
-    """Window 100 ms: a book after a quiet 100 ms passes at once; sooner ones are held, only
-    the latest of them leaves, at the slot, whole (the same levels, only the time moves)."""
+    """Books have their own window, 250 ms by default (4 a second: every book is journaled):
+    a book after a quiet 250 ms passes at once; sooner ones are held, only the latest of them
+    leaves, at the slot, whole (the same levels, only the time moves)."""
     events: list[MarketEvent] = [
         book(START, "100"),
         book(START + 20, "101"),
         book(START + 20, "50", "ETHUSDT"),  # another symbol: its own window, passes
-        q(START + 30, "100", "101"),  # quotes keep their own slots beside books
-        book(START + 60, "102"),
-        t(START + 130, "102"),  # event time reaches the slot (100): the held book leaves
-        book(START + 250, "103"),  # 150 ms after the slot: passes at once
+        q(START + 30, "100", "101"),  # quotes keep their own (100 ms) slots beside books
+        book(START + 160, "102"),  # past the quotes' window, inside the books'
+        t(START + 260, "102"),  # event time reaches the slot (250): the held book leaves
+        book(START + 600, "103"),  # 350 ms after the slot: passes at once
     ]
     out = run(events)
     books = [e for e in out if isinstance(e, Book)]
     assert books == [
         book(START, "100"),
         book(START + 20, "50", "ETHUSDT"),
-        book(START + 100, "102"),  # "101" was replaced by the later "102"
-        book(START + 250, "103"),
+        book(START + 250, "102"),  # "101" was replaced by the later "102"
+        book(START + 600, "103"),
     ]
     assert [type(e).__name__ for e in out] == ["Book", "Book", "Quote", "Book", "Trade", "Book"]
 
 
-def test_a_held_book_leaves_at_the_end_of_the_stream() -> None:
+def test_a_held_book_leaves_at_the_end_of_the_stream_and_the_book_rate_is_its_own() -> None:
     conflator = Conflator(10)
     assert conflator.push(book(START, "100")) == [book(START, "100")]
     assert conflator.push(book(START + 10, "101")) == []
-    assert conflator.flush() == [book(START + 100, "101")]
+    assert conflator.flush() == [book(START + 250, "101")]
     assert (conflator.books_in, conflator.books_out) == (2, 2)
+    tenfold = Conflator(10, books_per_second=10)
+    assert tenfold.push(book(START, "100")) == [book(START, "100")]
+    assert tenfold.push(book(START + 100, "101")) == [book(START + 100, "101")]
+    with pytest.raises(ValueError, match="positive"):
+        Conflator(10, books_per_second=0)
