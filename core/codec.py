@@ -18,6 +18,7 @@ users see.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +31,7 @@ from papertrade.core.numbers import (
     AMOUNT,
     BALANCE,
     FEE_RATE,
+    MAX_DIGITS,
     MAX_DRILL_LEVERAGE,
     PERCENT,
     PRICE,
@@ -68,8 +70,21 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""A decimal as `str(Decimal)` writes a usual price: what `_bounded`'s check takes without
+the general parse (`Bound.parse` would return exactly the same `Decimal(text)`)."""
+
+
 def _bounded(bound: Bound) -> Callable[[Any], Decimal]:
+    low, high, plain_match = bound.low, bound.high, _PLAIN.fullmatch
+
     def check(value: Any) -> Decimal:
+        # Short, plain, non-zero and strictly inside the bound: `Bound.parse` could only
+        # return `Decimal(value)` (no digit count to fail, no zero to normalise).
+        if value.__class__ is str and len(value) <= MAX_DIGITS and plain_match(value):
+            got = Decimal(value)
+            if low < got <= high and got:
+                return got
         if not isinstance(value, str):
             raise ValueError(f'must be a decimal string such as "1.5", got {_shown(value)}')
         try:
@@ -200,6 +215,8 @@ class _Kind:
     words: tuple[str, ...] = ()
     strict_bool: bool = False
     py: type = str
+    bound: Bound | None = None
+    """The range of a decimal field (its check's), for readers that match rows whole."""
 
 
 _STR_MEMO = 4096
@@ -209,7 +226,7 @@ returns exactly what the check would)."""
 
 
 def _dec(bound: Bound) -> _Kind:
-    return _Kind(check=_bounded(bound), py=Decimal)
+    return _Kind(check=_bounded(bound), py=Decimal, bound=bound)
 
 
 PRICE_K = _dec(PRICE)
@@ -548,6 +565,24 @@ def _fast(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 _UNSEEN: Any = object()
+STR_MEMO = _STR_MEMO
+Doubt = _Doubt
+
+
+def plan_of(kind: str) -> _Plan:
+    """The accept path's plan of an input type, for a reader of rows already in field order
+    (`saves.payload`'s trusted path walks the same checks and memos)."""
+    return _PLANS[kind]
+
+
+def field_kinds(kind: str) -> dict[str, _Kind]:
+    """How each field of an input type is checked, by name."""
+    return {f.name: f.kind for f in _FORMAT[kind][0]}
+
+
+def event_class(kind: str) -> Callable[..., ev.Event]:
+    """The engine's event class of an input type."""
+    return _EVENTS[kind]
 
 
 # --- the error path: pydantic models built from `_FORMAT` ----------------------------------------

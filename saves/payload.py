@@ -5,8 +5,14 @@ array in field order (trailing nulls dropped), decimals as `str(Decimal)` so eve
 exponent survives ("60088.0" stays "60088.0": a resumed engine is the original to the digit,
 where `core.codec.dumps` would normalise it to "60088"). Key names are
 the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
-budget); decoding puts them back and validates through `core.codec.parse_object`, the same
-edge every drill line goes through, so a damaged row fails loudly instead of replaying wrong.
+budget). Decoding checks every value with the drill format's own checks (`core.codec`'s
+table, its memos of texts already checked) straight from the array, field by field in
+`FIELDS` order: a replay pays about a JSON parse a row, not the drill edge's object building
+(issue 14: replay at least half the engine's own speed). Anything that path doubts (not an
+array, too long, a null where a value is required, a check or a cross-field rule failing) goes
+through `core.codec.parse_object`, the same edge every drill line goes through, for its exact
+words: a damaged row fails loudly instead of replaying wrong, and both paths accept the same
+rows with equal events (tests/saves/test_payload_trusted.py).
 `to_line` gives `core.codec.dumps(event)`, which is what exports contain.
 """
 
@@ -16,10 +22,15 @@ import dataclasses
 import json
 import json.encoder
 import operator
+import re
+import sys
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from papertrade.core import codec
 from papertrade.core import events as ev
+from papertrade.core.numbers import MAX_DIGITS, Bound
 from papertrade.saves.errors import CorruptStoreError
 
 _CLASSES: tuple[type, ...] = (
@@ -142,13 +153,166 @@ def to_object(kind: str, ts: int, payload: str) -> dict[str, Any]:
     return obj
 
 
+class _Plan:
+    """One kind's row as the trusted path reads it: for each stored value in `FIELDS` order,
+    the format's memo and check for that field and its default (`codec.REQUIRED` if none)."""
+
+    __slots__ = ("build", "cross", "fields", "steps")
+
+    def __init__(self, kind: str) -> None:
+        plan = codec.plan_of(kind)
+        self.fields = ("ts", *FIELDS[kind])
+        self.steps = tuple(
+            (*plan.checks[name], plan.defaults.get(name, codec.REQUIRED)) for name in FIELDS[kind]
+        )
+        self.cross = plan.post
+        self.build: Any = codec.event_class(kind)
+
+
+_PLANS = {kind: _Plan(kind) for kind in FIELDS}
+
+# Market data, nearly every row, is matched whole by one regular expression made from the
+# same plan: the symbol, plain decimals and times in the canonical text `encode` writes, each
+# number's pattern narrow enough that it can only be inside its field's bound (no zero, fewer
+# integer digits than the bound's power of ten, at most `MAX_DIGITS` characters: what
+# `codec._bounded` takes without its general parse). So converting the matched texts with
+# `Decimal`, `sys.intern` and `int` (null or absent: None) gives exactly what the checks give.
+# An exponent, a zero, a bound's own limit or anything unusual misses the pattern and takes
+# the walk above.
+
+
+def _decimal_token(bound: Bound) -> str | None:
+    low, high = bound.low, bound.high
+    if low > 0:
+        return None
+    limit = min(high, -low) if low < 0 else high
+    power = limit.adjusted()  # 10**power <= limit: fewer integer digits stay inside
+    if power < 0:
+        return None
+    whole = "0" if power == 0 else f"(?:0|[1-9][0-9]{{0,{power - 1}}})"
+    sign = "-?" if low < 0 else ""
+    return rf'"(?![-0.]*")(?=[-0-9.]{{1,{MAX_DIGITS}}}")({sign}{whole}(?:\.[0-9]+)?)"'
+
+
+_TOKEN_SYMBOL = r'"([A-Z0-9._-]{1,40})"'  # what `codec._symbol` returns unchanged
+_TOKEN_TS = r"(0|[1-9][0-9]{0,13})"  # below 10**14, inside any ts bound
+
+
+def _or_none(conv: Callable[[str], Any]) -> Callable[[str | None], Any]:
+    def optional(text: str | None) -> Any:
+        return None if text is None else conv(text)
+
+    return optional
+
+
+def _matcher(kind: str) -> tuple[re.Pattern[str], tuple[Callable[[str], Any], ...]] | None:
+    """The whole-row pattern of a kind made only of symbols, decimals and times (optional
+    fields trailing, as rows drop trailing nulls) and each group's conversion."""
+    plan = codec.plan_of(kind)
+    if plan.post is not None and kind != "quote":
+        return None  # a cross-field rule only the walk applies (a quote's is written inline)
+    kinds = codec.field_kinds(kind)
+    tokens: list[tuple[str, bool]] = []
+    convs: list[Callable[[str], Any]] = []
+    for name in FIELDS[kind]:
+        k = kinds[name]
+        required = name in plan.required
+        token = _decimal_token(k.bound) if k.bound is not None else None
+        conv: Callable[[str], Any] = Decimal
+        if k is codec.SYMBOL_K:
+            token, conv = _TOKEN_SYMBOL, sys.intern  # the engine keys its dicts by it
+        elif k is codec.TS_K:
+            token, conv = _TOKEN_TS, int
+        if token is None or (tokens and required and not tokens[-1][1]):
+            return None  # a field it cannot match, or a required one after an optional one
+        if not required and plan.defaults.get(name) is not None:
+            return None  # an absent field that is not None: the walk fills it in
+        tokens.append((token if required else f"(?:null|{token})", required))
+        convs.append(conv if required else _or_none(conv))
+    text = ""
+    for token, required in reversed(tokens):
+        text = f",{token}{text}" if required else f"(?:,{token}{text})?"
+    return re.compile(rf"\[{text[1:]}\]"), tuple(convs)
+
+
+_MATCHERS = {kind: m for kind in FIELDS if (m := _matcher(kind)) is not None}
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_UNSEEN: Any = object()
+_call = operator.call
+_REQUIRED = codec.REQUIRED
+_TS_MIN, _TS_MAX = 0, 253_402_300_799_999  # saves.bounds.TS_MIN/MAX and core.numbers' ts range
+
+
+class _Doubt(Exception):
+    """The trusted path will not take this row whole: the strict path words why."""
+
+
+def _trusted(kind: str, ts: int, payload: str) -> ev.Event:
+    """The row's event, each value through the format's check (memoised per text), or `_Doubt`
+    / the check's own error for anything the strict path must look at."""
+    matcher = _MATCHERS.get(kind)
+    if matcher is not None and type(ts) is int and _TS_MIN <= ts <= _TS_MAX:
+        found = matcher[0].fullmatch(payload)
+        if found is not None:
+            event = _PLANS[kind].build(ts, *map(_call, matcher[1], found.groups()))
+            if kind != "quote" or event.bid <= event.ask:
+                return event
+            raise _Doubt
+    plan = _PLANS[kind]
+    values, end = _SCAN(payload, 0)
+    steps = plan.steps
+    if end != len(payload) or type(values) is not list or len(values) > len(steps):
+        raise _Doubt
+    if type(ts) is not int or not _TS_MIN <= ts <= _TS_MAX:
+        raise _Doubt
+    args = [ts]
+    for (memo, check, default), value in zip(steps, values, strict=False):
+        if value.__class__ is str:
+            got = memo.get(value, _UNSEEN)
+            if got is _UNSEEN:
+                got = check(value)  # the memo is codec's: filled by the strict path too
+                if len(memo) < codec.STR_MEMO:
+                    memo[value] = got
+        elif value is None:
+            got = default
+            if got is _REQUIRED:
+                raise _Doubt
+        else:
+            got = check(value)
+        args.append(got)
+    for _memo, _check, default in steps[len(values) :]:
+        if default is _REQUIRED:
+            raise _Doubt
+        args.append(default)
+    if plan.cross is not None:
+        if kind == "quote":
+            if args[2] > args[3]:
+                raise _Doubt
+        elif kind == "order" and args[4] is None:
+            raise _Doubt  # codec fills a close_position order's qty: its path does it
+        elif plan.cross(dict(zip(plan.fields, args, strict=True))) is not None:
+            raise _Doubt
+    return plan.build(*args)
+
+
 def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
     """Rebuild the engine input of a row; a row that does not validate is corruption.
 
     The error's message is the reason alone ("price: must be positive"); the journal
     reader adds which session and event it was."""
-    from papertrade.core import codec  # good rows never import pydantic (core/codec.py)
-
+    if kind in _PLANS:
+        try:
+            return _trusted(kind, ts, payload)
+        except (
+            _Doubt,
+            codec.Doubt,
+            StopIteration,
+            ValueError,
+            TypeError,
+            ArithmeticError,
+            RecursionError,
+        ):
+            pass  # the strict path below decides, with its words
     try:
         event = codec.parse_object(to_object(kind, ts, payload), seq)
     except codec.FormatError as exc:
@@ -162,6 +326,4 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
 def to_line(kind: str, ts: int, payload: str) -> str:
     """The row as one drill/export line, byte-identical to `core.codec.dumps` of the event."""
-    from papertrade.core import codec  # good rows never import pydantic (core/codec.py)
-
     return codec.dumps(decode(kind, ts, payload))
