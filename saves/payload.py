@@ -22,15 +22,11 @@ import dataclasses
 import json
 import json.encoder
 import operator
-import re
-import sys
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.numbers import MAX_DIGITS, Bound
 from papertrade.saves.errors import CorruptStoreError
 
 _CLASSES: tuple[type, ...] = (
@@ -171,71 +167,11 @@ class _Plan:
 
 _PLANS = {kind: _Plan(kind) for kind in FIELDS}
 
-# Market data, nearly every row, is matched whole by one regular expression made from the
-# same plan: the symbol, plain decimals and times in the canonical text `encode` writes, each
-# number's pattern narrow enough that it can only be inside its field's bound (no zero, fewer
-# integer digits than the bound's power of ten, at most `MAX_DIGITS` characters: what
-# `codec._bounded` takes without its general parse). So converting the matched texts with
-# `Decimal`, `sys.intern` and `int` (null or absent: None) gives exactly what the checks give.
-# An exponent, a zero, a bound's own limit or anything unusual misses the pattern and takes
-# the walk above.
-
-
-def _decimal_token(bound: Bound) -> str | None:
-    low, high = bound.low, bound.high
-    if low > 0:
-        return None
-    limit = min(high, -low) if low < 0 else high
-    power = limit.adjusted()  # 10**power <= limit: fewer integer digits stay inside
-    if power < 0:
-        return None
-    whole = "0" if power == 0 else f"(?:0|[1-9][0-9]{{0,{power - 1}}})"
-    sign = "-?" if low < 0 else ""
-    return rf'"(?![-0.]*")(?=[-0-9.]{{1,{MAX_DIGITS}}}")({sign}{whole}(?:\.[0-9]+)?)"'
-
-
-_TOKEN_SYMBOL = r'"([A-Z0-9._-]{1,40})"'  # what `codec._symbol` returns unchanged
-_TOKEN_TS = r"(0|[1-9][0-9]{0,13})"  # below 10**14, inside any ts bound
-
-
-def _or_none(conv: Callable[[str], Any]) -> Callable[[str | None], Any]:
-    def optional(text: str | None) -> Any:
-        return None if text is None else conv(text)
-
-    return optional
-
-
-def _matcher(kind: str) -> tuple[re.Pattern[str], tuple[Callable[[str], Any], ...]] | None:
-    """The whole-row pattern of a kind made only of symbols, decimals and times (optional
-    fields trailing, as rows drop trailing nulls) and each group's conversion."""
-    plan = codec.plan_of(kind)
-    if plan.post is not None and kind != "quote":
-        return None  # a cross-field rule only the walk applies (a quote's is written inline)
-    kinds = codec.field_kinds(kind)
-    tokens: list[tuple[str, bool]] = []
-    convs: list[Callable[[str], Any]] = []
-    for name in FIELDS[kind]:
-        k = kinds[name]
-        required = name in plan.required
-        token = _decimal_token(k.bound) if k.bound is not None else None
-        conv: Callable[[str], Any] = Decimal
-        if k is codec.SYMBOL_K:
-            token, conv = _TOKEN_SYMBOL, sys.intern  # the engine keys its dicts by it
-        elif k is codec.TS_K:
-            token, conv = _TOKEN_TS, int
-        if token is None or (tokens and required and not tokens[-1][1]):
-            return None  # a field it cannot match, or a required one after an optional one
-        if not required and plan.defaults.get(name) is not None:
-            return None  # an absent field that is not None: the walk fills it in
-        tokens.append((token if required else f"(?:null|{token})", required))
-        convs.append(conv if required else _or_none(conv))
-    text = ""
-    for token, required in reversed(tokens):
-        text = f",{token}{text}" if required else f"(?:,{token}{text})?"
-    return re.compile(rf"\[{text[1:]}\]"), tuple(convs)
-
-
-_MATCHERS = {kind: m for kind in FIELDS if (m := _matcher(kind)) is not None}
+_MATCHERS = {
+    kind: m for kind, names in FIELDS.items() if (m := codec.matcher(kind, names, keyed=False))
+}
+"""Market rows matched whole (`core.codec.matcher`: what they match, the checks would have
+returned exactly)."""
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _UNSEEN: Any = object()
 _call = operator.call
@@ -252,12 +188,9 @@ def _trusted(kind: str, ts: int, payload: str) -> ev.Event:
     / the check's own error for anything the strict path must look at."""
     matcher = _MATCHERS.get(kind)
     if matcher is not None and type(ts) is int and _TS_MIN <= ts <= _TS_MAX:
-        found = matcher[0].fullmatch(payload)
-        if found is not None:
-            event = _PLANS[kind].build(ts, *map(_call, matcher[1], found.groups()))
-            if kind != "quote" or event.bid <= event.ask:
-                return event
-            raise _Doubt
+        event = codec.match(matcher, payload, ts)
+        if event is not None:
+            return event
     plan = _PLANS[kind]
     values, end = _SCAN(payload, 0)
     steps = plan.steps
