@@ -825,7 +825,7 @@ def match(m: Matcher, text: str, *head: int) -> ev.Event | None:
     # groups past the last one matched are absent optional fields: the class's None defaults
     given = found.lastindex or 0
     event = m.build(*head, *map(_call, m.converts[:given], found.groups()[:given]))
-    if m.ordered and event.bid > event.ask:  # type: ignore[attr-defined]
+    if m.ordered and event.bid > event.ask:  # type: ignore[union-attr]
         return None
     return event
 
@@ -878,8 +878,8 @@ def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
         if m is not None and (found := m.pattern.fullmatch(text)) is not None:
             given = found.lastindex or 0
             event = m.build(*map(_call, m.converts[:given], found.groups()[:given]))
-            if not m.ordered or event.bid <= event.ask:  # type: ignore[attr-defined]
-                return event  # type: ignore[no-any-return]
+            if not m.ordered or event.bid <= event.ask:  # type: ignore[union-attr]
+                return event
     try:
         obj, end = _SCAN(text, 0)  # the decoder's own scanner, without its wrapper's calls
     except (StopIteration, ValueError, RecursionError):
