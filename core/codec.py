@@ -831,10 +831,16 @@ def match(m: Matcher, text: str, *head: int) -> ev.Event | None:
 
 
 _call = operator.call
+
+
+def _fields_of(cls: Any) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
+
+
 _LINE_MATCHERS = {
     kind: found
     for kind, cls in _EVENTS.items()
-    if (found := matcher(kind, tuple(f.name for f in dataclasses.fields(cls)[1:]), keyed=True))
+    if (found := matcher(kind, tuple(f.name for f in _fields_of(cls)[1:]), keyed=True))
 }
 """Drill lines as `dumps` writes them: fields in the event's order (`to_dict`)."""
 

@@ -225,7 +225,8 @@ def _trusted(kind: str, ts: int, payload: str) -> ev.Event:
             raise _Doubt  # codec fills a close_position order's qty: its path does it
         elif plan.cross(dict(zip(plan.fields, args, strict=True))) is not None:
             raise _Doubt
-    return plan.build(*args)
+    built: ev.Event = plan.build(*args)
+    return built
 
 
 def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
