@@ -82,9 +82,9 @@ def random_drill(events: int, seed: int = 14) -> Iterator[str]:
                 f'"ask_qty":"{rng.randint(1, 900)}"}}'
             )
         elif roll < 0.88:
-            qty = plain(inst.step_size * rng.randint(1, 50))
+            size = plain(inst.step_size * rng.randint(1, 50))
             yield (
-                f'{{"type":"trade","ts":{ts},"symbol":"{sym}","price":"{plain(p)}","qty":"{qty}"}}'
+                f'{{"type":"trade","ts":{ts},"symbol":"{sym}","price":"{plain(p)}","qty":"{size}"}}'
             )
         elif roll < 0.89:
             rate = plain(Decimal(rng.randint(-30, 30)) / 100_000)
