@@ -185,12 +185,8 @@ class _Doubt(Exception):
 
 def _trusted(kind: str, ts: int, payload: str) -> ev.Event:
     """The row's event, each value through the format's check (memoised per text), or `_Doubt`
-    / the check's own error for anything the strict path must look at."""
-    matcher = _MATCHERS.get(kind)
-    if matcher is not None and type(ts) is int and _TS_MIN <= ts <= _TS_MAX:
-        event = codec.match(matcher, payload, ts)
-        if event is not None:
-            return event
+    / the check's own error for anything the strict path must look at (market rows `decode`
+    matched whole already do not come here)."""
     plan = _PLANS[kind]
     values, end = _SCAN(payload, 0)
     steps = plan.steps
@@ -234,6 +230,11 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
     The error's message is the reason alone ("price: must be positive"); the journal
     reader adds which session and event it was."""
+    matcher = _MATCHERS.get(kind)  # cannot raise: what it matches converts as it is
+    if matcher is not None and type(ts) is int and _TS_MIN <= ts <= _TS_MAX:
+        matched = codec.match(matcher, payload, ts)
+        if matched is not None:
+            return matched
     if kind in _PLANS:
         try:
             return _trusted(kind, ts, payload)
