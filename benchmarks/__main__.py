@@ -23,7 +23,7 @@ SUITE: dict[str, list[str]] = {
     "engine": [],
     "simulate": [],
     "rss_simulate": [],
-    "tui_latency": ["--seconds", "10"],
+    "tui_latency": ["--busy"],
     "feeds_burst": ["--seconds", "3"],
 }
 """Script name (under benchmarks/) and its arguments. Not here, run by hand: `fuzz_drills`

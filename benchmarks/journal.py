@@ -191,8 +191,8 @@ def bench_book_size(tmp: Path) -> bool:
     with Store.open(path) as store:
         empty = path.stat().st_size
         writer = store.start_session("books", "binance", ["BTCUSDT"], ev.SessionSettings())
-        for b in kept:
-            writer.append(b)
+        for held in kept:
+            writer.append(held)
         writer.close()
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     print(

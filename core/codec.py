@@ -17,7 +17,11 @@ users see.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import operator
+import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +34,7 @@ from papertrade.core.numbers import (
     AMOUNT,
     BALANCE,
     FEE_RATE,
+    MAX_DIGITS,
     MAX_DRILL_LEVERAGE,
     PERCENT,
     PRICE,
@@ -68,8 +73,21 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""A decimal as `str(Decimal)` writes a usual price: what `_bounded`'s check takes without
+the general parse (`Bound.parse` would return exactly the same `Decimal(text)`)."""
+
+
 def _bounded(bound: Bound) -> Callable[[Any], Decimal]:
+    low, high, plain_match = bound.low, bound.high, _PLAIN.fullmatch
+
     def check(value: Any) -> Decimal:
+        # Short, plain, non-zero and strictly inside the bound: `Bound.parse` could only
+        # return `Decimal(value)` (no digit count to fail, no zero to normalise).
+        if value.__class__ is str and len(value) <= MAX_DIGITS and plain_match(value):
+            got = Decimal(value)
+            if low < got <= high and got:
+                return got
         if not isinstance(value, str):
             raise ValueError(f'must be a decimal string such as "1.5", got {_shown(value)}')
         try:
@@ -200,6 +218,8 @@ class _Kind:
     words: tuple[str, ...] = ()
     strict_bool: bool = False
     py: type = str
+    bound: Bound | None = None
+    """The range of a decimal field (its check's), for readers that match rows whole."""
 
 
 _STR_MEMO = 4096
@@ -209,7 +229,7 @@ returns exactly what the check would)."""
 
 
 def _dec(bound: Bound) -> _Kind:
-    return _Kind(check=_bounded(bound), py=Decimal)
+    return _Kind(check=_bounded(bound), py=Decimal, bound=bound)
 
 
 PRICE_K = _dec(PRICE)
@@ -549,6 +569,24 @@ def _fast(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 _UNSEEN: Any = object()
+STR_MEMO = _STR_MEMO
+Doubt = _Doubt
+
+
+def plan_of(kind: str) -> _Plan:
+    """The accept path's plan of an input type, for a reader of rows already in field order
+    (`saves.payload`'s trusted path walks the same checks and memos)."""
+    return _PLANS[kind]
+
+
+def field_kinds(kind: str) -> dict[str, _Kind]:
+    """How each field of an input type is checked, by name."""
+    return {f.name: f.kind for f in _FORMAT[kind][0]}
+
+
+def event_class(kind: str) -> Callable[..., ev.Event]:
+    """The engine's event class of an input type."""
+    return _EVENTS[kind]
 
 
 # --- the error path: pydantic models built from `_FORMAT` ----------------------------------------
@@ -691,6 +729,123 @@ def parse_object(obj: Any, line: int = 1) -> ev.Event | ev.SessionSettings:
     return _build(kind, data)
 
 
+# --- whole-text matchers: market data at about the cost of a JSON parse ----------------------
+#
+# Nearly every line of a drill and row of a journal is a mark, quote, trade or funding in the
+# one compact shape the project writes (`dumps`, `saves.payload.encode`). For those kinds a
+# regular expression made from `_FORMAT` matches the whole text, each number's pattern narrow
+# enough that it can only be inside its field's bound (no zero, fewer integer digits than the
+# bound's power of ten, at most `MAX_DIGITS` characters, the same texts `_bounded` takes
+# without its general parse) and the symbol's only what `_symbol` returns unchanged. So
+# `Decimal`, `int` and the text itself are exactly what the checks would return; anything the
+# pattern misses (spaces, other key orders, exponents, zeros, escapes) takes the walk above.
+
+
+def _decimal_token(bound: Bound) -> str | None:
+    low, high = bound.low, bound.high
+    if low > 0:
+        return None
+    limit = min(high, -low) if low < 0 else high
+    power = limit.adjusted()  # 10**power <= limit: fewer integer digits stay inside
+    if power < 0:
+        return None
+    whole = "0" if power == 0 else f"(?:0|[1-9][0-9]{{0,{power - 1}}})"
+    sign = "-?" if low < 0 else ""
+    return rf'"(?![-0.]*")(?=[-0-9.]{{1,{MAX_DIGITS}}}")({sign}{whole}(?:\.[0-9]+)?)"'
+
+
+_TOKEN_SYMBOL = r'"([A-Z0-9._-]{1,40})"'
+_TOKEN_TS = r"(0|[1-9][0-9]{0,13})"  # below 10**14: inside the ts bound
+
+
+def _or_none(conv: Callable[[str], Any]) -> Callable[[str | None], Any]:
+    def optional(text: str | None) -> Any:
+        return None if text is None else conv(text)
+
+    return optional
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """One kind's whole-text pattern, each group's conversion and the event class."""
+
+    pattern: re.Pattern[str]
+    converts: tuple[Callable[[Any], Any], ...]
+    build: Callable[..., ev.Event]
+    ordered: bool
+    """A quote: bid must not be above ask (its one cross-field rule, checked after)."""
+
+
+def matcher(kind: str, names: tuple[str, ...], *, keyed: bool) -> Matcher | None:
+    """The pattern of `kind` as a drill line (`keyed`: `{"type":…,"ts":…,…}` with the fields
+    in `names`' order, absent or null when optional) or as a journal row's array of `names`'
+    values (trailing nulls dropped; the row's ts is passed in); None for a kind it cannot
+    match (a cross-field rule other than a quote's, a field that is not a symbol, a decimal or
+    a time, an optional field whose default is not None)."""
+    fields, post = _FORMAT[kind]
+    if post is not None and kind != "quote":
+        return None
+    kinds = {f.name: f for f in fields}
+    tokens: list[tuple[str, str, bool]] = []
+    converts: list[Callable[[Any], Any]] = [int] if keyed else []
+    for name in names:
+        f = kinds[name]
+        token = _decimal_token(f.kind.bound) if f.kind.bound is not None else None
+        conv: Callable[[str], Any] = Decimal
+        if f.kind is SYMBOL_K:
+            token, conv = _TOKEN_SYMBOL, sys.intern  # the engine keys its dicts by it
+        elif f.kind is TS_K:
+            token, conv = _TOKEN_TS, int
+        required = f.default is REQUIRED
+        if token is None or (not required and f.default is not None):
+            return None
+        if not keyed and tokens and required and not tokens[-1][2]:
+            return None  # a required value after an optional one: not a trailing-null shape
+        tokens.append((name, token if required else f"(?:null|{token})", required))
+        converts.append(conv if required else _or_none(conv))
+    if keyed:
+        text = rf'\{{"type":"{kind}","ts":{_TOKEN_TS}'
+        for name, token, required in tokens:
+            part = f',"{name}":{token}'
+            text += part if required else f"(?:{part})?"
+        text += r"\}"
+    else:
+        text = ""
+        for _name, token, required in reversed(tokens):
+            text = f",{token}{text}" if required else f"(?:,{token}{text})?"
+        text = rf"\[{text[1:]}\]"
+    return Matcher(re.compile(text), tuple(converts), _EVENTS[kind], kind == "quote")
+
+
+def match(m: Matcher, text: str, *head: int) -> ev.Event | None:
+    """The event of `text` if `m` matches it whole and its rule holds, else None (`head`: a
+    journal row's ts)."""
+    found = m.pattern.fullmatch(text)
+    if found is None:
+        return None
+    # groups past the last one matched are absent optional fields: the class's None defaults
+    given = found.lastindex or 0
+    event = m.build(*head, *map(_call, m.converts[:given], found.groups()[:given]))
+    if m.ordered and event.bid > event.ask:  # type: ignore[union-attr]
+        return None
+    return event
+
+
+_call = operator.call
+
+
+def _fields_of(cls: Any) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
+
+
+_LINE_MATCHERS = {
+    kind: found
+    for kind, cls in _EVENTS.items()
+    if (found := matcher(kind, tuple(f.name for f in _fields_of(cls)[1:]), keyed=True))
+}
+"""Drill lines as `dumps` writes them: fields in the event's order (`to_dict`)."""
+
+
 MAX_LINE_CHARS = 65_536
 """Longest drill line read: real lines are a few hundred characters."""
 MAX_JSON_INT_DIGITS = 20
@@ -725,6 +880,13 @@ def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
     """
     if len(text) > MAX_LINE_CHARS:
         raise FormatError(line, f"line longer than {MAX_LINE_CHARS:,} characters")
+    if text.startswith('{"type":"'):  # `match` written out: this is simulate's hot path
+        m = _LINE_MATCHERS.get(text[9 : text.find('"', 9)])
+        if m is not None and (found := m.pattern.fullmatch(text)) is not None:
+            given = found.lastindex or 0
+            event = m.build(*map(_call, m.converts[:given], found.groups()[:given]))
+            if not m.ordered or event.bid <= event.ask:  # type: ignore[union-attr]
+                return event
     try:
         obj, end = _SCAN(text, 0)  # the decoder's own scanner, without its wrapper's calls
     except (StopIteration, ValueError, RecursionError):

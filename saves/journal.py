@@ -99,8 +99,13 @@ class Journal:
         self, sid: int, start_seq: int = 1, end_seq: int | None = None
     ) -> Iterator[tuple[int, ev.Event]]:
         """The session's inputs `(seq, event)` from `start_seq` to `end_seq` inclusive."""
+        decode = payload.decode  # `self.decode` written out: a replay's per-row cost
         for seq, ts, kind, text in self.rows(sid, start_seq, end_seq):
-            yield seq, self.decode(sid, seq, ts, kind, text)
+            try:
+                event = decode(kind, ts, text, seq)
+            except CorruptStoreError as exc:
+                raise self._damaged(sid, f"event {seq}: {exc}", seq) from None
+            yield seq, event
 
     def market_events_after(self, sid: int, seq: int) -> Iterator[tuple[int, ev.MarketEvent]]:
         """The market data of `sid` after `seq`, commands left out."""

@@ -5,8 +5,14 @@ array in field order (trailing nulls dropped), decimals as `str(Decimal)` so eve
 exponent survives ("60088.0" stays "60088.0": a resumed engine is the original to the digit,
 where `core.codec.dumps` would normalise it to "60088"). Key names are
 the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
-budget); decoding puts them back and validates through `core.codec.parse_object`, the same
-edge every drill line goes through, so a damaged row fails loudly instead of replaying wrong.
+budget). Decoding checks every value with the drill format's own checks (`core.codec`'s
+table, its memos of texts already checked) straight from the array, field by field in
+`FIELDS` order: a replay pays about a JSON parse a row, not the drill edge's object building
+(issue 14: replay at least half the engine's own speed). Anything that path doubts (not an
+array, too long, a null where a value is required, a check or a cross-field rule failing) goes
+through `core.codec.parse_object`, the same edge every drill line goes through, for its exact
+words: a damaged row fails loudly instead of replaying wrong, and both paths accept the same
+rows with equal events (tests/saves/test_payload_trusted.py).
 `to_line` gives `core.codec.dumps(event)`, which is what exports contain.
 
 Books (up to 20 levels a side, ten a second per symbol: the heaviest rows by far) write each
@@ -27,6 +33,7 @@ import operator
 from decimal import Decimal
 from typing import Any
 
+from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.saves.errors import CorruptStoreError
 
@@ -192,13 +199,105 @@ def to_object(kind: str, ts: int, payload: str) -> dict[str, Any]:
     return obj
 
 
+class _Plan:
+    """One kind's row as the trusted path reads it: for each stored value in `FIELDS` order,
+    the format's memo and check for that field and its default (`codec.REQUIRED` if none)."""
+
+    __slots__ = ("build", "cross", "fields", "steps")
+
+    def __init__(self, kind: str) -> None:
+        plan = codec.plan_of(kind)
+        self.fields = ("ts", *FIELDS[kind])
+        self.steps = tuple(
+            (*plan.checks[name], plan.defaults.get(name, codec.REQUIRED)) for name in FIELDS[kind]
+        )
+        self.cross = plan.post
+        self.build: Any = codec.event_class(kind)
+
+
+_PLANS = {kind: _Plan(kind) for kind in FIELDS}
+
+_MATCHERS = {
+    kind: m for kind, names in FIELDS.items() if (m := codec.matcher(kind, names, keyed=False))
+}
+"""Market rows matched whole (`core.codec.matcher`: what they match, the checks would have
+returned exactly)."""
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_UNSEEN: Any = object()
+_call = operator.call
+_REQUIRED = codec.REQUIRED
+_TS_MIN, _TS_MAX = 0, 253_402_300_799_999  # saves.bounds.TS_MIN/MAX and core.numbers' ts range
+
+
+class _Doubt(Exception):
+    """The trusted path will not take this row whole: the strict path words why."""
+
+
+def _trusted(kind: str, ts: int, payload: str) -> ev.Event:
+    """The row's event, each value through the format's check (memoised per text), or `_Doubt`
+    / the check's own error for anything the strict path must look at (market rows `decode`
+    matched whole already do not come here)."""
+    plan = _PLANS[kind]
+    values, end = _SCAN(payload, 0)
+    steps = plan.steps
+    if end != len(payload) or type(values) is not list or len(values) > len(steps):
+        raise _Doubt
+    if type(ts) is not int or not _TS_MIN <= ts <= _TS_MAX:
+        raise _Doubt
+    args = [ts]
+    for (memo, check, default), value in zip(steps, values, strict=False):
+        if value.__class__ is str:
+            got = memo.get(value, _UNSEEN)
+            if got is _UNSEEN:
+                got = check(value)  # the memo is codec's: filled by the strict path too
+                if len(memo) < codec.STR_MEMO:
+                    memo[value] = got
+        elif value is None:
+            got = default
+            if got is _REQUIRED:
+                raise _Doubt
+        else:
+            got = check(value)
+        args.append(got)
+    for _memo, _check, default in steps[len(values) :]:
+        if default is _REQUIRED:
+            raise _Doubt
+        args.append(default)
+    if plan.cross is not None:
+        if kind == "quote":
+            if args[2] > args[3]:
+                raise _Doubt
+        elif kind == "order" and args[4] is None:
+            raise _Doubt  # codec fills a close_position order's qty: its path does it
+        elif plan.cross(dict(zip(plan.fields, args, strict=True))) is not None:
+            raise _Doubt
+    built: ev.Event = plan.build(*args)
+    return built
+
+
 def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
     """Rebuild the engine input of a row; a row that does not validate is corruption.
 
     The error's message is the reason alone ("price: must be positive"); the journal
     reader adds which session and event it was."""
-    from papertrade.core import codec  # good rows never import pydantic (core/codec.py)
-
+    matcher = _MATCHERS.get(kind)  # cannot raise: what it matches converts as it is
+    if matcher is not None and type(ts) is int and _TS_MIN <= ts <= _TS_MAX:
+        matched = codec.match(matcher, payload, ts)
+        if matched is not None:
+            return matched
+    if kind in _PLANS:
+        try:
+            return _trusted(kind, ts, payload)
+        except (
+            _Doubt,
+            codec.Doubt,
+            StopIteration,
+            ValueError,
+            TypeError,
+            ArithmeticError,
+            RecursionError,
+        ):
+            pass  # the strict path below decides, with its words
     try:
         event = codec.parse_object(to_object(kind, ts, payload), seq)
     except codec.FormatError as exc:
@@ -212,6 +311,4 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
 def to_line(kind: str, ts: int, payload: str) -> str:
     """The row as one drill/export line, byte-identical to `core.codec.dumps` of the event."""
-    from papertrade.core import codec  # good rows never import pydantic (core/codec.py)
-
     return codec.dumps(decode(kind, ts, payload))

@@ -40,9 +40,6 @@ from papertrade.feeds.base import Feed, FeedStatus, Subscribable
 from papertrade.feeds.conflate import conflate
 from papertrade.feeds.pacing import faster, slower, speed_label
 from papertrade.tui.screens.host import StatusArgs
-from papertrade.tui.screens.replay import ReplayScreen
-from papertrade.tui.screens.sessions import SessionsScreen
-from papertrade.tui.screens.summary import SummaryScreen
 from papertrade.tui.screens.trading import TradingScreen
 from papertrade.tui.service.alerts import FiredAlert, PriceAlerts
 from papertrade.tui.service.config import Config, load_config
@@ -164,6 +161,8 @@ class PapertradeApp(App[int]):
         if self.session is not None:
             self.push_screen(TradingScreen(self.session))
         elif self.replay is not None:
+            from papertrade.tui.screens.replay import ReplayScreen  # screens off the first frame
+
             start = self.replay
             self.push_screen(
                 ReplayScreen(self.db_path, start.session, speed=start.speed, paused=start.paused)
@@ -312,6 +311,8 @@ class PapertradeApp(App[int]):
     # --- other screens --------------------------------------------------------------------
 
     def open_sessions(self) -> None:
+        from papertrade.tui.screens.sessions import SessionsScreen
+
         self.push_screen(SessionsScreen(self.db_path))
 
     def flush_journal(self) -> None:
@@ -438,6 +439,8 @@ class PapertradeApp(App[int]):
             self.notify(f"saving failed: {exc}", severity="error", markup=False)
             self.finish()
             return
+        from papertrade.tui.screens.summary import SummaryScreen
+
         summary = SummaryScreen(
             db_path=self.db_path, session=writer.id, title=self.session_name, compare_modes=True
         )

@@ -55,8 +55,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def simulate(engine: Engine, events: Iterable[ev.Event]) -> Iterator[ev.Outcome]:
     """Every outcome of the events, then the final account state."""
+    apply = engine.apply
     for event in events:
-        yield from engine.apply(event)
+        outcomes = apply(event)
+        if outcomes:  # most events have none: no generator hand-off for them
+            yield from outcomes
     yield engine.account()
 
 
@@ -290,9 +293,14 @@ class _Counted:
         self.n = 0
 
     def __iter__(self) -> Iterator[ev.Event]:
-        for item in _events(self._items):
-            self.n += 1
-            yield item
+        # after the settings `stream_drill` yields events only (a late `session` line is an
+        # error), so nothing is filtered on the way
+        n = 0
+        try:
+            for n, item in enumerate(self._items, start=1):  # noqa: B007 (counted after)
+                yield item  # type: ignore[misc]
+        finally:
+            self.n = n
 
 
 def _events(items: Iterator[ev.SessionSettings | ev.Event]) -> Iterator[ev.Event]:

@@ -13,15 +13,17 @@ defaults. The keys are documented in docs/CONFIG.md.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from papertrade.tui.service.setup import SetupError
 
@@ -41,17 +43,37 @@ class ConfigError(SetupError):
     """The config file cannot be used; the message names the file and what to fix."""
 
 
-class Config(BaseModel):
-    """What the config file may set. Every key is optional; unknown keys are refused."""
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What the config file may set. Every key is optional; unknown keys are refused.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    A plain dataclass: the terminal starts with it before its first frame, and pydantic (the
+    file's validator, `_file_model`) is imported only when there is a file to read."""
 
     confirm_close: bool = False
     """`c` (close a position at market) asks y/n first. Off by default, like Binance's
     one-click close."""
-    keys: dict[str, str] = Field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     """Binding id → key(s), comma-separated (`buy = "B"`, `help = "question_mark,f1"`);
     applied with Textual's `App.set_keymap`."""
+
+
+KEYS = tuple(f.name for f in dataclasses.fields(Config))
+"""The config file's keys, in the order they are documented."""
+
+
+@cache
+def _file_model() -> Any:
+    """The pydantic model that validates a file's table: `Config`'s fields, strict, unknown
+    keys refused (built on first need)."""
+    from pydantic import ConfigDict, create_model
+
+    return create_model(
+        "ConfigFile",
+        __config__=ConfigDict(extra="forbid", frozen=True, strict=True),
+        confirm_close=(bool, False),
+        keys=(dict[str, str], {}),
+    )
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -113,14 +135,16 @@ def load_config(
 
 
 def _validate(data: dict[str, Any], shown: str) -> Config:
+    from pydantic import ValidationError
+
     try:
-        return Config.model_validate(data)
+        checked = _file_model().model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(_printable(str(part)) for part in first["loc"])
         kind = first["type"]
         if kind == "extra_forbidden":
-            known = ", ".join(Config.model_fields)
+            known = ", ".join(KEYS)
             looks_like_a_key = len(first["loc"]) == 1 and isinstance(first.get("input"), str)
             hint = " (put key bindings under [keys])" if looks_like_a_key else ""
             message = f"unknown key {key!r}{hint}; known keys: {known}"
@@ -133,6 +157,7 @@ def _validate(data: dict[str, Any], shown: str) -> Config:
         else:
             message = f"{key}: {_printable(first['msg'])}"
         raise ConfigError(f"config file {shown}: {message}") from None
+    return Config(confirm_close=checked.confirm_close, keys=dict(checked.keys))
 
 
 def _key_syntax(keys: Mapping[str, str]) -> list[str]:

@@ -1,0 +1,170 @@
+"""A journal row decodes through a cheap trusted path, and that path never decides differently
+from the strict drill edge.
+
+`payload.decode` matches market rows whole with a pattern and walks the others with the
+format's checks (issue 14: replay at engine speed); on any doubt it hands the row to
+`core.codec.parse_object`, which is what every row went through before. `strict` below is that
+old path, kept here as the reference: for any row text, both must give equal events or the
+same error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papertrade.core import codec
+from papertrade.core import events as ev
+from papertrade.saves import payload
+from papertrade.saves.errors import CorruptStoreError
+from papertrade.saves.synthetic import random_stream
+
+
+def strict(kind: str, ts: int, text: str) -> ev.Event:
+    """The row through the drill edge only (the decoder as it was before the trusted path)."""
+    try:
+        event = codec.parse_object(payload.to_object(kind, ts, text))
+    except codec.FormatError as exc:
+        raise CorruptStoreError(exc.message) from None
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+        raise CorruptStoreError(f"does not validate ({type(exc).__name__})") from None
+    if isinstance(event, ev.SessionSettings):
+        raise CorruptStoreError("a session line where an event belongs")
+    return event
+
+
+def verdict(kind: str, ts: int, text: str, decoder: Any) -> tuple[str, Any]:
+    try:
+        event = decoder(kind, ts, text)
+    except CorruptStoreError as exc:
+        return "error", str(exc)
+    return "event", (type(event), dataclasses.astuple(event), _reprs(event))
+
+
+def _reprs(event: ev.Event) -> tuple[str, ...]:
+    """The values' texts too: Decimal("1.50") == Decimal("1.5"), but a replay must keep
+    the digits it was given."""
+    return tuple(repr(getattr(event, f.name)) for f in dataclasses.fields(event))
+
+
+def assert_same(kind: str, ts: int, text: str) -> None:
+    assert verdict(kind, ts, text, payload.decode) == verdict(kind, ts, text, strict), text
+
+
+# Values a row might hold, good and bad: canonical decimals, the edges of every bound, texts
+# the pattern must not take (exponents, zeros, leading zeros, signs, spaces), wrong types.
+# fmt: off
+ODD_DECIMALS = [
+    "0", "0.000", "-0", "-0.0", "1", "-1", "1.0", "0.5", "-0.5", "-0.0001", "1E+2", "1e2",
+    "0E-8", "1000000000000", "999999999999.99", "1000000000000.0", "9999999999999", "007.5",
+    ".5", "5.", "+5", " 5", "NaN", "Infinity", "-", "1.0000000000000000001",
+    "123456789012345678", "1234567890123456789", "0.000000000000000001",
+    "0.0000000000000000001",
+]
+# fmt: on
+DECIMAL_TEXTS = st.one_of(
+    st.decimals(min_value=Decimal("-2"), max_value=Decimal("2e12"), places=4).map(str),
+    st.decimals(min_value=Decimal("0.00001"), max_value=Decimal("1e13")).map(str),
+    st.sampled_from(ODD_DECIMALS),
+)
+VALUES = st.one_of(
+    DECIMAL_TEXTS,
+    st.sampled_from(["BTCUSDT", "ETHUSDT", "btcusdt", " BTCUSDT", "A-B_C.D", "", "X" * 41]),
+    st.sampled_from(["buy", "sell", "limit", "market", "cross", "isolated", "one_way", "long"]),
+    st.text(max_size=6),
+    st.integers(-5, 300),
+    st.sampled_from([1_767_225_600_000, 253_402_300_799_999, 253_402_300_800_000, 10**14]),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+KINDS = sorted(payload.FIELDS)
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> tuple[str, int, str]:
+    kind = draw(st.sampled_from(KINDS))
+    size = draw(st.integers(0, len(payload.FIELDS[kind]) + 1))
+    values = draw(st.lists(VALUES, min_size=size, max_size=size))
+    ts = draw(st.sampled_from([0, 1_767_225_600_000, 253_402_300_799_999, -1, 2**62]))
+    return kind, ts, json.dumps(values, separators=(",", ":"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows())
+def test_any_row_gets_the_strict_paths_verdict(row: tuple[str, int, str]) -> None:
+    assert_same(*row)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[str, int, str]:
+    """A recorded row with one character replaced, inserted or removed (disk damage)."""
+    kind, ts, text = draw(st.sampled_from(RECORDED))
+    at = draw(st.integers(0, len(text)))
+    char = draw(st.sampled_from(list('0123456789.-",[]nule Ee+x')))
+    how = draw(st.sampled_from(["replace", "insert", "delete"]))
+    if how == "insert":
+        return kind, ts, text[:at] + char + text[at:]
+    if how == "replace":
+        return kind, ts, text[:at] + char + text[at + 1 :]
+    return kind, ts, text[:at] + text[at + 1 :]
+
+
+RECORDED = [payload.encode(e) for e in random_stream(11, 400)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(mutated())
+def test_a_damaged_recorded_row_gets_the_strict_paths_verdict(row: tuple[str, int, str]) -> None:
+    assert_same(*row)
+
+
+def test_recorded_rows_decode_to_their_events_on_both_paths() -> None:
+    for event in random_stream(12, 3000):
+        kind, ts, text = payload.encode(event)
+        assert verdict(kind, ts, text, payload.decode) == verdict(kind, ts, text, strict)
+        assert payload.decode(kind, ts, text) == event
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "error"),
+    [
+        ("quote", '["BTCUSDT","60001","60000"]', "bid 60001 is above ask 60000"),
+        ("mark", '["BTCUSDT","0"]', "must be positive"),
+        ("mark", '["BTCUSDT","1000000000000.5"]', "must be at most"),
+        ("trade", '["BTCUSDT","1","2","3"]', "malformed payload"),
+        ("funding", '["BTCUSDT","1.5"]', "must be at most 1"),
+        ("mark", '["BTC USDT","1"]', "not a valid symbol"),
+        ("order", '["o1","BTCUSDT","buy","1","market",null,null,null,false,true]', "post_only"),
+    ],
+)
+def test_a_row_the_trusted_path_must_not_take_fails_with_the_strict_words(
+    kind: str, text: str, error: str
+) -> None:
+    with pytest.raises(CorruptStoreError, match=error):
+        payload.decode(kind, 1, text)
+    assert_same(kind, 1, text)
+
+
+def test_texts_outside_the_pattern_keep_their_strict_values() -> None:
+    # A zero size normalises to "0", an exponent is kept as written, a middle null is None.
+    quote = payload.decode("quote", 5, '["BTCUSDT","1E+2","100.5","0.000","2"]')
+    assert quote == ev.Quote(5, "BTCUSDT", Decimal(100), Decimal("100.5"), Decimal(0), Decimal(2))
+    assert (repr(quote.bid), repr(quote.bid_qty)) == ("Decimal('1E+2')", "Decimal('0')")
+    mark = payload.decode("mark", 5, '["ETHUSDT","3000.10",null,"-0.0001",1767254400000]')
+    assert mark == ev.MarkPrice(
+        5, "ETHUSDT", Decimal("3000.10"), None, Decimal("-0.0001"), 1767254400000
+    )
+    assert repr(mark.price) == "Decimal('3000.10')"
+
+
+def test_every_event_class_takes_ts_first_as_the_trusted_path_builds_it() -> None:
+    for kind, names in payload.FIELDS.items():
+        cls = codec.event_class(kind)
+        assert [f.name for f in dataclasses.fields(cls)] == ["ts", *names]  # type: ignore[arg-type]
