@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from papertrade.tui.cli import main
+
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -226,15 +228,10 @@ def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: 
         wait_for(name, lambda s: "EXITED 0" in s, "the program to exit")
     finally:
         tmux("kill-server", check=False)
-    exe = shutil.which("papertrade")
-    cli = [exe] if exe else [sys.executable, "-m", "papertrade"]
-    exported = subprocess.run(
-        [*cli, "export", "one-path", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
+    # the export in-process: the binary under test is the one that ran in tmux above
+    out = tmp_path / "one-path.jsonl"
+    assert main(["export", "one-path", "--out", str(out), "--db", str(db)]) == 0
+    exported = out.read_text(encoding="utf-8")
     events = [json.loads(line) for line in exported.splitlines() if line.strip()]
     bought_at = next(e["ts"] for e in events if e["type"] == "order")
     marks = [
