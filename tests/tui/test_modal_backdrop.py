@@ -22,7 +22,8 @@ async def test_dialogs_keep_one_backdrop_and_the_footer_keys(app_factory, tui):
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
-        footer = app.trading.query_one(SteadyFooter)
+        trading = app.trading
+        footer = trading.query_one(SteadyFooter)
         before = list(footer.query(FooterKey))
         assert [k.key for k in before][:3] == ["b", "s", "c"]
         await pilot.press("l")
@@ -41,7 +42,7 @@ async def test_dialogs_keep_one_backdrop_and_the_footer_keys(app_factory, tui):
         first = dialog._backdrop
         assert first is not None and first[0] == dialog.size
         await tui.type_text(pilot, "15")
-        app.trading.flush(force=True)  # the market behind moves on
+        trading.flush(force=True)  # the market behind moves on
         await pilot.pause()
         assert dialog._backdrop is first
         lines = first[1].lines
