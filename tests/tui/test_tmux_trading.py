@@ -25,8 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from papertrade.tui.cli import main
-
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -126,14 +124,14 @@ def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Pa
         keys(name, "0.01")
         wait_for(name, lambda s: "whole cross balance" in s, "the risk preview")
         keys(name, "Enter")
-        wait_for(name, lambda s: "SELL BTCUSDT" not in s, "the ticket to close")
+        # the BUY ticket (waiting on "SELL" here let "3" reach its quantity: 0.013 was bought)
+        wait_for(name, lambda s: "BUY BTCUSDT" not in s, "the ticket to close")
         keys(name, "3")  # the orders panel (a small terminal shows one panel at a time)
         screen = wait_for(
             name, lambda s: "LONG" in positions_panel(s), "the position in the positions panel"
         )
         assert "0.010" in positions_panel(screen)
         # a stop-loss from the ticket (issue 12): Type is the row above the quantity
-        wait_for(name, lambda s: "BUY BTCUSDT" not in s, "the ticket to close")
         keys(name, "s")
         wait_for(name, lambda s: "SELL BTCUSDT" in s, "the sell ticket")
         keys(name, "0.01")  # the quantity has the focus when the ticket opens
@@ -228,10 +226,15 @@ def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: 
         wait_for(name, lambda s: "EXITED 0" in s, "the program to exit")
     finally:
         tmux("kill-server", check=False)
-    # the export in-process: the binary under test is the one that ran in tmux above
-    out = tmp_path / "one-path.jsonl"
-    assert main(["export", "one-path", "--out", str(out), "--db", str(db)]) == 0
-    exported = out.read_text(encoding="utf-8")
+    exe = shutil.which("papertrade")
+    cli = [exe] if exe else [sys.executable, "-m", "papertrade"]
+    exported = subprocess.run(
+        [*cli, "export", "one-path", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     events = [json.loads(line) for line in exported.splitlines() if line.strip()]
     bought_at = next(e["ts"] for e in events if e["type"] == "order")
     marks = [
