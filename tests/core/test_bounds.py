@@ -209,7 +209,7 @@ _qty = st.decimals(min_value=D("1e-8"), max_value=n.MAX_QTY, places=8)
 _rate = st.decimals(min_value=-n.MAX_RATE, max_value=n.MAX_RATE, places=8)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(price=_price, qty=_qty, rate=_rate)
 def test_anything_derived_from_bounded_inputs_quantizes_and_prints(
     price: D, qty: D, rate: D
@@ -263,7 +263,7 @@ def bounded_stream(draw: st.DrawFn) -> list[ev.Event]:
     return out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(stream=bounded_stream(), balance=st.sampled_from([D("1"), D("10000"), D("1e15")]))
 def test_any_bounded_stream_runs_and_every_outcome_formats(
     stream: list[ev.Event], balance: D

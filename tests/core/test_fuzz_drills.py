@@ -110,7 +110,7 @@ def mutated_drill(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=mutated_drill())
 def test_the_codec_returns_events_or_one_format_error_never_anything_else(text: str) -> None:
     try:

@@ -129,7 +129,7 @@ def leveraged_then_trending(draw: st.DrawFn) -> list[ev.Event]:
 
 
 streams = st.one_of(random_streams, leveraged_then_trending())
-COMMON = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+COMMON = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def run(events: list[ev.Event]) -> tuple[Engine, list[ev.Outcome]]:
@@ -198,7 +198,7 @@ def test_replay_and_resume_from_state_give_identical_outcomes(events, cut) -> No
     assert head + tail == first
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(SYMBOLS),
     st.sampled_from([1, -1]),

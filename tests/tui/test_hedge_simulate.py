@@ -1,23 +1,17 @@
-"""`papertrade simulate` on the hedge-mode drill, as a user runs it (the real console script in
-a subprocess): the two sides print as two positions with their `position_side`, one shared
+"""`papertrade simulate` on the hedge-mode drill, as a user runs it (its entry point in-process,
+`cli_run.papertrade`): the two sides print as two positions with their `position_side`, one shared
 liquidation price (−14,000 / −0.3936 = 35,569.105… on the 0.1 tick), and the readable report
 names the mode and each open order's side."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_run import papertrade
 
 ROOT = Path(__file__).parents[2]
 DRILL = ROOT / "examples" / "drills" / "hedge-mode.jsonl"
-
-
-def papertrade(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "papertrade", *args], capture_output=True, text=True, cwd=ROOT
-    )
 
 
 def test_hedge_drill_json_shows_both_sides_and_their_shared_price() -> None:

@@ -14,47 +14,16 @@ from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.widgets.footer import SteadyFooter
 
 
-async def test_the_leverage_dialog_backdrop_is_rendered_once_while_typing(app_factory, tui):
+async def test_dialogs_keep_one_backdrop_and_the_footer_keys(app_factory, tui):
+    """In one terminal: the leverage dialog opened and closed keeps the footer's key widgets
+    (Textual's footer re-mounts every key when its screen is suspended or resumed, though
+    nothing it shows changes); opened again, its backdrop is rendered once while the trader
+    types and the market behind moves; the ticket keeps one backdrop too."""
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
-        await pilot.press("l")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, LeverageModal)
-        first = dialog._backdrop
-        assert first is not None and first[0] == dialog.size
-        await tui.type_text(pilot, "15")
-        app.trading.flush(force=True)  # the market behind moves on
-        await pilot.pause()
-        assert dialog._backdrop is first
-        lines = first[1].lines
-        assert len(lines) == 40
-        behind = "".join(seg.text for seg in Segment.filter_control(lines[0]))
-        assert "papertrade" in behind  # a still of the trading screen, dimmed
-
-
-async def test_the_ticket_keeps_one_backdrop_too(app_factory, tui):
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        await pilot.press("b")
-        await pilot.pause()
-        ticket = app.screen
-        assert isinstance(ticket, OrderTicket)
-        first = ticket._backdrop
-        await tui.type_text(pilot, "0.01")
-        await pilot.pause()
-        assert first is not None and ticket._backdrop is first
-
-
-async def test_opening_and_closing_a_dialog_keeps_the_footer_keys(app_factory, tui):
-    """Textual's footer re-mounts every key when its screen is suspended or resumed, though
-    nothing it shows changes; the trading screen's footer keeps the same key widgets."""
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        footer = app.trading.query_one(SteadyFooter)
+        trading = app.trading
+        footer = trading.query_one(SteadyFooter)
         before = list(footer.query(FooterKey))
         assert [k.key for k in before][:3] == ["b", "s", "c"]
         await pilot.press("l")
@@ -65,6 +34,33 @@ async def test_opening_and_closing_a_dialog_keeps_the_footer_keys(app_factory, t
         assert app.screen is app.trading
         await pilot.pause()
         assert list(footer.query(FooterKey)) == before
+
+        await pilot.press("l")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, LeverageModal)
+        first = dialog._backdrop
+        assert first is not None and first[0] == dialog.size
+        await tui.type_text(pilot, "15")
+        trading.flush(force=True)  # the market behind moves on
+        await pilot.pause()
+        assert dialog._backdrop is first
+        lines = first[1].lines
+        assert len(lines) == 40
+        behind = "".join(seg.text for seg in Segment.filter_control(lines[0]))
+        assert "papertrade" in behind  # a still of the trading screen, dimmed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.trading
+
+        await pilot.press("b")
+        await pilot.pause()
+        ticket = app.screen
+        assert isinstance(ticket, OrderTicket)
+        first = ticket._backdrop
+        await tui.type_text(pilot, "0.01")
+        await pilot.pause()
+        assert first is not None and ticket._backdrop is first
 
 
 async def test_the_footer_still_follows_a_keymap(app_factory, tui):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
-import pytest
 from textual.widgets import Checkbox, Input
 
 from papertrade.tui.screens.ticket import OrderTicket
@@ -49,28 +48,31 @@ def _on_screen(widget: Any) -> bool:
     return True
 
 
-@pytest.mark.parametrize(
-    ("order_type", "fields"),
-    [
-        ("market", set()),
-        ("limit", {"price", "tif"}),
-        ("stop_market", {"trigger", "working", "close-position", "protect"}),
-        ("stop_limit", {"price", "trigger", "working", "tif", "protect"}),
-        ("take_profit_market", {"trigger", "working", "close-position", "protect"}),
-        ("take_profit_limit", {"price", "trigger", "working", "tif", "protect"}),
-        ("trailing_stop_market", {"working", "callback", "activation", "protect"}),
-    ],
-)
-async def test_each_type_shows_only_its_fields(app_factory, tui, order_type, fields) -> None:
+FIELDS = {
+    "market": set(),
+    "limit": {"price", "tif"},
+    "stop_market": {"trigger", "working", "close-position", "protect"},
+    "stop_limit": {"price", "trigger", "working", "tif", "protect"},
+    "take_profit_market": {"trigger", "working", "close-position", "protect"},
+    "take_profit_limit": {"price", "trigger", "working", "tif", "protect"},
+    "trailing_stop_market": {"working", "callback", "activation", "protect"},
+}
+
+
+async def test_each_type_shows_only_its_fields(app_factory, tui) -> None:
+    """A fresh ticket per type, in one terminal."""
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
-        ticket = await _open(pilot, "b", order_type)
-        assert _shown(ticket) == fields
-        if "tif" in fields:
-            ticket.query_one("#tif", Choice).value = "GTD"
-            await pilot.pause()
-            assert "good-till" in _shown(ticket)
+        for order_type, fields in FIELDS.items():
+            ticket = await _open(pilot, "b", order_type)
+            assert _shown(ticket) == fields, order_type
+            if "tif" in fields:
+                ticket.query_one("#tif", Choice).value = "GTD"
+                await pilot.pause()
+                assert "good-till" in _shown(ticket), order_type
+            await pilot.press("escape")
+            assert app.screen is app.trading, order_type
 
 
 async def test_a_stop_market_is_sent_with_its_trigger_and_watched_price(app_factory, tui):

@@ -14,7 +14,13 @@ from papertrade.tui.screens.palette import TradingCommands
 from papertrade.tui.screens.trading import TradingScreen
 
 
-async def test_the_palette_lists_one_quit_and_it_is_the_saving_one(app_factory, tui) -> None:
+async def test_one_quit_and_every_key_of_the_trading_screen_have_a_palette_entry(
+    app_factory, tui
+) -> None:
+    """The palette lists one quit, the saving one. Footer and help keys all reach the palette
+    (issue 10 leftover: the alert key and the panel and tab keys had no entry): checked with a
+    position on an isolated symbol and an order open, so the entries that need them are
+    offered. One terminal for both."""
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
@@ -25,14 +31,6 @@ async def test_the_palette_lists_one_quit_and_it_is_the_saving_one(app_factory, 
         (quit_command,) = [c for c in system if c.title == "Quit and save"]
         assert quit_command.callback == app.action_quit  # save, summary, exit
 
-
-async def test_every_key_of_the_trading_screen_has_a_palette_entry(app_factory, tui) -> None:
-    """Footer and help keys all reach the palette (issue 10 leftover: the alert key and the
-    panel and tab keys had no entry). With a position on an isolated symbol and an order
-    open, so the entries that need them are offered."""
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
         session = app.session
         session.order("BTCUSDT", "buy", Decimal("0.01"), margin_mode="isolated", leverage=10)
         session.order("BTCUSDT", "buy", Decimal("0.01"), order_type="limit", price=Decimal(90000))

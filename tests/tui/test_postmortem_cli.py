@@ -1,5 +1,5 @@
-"""`papertrade postmortem` as a user runs it: the real console script over a drill and over a
-session saved in a real SQLite file."""
+"""`papertrade postmortem` as a user runs it (its entry point in-process, `cli_run.papertrade`)
+over a drill and over a session saved in a real SQLite file."""
 
 from __future__ import annotations
 

@@ -69,7 +69,9 @@ def _text(screen: PostMortemScreen) -> str:
     return " ".join(console.export_text().split())
 
 
-async def test_p_opens_the_last_liquidation_taken_apart(tmp_path: Path) -> None:
+async def test_p_or_the_palette_opens_the_last_liquidation_taken_apart(tmp_path: Path) -> None:
+    """`P` opens it; closed with Escape, the palette offers it and opens it again (one
+    terminal for both ways in)."""
     app = drill_app(tmp_path)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -96,16 +98,8 @@ async def test_p_opens_the_last_liquidation_taken_apart(tmp_path: Path) -> None:
             assert "Post-mortem 1/1 · cross account · BTCUSDT mark 40000" in title
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is app.trading, "back on the trading screen")
-    finally:
-        app.close_session("ended")
-        app.store.close()
 
-
-async def test_the_palette_offers_the_post_mortem_after_a_liquidation(tmp_path: Path) -> None:
-    app = drill_app(tmp_path)
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await _settled(app, pilot)
+            # closed, the same liquidation is offered by the palette
             helps = {n: h for n, _, h in TradingCommands(app.trading)._commands()}
             assert helps["Post-mortem of the last liquidation"].endswith("(P)")
             await pilot.press("ctrl+p")

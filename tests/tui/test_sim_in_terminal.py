@@ -13,6 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import pytest
 from manual_time import ManualTime
 from screen_host import SIZE, until
 
@@ -21,6 +22,8 @@ from papertrade.saves.store import Store
 from papertrade.tui.app import PapertradeApp
 from papertrade.tui.cli.terminal import build_parser, prepare
 from papertrade.tui.screens.modals import AddSymbolModal
+
+pytestmark = pytest.mark.slow  # a live sim feed each: started first (tests/conftest.py)
 
 
 def args(db: Path, *extra: str) -> argparse.Namespace:

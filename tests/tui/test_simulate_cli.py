@@ -1,4 +1,6 @@
-"""`papertrade simulate` as a user runs it: the real console script in a subprocess."""
+"""`papertrade simulate` as a user runs it: the first test runs the real console script in a
+subprocess; the rest call the same entry point in-process (`cli_run.papertrade`: the same
+output, errors and status, without an interpreter start per call)."""
 
 from __future__ import annotations
 
@@ -9,21 +11,22 @@ import sys
 from decimal import Decimal as D
 from pathlib import Path
 
+from cli_run import papertrade
+
 DRILLS = Path(__file__).parents[2] / "examples" / "drills"
 
 
-def papertrade(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def console_script(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "papertrade", *args],
         capture_output=True,
         text=True,
-        input=stdin,
         cwd=Path(__file__).parents[2],
     )
 
 
 def test_json_output_is_one_outcome_per_line_then_the_account() -> None:
-    result = papertrade("simulate", str(DRILLS / "funding.jsonl"), "--json")
+    result = console_script("simulate", str(DRILLS / "funding.jsonl"), "--json")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [x["type"] for x in lines] == [

@@ -4,23 +4,18 @@ every figure worked out by hand from the drill's lines (fees are zero in all fou
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
+
+from cli_run import papertrade  # the entry point in-process
 
 ROOT = Path(__file__).parents[2]
 DRILLS = ROOT / "examples" / "drills"
 
 
 def run(name: str) -> list[dict[str, Any]]:
-    result = subprocess.run(
-        [sys.executable, "-m", "papertrade", "simulate", str(DRILLS / name), "--json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    result = papertrade("simulate", str(DRILLS / name), "--json")
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -119,12 +114,7 @@ def test_a_stop_beyond_the_liquidation_price_never_fires() -> None:
 
 
 def test_the_report_says_what_triggered_where() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "papertrade", "simulate", str(DRILLS / "position-tp-sl.jsonl")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    result = papertrade("simulate", str(DRILLS / "position-tp-sl.jsonl"))
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "TRIGGERED    tp: take_profit_market BTCUSDT at 63100 (trigger 63000)" in text

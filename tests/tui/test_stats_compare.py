@@ -1,5 +1,5 @@
 """`papertrade stats SESSION --compare-modes`: the comparison recomputed from a saved journal
-(a real SQLite file, the real console script)."""
+(a real SQLite file, the command's entry point in-process: `cli_run.papertrade`)."""
 
 from __future__ import annotations
 

@@ -12,18 +12,12 @@ receives 1.22. Equity change = 0 realized - 0.04 unrealized - 11.99998 fees + 0 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_run import papertrade  # the entry point in-process
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILL = ROOT / "examples" / "drills" / "funding.jsonl"
-
-
-def papertrade(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "papertrade", *args], capture_output=True, text=True, cwd=ROOT
-    )
 
 
 def test_stats_text_and_json_show_costs_negative_and_parts_that_add_up(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from branch_steps import buy_one_sol_then_leverage_five
 from screen_host import DRILLS, SIZE, logged, shows, until
 from textual.pilot import Pilot
@@ -54,6 +55,7 @@ async def replay_paused_at_5(app: Any, pilot: Pilot[Any], drill_id: int) -> Repl
     return replay
 
 
+@pytest.mark.slow
 async def test_take_over_inside_the_terminal_asks_then_trades_the_branch_with_every_key(
     app_factory: Callable[..., Any], tui: SimpleNamespace
 ) -> None:

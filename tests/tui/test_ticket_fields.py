@@ -13,7 +13,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from textual.widgets import Checkbox, Input
 
 from papertrade.tui.screens.ticket import OrderTicket
@@ -29,21 +28,22 @@ async def _ticket(pilot: Any, tui: Any, key: str, qty: str) -> OrderTicket:
     return ticket
 
 
-@pytest.mark.parametrize("field", ["#qty", "#type", "#leverage", "#mode", "#reduce"])
-async def test_enter_on_any_field_submits_the_ticket(app_factory, tui, field: str) -> None:
+async def test_enter_on_any_field_submits_the_ticket(app_factory, tui) -> None:
+    """One ticket per field, in one terminal: each Enter sends one more 0.01 BTCUSDT."""
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
-        ticket = await _ticket(pilot, tui, "b", "0.01")
-        ticket.query_one(field).focus()
-        await pilot.pause()
-        reduce_before = ticket.query_one("#reduce", Checkbox).value
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen is app.trading, f"enter on {field} did not submit"
-        assert reduce_before is False
-        pos = app.session.engine.positions["BTCUSDT"]
-        assert (pos.qty, pos.side) == (Decimal("0.01"), "long")
+        for n, field in enumerate(["#qty", "#type", "#leverage", "#mode", "#reduce"], 1):
+            ticket = await _ticket(pilot, tui, "b", "0.01")
+            ticket.query_one(field).focus()
+            await pilot.pause()
+            reduce_before = ticket.query_one("#reduce", Checkbox).value
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app.trading, f"enter on {field} did not submit"
+            assert reduce_before is False, field
+            pos = app.session.engine.positions["BTCUSDT"]
+            assert (pos.qty, pos.side) == (Decimal("0.01") * n, "long"), field
 
 
 async def test_space_changes_the_order_type_and_toggles_reduce_only(app_factory, tui) -> None:

@@ -124,14 +124,14 @@ def test_real_binary_opens_a_position_with_keys_closes_it_and_saves(tmp_path: Pa
         keys(name, "0.01")
         wait_for(name, lambda s: "whole cross balance" in s, "the risk preview")
         keys(name, "Enter")
-        wait_for(name, lambda s: "SELL BTCUSDT" not in s, "the ticket to close")
+        # the BUY ticket (waiting on "SELL" here let "3" reach its quantity: 0.013 was bought)
+        wait_for(name, lambda s: "BUY BTCUSDT" not in s, "the ticket to close")
         keys(name, "3")  # the orders panel (a small terminal shows one panel at a time)
         screen = wait_for(
             name, lambda s: "LONG" in positions_panel(s), "the position in the positions panel"
         )
         assert "0.010" in positions_panel(screen)
         # a stop-loss from the ticket (issue 12): Type is the row above the quantity
-        wait_for(name, lambda s: "BUY BTCUSDT" not in s, "the ticket to close")
         keys(name, "s")
         wait_for(name, lambda s: "SELL BTCUSDT" in s, "the sell ticket")
         keys(name, "0.01")  # the quantity has the focus when the ticket opens

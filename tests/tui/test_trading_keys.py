@@ -44,20 +44,6 @@ async def open_ticket(pilot, tui, key: str, qty: str) -> OrderTicket:
     return ticket
 
 
-async def test_ticket_opens_on_the_first_symbol_with_quantity_focused(app_factory, tui):
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        await pilot.press("b")
-        ticket = app.screen
-        assert isinstance(ticket, OrderTicket)
-        assert (ticket.symbol, ticket.side) == ("BTCUSDT", "buy")
-        assert ticket.focused is ticket.query_one("#qty", Input)
-        await pilot.press("escape")
-        assert app.screen is app.trading
-        assert app.session.engine.positions == {}
-
-
 async def test_bad_quantity_is_shown_inline_and_nothing_is_sent(app_factory, tui):
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -284,17 +270,10 @@ async def test_add_symbol_by_fuzzy_search_and_remove_it(app_factory, tui):
         assert "DOGEUSDT" not in table.row_keys
 
 
-async def test_help_opens_and_closes(app_factory, tui):
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape")
-        assert app.screen is app.trading
-
-
-async def test_tab_moves_between_panels_and_jk_within(app_factory, tui):
+async def test_tab_jk_the_ticket_and_help_move_around_and_come_back(app_factory, tui):
+    """Moving around changes nothing: Tab and j/k within and between panels, then the ticket
+    (on the first symbol, quantity focused) and help each open and close with Escape. One
+    terminal for all three: each step starts where the last came back to."""
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
@@ -309,6 +288,20 @@ async def test_tab_moves_between_panels_and_jk_within(app_factory, tui):
         assert screen.focused is screen.positions
         await pilot.press("shift+tab")
         assert screen.focused is screen.watchlist
+
+        await pilot.press("b")
+        ticket = app.screen
+        assert isinstance(ticket, OrderTicket)
+        assert (ticket.symbol, ticket.side) == ("BTCUSDT", "buy")
+        assert ticket.focused is ticket.query_one("#qty", Input)
+        await pilot.press("escape")
+        assert app.screen is app.trading
+        assert app.session.engine.positions == {}
+
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert app.screen is app.trading
 
 
 async def test_quit_saves_the_session_with_every_input(app_factory, tui, tmp_path):

@@ -76,10 +76,23 @@ async def test_at_80x24_every_position_risk_the_account_and_the_keys_are_on_scre
             assert on_screen(keys[key], SMALL), key
 
 
-async def test_keys_1_to_4_show_one_panel_at_a_time_on_a_small_terminal(app_factory, tui):
+async def test_help_fits_and_keys_1_to_4_show_one_panel_at_a_time_on_a_small_terminal(
+    app_factory, tui
+):
+    """At 80x24, in one terminal: help fits without scrolling; closed, keys 1 to 4 show one
+    panel at a time."""
     app = app_factory()
     async with app.run_test(size=SMALL) as pilot:
         await tui.settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        dialog = app.screen.query_one("#help")
+        assert on_screen(dialog, SMALL)
+        assert dialog.max_scroll_y == 0 and dialog.max_scroll_x == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.trading
+
         screen = app.trading
         panels = {
             "1": screen.watchlist,
@@ -94,7 +107,9 @@ async def test_keys_1_to_4_show_one_panel_at_a_time_on_a_small_terminal(app_fact
             assert on_screen(screen.positions, SMALL) and on_screen(screen.account, SMALL)
 
 
-async def test_at_120x40_every_panel_is_on_screen_at_once(app_factory, tui):
+async def test_at_120x40_every_panel_is_on_screen_with_every_position_column(app_factory, tui):
+    """Every panel at once; the positions show shorts negative, break-even and next funding
+    (one terminal, the same two positions for both)."""
     app = app_factory()
     async with app.run_test(size=LARGE) as pilot:
         await open_positions(app, pilot, tui)
@@ -119,12 +134,6 @@ async def test_at_120x40_every_panel_is_on_screen_at_once(app_factory, tui):
         assert columns_within(
             screen.watchlist, ["symbol", "mark", "change", "funding", "next", "book", "last"]
         )
-
-
-async def test_positions_show_shorts_negative_with_break_even_and_next_funding(app_factory, tui):
-    app = app_factory()
-    async with app.run_test(size=LARGE) as pilot:
-        await open_positions(app, pilot, tui)
         table = app.trading.positions
         # BTC: bought 0.05 at the ask 95,000.0; fee 0.05 x 95,000 x 0.0005 = 2.375;
         # break-even 95,000 + 2.375 / 0.05 = 95,047.5.
@@ -176,14 +185,3 @@ async def test_o_cycles_order_tabs_and_f_filters_them_to_the_selected_symbol(app
         await pilot.press("f")
         assert screen.symbol_filter is None
         assert screen.order_history.row_keys == ["u1", "u2", "u3"]
-
-
-async def test_help_fits_80x24_without_scrolling(app_factory, tui):
-    app = app_factory()
-    async with app.run_test(size=SMALL) as pilot:
-        await tui.settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        dialog = app.screen.query_one("#help")
-        assert on_screen(dialog, SMALL)
-        assert dialog.max_scroll_y == 0 and dialog.max_scroll_x == 0
