@@ -105,10 +105,20 @@ def events_shown(screen: str) -> int:
     return int(found.group(1).replace(",", "")) if found else 0
 
 
+def installed() -> list[str]:
+    """The `papertrade` installed beside the interpreter running the tests (its venv's), not
+    whichever one comes first on PATH; `python -m papertrade` when there is none."""
+    beside = Path(sys.executable).parent / "papertrade"
+    if beside.exists():
+        return [str(beside)]
+    exe = shutil.which("papertrade")
+    return [exe] if exe else [sys.executable, "-m", "papertrade"]
+
+
 def start(name: str, tmp_path: Path, args: str) -> None:
     config = tmp_path / "config.toml"
     config.write_text("# the defaults\n", encoding="utf-8")
-    exe = shutil.which("papertrade") or f"{shlex.quote(sys.executable)} -m papertrade"
+    exe = shlex.join(installed())
     cmd = f"PAPERTRADE_CONFIG={shlex.quote(str(config))} {exe} {args}; echo EXITED $?; sleep 60"
     tmux("-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd)
 
@@ -226,8 +236,7 @@ def test_real_binary_keeps_one_btc_price_path_after_delete_and_re_add(tmp_path: 
         wait_for(name, lambda s: "EXITED 0" in s, "the program to exit")
     finally:
         tmux("kill-server", check=False)
-    exe = shutil.which("papertrade")
-    cli = [exe] if exe else [sys.executable, "-m", "papertrade"]
+    cli = installed()
     exported = subprocess.run(
         [*cli, "export", "one-path", "--db", str(db)],
         capture_output=True,
