@@ -53,12 +53,12 @@ async def test_the_ticket_previews_the_average_fill_and_slippage_against_the_boo
             assert isinstance(ticket, OrderTicket)
             # 0.1 takes 0.05 at 95,000.0 and 0.05 at 95,002.0:
             # (0.05 x 95,000.0 + 0.05 x 95,002.0) / 0.1 = 95,001.0, 1.0 over the touch,
-            # 1.0 / 95,000.0 x 10,000 = 0.105 bps, 1.0 x 0.1 = 0.10 USDT.
+            # 1.0 / 95,000.0 x 10,000 = 0.105 bps (two decimals under one), 1.0 x 0.1 = 0.10 USDT.
             vwap = (D("0.05") * D("95000.0") + D("0.05") * D("95002.0")) / D("0.1")
             assert vwap == D("95001.0")
             text = ticket.preview_text()
             assert f"~{one(vwap, '0.1')} avg vs the touch 95,000.0" in text
-            assert "slippage 1.0 (0.1 bps), 0.10 USDT" in text
+            assert "slippage 1.0 (0.11 bps), 0.10 USDT" in text
             assert "book shows" not in text
 
             await pilot.press("backspace", "backspace", "backspace")
@@ -71,9 +71,10 @@ async def test_the_ticket_previews_the_average_fill_and_slippage_against_the_boo
             ) / shown
             worse = vwap - D("95000.0")
             bps = worse / D("95000.0") * 10_000
+            assert D("0.5") < bps < 1  # 5.18... / 95,000 x 10,000 = 0.545...: two decimals
             text = ticket.preview_text()
             assert f"~{one(vwap, '0.1')} avg vs the touch 95,000.0" in text
-            slipped = f"slippage {one(worse, '0.1')} ({one(bps, '0.1')} bps), "
+            slipped = f"slippage {one(worse, '0.1')} ({one(bps, '0.01')} bps), "
             assert slipped + f"{one(worse * shown, '0.01')} USDT" in text
             assert "book shows 0.220 BTC; the rest fills beyond it" in text
             await pilot.press("escape")

@@ -9,10 +9,11 @@ screen; one more panel — watchlist, chart, orders & history, log — fills the
 with `1`–`4`.
 Orders sit in tabs (open orders / order history / trades, `o` cycles them); `f` filters them
 all to the selected symbol and back. The depth panel (the selected symbol's book, your orders
-in it) sits between the orders and the log on a large terminal, and is a panel of its own on a
-small one; `d` shows or hides it. Shown from the start at 120 columns when the session fills
-against the book (`book`/`queue`); under `touch` the book has no say in the fills, so the
-orders keep the width until `d`.
+in it) is a right-hand column beside the positions and the orders/log/account row on a large
+terminal (tall enough for ten levels a side at 120×40), and a panel of its own on a small one;
+`d` shows or hides it. Shown from the start at 120 columns when the session fills against the
+book (`book`/`queue`); under `touch` the book has no say in the fills, so the positions keep
+the width until `d`.
 
 Thin by design: it composes the widgets, binds keys and routes them to `TradingSession`
 (domain calls) or to a modal. Market data never reaches it as messages: the app's feed worker
@@ -33,7 +34,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -210,20 +211,24 @@ class TradingScreen(Screen[None]):
         with Horizontal(id="upper"):
             yield Watchlist(id="watchlist")
             yield PriceChart(id="chart")
-        with Horizontal(id="middle"):
-            yield PositionsTable(id="positions")
-        with Horizontal(id="lower"):
-            with TabbedContent(id="books"):
-                with TabPane("Open orders", id="tab-open"):
-                    yield OrdersTable(id="orders")
-                with TabPane("Order history", id="tab-orders"):
-                    yield OrderHistoryTable(id="order-history")
-                with TabPane("Trades", id="tab-trades"):
-                    yield TradeHistoryTable(id="trades")
+        # A grid at 120x40: the depth panel (second child) is the right-hand column beside the
+        # positions and the row under them; a column of its own on a small one, where this
+        # order puts it between the positions and the account strip.
+        with Container(id="body"):
+            with Horizontal(id="middle"):
+                yield PositionsTable(id="positions")
             yield DepthPanel(id="depth")
-            with Vertical(id="side"):
-                yield EventLog(id="log")
-                yield AccountPanel(id="account")
+            with Horizontal(id="lower"):
+                with TabbedContent(id="books"):
+                    with TabPane("Open orders", id="tab-open"):
+                        yield OrdersTable(id="orders")
+                    with TabPane("Order history", id="tab-orders"):
+                        yield OrderHistoryTable(id="order-history")
+                    with TabPane("Trades", id="tab-trades"):
+                        yield TradeHistoryTable(id="trades")
+                with Vertical(id="side"):
+                    yield EventLog(id="log")
+                    yield AccountPanel(id="account")
         yield SteadyFooter()
 
     def on_mount(self) -> None:
@@ -751,8 +756,8 @@ class TradingScreen(Screen[None]):
 
     def action_toggle_depth(self) -> None:
         """`d`: the depth panel in or out of view. A small terminal shows it instead of the
-        panel in view (and `d` again goes back to that one); a large one gives its room back
-        to the orders."""
+        panel in view (and `d` again goes back to that one); a large one gives its column back
+        to the positions and the row under them."""
         if self.compact:
             if self.panel == "depth":
                 self.action_panel(self._before_depth)

@@ -9,7 +9,8 @@ each of your orders marked at its price with what is queued ahead of it when the
 Refresh: `update_from(engine, symbol)`. Books arrive about ten times a second per symbol; the
 panel keeps only what it last drew and repaints when the selected symbol's levels or its own
 orders changed (the screen calls it at a few hertz at most). It shows as many levels a side as
-its height allows, up to `LEVELS`. Every string is plain `Text` (symbols never as markup).
+its height allows, up to `LEVELS` (all ten at 120×40, where it is a column as tall as the
+positions and the row under them). Every string is plain `Text` (symbols never as markup).
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ class DepthPanel(Widget):
             text.append("\n")
             line = f"└ {fmt.qty(o.qty, inst)} yours"
             if o.ahead is not None:
-                line = f"└ {fmt.qty(o.qty, inst)} · ahead: {fmt.qty(o.ahead, inst)} {base}"
+                line = f"└ {fmt.qty(o.qty, inst)}, ahead: {fmt.qty(o.ahead, inst)} {base}"
             text.append(line, style="yellow")
 
     def _spread(self) -> Text:
@@ -199,22 +200,28 @@ class DepthPanel(Widget):
         gap = best_ask - best_bid
         mid = (best_ask + best_bid) / 2
         bps = gap / mid * 10_000 if mid else _ZERO
-        return Text(f" spread {fmt.price(gap, inst)} ({fmt.money(bps, 2)} bps)", style="bold")
+        return Text(f" spread {fmt.price(gap, inst)} ({bps_text(bps)})", style="bold")
 
 
 def _q(value: Decimal | None, inst: Instrument | None) -> str:
     return "" if value is None else fmt.qty(value, inst)
 
 
+def bps_text(bps: Decimal) -> str:
+    """Basis points as a trader reads them: "5.2 bps", and two decimals under one ("0.01 bps"):
+    a BTC spread of one tick is about 0.01 bps, which one decimal would show as "0.0 bps", as
+    if there were none."""
+    return f"{fmt.money(bps, 2 if abs(bps) < 1 else 1)} bps"
+
+
 def slippage_text(s: Slippage, inst: Instrument | None, *, limit: bool) -> Text:
-    """The ticket's lines: "~95,001.0 avg vs the touch 95,000.0" and "slippage 1.0 (0.1 bps),
+    """The ticket's lines: "~95,001.0 avg vs the touch 95,000.0" and "slippage 1.0 (0.11 bps),
     0.10 USDT"; when the book shows less than the order, how much it shows and where the rest
     goes ("book shows 0.220 BTC; the rest fills beyond it": one line in an 80-column ticket)."""
     text = Text(f"~{fmt.price(s.average, inst)} avg vs the touch {fmt.price(s.touch, inst)}")
     if s.price:
         text.append(
-            f"\nslippage {fmt.price(s.price, inst)} ({fmt.money(s.bps, 1)} bps), "
-            f"{fmt.money(s.cost)} USDT",
+            f"\nslippage {fmt.price(s.price, inst)} ({bps_text(s.bps)}), {fmt.money(s.cost)} USDT",
             style="yellow",
         )
     else:
