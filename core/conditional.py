@@ -215,6 +215,7 @@ class ConditionalOrder:
             activation_price=c.activation_price,
             callback_rate=c.callback_rate,
             extreme=self.extreme,
+            position_side=c.position_side or "both",
         )
 
     def to_state(self) -> dict[str, Any]:
