@@ -1206,14 +1206,16 @@ class Engine(ConditionalDesk):
             if c.position_mode == self.position_mode:
                 return []
             acct = self.acct
-            if acct.positions or acct.orders:
+            # waiting conditional orders count too: one placed for a side would fire into a
+            # mode that has no such side
+            orders = len(acct.orders) + len(self.algo)
+            if acct.positions or orders:
                 held = []
                 if acct.positions:
                     n = len(acct.positions)
                     held.append(f"{n} open position{'s' if n != 1 else ''}")
-                if acct.orders:
-                    n = len(acct.orders)
-                    held.append(f"{n} open order{'s' if n != 1 else ''}")
+                if orders:
+                    held.append(f"{orders} open order{'s' if orders != 1 else ''}")
                 raise _Reject(
                     f"cannot switch to {c.position_mode.replace('_', '-')} mode with "
                     f"{' and '.join(held)}: close and cancel everything first"

@@ -206,3 +206,20 @@ def test_a_closed_side_drops_its_closing_conditionals_and_keeps_close_position(
     assert ("s-all", "position_closed") in [
         (o.order_id, o.reason) for o in out if isinstance(o, ev.OrderCancelled)
     ]
+
+
+def test_a_waiting_conditional_order_blocks_a_switch_of_position_mode(make_driver: Any) -> None:
+    d = both_sides(make_driver)
+    place(d, "s-all", "buy", "stop_market", "0", trigger_price="65000", close_position=True,
+          position_side="short")  # fmt: skip
+    d.apply(ev.ClosePosition(d.tick(), "BTCUSDT", "short"))
+    d.apply(ev.ClosePosition(d.tick(), "BTCUSDT", "long"))
+    assert d.account().positions == () and d.engine.orders == {}
+    (rej,) = d.apply(ev.SetPositionMode(d.tick(), "one_way"))
+    assert isinstance(rej, ev.Rejected)
+    assert (
+        rej.reason
+        == "cannot switch to one-way mode with 1 open order: close and cancel everything first"
+    )
+    d.apply(ev.CancelOrder(d.tick(), "s-all"))
+    assert d.apply(ev.SetPositionMode(d.tick(), "one_way")) == []
