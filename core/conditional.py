@@ -215,6 +215,7 @@ class ConditionalOrder:
             activation_price=c.activation_price,
             callback_rate=c.callback_rate,
             extreme=self.extreme,
+            position_side=c.position_side or "both",
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -265,19 +266,34 @@ class ConditionalBook:
         if not book:
             del self.by_symbol[order.symbol]
 
-    def cancel_symbol(self, symbol: str, ts: int, reason: str) -> list[ev.Outcome]:
+    def cancel_symbol(
+        self, symbol: str, ts: int, reason: str, slot: ev.PositionSlot = "both"
+    ) -> list[ev.Outcome]:
+        """Cancel the symbol's conditional orders; with `slot` long or short only that hedge
+        side's (an isolated side liquidated alone takes only its own orders)."""
         out: list[ev.Outcome] = []
         for order in list(self.by_symbol.get(symbol, ())):
+            if slot != "both" and order.command.position_side != slot:
+                continue
             self.remove(order)
             out.append(ev.OrderCancelled(ts, order.id, reason))
         return out
 
-    def drop_reduce_only(self, symbol: str, ts: int) -> list[ev.Outcome]:
-        """The position is gone: reduce-only orders have nothing left to reduce (a
-        close_position order stays; it closes whatever exists when it fires)."""
+    def drop_reduce_only(
+        self, symbol: str, ts: int, slot: ev.PositionSlot = "both"
+    ) -> list[ev.Outcome]:
+        """The position is gone: reduce-only orders have nothing left to reduce, nor in hedge
+        mode the closed side's closing orders (a sell on the long side, a buy on the short).
+        A close_position order stays; it closes whatever exists when it fires."""
         out: list[ev.Outcome] = []
         for order in list(self.by_symbol.get(symbol, ())):
-            if order.command.reduce_only:
+            c = order.command
+            if slot == "both":
+                gone = c.reduce_only
+            else:
+                closing = (slot == "long") == (c.side == "sell")
+                gone = c.position_side == slot and closing and not c.close_position
+            if gone:
                 self.remove(order)
                 out.append(ev.OrderCancelled(ts, order.id, "position_closed"))
         return out

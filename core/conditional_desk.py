@@ -58,8 +58,15 @@ class ConditionalDesk:
         attached_stops: dict[str, Decimal]
 
         def _place(
-            self, c: ev.PlaceOrder, watched: Decimal | None = None, reissue: bool = False
+            self,
+            c: ev.PlaceOrder,
+            watched: Decimal | None = None,
+            reissue: bool = False,
+            *,
+            whole: bool = False,
         ) -> list[ev.Outcome]: ...
+
+        def _order_slot(self, c: ev.PlaceOrder) -> ev.PositionSlot: ...
 
         def _run(
             self,
@@ -94,11 +101,7 @@ class ConditionalDesk:
     ) -> list[ev.Outcome]:
         """Validate a stop, take-profit or trailing stop and set it waiting; it holds no
         margin until it triggers (README "Stops, take-profits and trailing stops")."""
-        if self.position_mode != "one_way" or c.position_side not in (None, "both"):
-            raise Reject(
-                "conditional orders work in one-way mode only for now: a stop in hedge mode "
-                "would need its position side carried through the trigger"
-            )
+        slot = self._order_slot(c)
         if not reissue and len(self.algo) >= MAX_CONDITIONAL_ORDERS:
             raise Reject(
                 f"at most {MAX_CONDITIONAL_ORDERS} open conditional orders per account: "
@@ -136,12 +139,14 @@ class ConditionalDesk:
                 f"no {what} price for {c.symbol} yet: a {working}-price order needs one to "
                 "be checked against"
             )
-        if c.reduce_only:
+        if slot != "both":
+            self._refuse(self._hedge_refusal(c, slot))
+        elif c.reduce_only:
             pos = self.acct.positions.get(c.symbol)
             if pos is None or (pos.size > 0) == (c.side == "buy"):
                 want = "short" if c.side == "buy" else "long"
                 raise Reject(f"reduce-only order would not reduce: no {want} {c.symbol} position")
-        elif not c.close_position:
+        if not c.close_position and not c.reduce_only and not _closes(c.side, slot):
             at = c.price or c.trigger_price or c.activation_price or latest
             if c.qty * at < inst.min_notional:
                 raise Reject(
@@ -161,6 +166,35 @@ class ConditionalDesk:
         if c.good_till is not None:
             self.expiries.add(c.good_till, c.id)
         return []
+
+    def _hedge_refusal(self, c: ev.PlaceOrder, slot: ev.PositionSlot) -> str | None:
+        """Hedge mode's own checks of a conditional order (orders.md §4): the side it names
+        is the position it trades, so a buy on the short side or a sell on the long side only
+        closes. A closing order needs that side's position now and no more than it (it holds
+        no margin, so nothing else is counted against it; at trigger the ordinary hedge rules
+        apply); a close_position order must be one that closes its side."""
+        if c.close_position:
+            if not _closes(c.side, slot):
+                return (
+                    f"close_position in hedge mode closes the side it names: a {c.side} on the "
+                    f"{slot} side would open, not close (Binance allows no BUY close_position "
+                    "on the LONG side nor SELL on the SHORT side)"
+                )
+            return None
+        if not _closes(c.side, slot):
+            return None
+        pos = self.acct.position(c.symbol, slot)
+        if pos is None:
+            return (
+                f"no {slot} {c.symbol} position to close (a {c.side} on the {slot} side only "
+                f"closes it; to open a {'short' if slot == 'long' else 'long'}, use that side)"
+            )
+        if c.qty > pos.qty:
+            return (
+                f"{c.side} {plain(c.qty)} on the {slot} side would close more than the {slot} "
+                f"{c.symbol} position of {plain(pos.qty)}"
+            )
+        return None
 
     def _triggers(
         self, symbol: str, working: ev.WorkingType, price: Decimal, ts: int
@@ -196,11 +230,16 @@ class ConditionalDesk:
             ev.OrderTriggered(ts, c.id, c.symbol, c.order_type, level, watched)
         ]
         qty, reduce_only = c.qty, c.reduce_only
+        slot: ev.PositionSlot = c.position_side or "both"
+        whole = False
         if c.close_position:
-            pos = self.acct.positions.get(c.symbol)
+            pos = self.acct.position(c.symbol, slot)
             if pos is None or (pos.size > 0) == (c.side == "buy"):
                 return [*out, ev.OrderCancelled(ts, c.id, "position_closed")]
-            qty, reduce_only = pos.qty, True
+            # one-way: a reduce-only order of the whole position; hedge: the side's whole
+            # position, however much of it resting closing orders already cover (they go
+            # with the position when it closes)
+            qty, reduce_only, whole = pos.qty, slot == "both", slot != "both"
         child = ev.PlaceOrder(
             ts,
             c.id,
@@ -211,10 +250,13 @@ class ConditionalDesk:
             c.price,
             reduce_only=reduce_only,
             post_only=c.post_only,
+            position_side=c.position_side,
             time_in_force=c.time_in_force,
             good_till=c.good_till,
         )
-        return out + self._run("trigger", c.id, ts, lambda: self._place(child, watched, True))
+        return out + self._run(
+            "trigger", c.id, ts, lambda: self._place(child, watched, True, whole=whole)
+        )
 
     def _expire(self, ts: int) -> list[ev.Outcome]:
         """GTD orders whose good_till has come: cancelled before the event is applied."""
@@ -295,16 +337,27 @@ class ConditionalDesk:
         return self._run("amend", c.id, c.ts, body)
 
     def _cancel_liquidated(self, out: list[ev.Outcome]) -> list[ev.Outcome]:
-        """A liquidated symbol's conditional orders go with its resting ones."""
+        """A liquidated symbol's conditional orders go with its resting ones; an isolated
+        hedge side's liquidation takes only that side's (as it does the resting orders)."""
         for o in list(out):
             if isinstance(o, ev.Liquidation) and o.symbol in self.algo.by_symbol:
-                out += self.algo.cancel_symbol(o.symbol, o.ts, f"{o.symbol} position liquidated")
+                side: ev.PositionSlot = "both"
+                if self.position_mode == "hedge" and o.margin_mode == "isolated":
+                    side = o.side
+                reason = f"{o.symbol} position liquidated"
+                out += self.algo.cancel_symbol(o.symbol, o.ts, reason, side)
         return out
 
     # --- the stop loss placed with an entry ---------------------------------------------------
 
     def _stop_loss_command(
-        self, entry_id: str, symbol: str, entry_side: ev.Side, ts: int, stop: Decimal
+        self,
+        entry_id: str,
+        symbol: str,
+        entry_side: ev.Side,
+        ts: int,
+        stop: Decimal,
+        slot: ev.PositionSlot = "both",
     ) -> ev.PlaceOrder:
         return ev.PlaceOrder(
             ts,
@@ -315,6 +368,7 @@ class ConditionalDesk:
             "stop_market",
             trigger_price=stop,
             close_position=True,
+            position_side=None if slot == "both" else slot,
         )
 
     def _check_stop_loss(self, c: ev.PlaceOrder, inst: Instrument, entry: Decimal) -> None:
@@ -322,10 +376,11 @@ class ConditionalDesk:
         anything moves, so a bad stop leaves the account as it was."""
         stop = c.stop_loss
         assert stop is not None
-        if self.position_mode != "one_way":
+        slot = self._order_slot(c)
+        if _closes(c.side, slot):
             raise Reject(
-                "stop_loss works in one-way mode only for now: conditional orders are refused "
-                "in hedge mode (a stop would need its position side carried through the trigger)"
+                f"stop_loss goes with an entry: a {c.side} on the {slot} side only closes it "
+                f"(protect the {slot} position with a close_position stop_market instead)"
             )
         below = c.side == "buy"
         if (stop >= entry) if below else (stop <= entry):
@@ -352,7 +407,7 @@ class ConditionalDesk:
                 f"no last trade price for {c.symbol} yet: the stop loss watches it, so it "
                 "cannot be checked"
             )
-        command = self._stop_loss_command(c.id, c.symbol, c.side, c.ts, stop)
+        command = self._stop_loss_command(c.id, c.symbol, c.side, c.ts, stop, slot)
         self._refuse(immediate_trigger(command, latest))
 
     def _hold_stop(self, entry_id: str, stop: Decimal) -> None:
@@ -364,16 +419,22 @@ class ConditionalDesk:
         held[entry_id] = stop
 
     def _attach_stop(
-        self, entry_id: str, symbol: str, entry_side: ev.Side, ts: int
+        self,
+        entry_id: str,
+        symbol: str,
+        entry_side: ev.Side,
+        ts: int,
+        slot: ev.PositionSlot = "both",
     ) -> list[ev.Outcome]:
         """After the entry's first fill: its stop as a close-position `stop_market`, id
-        `<entry id>:sl` (close-position, so later fills of the same entry are covered too).
-        If it would be refused now (the price already past it), the outcome says why and the
-        entry stands (README "Stop loss with the entry")."""
+        `<entry id>:sl` (close-position, so later fills of the same entry are covered too);
+        in hedge mode on the entry's side, so it closes that side only. If it would be refused
+        now (the price already past it), the outcome says why and the entry stands (README
+        "Stop loss with the entry")."""
         stop = self.attached_stops.pop(entry_id)
-        command = self._stop_loss_command(entry_id, symbol, entry_side, ts, stop)
+        command = self._stop_loss_command(entry_id, symbol, entry_side, ts, stop, slot)
         want = "long" if entry_side == "buy" else "short"
-        pos = self.acct.positions.get(symbol)
+        pos = self.acct.position(symbol, slot)
         if pos is None or pos.side != want:
             reason = f"the entry left no {want} {symbol} position to protect"
             out: list[ev.Outcome] = [ev.Rejected(ts, "stop_loss", command.id, reason)]
@@ -394,3 +455,8 @@ class ConditionalDesk:
         """The open entries' stops, for `to_state` (the key only when there are some)."""
         held = {k: str(v) for k, v in self.attached_stops.items() if k in self.acct.orders}
         return {"attached_stops": held} if held else {}
+
+
+def _closes(side: ev.Side, slot: ev.PositionSlot) -> bool:
+    """In hedge mode a sell on the long side or a buy on the short side only closes."""
+    return slot != "both" and (slot == "long") == (side == "sell")

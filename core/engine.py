@@ -549,7 +549,7 @@ class Engine(ConditionalDesk):
             out += self._remark(acct.positions[key], m.mark or price, ts)
         out += self._check_liquidations(ts)
         if self.attached_stops and order_id in self.attached_stops:
-            out += self._attach_stop(order_id, symbol, side, ts)
+            out += self._attach_stop(order_id, symbol, side, ts, slot)
         return out
 
     def _drop_reduce_only(
@@ -567,8 +567,8 @@ class Engine(ConditionalDesk):
             if order.slot == slot and order.reduces:
                 self.acct.remove_order(order)
                 out.append(ev.OrderCancelled(ts, order.id, reason))
-        if slot == "both" and symbol in self.algo.by_symbol:
-            out += self.algo.drop_reduce_only(symbol, ts)
+        if symbol in self.algo.by_symbol:
+            out += self.algo.drop_reduce_only(symbol, ts, slot)
         return out
 
     def _match(self, symbol: str, ts: int, buy_at: Decimal, sell_at: Decimal) -> list[ev.Outcome]:
@@ -785,11 +785,18 @@ class Engine(ConditionalDesk):
                 )
 
     def _place(
-        self, c: ev.PlaceOrder, watched: Decimal | None = None, reissue: bool = False
+        self,
+        c: ev.PlaceOrder,
+        watched: Decimal | None = None,
+        reissue: bool = False,
+        *,
+        whole: bool = False,
     ) -> list[ev.Outcome]:
         """Place an order. `reissue` marks an order that already holds its id (a triggered
         conditional order, an amended one); `watched` is the price that triggered it, which
-        its fill may not beat (a stale quote never flatters a stop)."""
+        its fill may not beat (a stale quote never flatters a stop); `whole` marks a hedge
+        close_position order closing its side's whole position (resting closing orders do
+        not count against it)."""
         acct = self.acct
         if c.id in self.used_ids and not reissue:
             raise _Reject(f"order id {c.id} is already in use")
@@ -846,7 +853,7 @@ class Engine(ConditionalDesk):
                 )
             book = acct.orders_by_symbol.get(c.symbol, ())
             closing = sum((o.qty for o in book if o.slot == slot and o.reduces), ZERO)
-            if qty + closing > pos.qty:
+            if qty + (ZERO if whole else closing) > pos.qty:
                 held = f" ({plain(closing)} already in closing orders)" if closing else ""
                 raise _Reject(
                     f"{c.side} {plain(qty)} on the {slot} side would close more than the "
@@ -1199,14 +1206,16 @@ class Engine(ConditionalDesk):
             if c.position_mode == self.position_mode:
                 return []
             acct = self.acct
-            if acct.positions or acct.orders:
+            # waiting conditional orders count too: one placed for a side would fire into a
+            # mode that has no such side
+            orders = len(acct.orders) + len(self.algo)
+            if acct.positions or orders:
                 held = []
                 if acct.positions:
                     n = len(acct.positions)
                     held.append(f"{n} open position{'s' if n != 1 else ''}")
-                if acct.orders:
-                    n = len(acct.orders)
-                    held.append(f"{n} open order{'s' if n != 1 else ''}")
+                if orders:
+                    held.append(f"{orders} open order{'s' if orders != 1 else ''}")
                 raise _Reject(
                     f"cannot switch to {c.position_mode.replace('_', '-')} mode with "
                     f"{' and '.join(held)}: close and cancel everything first"

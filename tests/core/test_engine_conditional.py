@@ -339,11 +339,12 @@ def test_a_stop_limit_that_crosses_when_triggered_takes_at_the_market_not_its_li
     assert (fill.price, fill.liquidity, fill.realized_pnl) == (58490, "taker", -1510)
 
 
-def test_conditional_orders_are_refused_in_hedge_mode_for_now(make_driver) -> None:
+def test_a_hedge_stop_closing_a_side_with_no_position_is_refused(make_driver) -> None:
+    # hedge mode's own cases are in test_hedge_conditional*.py
     d = make_driver(taker="0", maker="0")
     d.engine = type(d.engine)(settings=ev.SessionSettings(position_mode="hedge"))
     d.trade("BTCUSDT", "60000")
     (rej,) = place(d, "sl", "sell", "stop_market", "0.01", trigger_price="59000",
                    position_side="long")  # fmt: skip
-    assert isinstance(rej, ev.Rejected) and "one-way mode only" in rej.reason
+    assert isinstance(rej, ev.Rejected) and "no long BTCUSDT position to close" in rej.reason
     assert d.engine.algo.orders == {}

@@ -72,12 +72,13 @@ def test_a_stop_the_last_price_is_already_past_refuses_the_entry(nofee) -> None:
     assert nofee.account().positions == () and nofee.engine.algo.orders == {}
 
 
-def test_hedge_mode_refuses_a_stop_loss_with_the_reason(nofee) -> None:
+def test_hedge_mode_refuses_a_stop_loss_on_an_order_that_only_closes(nofee) -> None:
+    # the attached stop per hedge side is in test_hedge_conditional_stops.py
     nofee.apply(ev.SetPositionMode(nofee.tick(), "hedge"))
     market_ready(nofee)
-    out = nofee.order("e1", "BTCUSDT", "buy", "0.5", stop_loss=D("59000"), position_side="long")
+    out = nofee.order("e1", "BTCUSDT", "sell", "0.5", stop_loss=D("61000"), position_side="long")
     assert isinstance(out[0], ev.Rejected)
-    assert "one-way mode only" in out[0].reason and "hedge" in out[0].reason
+    assert "a sell on the long side only closes it" in out[0].reason
     assert nofee.account().positions == ()
 
 
