@@ -994,9 +994,15 @@ _ORDER_STATE_OPTIONAL = {
 """Fields of an open order that only some orders have: written only when they say something,
 so the `account` line of a drill without them reads as it always did."""
 _SESSION_DEFAULTS_DROPPED = {"position_mode": "one_way", "fill_model": "touch"}
-_OUTCOME_OPTIONAL = {"after_gap_ms": None, "price_move": None, "average_price": None, "note": None}
+_OUTCOME_OPTIONAL = {
+    "after_gap_ms": None,
+    "price_move": None,
+    "average_price": None,
+    "note": None,
+    "position_side": None,
+}
 """Outcome fields written only when set: a liquidation or a trigger that was not the first
-price after a gap, or a fill of the touch model, reads as it always did."""
+price after a gap, or a fill of the touch model or in one-way mode, reads as it always did."""
 
 
 def to_dict(item: ev.Event | ev.SessionSettings | ev.Outcome) -> dict[str, Any]:

@@ -69,10 +69,17 @@ _TWO = Decimal(2)
 """A Decimal divisor: `x / 2` with an int converts the 2 on every call."""
 DEFAULT_MODE: ev.MarginMode = "cross"
 STATE_VERSION = 1
-RULES_VERSION = 2
+RULES_VERSION = 3
 """The trading rules a session is recorded under (journaled with it): a journal replays
-exactly under the rules it was recorded with. 1: before partial liquidation, clearance fees,
-hedge mode and conditional orders; 2: with them."""
+exactly under the rules it was recorded with (`RULES` says what each version added)."""
+RULES: dict[int, str] = {
+    1: "market and limit orders, isolated and cross margin, tiered liquidation, funding",
+    2: "partial liquidation, clearance fees, hedge mode and conditional orders",
+    3: (
+        "order-book fill models, stop losses placed with the entry, conditional orders in "
+        "hedge mode, a waiting stop blocking a position-mode switch, hedge fills naming their side"
+    ),
+}
 
 
 class Engine(ConditionalDesk):
@@ -539,7 +546,18 @@ class Engine(ConditionalDesk):
         self.totals.fees += plan.fee
         self.totals.fills += 1
         out.append(
-            ev.Fill(ts, order_id, symbol, side, qty, price, plan.fee, plan.realized, liquidity)
+            ev.Fill(
+                ts,
+                order_id,
+                symbol,
+                side,
+                qty,
+                price,
+                plan.fee,
+                plan.realized,
+                liquidity,
+                position_side=None if slot == "both" else slot,
+            )
         )
         key = position_key(symbol, slot)
         if key not in acct.positions:

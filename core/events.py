@@ -333,6 +333,9 @@ class Fill:
     note: str | None = None
     """Why a fill left the model's usual rule: no book yet (the touch rule applied), or the
     remainder beyond the shown depth (the impact rule). None (not written) otherwise."""
+    position_side: PositionSlot | None = None
+    """In hedge mode, the side the fill traded (`long`/`short`: a sell can close the long or
+    open the short); None (not written) in one-way mode."""
     type: ClassVar[str] = "fill"
 
 

@@ -113,8 +113,13 @@ async def test_the_ticket_picks_the_side_and_the_table_shows_both(app_factory, t
         assert table.row_keys == ["BTCUSDT:long", "BTCUSDT:short"]
         cells = [str(table.get_cell(key, "side")) for key in table.row_keys]
         assert cells == ["LONG", "SHORT"]
-        # the ledger nets fees per symbol, so a hedged side's break-even is not guessed
-        assert [str(table.get_cell(key, "be")) for key in table.row_keys] == ["--", "--"]
+        # each side's break-even from its own fees (hedge fills name their side): both were
+        # taker fills, fee = qty * entry * 0.0005, so long: entry + fee / qty = entry * 1.0005
+        # and short: entry - fee / qty = entry * 0.9995 (shown to the 0.1 tick)
+        long, short = engine.positions["BTCUSDT:long"], engine.positions["BTCUSDT:short"]
+        expected = [long.entry * Decimal("1.0005"), short.entry * Decimal("0.9995")]
+        shown = [Decimal(str(table.get_cell(k, "be")).replace(",", "")) for k in table.row_keys]
+        assert all(abs(a - b) <= Decimal("0.05") for a, b in zip(shown, expected, strict=True))
 
 
 async def test_a_sell_on_the_long_side_closes_part_of_it(app_factory, tui):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from papertrade.core import codec
 from papertrade.core import events as ev
 from papertrade.tui.service.ledger import Ledger, break_even, funding_estimate
 
@@ -99,3 +100,33 @@ def test_histories_are_bounded_and_keep_the_newest() -> None:
         ledger.on_command(order(oid, "buy", "1"), [fill(oid, "buy", "1", "100", "0")])
     assert list(ledger.orders) == ["u3", "u4", "u5"]
     assert [n for n, _ in ledger.trades] == [3, 4, 5]
+
+
+def test_hedge_sides_keep_their_own_fees_live_and_from_the_journal() -> None:
+    """A hedge fill names its side, so the long and the short of one symbol carry their own
+    fees (a sell that closes the long must not eat into the short's)."""
+
+    def hedged(oid: str, side: ev.Side, qty: str, fee: str, slot: ev.PositionSlot) -> ev.Fill:
+        return ev.Fill(
+            1, oid, "BTCUSDT", side, D(qty), D(100), D(fee), D(0), "taker", position_side=slot
+        )
+
+    fills = [
+        hedged("l1", "buy", "2", "0.1", "long"),
+        hedged("s1", "sell", "1", "0.05", "short"),
+        hedged("l2", "sell", "1", "0.05", "long"),  # closes half the long
+    ]
+    live = Ledger()
+    live.on_outcomes(fills)
+    assert live.open_fees("BTCUSDT:long", D(1)) == D("0.05")  # 0.1 * 1 / 2
+    assert live.open_fees("BTCUSDT:short", D(-1)) == D("0.05")  # untouched by the long's sell
+    assert live.open_fees("BTCUSDT", D(0)) is None
+    # the short side liquidated whole: the long's fees stay
+    live.on_outcomes([ev.Liquidation(2, "BTCUSDT", "cross", "short", D(1), D(150), D("50.05"))])
+    assert live.open_fees("BTCUSDT:short", D(-1)) is None
+    assert live.open_fees("BTCUSDT:long", D(1)) == D("0.05")
+    # a resume reads the same from the stored outcome lines
+    resumed = Ledger()
+    resumed.fees.carry_journal((n, codec.dumps(f)) for n, f in enumerate(fills, 1))
+    assert resumed.open_fees("BTCUSDT:long", D(1)) == D("0.05")
+    assert resumed.open_fees("BTCUSDT:short", D(-1)) == D("0.05")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.engine import RULES_VERSION
+from papertrade.core.engine import RULES, RULES_VERSION
 from papertrade.core.numbers import human
 from papertrade.core.text import plural, printable
 from papertrade.saves.store import Store, instruments_for, new_engine
@@ -87,14 +87,16 @@ def run(args: argparse.Namespace) -> int:
                     min(len(stored), len(recomputed) - 1) + 1,
                 )
                 if info.rules_version != RULES_VERSION:
+                    changes = "; ".join(
+                        RULES[v] for v in range(info.rules_version + 1, RULES_VERSION + 1)
+                    )
                     # Not damage: the rules moved on since it was recorded (README "Replays
                     # across rule changes"); the journal and its stored outcomes are intact.
                     print(
                         f"papertrade replay: note: outcome {where} differs from what the live "
                         f"session recorded: it was recorded under engine rules "
                         f"{info.rules_version} and this papertrade replays it under rules "
-                        f"{RULES_VERSION} (partial liquidation, clearance fees, hedge mode, "
-                        "conditional orders)",
+                        f"{RULES_VERSION} (since then: {changes})",
                         file=sys.stderr,
                     )
                     return 0

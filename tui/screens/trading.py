@@ -565,13 +565,8 @@ class TradingScreen(Screen[None]):
             return
         price = self.session.break_even_price(pos)
         if price is None:
-            why = (
-                "fees of fills before this session"
-                if pos.slot == "both"
-                else "fees are not kept per hedge side; set the stop with t"
-            )
             self.notify(
-                f"break-even of {pos.symbol} is not known ({why})",
+                f"break-even of {pos.symbol} is not known (fees of fills before this session)",
                 severity="warning",
                 markup=False,
             )

@@ -74,16 +74,27 @@ def funding_estimate(size: Decimal, mark: Decimal, rate: Decimal) -> Decimal:
 _CARRIED = ('{"type":"fill"', '{"type":"liquidation"')
 
 
+def _fill_key(symbol: str, position_side: object) -> str:
+    """The position a fill traded: the symbol in one-way mode, `SYMBOL:long`/`:short` for a
+    hedge side (`core.positions.position_key`)."""
+    if position_side in ("long", "short"):
+        return f"{symbol}:{position_side}"
+    return symbol
+
+
 class OpenFees:
-    """Fees paid on each open position, carried fill by fill: the break-even's input."""
+    """Fees paid on each open position, carried fill by fill: the break-even's input. Keyed
+    by the account's position key (`core.positions.position_key`): the symbol, or a hedge
+    side `SYMBOL:long`/`SYMBOL:short` (hedge fills name their side)."""
 
     def __init__(self) -> None:
         self._size: dict[str, Decimal] = {}
         self._fees: dict[str, Decimal] = {}
 
     def open_fees(self, symbol: str, size: Decimal) -> Decimal | None:
-        """Fees paid on the open `symbol` position of signed `size`; None when the fills seen
-        do not add up to that position (opened before what was seen, or outcomes skipped)."""
+        """Fees paid on the open position `symbol` (its position key) of signed `size`; None
+        when the fills seen do not add up to that position (opened before what was seen, or
+        outcomes skipped)."""
         if size == 0 or self._size.get(symbol) != size:
             return None
         return self._fees.get(symbol, ZERO)
@@ -91,9 +102,10 @@ class OpenFees:
     def on_outcomes(self, outcomes: Iterable[ev.Outcome]) -> None:
         for outcome in outcomes:
             if isinstance(outcome, ev.Fill):
-                self.carry(outcome.symbol, outcome.side, outcome.qty, outcome.fee)
+                key = _fill_key(outcome.symbol, outcome.position_side)
+                self.carry(key, outcome.side, outcome.qty, outcome.fee)
             elif isinstance(outcome, ev.Liquidation):
-                self.liquidated(outcome.symbol, outcome.qty, outcome.remaining_qty)
+                self.liquidated(outcome.symbol, outcome.side, outcome.qty, outcome.remaining_qty)
 
     def carry_journal(self, stored: Iterable[tuple[int, str]], upto: int | None = None) -> None:
         """Carry the fills of a journal's stored outcomes `(seq, JSON line)` up to event
@@ -111,10 +123,12 @@ class OpenFees:
                     side = row["side"]
                     if side not in ("buy", "sell"):
                         raise ValueError(side)
-                    self.carry(str(row["symbol"]), side, Decimal(row["qty"]), Decimal(row["fee"]))
+                    key = _fill_key(str(row["symbol"]), row.get("position_side"))
+                    self.carry(key, side, Decimal(row["qty"]), Decimal(row["fee"]))
                 elif kind == "liquidation":
                     remaining = Decimal(row.get("remaining_qty") or "0")
-                    self.liquidated(str(row["symbol"]), Decimal(row["qty"]), remaining)
+                    symbol, qty = str(row["symbol"]), Decimal(row["qty"])
+                    self.liquidated(symbol, str(row.get("side")), qty, remaining)
             except (ValueError, KeyError, TypeError, InvalidOperation):
                 continue
 
@@ -122,9 +136,15 @@ class OpenFees:
         self._size.pop(symbol, None)
         self._fees.pop(symbol, None)
 
-    def liquidated(self, symbol: str, qty: Decimal, remaining_qty: Decimal | None) -> None:
+    def liquidated(
+        self, symbol: str, side: str, qty: Decimal, remaining_qty: Decimal | None
+    ) -> None:
         """A partial liquidation keeps the share of the fees that belongs to what is left,
-        like any reduction; a whole one ends the position."""
+        like any reduction; a whole one ends the position. A liquidation names its side
+        (long/short), not its slot: a hedge side is the one carried under `SYMBOL:side`."""
+        hedged = f"{symbol}:{side}"
+        if hedged in self._size:
+            symbol = hedged
         before = self._size.get(symbol, ZERO)
         if remaining_qty and abs(before) == qty + remaining_qty:
             self._fees[symbol] = self._fees.get(symbol, ZERO) * remaining_qty / abs(before)
@@ -190,7 +210,9 @@ class Ledger:
             elif isinstance(outcome, ev.Rejected) and outcome.order_id:
                 self._end(outcome.order_id, "rejected", outcome.reason)
             elif isinstance(outcome, ev.Liquidation):
-                self.fees.liquidated(outcome.symbol, outcome.qty, outcome.remaining_qty)
+                self.fees.liquidated(
+                    outcome.symbol, outcome.side, outcome.qty, outcome.remaining_qty
+                )
             else:
                 continue
             self.version += 1
@@ -223,4 +245,4 @@ class Ledger:
         record.filled += fill.qty
         record.notional += fill.qty * fill.price
         record.status = "filled" if record.filled >= record.qty else "partly filled"
-        self.fees.carry(fill.symbol, fill.side, fill.qty, fill.fee)
+        self.fees.carry(_fill_key(fill.symbol, fill.position_side), fill.side, fill.qty, fill.fee)

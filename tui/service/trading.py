@@ -307,9 +307,7 @@ class TradingSession:
     def break_even_price(self, pos: Position) -> Decimal | None:
         """Entry including the fees paid to open (the ledger's), on the tick grid toward the
         position's side; None when those fees are not known (see `Ledger.open_fees`)."""
-        if pos.slot != "both":
-            return None
-        fees = self.ledger.open_fees(pos.symbol, pos.size)
+        fees = self.ledger.open_fees(pos.key, pos.size)
         if fees is None:
             return None
         price = break_even(pos.entry, pos.size, fees)

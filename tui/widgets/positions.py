@@ -90,9 +90,7 @@ class PositionsTable(KeyedTable):
         long = pos.side == "long"
         side = Text(pos.side.upper(), style="green" if long else "red")
         dist_text = Text(fmt.pct(dist, 1, signed=False), style=fmt.ratio_style(ratio))
-        # the ledger nets fees per symbol: a hedged side's break-even reads "--", never a guess
-        netted = ledger is not None and pos.slot == "both"
-        fees = ledger.open_fees(pos.symbol, pos.size) if ledger is not None and netted else None
+        fees = ledger.open_fees(pos.key, pos.size) if ledger is not None else None
         be = break_even(pos.entry, pos.size, fees) if fees is not None else None
         mode = "cross" if pos.mode == "cross" else "iso"
         return {
