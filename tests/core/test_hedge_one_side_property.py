@@ -28,6 +28,8 @@ def plain_side(outcome: ev.Outcome) -> ev.Outcome:
     if isinstance(outcome, ev.AccountState):
         positions = tuple(replace(p, position_side="both") for p in outcome.positions)
         return replace(outcome, positions=positions)
+    if isinstance(outcome, ev.Fill):  # a hedge fill names its side; one-way fills do not
+        return replace(outcome, position_side=None)
     return outcome
 
 
