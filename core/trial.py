@@ -26,9 +26,9 @@ nor listed as fixed for the engine's life.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from operator import attrgetter
+from operator import attrgetter, is_not
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -99,21 +99,22 @@ def _fields(cls: type) -> tuple[tuple[str, ...], Getter]:
 
 
 class _Fields:
-    """Every slot of some slotted objects, put back on those where any value was replaced
-    (by identity: an equal Decimal of another exponent would save differently)."""
+    """Every slot of some slotted objects of one class, put back on those where any value
+    was replaced (by identity: an equal Decimal of another exponent would save differently)."""
 
-    __slots__ = ("saved",)
+    __slots__ = ("get", "names", "objects", "values")
 
-    def __init__(self, objects: Iterable[object]) -> None:
-        self.saved: list[tuple[object, tuple[str, ...], Getter, tuple[Any, ...]]] = []
-        for obj in objects:
-            names, get = _fields(type(obj))
-            self.saved.append((obj, names, get, get(obj)))
+    def __init__(self, objects: list[object]) -> None:
+        self.objects = objects
+        self.names, self.get = _fields(type(objects[0]))
+        self.values = list(map(self.get, objects))
 
     def restore(self) -> None:
-        for obj, names, get, values in self.saved:
-            if any(now is not was for now, was in zip(get(obj), values, strict=True)):
-                for name, value in zip(names, values, strict=True):
+        names = self.names
+        now = map(self.get, self.objects)
+        for obj, was, values in zip(self.objects, self.values, now, strict=True):
+            if any(map(is_not, values, was)):
+                for name, value in zip(names, was, strict=True):
                     setattr(obj, name, value)
 
 
@@ -157,14 +158,12 @@ class Snapshot:
         self.algo_orders = dict(algo.orders)
         self.algo_symbols = _books(algo.by_symbol)
         self.totals = engine.totals
-        self.slotted = _Fields(
-            [
-                *self.positions.values(),
-                *self.orders.values(),
-                *self.algo_orders.values(),
-                self.totals,
-            ]
-        )
+        by_class: dict[type, list[object]] = {}
+        for objects in (self.positions, self.orders, self.algo_orders):
+            for obj in objects.values():
+                by_class.setdefault(type(obj), []).append(obj)
+        by_class.setdefault(type(self.totals), []).append(self.totals)
+        self.slotted = [_Fields(objects) for objects in by_class.values()]
         self.expiries = engine.expiries
         self.heap = list(self.expiries.heap)
         self.markets = engine.markets
@@ -193,7 +192,8 @@ class Snapshot:
         _put_back(algo.orders, self.algo_orders)
         _put_back_books(algo.by_symbol, self.algo_symbols)
         e.totals = self.totals
-        self.slotted.restore()
+        for objects in self.slotted:
+            objects.restore()
         e.expiries = self.expiries
         self.expiries.heap[:] = self.heap
         e._bind_hot()
@@ -223,17 +223,16 @@ def _books(live: dict[str, list[T]]) -> dict[str, tuple[list[T], list[T]]]:
 
 
 def _put_back(live: dict[K, V], saved: dict[K, V]) -> None:
-    """`live` as `saved` again: same object, same key order (left alone when untouched)."""
-    if live.keys() != saved.keys() or any(live[k] is not v for k, v in saved.items()):
-        live.clear()
-        live.update(saved)
+    """`live` as `saved` again: the same object, the same key order."""
+    live.clear()
+    live.update(saved)
 
 
 def _put_back_books(live: dict[str, list[T]], saved: dict[str, tuple[list[T], list[T]]]) -> None:
-    for book, items in saved.values():
-        if book != items:
-            book[:] = items
-    _put_back(live, {symbol: book for symbol, (book, _) in saved.items()})
+    live.clear()
+    for symbol, (book, items) in saved.items():
+        book[:] = items
+        live[symbol] = book
 
 
 class Trials:
