@@ -20,8 +20,10 @@ What a trial records and restores is every mutable part of the engine's state:
 
 Containers are restored in place (the engine binds `expiries.heap` and `algo.by_symbol` for
 its hot path; screens hold `engine.totals`). A new mutable attribute of the engine must be
-added here: `tests/core/test_preview_trial.py` fails on any attribute neither restored here
-nor listed as fixed for the engine's life.
+added here: a trial refuses to start on an engine with an attribute neither restored here nor
+listed as fixed for the engine's life (an engine subclass with state of its own, like the
+post-mortem's `Recorder`, is refused rather than half put back), and
+`tests/core/test_preview_trial.py` fails on such an attribute of `Engine`.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ restored heap and book, which are the same objects)."""
 
 FIXED = frozenset({"instruments", "settings", "_queue", "_handlers"})
 """The engine's attributes no command changes (set once in `__init__`)."""
+
+KNOWN = RESTORED | FIXED
 
 
 class TrialIds(set[str]):
@@ -243,6 +247,12 @@ class Trials:
         """Inside: the engine as usual (apply commands, read the result); on leaving, by any
         way out, every part of its state as it was on entering."""
         engine = cast("Engine", self)  # a mixin of Engine only
+        unknown = vars(engine).keys() - KNOWN
+        if unknown:
+            raise TypeError(
+                f"{type(engine).__name__} has state a trial would not put back: "
+                f"{', '.join(sorted(unknown))} (add it to core/trial.py)"
+            )
         snapshot = Snapshot(engine)
         engine.used_ids = TrialIds(snapshot.used_ids)
         try:

@@ -356,3 +356,12 @@ def test_a_preview_of_an_entry_with_a_stop_puts_back_the_stops_held_for_entries(
     assert got.reason is None and got == clone_preview(e, entry)
     assert fingerprint(e) == before and e.attached_stops == {"e1": D(58000)}
     assert not e.algo.orders and "e2" not in e.used_ids and "e2:sl" not in e.used_ids
+
+
+def test_a_trial_refuses_an_engine_with_state_it_would_not_put_back() -> None:
+    from papertrade.core.postmortem import Recorder
+
+    recorder = Recorder()
+    with pytest.raises(TypeError, match="Recorder has state a trial would not put back: _extr"):
+        recorder.preview(ev.PlaceOrder(T0, "x", "BTCUSDT", "buy", D("0.1"), "market"))
+    assert recorder.used_ids == set() and not recorder.frames
