@@ -21,6 +21,7 @@ SUITE: dict[str, list[str]] = {
     "feeds": [],
     "journal": [],
     "engine": [],
+    "preview": [],
     "simulate": [],
     "rss_simulate": [],
     "tui_latency": ["--busy"],

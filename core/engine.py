@@ -10,7 +10,8 @@ Rules follow Binance USDⓈ-M in one-way or hedge mode; see README "How the simu
 Longer than the ~500-line house limit on purpose: this is the one entry point, and its event
 dispatch, command validation and state round-trip read best together. The rules it applies
 live in their own modules: `margin` (formulas), `costs` (cost to open, fill refusals),
-`liquidation` (what a failed maintenance test does), `preview` (the order ticket),
+`liquidation` (what a failed maintenance test does), `preview` (the order ticket) with
+`trial` (run on the live engine, then put back what was touched),
 `conditional` and `tif` (trigger rules, time in force, exchange limits) with
 `conditional_desk` (the mixin that places, fires, expires and amends such orders), and
 `fill_models` (the `book` and `queue` models' walk, impact and queue rules, README "Fill
@@ -61,6 +62,7 @@ from papertrade.core.numbers import ZERO, dec, human, money, plain
 from papertrade.core.orders import Order, opening_qty
 from papertrade.core.positions import ENTRY_QUANTUM, HEDGE_SLOTS, Position, position_key
 from papertrade.core.preview import OrderPreview, preview_order
+from papertrade.core.trial import Trials
 
 __all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "RULES_VERSION", "Engine", "OrderPreview", "Totals"]
 
@@ -82,7 +84,7 @@ RULES: dict[int, str] = {
 }
 
 
-class Engine(ConditionalDesk):
+class Engine(ConditionalDesk, Trials):
     def __init__(
         self,
         instruments: InstrumentBook | None = None,

@@ -1,7 +1,9 @@
 """The order ticket's preview: what an order would cost and risk, before it is sent.
 
-It runs the order on a copy of the engine (the one simulated exchange answers, so the preview
-never disagrees with what a real submit would do) and reads the result off the copy.
+It runs the order on the engine itself inside `Engine.trial()` (the one simulated exchange
+answers, so the preview never disagrees with what a real submit would do), reads the result,
+and the trial puts back everything the order touched. Not a copy of the engine: the ticket
+previews on every keystroke, and a copy costs with the session's length (issue 14).
 """
 
 from __future__ import annotations
@@ -37,16 +39,16 @@ class OrderPreview:
 
 
 def preview_order(engine: Engine, c: ev.PlaceOrder) -> OrderPreview:
-    """Run the order on a copy of the engine, filling it at once (a resting limit at its
-    own price), and report margin, fee, liquidation price and the most it can lose."""
+    """Run the order in a trial of the engine, filling it at once (a resting limit at its
+    own price), and report margin, fee, liquidation price and the most it can lose; the
+    engine is left exactly as it was."""
     mode = c.margin_mode or engine.symbol_setting(c.symbol)[0]
     slot: ev.PositionSlot = "both"
     if engine.position_mode == "hedge" and c.position_side in ("long", "short"):
         slot = c.position_side
     lev = c.leverage or engine.symbol_setting(c.symbol)[1]
-    clone = type(engine).from_state(engine.to_state(), engine.instruments)
     inst = engine.instruments.get(c.symbol)
-    ref = clone._taker_price(c.symbol, c.side)
+    ref = engine._taker_price(c.symbol, c.side)
     price = c.price if c.order_type == "limit" else ref
     if inst is not None and price is not None and c.order_type == "limit":
         tick = inst.tick_size
@@ -66,16 +68,18 @@ def preview_order(engine: Engine, c: ev.PlaceOrder) -> OrderPreview:
     required = ZERO
     if inst is not None and cost_price is not None:
         required = engine._opening_cost(c.symbol, c.side, qty, cost_price, lev, slot)[1]
-    outcomes = clone.apply(c)
-    reason = next((o.reason for o in outcomes if isinstance(o, ev.Rejected)), None)
-    if reason is None and not fills_now and c.id in clone.acct.orders:
-        clone._fill_resting(clone.acct.orders[c.id], c.ts)
-    pos = clone.acct.position(c.symbol, slot)
-    lp = clone.position_liquidation_price(pos) if pos is not None and reason is None else None
-    if mode == "isolated":
-        max_loss = pos.margin if pos is not None and reason is None else money(notional / lev)
-    else:
-        max_loss = clone.acct.cross_wallet if reason is None else engine.acct.cross_wallet
+    wallet = engine.acct.cross_wallet
+    with engine.trial():
+        outcomes = engine.apply(c)
+        reason = next((o.reason for o in outcomes if isinstance(o, ev.Rejected)), None)
+        if reason is None and not fills_now and c.id in engine.acct.orders:
+            engine._fill_resting(engine.acct.orders[c.id], c.ts)
+        pos = engine.acct.position(c.symbol, slot)
+        lp = engine.position_liquidation_price(pos) if pos is not None and reason is None else None
+        if mode == "isolated":
+            max_loss = pos.margin if pos is not None and reason is None else money(notional / lev)
+        else:
+            max_loss = engine.acct.cross_wallet if reason is None else wallet
     return OrderPreview(
         reason=reason,
         qty=qty,

@@ -2,7 +2,7 @@
 
 Why a live preview: before every order a trader should answer "which mode is this, and what is
 the most I can lose if I am wrong?" (reference/margin-modes.md). The ticket asks the engine
-(`Engine.preview`, a dry run on a copy) and words the answer per mode: isolated risks this
+(`Engine.preview`, a dry run the engine undoes) and words the answer per mode: isolated risks this
 position's own margin; cross risks the whole cross balance.
 
 Use: `push_screen(OrderTicket(engine, symbol, side), callback)`; the result is a `PlaceOrder`
