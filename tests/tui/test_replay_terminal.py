@@ -226,7 +226,8 @@ def test_real_replay_take_over_trades_in_the_branch_and_saves_it(db: Path) -> No
             time.sleep(0.1)
         raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
 
-    exe = shutil.which("papertrade") or f"{sys.executable} -m papertrade"
+    beside = Path(sys.executable).parent / "papertrade"  # this venv's, not PATH's first
+    exe = str(beside) if beside.exists() else f"{sys.executable} -m papertrade"
     cmd = f"{exe} replay 1 --db {db}; echo EXITED $?; sleep 60"
     tmux("-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd)
     try:
