@@ -134,17 +134,21 @@ def bench_replay(tmp: Path, runs: int) -> bool:
     )
 
 
-def bench_size(tmp: Path) -> bool:
-    events = _conflated(list(symbol_hour(seed=2)))
-    path = tmp / "size.sqlite3"
+def _journal_mb(path: Path, events: list[ev.MarketEvent]) -> float:
+    """The bytes (MB) `events` add to a fresh store's file, checkpointed: what they cost on disk."""
     with Store.open(path) as store:
         empty = path.stat().st_size
-        writer = store.start_session("hour", "binance", ["BTCUSDT"], ev.SessionSettings())
+        writer = store.start_session(path.stem, "binance", ["BTCUSDT"], ev.SessionSettings())
         for e in events:
             writer.append(e)
         writer.close()
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size = (path.stat().st_size - empty) / 1e6
+    return (path.stat().st_size - empty) / 1e6
+
+
+def bench_size(tmp: Path) -> bool:
+    events = _conflated(list(symbol_hour(seed=2)))
+    size = _journal_mb(tmp / "size.sqlite3", events)
     export = sum(len(codec.dumps(e)) + 1 for e in events) / 1e6
     figure = Spread((size,))
     return verdict(
@@ -165,15 +169,7 @@ def bench_book_size(tmp: Path) -> bool:
     start = 1_735_689_600_000
     market = SimMarket(["BTCUSDT"], seed=2, start_ts=start, end_ts=start + 3_600_000, depth=20)
     books = [e for e in market.events() if isinstance(e, ev.Book)]  # one per 100 ms step
-    path = tmp / "books.sqlite3"
-    with Store.open(path) as store:
-        empty = path.stat().st_size
-        writer = store.start_session("books", "binance", ["BTCUSDT"], ev.SessionSettings())
-        for b in books:
-            writer.append(b)
-        writer.close()
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size = (path.stat().st_size - empty) / 1e6
+    size = _journal_mb(tmp / "books.sqlite3", list(books))
     export = sum(len(codec.dumps(b)) + 1 for b in books) / 1e6
     ok = verdict(
         f"journal size of one symbol-hour of books at 100 ms, 20 levels a side "
@@ -186,18 +182,11 @@ def bench_book_size(tmp: Path) -> bool:
         target=None,
         passed=True,
     )
-    kept = list(conflate_events(books))  # what a session journals: 4 books a second
-    path = tmp / "books-conflated.sqlite3"
-    with Store.open(path) as store:
-        empty = path.stat().st_size
-        writer = store.start_session("books", "binance", ["BTCUSDT"], ev.SessionSettings())
-        for held in kept:
-            writer.append(held)
-        writer.close()
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    kept = list(conflate_events(list(books)))  # what a session journals: 4 books a second
+    kept_mb = _journal_mb(tmp / "books-conflated.sqlite3", kept)
     print(
         f"    conflated as a session journals them ({len(kept):,} books, "
-        f"{DEFAULT_BOOKS_PER_SECOND} a second): {(path.stat().st_size - empty) / 1e6:.3g} MB"
+        f"{DEFAULT_BOOKS_PER_SECOND} a second): {kept_mb:.3g} MB"
     )
     compact = sum(len(payload.encode(b)[2]) for b in books) / 1e6
     pairs = sum(len(_pairs_payload(b)) for b in books) / 1e6
