@@ -89,3 +89,18 @@ def test_each_command_help_builds_only_its_own_options(command: str) -> None:
 def test_the_full_parser_gives_every_command_its_options() -> None:
     choices = subparsers(build_parser())
     assert all(len(choices[c]._actions) > 1 for c in COMMANDS)
+
+
+def test_the_terminal_imports_without_plotext() -> None:
+    """Issue 14, first frame: plotext (~0.1 s of CPU) is imported when a chart is first
+    painted or the post-mortem opened, not with the terminal's app and screens."""
+    probe = (
+        "import json, sys\n"
+        "import papertrade.tui.app, papertrade.tui.cli.terminal, papertrade.tui.widgets.chart\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout.splitlines()[-1]))
+    assert "papertrade.tui.screens.trading" in modules
+    assert loaded(modules, "plotext", "textual_plotext", "papertrade.tui.screens.postmortem") == []

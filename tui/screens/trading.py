@@ -48,7 +48,6 @@ from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
 from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
-from papertrade.tui.screens.postmortem import PostMortemScreen
 from papertrade.tui.screens.stops import Amend, AmendModal, CloseModal, TpSl, TpSlModal
 from papertrade.tui.screens.ticket import OrderTicket
 from papertrade.tui.service.alerts import Direction, PriceAlert
@@ -825,6 +824,8 @@ class TradingScreen(Screen[None]):
         if not self.session.engine.totals.liquidations:
             self.notify("no liquidation in this session yet", severity="warning")
             return
+        from papertrade.tui.screens.postmortem import PostMortemScreen  # plotext: not at start
+
         self.app.push_screen(
             PostMortemScreen(terminal.db_path, session_id, before_read=terminal.flush_journal)
         )

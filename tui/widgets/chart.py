@@ -6,6 +6,13 @@ Refresh: `update_from(engine, symbol, history)` where `history` is a sequence of
 `(ts_ms, price)`. Drawing goes through textual-plotext; callers should refresh it at a few
 hertz at most (plotting is the most expensive thing on screen).
 
+Start-up (issue 14): importing plotext costs about 0.1 s of CPU, a sixth of the time to the
+first frame. `update_from` only keeps the figure's data; plotext is imported and the figure
+built when the chart is first painted, and that first paint is blank (the figure follows one
+refresh later) so even a screen that shows the chart from the start draws its first frame
+without it. A small terminal, where the chart is a hidden panel, never loads plotext until
+the trader asks for the chart.
+
 Scale (issue 10, bug 13): the axis is always set from the prices (and the entry), never left
 to plotext — which opened a flat or one-point series on a ±50 % axis — and a liquidation price
 outside it is not allowed to stretch it flat: it is drawn at the edge it lies beyond, labelled
@@ -17,14 +24,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
 from textual.app import RenderResult
-from textual_plotext import PlotextPlot
+from textual.widget import Widget
 
 from papertrade.core.engine import Engine
 from papertrade.tui.widgets import fmt
+
+if TYPE_CHECKING:
+    from textual_plotext.plot import Plot
 
 MIN_PAD = 0.0005
 """Half-height of the axis around a flat series, as a fraction of the price (±0.05 %)."""
@@ -54,9 +64,25 @@ def scale(prices: Sequence[float], entry: float | None, liq: float | None) -> Sc
     return Scale(lo, hi, edge)
 
 
-class PriceChart(PlotextPlot):
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """What the chart draws, kept until it is painted (plotext is built only then)."""
+
+    title: str
+    xs: list[float]
+    ys: list[float]
+    entry: float | None
+    liq: float | None
+    axis: Scale | None
+    label: str
+
+
+class PriceChart(Widget):
+    """The chart as textual-plotext's `PlotextPlot` draws it (same theme handling and
+    output), with plotext imported on the first paint instead of at import."""
+
     DEFAULT_CSS = """
-    PriceChart { height: 1fr; min-height: 5; }
+    PriceChart { width: 1fr; height: 1fr; min-height: 5; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -64,18 +90,84 @@ class PriceChart(PlotextPlot):
         self.symbol: str | None = None
         self._drawn: tuple[object, ...] | None = None
         self._cache: tuple[tuple[object, ...], RenderResult] | None = None
+        self._plot: Plot | None = None
+        self._figure = Figure("", [], [], None, None, None, "")  # a bare figure, as plotext's
+        self._built: Figure | None = None
+        self._painted = False
         self.axis: Scale | None = None
         """The y axis last drawn (None before any price)."""
 
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda theme: self.refresh())
+
+    @property
+    def plt(self) -> Plot:
+        """The plotext figure, created (and plotext imported) on first use."""
+        if self._plot is None:
+            from textual_plotext.plot import Plot
+
+            self._plot = Plot()
+        return self._plot
+
+    def _theme_name(self) -> str:
+        return f"textual-auto-{self.app.theme}"
+
+    def _register_theme(self) -> None:
+        """As `PlotextPlot._register_theme`: the plot's colours follow the app's theme."""
+        from textual.color import Color
+        from textual_plotext import plot as tp
+
+        themes: dict[str, object] = vars(tp)["_themes"]  # plotext's table, which tp re-uses
+        name = self._theme_name()
+        if name not in themes:
+            variables = self.app.theme_variables
+            surface = Color.parse(variables.get("surface", "")).rgb
+            foreground = Color.parse(variables.get("foreground", "")).rgb
+            data = list[str | int | tuple[int, int, int]](tp._sequence)
+            themes[name] = tp._rgbify_theme(surface, surface, foreground, "default", data)
+
     def render(self) -> RenderResult:
-        """Plotting costs milliseconds: build again only when the data, size or theme moved."""
+        """Plotting costs milliseconds: build again only when the data, size or theme moved.
+        The very first paint is blank and asks for the next one, which loads plotext."""
+        if not self._painted:
+            self._painted = True
+            self.call_after_refresh(self.refresh)
+            return Text("")
         key = (self._drawn, self.size, self.app.theme)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        result = super().render()
-        if isinstance(result, Text):
-            self._cache = (key, result)
+        plot = self.plt
+        self._register_theme()
+        if self._built is not self._figure:
+            self._build(plot, self._figure)
+        plot.plotsize(self.size.width, self.size.height)
+        plot._set_size(self.size.width, self.size.height)
+        plot.theme(self._theme_name())
+        result = Text.from_ansi(plot.build())
+        self._cache = (key, result)
         return result
+
+    def _build(self, plt: Plot, figure: Figure) -> None:
+        self._built = figure
+        plt.clear_data()
+        plt.clear_figure()
+        if figure.title:
+            plt.title(figure.title)
+        axis = figure.axis
+        if axis is None:
+            return
+        xs = figure.xs
+        plt.plot(xs, figure.ys, marker="braille", color="cyan")
+        plt.ylim(axis.lo, axis.hi)
+        if figure.entry is not None:
+            plt.hline(figure.entry, "blue")
+        if figure.liq is not None and axis.liq_edge is None:
+            plt.hline(figure.liq, "red")
+        elif figure.liq is not None:
+            at = axis.lo if axis.liq_edge == "below" else axis.hi
+            plt.hline(at, "red")
+            plt.text(figure.label, x=xs[0], y=at, color="red")
+        plt.xlabel("seconds")
 
     def update_from(
         self, engine: Engine, symbol: str | None, history: Sequence[tuple[int, Decimal]]
@@ -89,29 +181,21 @@ class PriceChart(PlotextPlot):
             return
         self._drawn = key
         self.symbol = symbol
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(f"{symbol or '--'} mark" if history else f"{symbol or '--'}: waiting for prices")
-        if history:
-            t0 = history[0][0]
-            xs = [(ts - t0) / 1000 for ts, _ in history]
-            ys = [float(p) for _, p in history]
-            plt.plot(xs, ys, marker="braille", color="cyan")
-            entry = float(pos.entry) if pos is not None else None
-            where = float(liq) if liq is not None else None
-            axis = scale(ys, entry, where)
-            self.axis = axis
-            plt.ylim(axis.lo, axis.hi)
-            if entry is not None:
-                plt.hline(entry, "blue")
-            if liq is not None and axis.liq_edge is None:
-                plt.hline(float(liq), "red")
-            elif liq is not None:
-                at = axis.lo if axis.liq_edge == "below" else axis.hi
-                arrow = "↓" if axis.liq_edge == "below" else "↑"
-                plt.hline(at, "red")
-                label = f"liq {fmt.price(liq, pos.instrument if pos else None)} {arrow} off-scale"
-                plt.text(label, x=xs[0], y=at, color="red")
-            plt.xlabel("seconds")
+        if not history:
+            self._figure = Figure(f"{symbol or '--'}: waiting for prices", [], [], None, None,
+                                  None, "")  # fmt: skip
+            self.refresh()
+            return
+        t0 = history[0][0]
+        xs = [(ts - t0) / 1000 for ts, _ in history]
+        ys = [float(p) for _, p in history]
+        entry = float(pos.entry) if pos is not None else None
+        where = float(liq) if liq is not None else None
+        axis = scale(ys, entry, where)
+        self.axis = axis
+        label = ""
+        if liq is not None and axis.liq_edge is not None:
+            arrow = "↓" if axis.liq_edge == "below" else "↑"
+            label = f"liq {fmt.price(liq, pos.instrument if pos else None)} {arrow} off-scale"
+        self._figure = Figure(f"{symbol or '--'} mark", xs, ys, entry, where, axis, label)
         self.refresh()

@@ -8,6 +8,12 @@ Columns show whole or not at all (issue 10: "Hea" at 120 columns, a watchlist's 
 ones that fit its width whole, counting the others in its border's subtitle; `→` and `←`
 move through them a column at a time, the first (the symbol) staying put. A resize lays the
 columns out again from the cells it keeps; a tick never does.
+
+Redrawing (issue 14, TUI latency): `DataTable.update_cell` bumps the table's update counter,
+which is part of every render cache key, so one changed price re-rendered every cell of the
+table and the key that moved the cursor waited behind it. `set_cell` writes the value in place
+instead, forgets only the changed rows' cached cells, row halves and lines (once per render,
+not per cell), and repaints only those rows.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from papertrade.core.text import plural
 
@@ -48,6 +57,8 @@ class KeyedTable(DataTable[Cell]):
             id=id, classes=classes, cursor_type="row", zebra_stripes=False, cell_padding=0
         )
         self._cells: dict[tuple[str, str], Cell] = {}
+        self._stale: set[RowKey] = set()
+        """Rows written in place since the last render, whose cached renders are now wrong."""
 
         self.shown: tuple[str, ...] = ()
         """The keys of the columns on screen: the first, then those from `first` that fit."""
@@ -164,7 +175,48 @@ class KeyedTable(DataTable[Cell]):
             return
         self._cells[slot] = value
         if column in self.shown:
-            self.update_cell(row, column, Text(value) if isinstance(value, str) else value)
+            self._write(row, column, Text(value) if isinstance(value, str) else value)
+
+    def _write(self, row: str, column: str, value: Text) -> None:
+        """`update_cell` without invalidating the whole table (see the module's docstring):
+        widths are fixed and rows one line high, so nothing else a render caches can move."""
+        row_key, column_key = RowKey(row), ColumnKey(column)
+        if row_key not in self._row_locations or column_key not in self._column_locations:
+            raise CellDoesNotExist(f"no cell at row {row!r}, column {column!r}")
+        self._data[row_key][column_key] = value
+        if row_key not in self._stale:
+            self._stale.add(row_key)
+            self.refresh_row(self.get_row_index(row_key))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self._stale:
+            self._forget(self._stale)
+            self._stale = set()
+        return super().render_lines(crop)
+
+    def _forget(self, rows: set[RowKey]) -> None:
+        """Drop the cached renders of `rows`: their renderables, cells, row halves and lines."""
+        indices = {self.get_row_index(row) for row in rows if row in self._row_locations}
+        renderables = self._row_renderable_cache
+        for entry in list(renderables.keys()):
+            if entry[1] in indices:
+                renderables.discard(entry)
+        cells = self._cell_render_cache
+        for cell in list(cells.keys()):  # an LRUCache: no iteration of its own
+            if cell[0] in rows:
+                cells.discard(cell)
+        halves = self._row_render_cache
+        for half in list(halves.keys()):
+            if half[0] in rows:
+                halves.discard(half)
+        lines = self._line_cache
+        for line in list(lines.keys()):
+            try:
+                at: RowKey | None = self._get_offsets(line[0])[0]
+            except (LookupError, IndexError):
+                at = None
+            if at is None or at in rows:
+                lines.discard(line)
 
     def set_row(self, row: str, values: Mapping[str, Cell]) -> None:
         for column, value in values.items():
