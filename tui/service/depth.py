@@ -1,9 +1,10 @@
 """What the ticket says about an order's fill against the current book, before it is sent.
 
-Why here: the preview must agree with the fill, so it walks the same levels with the same
-function the engine's `book` and `queue` fill models use (`core.depth.walk`); the ticket only
-words the answer. Under the `touch` model (or with no book yet) there is nothing to say: the
-order fills whole at the best price, as the ticket's notional line already shows.
+Why here: the preview must agree with the fill, so it asks the same function the engine's
+`book` and `queue` fill models take with (`core.fill_models.take`: the shown levels walked,
+none better than the latest quote); the ticket only words the answer. Under the `touch`
+model (or with no book yet) there is nothing to say: the order fills whole at the best price,
+as the ticket's notional line already shows.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from papertrade.core import events as ev
-from papertrade.core.depth import walk
 from papertrade.core.engine import Engine
+from papertrade.core.fill_models import take
 
 __all__ = ["Slippage", "slippage"]
 
@@ -61,7 +62,8 @@ def slippage(engine: Engine, command: ev.PlaceOrder, qty: Decimal) -> Slippage |
     levels = (market.asks if buy else market.bids) if market is not None else ()
     if not levels:
         return None
-    touch = levels[0][0]
+    quoted = (market.ask if buy else market.bid) if market is not None else None
+    touch = quoted if quoted is not None else levels[0][0]  # what the engine fills against
     limit: Decimal | None = None
     if command.order_type == "limit":
         limit = command.price
@@ -70,9 +72,11 @@ def slippage(engine: Engine, command: ev.PlaceOrder, qty: Decimal) -> Slippage |
             return None  # it rests (a post-only one that crosses is refused)
     elif command.order_type != "market":
         return None
-    walked = walk(levels, qty, limit, buy=buy)
-    if walked.average is None:
+    taken = take(levels, qty, touch, limit, buy=buy)
+    if not taken.pieces:
         return None
+    filled = qty - taken.remaining
+    average = sum((price * size for price, size in taken.pieces), Decimal(0)) / filled
     within = [
         size
         for price, size in levels
@@ -80,9 +84,9 @@ def slippage(engine: Engine, command: ev.PlaceOrder, qty: Decimal) -> Slippage |
     ]
     return Slippage(
         touch=touch,
-        average=walked.average,
-        filled=walked.filled,
-        remaining=walked.remaining,
+        average=average,
+        filled=filled,
+        remaining=taken.remaining,
         shown=sum(within, Decimal(0)),
         limited=len(within) < len(levels),
         buy=buy,
