@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 
 from papertrade.core import events as ev
 from papertrade.core.numbers import ZERO
+from papertrade.core.positions import position_key
 
 MAX_ROWS = 500
 """Rows each history keeps: a long session never grows memory or the tables without bound."""
@@ -74,12 +75,10 @@ def funding_estimate(size: Decimal, mark: Decimal, rate: Decimal) -> Decimal:
 _CARRIED = ('{"type":"fill"', '{"type":"liquidation"')
 
 
-def _fill_key(symbol: str, position_side: object) -> str:
-    """The position a fill traded: the symbol in one-way mode, `SYMBOL:long`/`:short` for a
-    hedge side (`core.positions.position_key`)."""
-    if position_side in ("long", "short"):
-        return f"{symbol}:{position_side}"
-    return symbol
+def _fill_key(symbol: str, position_side: ev.PositionSlot | None) -> str:
+    """The position a fill traded (`core.positions.position_key`): hedge fills name their
+    side, one-way fills none."""
+    return position_key(symbol, position_side or "both")
 
 
 class OpenFees:
@@ -123,7 +122,10 @@ class OpenFees:
                     side = row["side"]
                     if side not in ("buy", "sell"):
                         raise ValueError(side)
-                    key = _fill_key(str(row["symbol"]), row.get("position_side"))
+                    slot = row.get("position_side")
+                    if slot not in (None, "long", "short"):
+                        raise ValueError(slot)
+                    key = _fill_key(str(row["symbol"]), slot)
                     self.carry(key, side, Decimal(row["qty"]), Decimal(row["fee"]))
                 elif kind == "liquidation":
                     remaining = Decimal(row.get("remaining_qty") or "0")
