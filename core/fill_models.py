@@ -2,9 +2,10 @@
 
 The engine asks three questions of the latest book here, so each answer has one owner:
 
-- what a taking order gets (`take`): the shown levels walked with `depth.walk`, never better
-  than the price the touch model would give (a book older than the latest quote must not
-  flatter), and what is left once the shown depth runs out;
+- what a taking order gets (`take`): the shown levels walked with `depth.walk`, the book's
+  top anchored at the price the touch model would give (a book older than the latest quote
+  must not flatter, nor stack its depth at one price), and what is left once the shown depth
+  runs out;
 - at what price a market order's remainder beyond the shown depth fills (`impact_price`):
   the book is taken to go on as thick as it was shown, one tick at a time;
 - how much is queued ahead of a resting order at its price (`shown_at`), and what a trade
@@ -45,17 +46,23 @@ def take(
 ) -> Take:
     """Walk `levels` (the asks for a buy, the bids for a sell) for `qty`, stopping at `limit`.
 
-    A level better than `touch` (the best quote, or a stop's triggering price) fills at
-    `touch`: a book is a picture of a moment, and a newer quote or a gap wins over it.
+    The book is anchored at `touch` (the latest quote's best price, or a stop's triggering
+    price): every level moves by the distance between the book's best level and `touch`. A
+    book is a picture of a moment; the quote after it says where the top is now, the book
+    keeps its shape (how much sits how far behind the top). Clamping the stale levels onto
+    the touch instead would stack the whole book at one price when the market ran away from
+    it, and a large order would fill there whole. A bid moved to 0 or below is dropped.
     """
-    clamped = tuple(
-        ((touch if price < touch else price) if buy else (touch if price > touch else price), size)
-        for price, size in levels
+    shift = touch - levels[0][0] if levels else _ZERO
+    moved = (
+        levels
+        if not shift
+        else tuple((price + shift, size) for price, size in levels if price + shift > _ZERO)
     )
-    w = walk(clamped, qty, limit, buy=buy)
+    w = walk(moved, qty, limit, buy=buy)
     used = len(w.fills)
     # a level beyond the limit is never taken: a walk that took every level ran out of book
-    return Take(w.fills, w.remaining, w.remaining > _ZERO and used == len(clamped))
+    return Take(w.fills, w.remaining, w.remaining > _ZERO and used == len(moved))
 
 
 def impact_price(

@@ -186,13 +186,15 @@ def test_a_book_is_the_best_quote_in_every_model() -> None:
     assert (fill.price, fill.qty) == (D("60000.0"), D("2.5"))  # touch: whole, at the top
 
 
-def test_a_stale_book_never_beats_a_newer_quote() -> None:
+def test_a_stale_book_never_beats_a_newer_quote_and_keeps_its_shape_behind_it() -> None:
     e = engine()
     e.apply(book(BIDS, ASKS))
     e.apply(ev.Quote(T + 1, BTC, D("60000.4"), D("60000.5")))
     got = fills(e.apply(market("m", "buy", "1", T + 2)))
-    # the 0.5 at 60,000.0 is older than the ask of 60,000.5: it fills at 60,000.5
-    assert [(f.price, f.qty) for f in got] == [(D("60000.5"), D("0.5")), (D("60000.5"), D("0.5"))]
+    # the ask moved up 0.5 since the book: the book's levels move with it, 0.5 at 60,000.5
+    # then 1.0 at 60,001.0 (not the whole book stacked at the new ask)
+    assert [(f.price, f.qty) for f in got] == [(D("60000.5"), D("0.5")), (D("60001.0"), D("0.5"))]
+    assert all(f.price >= D("60000.5") for f in got)
 
 
 def test_closing_a_position_walks_the_book_and_reduce_only_is_cut_to_the_position() -> None:
@@ -235,7 +237,9 @@ def test_a_triggered_stop_walks_the_book_no_better_than_its_triggering_trade() -
     out = e.apply(ev.Trade(T + 3, BTC, D("59980.0"), D("1")))  # the book still shows 59,999.9
     assert isinstance(out[0], ev.OrderTriggered)
     got = fills(out)
-    assert [(f.price, f.qty) for f in got] == [(D("59980.0"), D("0.8")), (D("59980.0"), D("0.2"))]
+    # the book anchored at the triggering 59,980.0 (19.9 below its best bid): 0.8 there, the
+    # rest at the next level, 59,999.5 - 19.9 = 59,979.6
+    assert [(f.price, f.qty) for f in got] == [(D("59980.0"), D("0.8")), (D("59979.6"), D("0.2"))]
 
 
 LEVELS = st.lists(

@@ -113,22 +113,22 @@ def test_a_marketable_limit_walks_only_to_its_limit_and_touch_says_nothing():
 
 
 def test_the_preview_is_the_fill_when_a_newer_quote_is_worse_than_the_book():
-    """A quote after the book moved the ask up to 95,001.0: the engine fills no level better
-    than that quote, and the ticket's preview says the same (the two share `take`)."""
+    """A quote after the book moved the ask up to 95,001.0: the engine anchors the book's top
+    there, and the ticket's preview says the same (the two share `take`)."""
     engine = Engine(bundled("binance"), ev.SessionSettings(fill_model="book", taker_fee=D(0)))
     engine.apply(ev.Book(1, "BTCUSDT", BIDS, ASKS))
     engine.apply(ev.Quote(2, "BTCUSDT", D("95000.5"), D("95001.0")))
     buy = ev.PlaceOrder(3, "o", "BTCUSDT", "buy", D("0.1"), "market")
     walked = slippage(engine, buy, D("0.1"))
     assert walked is not None
-    # 0.05 of the 95,000.0 level at the quote's 95,001.0, then 0.05 at 95,002.0:
-    # (0.05 x 95,001.0 + 0.05 x 95,002.0) / 0.1 = 95,001.5, 0.5 over the touch of 95,001.0
+    # the book anchored 1.0 higher: 0.05 at 95,001.0, then 0.05 of the 95,003.0 level:
+    # (0.05 x 95,001.0 + 0.05 x 95,003.0) / 0.1 = 95,002.0, 1.0 over the touch of 95,001.0
     assert walked.touch == D("95001.0")
-    assert walked.average == D("95001.5") and walked.price == D("0.5")
+    assert walked.average == D("95002.0") and walked.price == D("1.0")
     fills = [o for o in engine.apply(buy) if isinstance(o, ev.Fill)]
     assert [(f.price, f.qty) for f in fills] == [
         (D("95001.0"), D("0.05")),
-        (D("95002.0"), D("0.05")),
+        (D("95003.0"), D("0.05")),
     ]
 
 
