@@ -96,3 +96,24 @@ async def test_the_log_wraps_its_lines_again_when_its_width_changes(app_factory,
         texts = [line.text for line in log.lines]
         # one line now, not two, and written once
         assert sum(sentence in text for text in texts) == 1, texts
+
+
+def test_an_order_walked_through_the_book_is_one_toast_line() -> None:
+    """Three fills of one order (the `book` model's one fill per level): one line with the
+    total, the average and the fees, not three toasts."""
+    from papertrade.tui.widgets.log import describe_fills
+
+    def fill(qty: str, price: str, fee: str, average: str | None = None) -> ev.Fill:
+        return ev.Fill(
+            1, "u1", "BTCUSDT", "buy", Decimal(qty), Decimal(price), Decimal(fee), Decimal(0),
+            "taker", average_price=None if average is None else Decimal(average),
+        )  # fmt: skip
+
+    # by hand: (0.5 x 100 + 1 x 101 + 0.5 x 103) / 2 = 202.5 / 2 = 101.25; fees 0.3 in all
+    walked = [fill("0.5", "100", "0.05"), fill("1", "101", "0.1"), fill("0.5", "103", "0.15")]
+    text = describe_fills(walked)
+    assert text == "FILL buy 2 BTCUSDT @ 101.25 avg over 3 fills (taker, fees 0.3000)"
+    # the engine's own average on the last fill is the one shown when it is there
+    walked[-1] = fill("0.5", "103", "0.15", average="101.25")
+    assert describe_fills(walked) == text
+    assert describe_fills(walked[:1]) == "FILL buy 0.5 BTCUSDT @ 100 (taker, fee 0.0500)"

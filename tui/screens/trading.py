@@ -59,7 +59,7 @@ from papertrade.tui.widgets.chart import PriceChart
 from papertrade.tui.widgets.depth import DepthPanel
 from papertrade.tui.widgets.footer import SteadyFooter
 from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
-from papertrade.tui.widgets.log import EventLog, describe
+from papertrade.tui.widgets.log import EventLog, describe, describe_fills
 from papertrade.tui.widgets.orders import OrdersTable, open_orders
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.status import FeedStatusBar
@@ -378,7 +378,15 @@ class TradingScreen(Screen[None]):
         self.chart.update_from(self.session.engine, symbol, list(history))
 
     def _notify(self, outcomes: list[ev.Outcome], alerts: Sequence[object]) -> None:
+        walked: dict[str, list[ev.Fill]] = {}  # an order's fills, one toast for all of them
         for outcome in outcomes:
+            if isinstance(outcome, ev.Fill):
+                walked.setdefault(outcome.order_id, []).append(outcome)
+        for fills in walked.values():
+            self.notify(describe_fills(fills), title="Filled", markup=False, timeout=4)
+        for outcome in outcomes:
+            if isinstance(outcome, ev.Fill):
+                continue
             described = describe(outcome)
             if described is None:
                 continue
@@ -386,8 +394,6 @@ class TradingScreen(Screen[None]):
             if isinstance(outcome, ev.Liquidation):
                 self.app.bell()
                 self.notify(text, title="Liquidation", severity="error", markup=False, timeout=10)
-            elif isinstance(outcome, ev.Fill):
-                self.notify(text, title="Filled", markup=False, timeout=4)
             elif isinstance(outcome, ev.Rejected):
                 self.notify(text, title="Rejected", severity="warning", markup=False)
         for alert in alerts:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol, Self, runtime_checkable
@@ -78,6 +78,30 @@ def slippage_words(fill: ev.Fill, trigger: Decimal) -> str:
     way = "against" if slip > 0 else "in favour"
     share = fmt.pct(abs(slip) / trigger, signed=False)
     return f"trigger {plain(trigger)}, slippage {plain(abs(slip))} {way} ({share})"
+
+
+_AVG = Decimal("1E-8")
+"""The engine's `average_price` precision."""
+
+
+def describe_fills(fills: Sequence[ev.Fill]) -> str:
+    """One line for the fills of one order that walked a book level by level (a toast per
+    level would bury the screen): total, average price, count and fees."""
+    if len(fills) == 1:
+        text, _style = describe(fills[0]) or ("", "")
+        return text
+    first = fills[0]
+    qty = sum((f.qty for f in fills), Decimal(0))
+    average = fills[-1].average_price  # the engine's, on an order's last fill of a walk
+    if average is None:
+        average = (sum((f.qty * f.price for f in fills), Decimal(0)) / qty).quantize(_AVG)
+    fees = sum((f.fee for f in fills), Decimal(0))
+    pnl = sum((f.realized_pnl for f in fills), Decimal(0))
+    realized = f", realized {fmt.money(pnl, 4)}" if pnl else ""
+    return (
+        f"FILL {first.side} {plain(qty)} {first.symbol} @ {plain(average)} avg over"
+        f" {len(fills)} fills ({first.liquidity}, fees {fmt.money(fees, 4)}{realized})"
+    )
 
 
 def describe(outcome: ev.Outcome, trigger: Decimal | None = None) -> tuple[str, str] | None:
