@@ -117,3 +117,6 @@ def test_an_order_walked_through_the_book_is_one_toast_line() -> None:
     walked[-1] = fill("0.5", "103", "0.15", average="101.25")
     assert describe_fills(walked) == text
     assert describe_fills(walked[:1]) == "FILL buy 0.5 BTCUSDT @ 100 (taker, fee 0.0500)"
+    # an average is shown to 8 significant digits, as a price reads: 94,994.02991667 -> .03
+    walked[-1] = fill("0.5", "103", "0.15", average="94994.02991667")
+    assert "@ 94994.03 avg over 3 fills" in describe_fills(walked)

@@ -98,8 +98,9 @@ def describe_fills(fills: Sequence[ev.Fill]) -> str:
     fees = sum((f.fee for f in fills), Decimal(0))
     pnl = sum((f.realized_pnl for f in fills), Decimal(0))
     realized = f", realized {fmt.money(pnl, 4)}" if pnl else ""
+    shown = average.quantize(Decimal(1).scaleb(average.adjusted() - 7))  # 8 digits: a price
     return (
-        f"FILL {first.side} {plain(qty)} {first.symbol} @ {plain(average)} avg over"
+        f"FILL {first.side} {plain(qty)} {first.symbol} @ {plain(shown)} avg over"
         f" {len(fills)} fills ({first.liquidity}, fees {fmt.money(fees, 4)}{realized})"
     )
 
