@@ -366,7 +366,8 @@ class SessionWriter:
         # to_state() must run here: the engine moves on as soon as we return.
         state = json.dumps(engine.to_state(), separators=(",", ":"))
         with self._guard:
-            self._queue.append((_SNAPSHOT, seq, ts, state))
+            if self._error is None:  # a failed writer's queue stays empty
+                self._queue.append((_SNAPSHOT, seq, ts, state))
 
     def flush(self, timeout: float | None = 10.0) -> int:
         """Commit everything appended so far; returns `flushed_seq`."""
@@ -492,9 +493,9 @@ class SessionWriter:
         self._reason = _describe(exc, self._path)
         self._failed_at = self._clock()
         self._delayed_since = None
-        self._error = exc
-        with self._room:
+        with self._room:  # one step under the lock: whoever sees the error sees the queue freed
             self._queue.clear()
+            self._error = exc
         if conn is not None:
             try:
                 if conn.in_transaction:
