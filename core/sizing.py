@@ -17,7 +17,12 @@ The rules:
 - the loss at liquidation is the fall of the money backing the position, from before the
   trade to just after the liquidation, with every other mark held where it is: isolated, this
   position's own margin and the fee; cross, the whole cross pot (every cross position goes
-  down with it, winners too) unless a partial liquidation saves part of it.
+  down with it, winners too) unless a partial liquidation saves part of it;
+- hedge mode (Binance's positionSide): an entry opens or adds to its LONG or SHORT side.
+  Isolated, that side has its own margin and its own liquidation price, as in one-way mode.
+  Cross, both sides of the symbol move with its one mark and share the cross wallet with every
+  other cross position: the liquidation price is Binance's two-sided formula (margin.md §1.7,
+  the one the engine shows), and the cascade takes both sides with the rest.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from papertrade.core import events as ev
 from papertrade.core.instruments import Instrument
 from papertrade.core.liquidation import clearance_fee, partial_plan
 from papertrade.core.margin import (
+    hedged_liquidation_price,
     initial_margin,
+    liquidatable,
     liquidation_price,
     maintenance_margin,
     unrealized_pnl,
@@ -201,13 +208,23 @@ def loss_scenarios(
 ) -> Scenarios | None:
     """The losses of `order` filled whole at `entry` (read off the engine, nothing changed),
     its entry fee at `liquidity` (a limit that rests pays maker), the stop's always taker.
-    None when they do not apply: hedge mode, an unknown symbol, or an order that reduces
-    the position rather than opening or adding to it."""
+    None when they do not apply: an unknown symbol, or an order that reduces a position
+    rather than opening or adding to one (one-way: against the position or reduce-only;
+    hedge: a sell on the long side or a buy on the short side, or no side named)."""
     inst = engine.instruments.get(order.symbol)
-    if engine.position_mode != "one_way" or inst is None or order.reduce_only or entry <= 0:
+    if inst is None or order.reduce_only or entry <= 0:
         return None
     acct = engine.acct
-    pos = acct.positions.get(order.symbol)
+    twin: Position | None = None
+    slot: ev.PositionSlot = "both"
+    if engine.position_mode == "hedge":
+        if order.position_side not in ("long", "short"):
+            return None
+        slot = order.position_side
+        if (slot == "long") != (order.side == "buy"):
+            return None
+        twin = acct.position(order.symbol, "short" if slot == "long" else "long")
+    pos = acct.position(order.symbol, slot)
     if pos is not None and (pos.size > 0) != (order.side == "buy"):
         return None
     setting_mode, setting_lev = engine.symbol_setting(order.symbol)
@@ -225,18 +242,23 @@ def loss_scenarios(
     if pos is not None:
         held_margin = pos.margin if pos.mode == "isolated" else money(initial_margin(q0 * e0, lev))
     held_upnl = pos.upnl if pos is not None else ZERO
-    shape = (inst, res_size, res_entry, lev)
+    shape = (inst, res_size, res_entry, lev, slot)
 
     open_im = money(initial_margin(qty * entry, lev))
     margin = held_margin + open_im
     isolated = _isolated(shape, margin, held_margin + held_upnl + open_im + fee)
 
+    # cross: this symbol's positions and every other cross position share the cross wallet;
+    # an isolated margin of this symbol (the other-mode view of an isolated entry) joins it
     others = [p for p in acct.cross_positions() if p.symbol != order.symbol]
-    wallet = acct.cross_wallet + (
-        pos.margin if pos is not None and pos.mode == "isolated" else ZERO
+    wallet = acct.cross_wallet + sum(
+        (p.margin for p in (pos, twin) if p is not None and p.mode == "isolated"), ZERO
     )
-    before = wallet + held_upnl + sum((p.upnl for p in others), ZERO)
-    cross = _cross(shape, others, wallet - fee, before)
+    twin_upnl = twin.upnl if twin is not None else ZERO
+    before = wallet + held_upnl + twin_upnl + sum((p.upnl for p in others), ZERO)
+    m = engine.markets.get(order.symbol)
+    mark = m.mark if m is not None and m.mark is not None else entry
+    cross = _cross(shape, twin, others, wallet - fee, before, mark)
 
     here, other = (isolated, cross) if mode == "isolated" else (cross, isolated)
     at_stop: Decimal | None = None
@@ -244,26 +266,57 @@ def loss_scenarios(
     if stop is not None:
         at_stop = money(abs(entry - stop) * qty + fee + max(taker, ZERO) * stop * qty)
         if here.price is not None:
-            beyond = stop <= here.price if order.side == "buy" else stop >= here.price
+            if mode == "isolated":
+                beyond = _fails_at(shape, None, [], margin, stop)
+            else:
+                beyond = _fails_at(shape, twin, others, wallet - fee, stop)
     return Scenarios(at_stop, beyond, here, other)
 
 
-_Shape = tuple[Instrument, Decimal, Decimal, int]
+_Shape = tuple[Instrument, Decimal, Decimal, int, ev.PositionSlot]
+"""The position the entry leaves: instrument, signed size, entry, leverage, slot."""
 
 
 def _at(shape: _Shape, mode: ev.MarginMode, margin: Decimal, mark: Decimal) -> Position:
     """The position the entry would leave, marked at `mark` (a new object: the engine's
     positions are only read)."""
-    inst, size, entry, lev = shape
-    pos = Position(inst, size, entry, mode, lev, margin)
+    inst, size, entry, lev, slot = shape
+    return _marked(Position(inst, size, entry, mode, lev, margin, slot), mark)
+
+
+def _marked(pos: Position, mark: Decimal) -> Position:
     pos.mark = mark
-    pos.upnl = unrealized_pnl(size, entry, mark)
-    pos.mm = maintenance_margin(inst, abs(size) * mark)
+    pos.upnl = unrealized_pnl(pos.size, pos.entry, mark)
+    pos.mm = maintenance_margin(pos.instrument, pos.qty * mark)
     return pos
 
 
+def _twin_at(twin: Position, mark: Decimal) -> Position:
+    """A copy of the hedge side across, as a cross position marked at `mark`: one mark moves
+    both sides of a symbol."""
+    copy = Position(twin.instrument, twin.size, twin.entry, "cross", twin.leverage, ZERO, twin.slot)
+    return _marked(copy, mark)
+
+
+def _fails_at(
+    shape: _Shape, twin: Position | None, others: list[Position], wallet: Decimal, mark: Decimal
+) -> bool:
+    """Whether the stop's price fails the maintenance test (margin balance ≤ MM): what
+    `wallet` backs (the entry's side, the side across when it shares the wallet, `others`
+    held at their marks) with this symbol marked at `mark`. Margin balance − MM is concave in
+    the mark and positive at the fill, so it fails at the stop exactly when it fails on the
+    way there; comparing prices would misread a hedged cross symbol whose liquidation lies on
+    the other side of the entry."""
+    positions = [_at(shape, "cross", ZERO, mark)]
+    if twin is not None:
+        positions.append(_twin_at(twin, mark))
+    positions += others
+    balance = wallet + sum((p.upnl for p in positions), ZERO)
+    return liquidatable(balance, sum((p.mm for p in positions), ZERO))
+
+
 def _isolated(shape: _Shape, margin: Decimal, before: Decimal) -> Wipeout:
-    inst, size, entry, _ = shape
+    inst, size, entry, _, _ = shape
     lp = liquidation_price(inst, size, entry, margin)
     if lp is None:
         return Wipeout("isolated", None, ZERO, ())
@@ -271,25 +324,45 @@ def _isolated(shape: _Shape, margin: Decimal, before: Decimal) -> Wipeout:
     return Wipeout("isolated", lp, max(ZERO, before - after), (inst.symbol,))
 
 
-def _cross(shape: _Shape, others: list[Position], wallet: Decimal, before: Decimal) -> Wipeout:
-    inst, size, entry, _ = shape
+def _cross(
+    shape: _Shape,
+    twin: Position | None,
+    others: list[Position],
+    wallet: Decimal,
+    before: Decimal,
+    mark: Decimal,
+) -> Wipeout:
+    """Cross: the mark of this symbol at which the cross account fails, the other symbols
+    held at their marks. With the hedge side across open, both sides move with the mark:
+    Binance's two-sided formula, the one the engine shows (`Engine.position_liquidation_price`)."""
+    inst, size, entry, _, _ = shape
     other_mm = sum((p.mm for p in others), ZERO)
     other_upnl = sum((p.upnl for p in others), ZERO)
-    lp = liquidation_price(inst, size, entry, wallet, other_mm, other_upnl)
+    if twin is None:
+        lp = liquidation_price(inst, size, entry, wallet, other_mm, other_upnl)
+    else:
+        (lq, le), (sq, se) = (abs(size), entry), (twin.qty, twin.entry)
+        if size < 0:
+            (lq, le), (sq, se) = (sq, se), (lq, le)
+        lp = hedged_liquidation_price(inst, lq, le, sq, se, wallet, other_mm, other_upnl, mark)
     if lp is None:
         return Wipeout("cross", None, ZERO, ())
-    victims = [_at(shape, "cross", ZERO, lp), *sorted(others, key=lambda p: p.symbol)]
+    victims = [_at(shape, "cross", ZERO, lp)]
+    if twin is not None:
+        victims.append(_twin_at(twin, lp))
+    victims += sorted(others, key=lambda p: (p.symbol, p.side))
     after, taken = _after(victims, wallet)
     return Wipeout("cross", lp, max(ZERO, before - after), taken)
 
 
 def _after(positions: list[Position], wallet: Decimal) -> tuple[Decimal, tuple[str, ...]]:
     """What backs `positions` once the failed maintenance test is dealt with as
-    `core.liquidation` deals with it, and the symbols it cut: a partial cut when one passes,
-    else every position closes at bankruptcy and nothing is left."""
+    `core.liquidation` deals with it, and the symbols it cut (each once, though a hedged
+    symbol loses both sides): a partial cut when one passes, else every position closes at
+    bankruptcy and nothing is left."""
     plan = partial_plan(positions, max(ZERO, wallet))
     if plan is None:
-        return ZERO, tuple(p.symbol for p in positions)
+        return ZERO, tuple(dict.fromkeys(p.symbol for p in positions))
     balance, upnl = wallet, ZERO
     taken: list[str] = []
     for i, p in enumerate(positions):
@@ -302,4 +375,4 @@ def _after(positions: list[Position], wallet: Decimal) -> tuple[Decimal, tuple[s
                 p.instrument, cut, p.mark
             )
         upnl += unrealized_pnl(sign * kept, p.entry, p.mark)
-    return balance + upnl, tuple(taken)
+    return balance + upnl, tuple(dict.fromkeys(taken))
