@@ -21,7 +21,14 @@ down with it).
 In hedge mode the Reduce-only box gives way to the side the order trades (Binance's
 positionSide): a buy opens or adds to the long side and a sell the short side by default;
 choosing the other side makes the order close that side (a sell on the long side, a buy on the
-short side), and the preview says so.
+short side), and the preview says so. An entry's losses with a stop are its side's: isolated,
+that side alone; cross, both sides of the symbol on its one mark with every other cross
+position ("takes both BTC sides and ETH").
+
+A refused order (a form that does not parse, or one the engine would reject) is said on the
+error line and changes nothing else: Enter leaves the typed text to be corrected and the
+focus where it was, and the preview figures nothing from it (no margin, liquidation or loss
+at a leverage that is out of range or that the engine will not set).
 
 Issue 12: every order type Binance offers — market, limit, stop, stop-limit, take-profit,
 take-profit-limit, trailing stop — with only the fields that type uses on screen (trigger
@@ -264,6 +271,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     def build(self) -> ev.PlaceOrder:
         """The order the form describes, or TicketError with what is wrong."""
         engine = self.engine
+        self.sized = None  # a quantity sized from an earlier form never outlives it
         inst = engine.instruments.get(self.symbol)
         order_type = self.order_type
         mode: ev.MarginMode = self.query_one("#mode", Choice).value  # type: ignore[assignment]
@@ -305,7 +313,6 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         except QuantityError as exc:
             raise TicketError(str(exc)) from None
         close = self.closes_position()
-        self.sized = None
         if close:
             qty = ZERO
         elif risk is not None:
@@ -437,6 +444,11 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             f"{fmt.money(p.notional)} USDT  ({fmt.qty(p.qty, inst)} @ {fmt.price(p.price, inst)},"
             f" {how})",
         )
+        if p.reason is not None:
+            # margin, liquidation and risk would describe a position the engine will not
+            # open, at settings it refuses (a leverage it will not set): the error line says
+            # why, and nothing is figured from it
+            return grid
         # Under the book/queue fill models: the typed size walked through the current book.
         walked = slippage(self.engine, self.command, p.qty) if self.command else None
         if walked is not None:
@@ -548,7 +560,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             return Text(f"none: no {self.symbol} price alone liquidates it")
         text = Text(f"at {fmt.price(w.price, inst)}")
         if w.mode == "cross":
-            names = [self.engine.instruments[s].base for s in w.taken]
+            names = [self._cascade_name(s) for s in w.taken]
             listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
             text.append(f" takes {listed}")
         text.append(": ")
@@ -556,6 +568,17 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
         if w.mode == "isolated":
             text.append(", its own margin")
         return text
+
+    def _cascade_name(self, symbol: str) -> str:
+        """A symbol a cross liquidation takes, by its base; "both BTC sides" for this symbol in
+        hedge mode when the side across is open too (one mark takes both)."""
+        base = self.engine.instruments[symbol].base
+        slot = self.hedge_side()
+        if symbol == self.symbol and slot is not None:
+            across: ev.PositionSlot = "short" if slot == "long" else "long"
+            if self.engine.acct.position(symbol, across) is not None:
+                return f"both {base} sides"
+        return base
 
     def trigger_level(self, c: ev.PlaceOrder) -> Decimal | None:
         """Where the order fires: its trigger price; for a trailing stop the level it would
@@ -705,10 +728,11 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     def action_submit(self) -> None:
         self.recompute()
         if self.command is None or self.error is not None:
+            # only the error line changes: the typed text stays to be corrected, and the
+            # focus stays in the field the trader was in (it is often the one at fault)
             self.query_one("#ticket-error", Static).update(
                 Text(self.error or "enter a quantity", style="bold")
             )
-            self.query_one("#qty", Input).focus()
             return
         self.dismiss(self.command)
 
