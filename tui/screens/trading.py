@@ -131,7 +131,6 @@ class TradingScreen(Screen[None]):
         self.session = session
         self._selected: str | None = session.watchlist[0] if session.watchlist else None
         self._chart_at = 0.0
-        self._chart_symbol: str | None = None
         self._watch_dirty: set[str] = set()
         self._chart_timer: Timer | None = None
         self._flushes = 0
@@ -368,11 +367,14 @@ class TradingScreen(Screen[None]):
         depth.update_from(self.session.engine, symbol)
 
     def _draw_chart(self, force: bool = False) -> None:
+        """At most once per `CHART_INTERVAL` from the flush, whichever symbol is selected: a
+        new selection is drawn by the debounce (`_redraw_selected`) once the cursor stops, so
+        keys moving through the watchlist do not replot the chart on every flush."""
         now = time.monotonic()
         symbol = self.selected_symbol
-        if not force and symbol == self._chart_symbol and now - self._chart_at < CHART_INTERVAL:
+        if not force and now - self._chart_at < CHART_INTERVAL:
             return
-        self._chart_at, self._chart_symbol = now, symbol
+        self._chart_at = now
         history = self.session.history.get(symbol, ()) if symbol else ()
         self.chart.border_title = f"Chart {symbol}" if symbol else "Chart"
         self.chart.update_from(self.session.engine, symbol, list(history))
