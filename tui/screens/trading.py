@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -216,7 +216,9 @@ class TradingScreen(Screen[None]):
             with Horizontal(id="middle"):
                 yield PositionsTable(id="positions")
             yield DepthPanel(id="depth")
-            with Horizontal(id="lower"):
+            # A grid at 120x40 too: the orders over the log on the left, the account the
+            # right-hand column beside both (the log had three rows under the account).
+            with Container(id="lower"):
                 with TabbedContent(id="books"):
                     with TabPane("Open orders", id="tab-open"):
                         yield OrdersTable(id="orders")
@@ -224,9 +226,8 @@ class TradingScreen(Screen[None]):
                         yield OrderHistoryTable(id="order-history")
                     with TabPane("Trades", id="tab-trades"):
                         yield TradeHistoryTable(id="trades")
-                with Vertical(id="side"):
-                    yield EventLog(id="log")
-                    yield AccountPanel(id="account")
+                yield AccountPanel(id="account")
+                yield EventLog(id="log")
         yield SteadyFooter()
 
     def on_mount(self) -> None:

@@ -203,9 +203,16 @@ class KeyedTable(DataTable[Cell]):
         columns = self._stale.get(row_key)
         if columns is None:
             self._stale[row_key] = {column_key}
-            self.refresh_row(self.get_row_index(row_key))
+            self._refresh_line(self.get_row_index(row_key))
         else:
             columns.add(column_key)
+
+    def _refresh_line(self, index: int) -> None:
+        """`refresh_row` for a one-line row: DataTable's sums the heights of every row above
+        it (and the columns' widths) per call, a third of a tick's writes to a watchlist."""
+        y = index + (self.header_height if self.show_header else 0)
+        width = max(self.size.width, self.virtual_size.width)
+        self._refresh_region(Region(0, y, width, 1))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale:
