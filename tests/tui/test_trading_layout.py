@@ -130,10 +130,10 @@ async def test_at_120x40_every_panel_is_on_screen_with_every_position_column(app
         assert isinstance(screen.query_one(AccountPanel).render(), object)
         # The log has a share of the height (it had three lines under the account): the
         # orders over it, as wide; the account the column beside both. 17 rows under the
-        # positions split 8/9: seven lines of log inside its border.
+        # positions split 9/8: six lines of log inside its border.
         books, log, account = screen.books.region, screen.log_panel.region, screen.account.region
         assert (log.x, log.width, log.y) == (books.x, books.width, books.bottom)
-        assert screen.log_panel.scrollable_content_region.height == 9 - 2 == 7
+        assert screen.log_panel.scrollable_content_region.height == 8 - 2 == 6
         assert account.x == books.right and (account.y, account.bottom) == (books.y, log.bottom)
         # Everything up to the next funding payment without sideways scrolling, with room
         # left for a vertical scrollbar (2 cells) when there are more positions than rows.
