@@ -77,9 +77,11 @@ DEPTH_EVERY = 3
 is as good to the eye, and a ladder repaint is a whole-panel render."""
 BOOK_TABS = ("tab-open", "tab-orders", "tab-trades")
 WATCHLIST_EVERY = 2
-"""The watchlist (every symbol moving every tick) repaints at 5 Hz; positions and account, where
-the trader's money is, at the full 10 Hz. Repainting a DataTable re-renders its visible cells,
-so this halves the largest render cost under a busy feed (see benchmarks/tui_latency.py)."""
+"""The watchlist (every symbol moving every tick) repaints each row at 5 Hz; positions and
+account, where the trader's money is, at the full 10 Hz. Repainting a DataTable re-renders its
+visible cells, so this halves the largest render cost under a busy feed (see
+benchmarks/tui_latency.py); the rows take turns (odd rows one flush, even rows the next), so a
+key press never waits behind a frame repainting the whole list."""
 
 
 class TradingScreen(Screen[None]):
@@ -322,14 +324,11 @@ class TradingScreen(Screen[None]):
         self._watch_dirty |= dirty
         self._flushes += 1
         with self.app.batch_update():
-            if force or self._flushes % WATCHLIST_EVERY == 0:
-                self.watchlist.update_from(
-                    engine,
-                    session.watchlist,
-                    None if force else self._watch_dirty,
-                    session.start_price,
-                )
+            if force:
+                self.watchlist.update_from(engine, session.watchlist, None, session.start_price)
                 self._watch_dirty = set()
+            elif due := self._watch_due(session.watchlist):
+                self.watchlist.update_from(engine, session.watchlist, due, session.start_price)
             if force or account_moved or outcomes:
                 self.positions.update_from(engine, session.ledger)
                 self.orders.update_from(engine, self.symbol_filter)
@@ -353,6 +352,16 @@ class TradingScreen(Screen[None]):
             if force or (due and (self.selected_symbol in dirty or account_moved or outcomes)):
                 self._draw_depth()
         self._notify(outcomes, alerts)
+
+    def _watch_due(self, watchlist: Sequence[str]) -> set[str]:
+        """The moved watchlist rows whose turn it is: each flush takes the rows of one of
+        `WATCHLIST_EVERY` interleaved groups (every second row at 2), so every row repaints
+        `WATCHLIST_EVERY` flushes apart as before, but no one frame carries them all."""
+        turn = self._flushes % WATCHLIST_EVERY
+        group = {s for i, s in enumerate(watchlist) if i % WATCHLIST_EVERY == turn}
+        due = self._watch_dirty & group
+        self._watch_dirty = {s for s in self._watch_dirty if s in watchlist} - due
+        return due
 
     def _redraw_selected(self) -> None:
         self._chart_timer = None
