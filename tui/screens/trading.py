@@ -327,8 +327,8 @@ class TradingScreen(Screen[None]):
             if force:
                 self.watchlist.update_from(engine, session.watchlist, None, session.start_price)
                 self._watch_dirty = set()
-            elif due := self._watch_due(session.watchlist):
-                self.watchlist.update_from(engine, session.watchlist, due, session.start_price)
+            elif rows := self._watch_due(session.watchlist):
+                self.watchlist.update_from(engine, session.watchlist, rows, session.start_price)
             if force or account_moved or outcomes:
                 self.positions.update_from(engine, session.ledger)
                 self.orders.update_from(engine, self.symbol_filter)
