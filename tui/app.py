@@ -21,6 +21,7 @@ is traded: the current session (if any) is saved as `ended`, and the branch gets
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -78,6 +79,8 @@ OFFLINE_LOG = (
 CONNECT_GRACE_MS = 5000
 SETTLED_S = 3.0
 """Seconds after start when the heap built by start-up is frozen out of the collector."""
+FEED_SLICE_S = 0.002
+"""The longest the feed worker runs before yielding to the event loop (keys, frames)."""
 
 
 class PapertradeApp(App[int]):
@@ -212,6 +215,8 @@ class PapertradeApp(App[int]):
         self.log_line(f"feed {feed.name}: {', '.join(symbols) or 'every symbol of the file'}")
         alerts = self.price_alerts
         markets = session.engine.markets
+        clock = time.perf_counter
+        until = clock() + FEED_SLICE_S
         try:
             async for event in conflate(feed, self.feed_config.per_second):
                 session.on_market(event)
@@ -220,6 +225,11 @@ class PapertradeApp(App[int]):
                     mark = market.mark if market is not None else None
                     if fired := alerts.check(event.symbol, mark, event.ts):
                         self.ring(fired)
+                if clock() >= until:
+                    # A feed with a backlog (after a slow frame, or a burst from the socket)
+                    # hands over events without ever suspending: let keys and frames in.
+                    await asyncio.sleep(0)
+                    until = clock() + FEED_SLICE_S
         finally:
             await feed.aclose()
 
