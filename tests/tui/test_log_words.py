@@ -86,7 +86,7 @@ async def test_the_log_wraps_its_lines_again_when_its_width_changes(app_factory,
         await pilot.press("d")  # the depth column: the log under the orders narrows
         log = app.trading.log_panel
         await until(pilot, lambda: log.scrollable_content_region.width < 60, "a narrower log")
-        # 58 characters and the 9 of the time stamp: more than the narrow log, less than 78
+        # 57 characters and the 9 of the time stamp: more than the narrow log, less than 78
         sentence = "long enough to wrap beside the depth column but not at 80"
         log.add_text(sentence)
         await pilot.pause()
