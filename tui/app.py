@@ -21,6 +21,7 @@ is traded: the current session (if any) is saved as `ended`, and the branch gets
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -76,6 +77,10 @@ OFFLINE_LOG = (
     "`papertrade --feed sim` trades a simulated market offline."
 )
 CONNECT_GRACE_MS = 5000
+SETTLED_S = 3.0
+"""Seconds after start when the heap built by start-up is frozen out of the collector."""
+FEED_SLICE_S = 0.002
+"""The longest the feed worker runs before yielding to the event loop (keys, frames)."""
 
 
 class PapertradeApp(App[int]):
@@ -171,6 +176,7 @@ class PapertradeApp(App[int]):
         # moving it out of the collector's sight keeps full collections (which the Decimal-heavy
         # feed triggers often) from pausing the UI for tens of milliseconds.
         gc.freeze()
+        self.set_timer(SETTLED_S, _freeze_settled)
         if self.session is not None:
             self.run_feed(self.session.tracked_symbols())
 
@@ -209,6 +215,8 @@ class PapertradeApp(App[int]):
         self.log_line(f"feed {feed.name}: {', '.join(symbols) or 'every symbol of the file'}")
         alerts = self.price_alerts
         markets = session.engine.markets
+        clock = time.perf_counter
+        until = clock() + FEED_SLICE_S
         try:
             async for event in conflate(feed, self.feed_config.per_second):
                 session.on_market(event)
@@ -217,6 +225,11 @@ class PapertradeApp(App[int]):
                     mark = market.mark if market is not None else None
                     if fired := alerts.check(event.symbol, mark, event.ts):
                         self.ring(fired)
+                if clock() >= until:
+                    # A feed with a backlog (after a slow frame, or a burst from the socket)
+                    # hands over events without ever suspending: let keys and frames in.
+                    await asyncio.sleep(0)
+                    until = clock() + FEED_SLICE_S
         finally:
             await feed.aclose()
 
@@ -454,6 +467,16 @@ class PapertradeApp(App[int]):
 
 def _mono_ms() -> int:
     return int(time.monotonic() * 1000)
+
+
+def _freeze_settled() -> None:
+    """Freeze again once the terminal has settled: what the first seconds build (plotext and
+    the screens imported on first use, the render caches filled by the first frames) is most
+    of what a full collection would otherwise walk on every pass (issue 14: ~35,000 objects,
+    25-30 ms of the UI thread each time under a busy feed, ~2 ms after this). One full
+    collection first (once, ~30 ms), so no cyclic garbage of start-up is frozen for good."""
+    gc.collect()
+    gc.freeze()
 
 
 KEYMAP_SCOPE: tuple[type[DOMNode], ...] = (PapertradeApp, TradingScreen, KeyedTable, EventLog)

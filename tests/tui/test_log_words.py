@@ -77,17 +77,21 @@ async def test_every_log_line_is_stamped_in_market_time_and_labelled(app_factory
 
 
 async def test_the_log_wraps_its_lines_again_when_its_width_changes(app_factory, tui) -> None:
-    """At 120 columns the log is a 30-cell side column; at 80 it takes the whole width. A
-    terminal resized from one to the other kept the lines in a 30-cell strip."""
+    """At 120 columns with the depth panel the log shares the width with the account and the
+    depth column; at 80 it takes the whole width. A terminal resized from one to the other kept
+    the lines wrapped to the narrower log."""
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
+        await pilot.press("d")  # the depth column: the log under the orders narrows
         log = app.trading.log_panel
-        sentence = "long enough to wrap in the narrow side column"
+        await until(pilot, lambda: log.scrollable_content_region.width < 60, "a narrower log")
+        # 57 characters and the 9 of the time stamp: more than the narrow log, less than 78
+        sentence = "long enough to wrap beside the depth column but not at 80"
         log.add_text(sentence)
         await pilot.pause()
         narrow = log.scrollable_content_region.width
-        assert narrow < 40
+        assert narrow < len(sentence) + 9 < 78
         assert max(line.cell_length for line in log.lines) <= narrow
         await pilot.resize_terminal(80, 24)
         app.trading.action_panel("log")

@@ -105,6 +105,8 @@ async def test_help_fits_and_keys_1_to_4_show_one_panel_at_a_time_on_a_small_ter
             await pilot.pause()
             assert [w for w in panels.values() if on_screen(w, SMALL)] == [shown], key
             assert on_screen(screen.positions, SMALL) and on_screen(screen.account, SMALL)
+            # The account strip stays at the foot, right above the footer, under every panel.
+            assert screen.account.region.bottom == SMALL[1] - 1, key
 
 
 async def test_at_120x40_every_panel_is_on_screen_with_every_position_column(app_factory, tui):
@@ -126,6 +128,13 @@ async def test_at_120x40_every_panel_is_on_screen_with_every_position_column(app
         ):
             assert on_screen(widget, LARGE), widget
         assert isinstance(screen.query_one(AccountPanel).render(), object)
+        # The log has a share of the height (it had three lines under the account): the
+        # orders over it, as wide; the account the column beside both. 17 rows under the
+        # positions split 9/8: six lines of log inside its border.
+        books, log, account = screen.books.region, screen.log_panel.region, screen.account.region
+        assert (log.x, log.width, log.y) == (books.x, books.width, books.bottom)
+        assert screen.log_panel.scrollable_content_region.height == 8 - 2 == 6
+        assert account.x == books.right and (account.y, account.bottom) == (books.y, log.bottom)
         # Everything up to the next funding payment without sideways scrolling, with room
         # left for a vertical scrollbar (2 cells) when there are more positions than rows.
         assert columns_within(

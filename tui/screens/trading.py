@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -77,9 +77,11 @@ DEPTH_EVERY = 3
 is as good to the eye, and a ladder repaint is a whole-panel render."""
 BOOK_TABS = ("tab-open", "tab-orders", "tab-trades")
 WATCHLIST_EVERY = 2
-"""The watchlist (every symbol moving every tick) repaints at 5 Hz; positions and account, where
-the trader's money is, at the full 10 Hz. Repainting a DataTable re-renders its visible cells,
-so this halves the largest render cost under a busy feed (see benchmarks/tui_latency.py)."""
+"""The watchlist (every symbol moving every tick) repaints each row at 5 Hz; positions and
+account, where the trader's money is, at the full 10 Hz. Repainting a DataTable re-renders its
+visible cells, so this halves the largest render cost under a busy feed (see
+benchmarks/tui_latency.py); the rows take turns (odd rows one flush, even rows the next), so a
+key press never waits behind a frame repainting the whole list."""
 
 
 class TradingScreen(Screen[None]):
@@ -131,7 +133,6 @@ class TradingScreen(Screen[None]):
         self.session = session
         self._selected: str | None = session.watchlist[0] if session.watchlist else None
         self._chart_at = 0.0
-        self._chart_symbol: str | None = None
         self._watch_dirty: set[str] = set()
         self._chart_timer: Timer | None = None
         self._flushes = 0
@@ -217,7 +218,9 @@ class TradingScreen(Screen[None]):
             with Horizontal(id="middle"):
                 yield PositionsTable(id="positions")
             yield DepthPanel(id="depth")
-            with Horizontal(id="lower"):
+            # A grid at 120x40 too: the orders over the log on the left, the account the
+            # right-hand column beside both (the log had three rows under the account).
+            with Container(id="lower"):
                 with TabbedContent(id="books"):
                     with TabPane("Open orders", id="tab-open"):
                         yield OrdersTable(id="orders")
@@ -225,9 +228,8 @@ class TradingScreen(Screen[None]):
                         yield OrderHistoryTable(id="order-history")
                     with TabPane("Trades", id="tab-trades"):
                         yield TradeHistoryTable(id="trades")
-                with Vertical(id="side"):
-                    yield EventLog(id="log")
-                    yield AccountPanel(id="account")
+                yield AccountPanel(id="account")
+                yield EventLog(id="log")
         yield SteadyFooter()
 
     def on_mount(self) -> None:
@@ -322,14 +324,11 @@ class TradingScreen(Screen[None]):
         self._watch_dirty |= dirty
         self._flushes += 1
         with self.app.batch_update():
-            if force or self._flushes % WATCHLIST_EVERY == 0:
-                self.watchlist.update_from(
-                    engine,
-                    session.watchlist,
-                    None if force else self._watch_dirty,
-                    session.start_price,
-                )
+            if force:
+                self.watchlist.update_from(engine, session.watchlist, None, session.start_price)
                 self._watch_dirty = set()
+            elif rows := self._watch_due(session.watchlist):
+                self.watchlist.update_from(engine, session.watchlist, rows, session.start_price)
             if force or account_moved or outcomes:
                 self.positions.update_from(engine, session.ledger)
                 self.orders.update_from(engine, self.symbol_filter)
@@ -354,6 +353,16 @@ class TradingScreen(Screen[None]):
                 self._draw_depth()
         self._notify(outcomes, alerts)
 
+    def _watch_due(self, watchlist: Sequence[str]) -> set[str]:
+        """The moved watchlist rows whose turn it is: each flush takes the rows of one of
+        `WATCHLIST_EVERY` interleaved groups (every second row at 2), so every row repaints
+        `WATCHLIST_EVERY` flushes apart as before, but no one frame carries them all."""
+        turn = self._flushes % WATCHLIST_EVERY
+        group = {s for i, s in enumerate(watchlist) if i % WATCHLIST_EVERY == turn}
+        due = self._watch_dirty & group
+        self._watch_dirty = {s for s in self._watch_dirty if s in watchlist} - due
+        return due
+
     def _redraw_selected(self) -> None:
         self._chart_timer = None
         self._draw_chart(force=True)
@@ -368,11 +377,14 @@ class TradingScreen(Screen[None]):
         depth.update_from(self.session.engine, symbol)
 
     def _draw_chart(self, force: bool = False) -> None:
+        """At most once per `CHART_INTERVAL` from the flush, whichever symbol is selected: a
+        new selection is drawn by the debounce (`_redraw_selected`) once the cursor stops, so
+        keys moving through the watchlist do not replot the chart on every flush."""
         now = time.monotonic()
         symbol = self.selected_symbol
-        if not force and symbol == self._chart_symbol and now - self._chart_at < CHART_INTERVAL:
+        if not force and now - self._chart_at < CHART_INTERVAL:
             return
-        self._chart_at, self._chart_symbol = now, symbol
+        self._chart_at = now
         history = self.session.history.get(symbol, ()) if symbol else ()
         self.chart.border_title = f"Chart {symbol}" if symbol else "Chart"
         self.chart.update_from(self.session.engine, symbol, list(history))

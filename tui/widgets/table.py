@@ -12,8 +12,15 @@ columns out again from the cells it keeps; a tick never does.
 Redrawing (issue 14, TUI latency): `DataTable.update_cell` bumps the table's update counter,
 which is part of every render cache key, so one changed price re-rendered every cell of the
 table and the key that moved the cursor waited behind it. `set_cell` writes the value in place
-instead, forgets only the changed rows' cached cells, row halves and lines (once per render,
-not per cell), and repaints only those rows.
+instead, forgets only the changed cells' cached renders and their rows' halves and lines (once
+per render, not per cell: the row is put together again from the cells it kept), and repaints
+only those rows. A watchlist tick changes two or three of a row's seven cells.
+
+DataTable's render caches are sized for any table (10,000 cells, 1,000 lines and row halves);
+the line and row caches are keyed by the cursor's position, so every key press adds a screenful
+of entries that no later frame asks for. Here they are capped at a few screens of this table:
+the cyclic collector walks every cached strip and segment on each full collection, which at
+DataTable's sizes took 30 ms and more of the UI thread under a busy feed.
 """
 
 from __future__ import annotations
@@ -32,6 +39,11 @@ from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 from papertrade.core.text import plural
 
 Cell = str | Text
+CELLS_CACHED = 2_000
+"""Rendered cells kept: every cell of a full screen (40 rows of a dozen columns), with and
+without the cursor on it."""
+LINES_CACHED = 200
+"""Rendered lines and row halves kept: five screens' worth of cursor positions."""
 
 
 class KeyedTable(DataTable[Cell]):
@@ -57,8 +69,12 @@ class KeyedTable(DataTable[Cell]):
             id=id, classes=classes, cursor_type="row", zebra_stripes=False, cell_padding=0
         )
         self._cells: dict[tuple[str, str], Cell] = {}
-        self._stale: set[RowKey] = set()
-        """Rows written in place since the last render, whose cached renders are now wrong."""
+        self._stale: dict[RowKey, set[ColumnKey]] = {}
+        """Cells written in place since the last render, by row: their cached renders (and
+        their rows' halves and lines) are now wrong."""
+        self._cell_render_cache.maxsize = CELLS_CACHED
+        self._row_render_cache.maxsize = LINES_CACHED
+        self._line_cache.maxsize = LINES_CACHED
 
         self.shown: tuple[str, ...] = ()
         """The keys of the columns on screen: the first, then those from `first` that fit."""
@@ -184,18 +200,30 @@ class KeyedTable(DataTable[Cell]):
         if row_key not in self._row_locations or column_key not in self._column_locations:
             raise CellDoesNotExist(f"no cell at row {row!r}, column {column!r}")
         self._data[row_key][column_key] = value
-        if row_key not in self._stale:
-            self._stale.add(row_key)
-            self.refresh_row(self.get_row_index(row_key))
+        columns = self._stale.get(row_key)
+        if columns is None:
+            self._stale[row_key] = {column_key}
+            self._refresh_line(self.get_row_index(row_key))
+        else:
+            columns.add(column_key)
+
+    def _refresh_line(self, index: int) -> None:
+        """`refresh_row` for a one-line row: DataTable's sums the heights of every row above
+        it (and the columns' widths) per call, a third of a tick's writes to a watchlist."""
+        y = index + (self.header_height if self.show_header else 0)
+        width = max(self.size.width, self.virtual_size.width)
+        self._refresh_region(Region(0, y, width, 1))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale:
             self._forget(self._stale)
-            self._stale = set()
+            self._stale = {}
         return super().render_lines(crop)
 
-    def _forget(self, rows: set[RowKey]) -> None:
-        """Drop the cached renders of `rows`: their renderables, cells, row halves and lines."""
+    def _forget(self, stale: Mapping[RowKey, set[ColumnKey]]) -> None:
+        """Drop the cached renders of the `stale` cells, and their rows' renderables, halves
+        and lines (cheap to put together again from the cells kept)."""
+        rows = stale.keys()
         indices = {self.get_row_index(row) for row in rows if row in self._row_locations}
         renderables = self._row_renderable_cache
         for entry in list(renderables.keys()):
@@ -203,7 +231,8 @@ class KeyedTable(DataTable[Cell]):
                 renderables.discard(entry)
         cells = self._cell_render_cache
         for cell in list(cells.keys()):  # an LRUCache: no iteration of its own
-            if cell[0] in rows:
+            columns = stale.get(cell[0])
+            if columns is not None and cell[1] in columns:
                 cells.discard(cell)
         halves = self._row_render_cache
         for half in list(halves.keys()):
