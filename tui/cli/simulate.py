@@ -27,7 +27,6 @@ from papertrade.core import events as ev
 from papertrade.core.challenge import Challenge
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import ZERO, human, plain
-from papertrade.core.shadow import ModeComparison
 from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import DrillFile, stream_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
@@ -261,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
         counted = None if args.json else _Counted(items)
         events: Iterable[ev.Event] = items if counted is None else counted  # type: ignore[assignment]
         if args.compare_modes:
+            from papertrade.core.shadow import ModeComparison
             from papertrade.tui.cli.simulate_compare import compared, write_comparison
 
             comparison = ModeComparison(settings)
