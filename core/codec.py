@@ -935,26 +935,30 @@ def _wire_struct(kind: str) -> tuple[type[msgspec.Struct], Callable[[Any], ev.Ev
     names = tuple(f.name for f in _fields_of(_EVENTS[kind]))
     spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     memos: list[_Memo | None] = []
-    for name in names:
+    args: list[str] = []  # each field's value, as Python source
+    for i, name in enumerate(names):
         f = by_name[name]
         wire = _wire(f.kind)
         if wire is None or (f.default is not REQUIRED and f.default is not None):
             return None
-        spec.append((name, wire[0]) if f.default is REQUIRED else (name, wire[0] | None, None))
+        required = f.default is REQUIRED
+        spec.append((name, wire[0]) if required else (name, wire[0] | None, None))
         memos.append(wire[1])
+        if wire[1] is None:
+            args.append(f"s.{name}")
+        else:  # an absent optional field is None without a lookup
+            args.append(
+                f"m{i}[s.{name}]" if required else f"(None if s.{name} is None else m{i}[s.{name}])"
+            )
     struct = msgspec.defstruct(
         f"_{kind.title()}Line", spec, tag_field="type", tag=kind, forbid_unknown_fields=True
-    )
-    # The event built in one expression, as `dataclasses` writes an `__init__`: a loop over
-    # the fields cost twice the rest of the line.
-    args = ", ".join(
-        f"s.{name}" if memo is None else f"m{i}[s.{name}]"
-        for i, (name, memo) in enumerate(zip(names, memos, strict=True))
     )
     rule = "\n    if e.bid > e.ask:\n        raise Doubt" if kind == "quote" else ""
     scope: dict[str, Any] = {"build": _EVENTS[kind], "Doubt": _Doubt}
     scope.update((f"m{i}", memo) for i, memo in enumerate(memos) if memo is not None)
-    exec(f"def convert(s):\n    e = build({args}){rule}\n    return e\n", scope)
+    # The event built in one expression, as `dataclasses` writes an `__init__`: a loop over
+    # the fields cost twice the rest of the line.
+    exec(f"def convert(s):\n    e = build({', '.join(args)}){rule}\n    return e\n", scope)
     return struct, scope["convert"]
 
 
