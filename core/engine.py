@@ -323,21 +323,24 @@ class Engine(ConditionalDesk, Trials):
         return self._named(out, then, was, ts, price) if out else out
 
     def _on_quote(self, e: ev.Quote) -> list[ev.Outcome]:
-        m = self.markets.get(e.symbol)
+        symbol, bid, ask = e.symbol, e.bid, e.ask
+        m = self.markets.get(symbol)
         if m is None:
-            m = self.market(e.symbol)
-        m.bid = e.bid
-        m.ask = e.ask
-        out: list[ev.Outcome] = []
-        if e.symbol in self.acct.orders_by_symbol:
+            m = self.market(symbol)
+        m.bid = bid
+        m.ask = ask
+        out: list[ev.Outcome]
+        if symbol in self.acct.orders_by_symbol:
             if self._queue:
-                out = self._match_queue(e.symbol, e.ts, None, ZERO, e.bid, e.ask, e)
+                out = self._match_queue(symbol, e.ts, None, ZERO, bid, ask, e)
             else:
-                out = self._match(e.symbol, e.ts, buy_at=e.ask, sell_at=e.bid)
+                out = self._match(symbol, e.ts, ask, bid)
+        else:
+            out = []
         if not m.has_mark:
-            mid = (e.bid + e.ask) / _TWO
+            mid = (bid + ask) / _TWO
             m.mark = mid
-            out += self._remark_symbol(e.symbol, mid, e.ts)
+            out += self._remark_symbol(symbol, mid, e.ts)
         return out
 
     def _on_book(self, e: ev.Book) -> list[ev.Outcome]:
