@@ -878,8 +878,8 @@ _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignor
 # msgspec refuses or a check doubts (other kinds, comments, a number where a string belongs,
 # a zero price, a crossed quote, bad JSON) goes the strict way, `_parse` below, which accepts
 # or words the error; so this path only ever takes a line `_parse` would take, with the same
-# event (tests/core/test_codec_lines.py). Measured on the 200,000-line benchmark drill: about a
-# third of a bare `json.loads` per line, where one regular expression per line (the previous
+# event (tests/core/test_codec_lines.py). Measured on the 200,000-line benchmark drill: about
+# half a bare `json.loads` per line, where one regular expression per line (the previous
 # fast path) cost as much as the parse.
 
 
