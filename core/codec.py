@@ -5,14 +5,15 @@ decimals are JSON strings so nothing passes through a float. This module validat
 edge and converts to and from the engine's slotted events. It does no I/O: callers hand it
 lines and write what it returns.
 
-Speed (issue 14): the format is one table, `_FORMAT`. A good line is checked by walking that
-table (`_fast`: the standard library's JSON decoder, one check a field, memoised for the
-strings that repeat); only a line the walk will not take goes to pydantic models built from
-the same table (`_models`), to word every problem at once. Measured on a 200,000-line
-mark/quote drill, pydantic's `validate_python` per line plus `model_dump` was ~3x the JSON
-parse; msgspec or orjson would be one more dependency for what the standard decoder and a
-table walk already bring to about the parse itself, and pydantic's messages stay the ones
-users see.
+Speed (issue 14): the format is one table, `_FORMAT`. Market lines (mark, quote, trade,
+funding) are decoded by msgspec into Structs made from that table, their decimal and symbol
+texts through the table's own checks, remembered per text (`_quick`). Any other line, and
+any line that path doubts, is parsed by the standard library's decoder and checked by
+walking the table (`_fast`, memoised the same way); only a line the walk will not take goes
+to pydantic models built from the same table (`_models`), to word every problem at once.
+Measured on the 200,000-line mark/quote benchmark drill, per line against a bare
+`json.loads`: pydantic's `validate_python` plus `model_dump` ~3x; the walk ~2x; one
+regular expression per line made from the table ~1x; msgspec with the checks ~0.5x.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Union
+
+import msgspec
 
 from papertrade.core import events as ev
 from papertrade.core.conditional import shape_error
@@ -36,6 +39,8 @@ from papertrade.core.numbers import (
     FEE_RATE,
     MAX_DIGITS,
     MAX_DRILL_LEVERAGE,
+    MAX_TS_MS,
+    MIN_TS_MS,
     PERCENT,
     PRICE,
     QTY,
@@ -49,8 +54,6 @@ from papertrade.core.numbers import (
 )
 
 if TYPE_CHECKING:
-    from typing import Annotated
-
     from pydantic import BeforeValidator, ValidationError
 
 
@@ -838,16 +841,10 @@ def _fields_of(cls: Any) -> tuple[dataclasses.Field[Any], ...]:
     return dataclasses.fields(cls)
 
 
-_LINE_MATCHERS = {
-    kind: found
-    for kind, cls in _EVENTS.items()
-    if (found := matcher(kind, tuple(f.name for f in _fields_of(cls)[1:]), keyed=True))
-}
-"""Drill lines as `dumps` writes them: fields in the event's order (`to_dict`)."""
-
-
 MAX_LINE_CHARS = 65_536
 """Longest drill line read: real lines are a few hundred characters."""
+
+
 MAX_JSON_INT_DIGITS = 20
 """A JSON integer (a `ts`, a leverage) longer than this is refused before Python converts it
 (ts needs 15 digits; 4,300+ would hit the interpreter's int-str limit)."""
@@ -872,21 +869,133 @@ _DECODER = json.JSONDecoder(parse_int=_json_int, parse_constant=_json_constant)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
+# --- the fast path: market lines decoded by msgspec ------------------------------------------
+#
+# Nearly every line of a drill is a mark, quote, trade or funding. For those kinds msgspec
+# decodes the line into a Struct made from `_FORMAT` (`_wire_struct`): the JSON types, the
+# unknown and missing fields and the time's bounds are checked in C, and each decimal and
+# symbol text goes through its field's own check once, remembered after (`_Memo`). Whatever
+# msgspec refuses or a check doubts (other kinds, comments, a number where a string belongs,
+# a zero price, a crossed quote, bad JSON) goes the strict way, `_parse` below, which accepts
+# or words the error; so this path only ever takes a line `_parse` would take, with the same
+# event (tests/core/test_codec_lines.py). Measured on the 200,000-line benchmark drill: about
+# half a bare `json.loads` per line, where one regular expression per line (the previous
+# fast path) cost as much as the parse.
+
+
+class _Memo(dict[Any, Any]):
+    """One kind of field's texts, each to what its check returned (a check is a pure function
+    of the text); `None`, an absent optional field, to `None`. A text the check refuses
+    raises its error and is not kept."""
+
+    __slots__ = ("check",)
+
+    def __init__(self, check: Callable[[Any], Any]) -> None:
+        super().__init__({None: None})
+        self.check = check
+
+    def __missing__(self, text: str) -> Any:
+        got = self.check(text)
+        if len(self) >= _STR_MEMO:
+            self.clear()
+            self[None] = None
+        self[text] = got
+        return got
+
+
+_WIRE_TS = Annotated[int, msgspec.Meta(ge=MIN_TS_MS, le=MAX_TS_MS)]
+"""A time as `_ts` takes it: an integer (not a bool, not a float) inside the bounds."""
+_WIRE_MEMOS: dict[_Kind, _Memo] = {}
+
+
+def _wire(kind: _Kind) -> tuple[Any, _Memo | None] | None:
+    """How the fast path decodes a field of `kind`: its msgspec type, and the memo its text
+    goes through (None: the type is the whole check); None if the fast path does not take
+    the kind (a word, a bool, an identifier, book levels: their lines go the other way)."""
+    if kind is TS_K:
+        return _WIRE_TS, None
+    if kind.bound is not None or kind is SYMBOL_K:
+        assert kind.check is not None
+        memo = _WIRE_MEMOS.get(kind)
+        if memo is None:
+            memo = _WIRE_MEMOS[kind] = _Memo(kind.check)
+        return str, memo
+    return None
+
+
+def _wire_struct(kind: str) -> tuple[type[msgspec.Struct], Callable[[Any], ev.Event]] | None:
+    """The Struct a line of `kind` decodes into, fields in the event's order, and the
+    function making its event; None for a kind with anything but decimals, a symbol and
+    times, an optional field whose default is not None, or a cross-field rule other than
+    a quote's (bid not above ask)."""
+    fields, post = _FORMAT[kind]
+    if post is not None and kind != "quote":
+        return None
+    by_name = {f.name: f for f in fields}
+    names = tuple(f.name for f in _fields_of(_EVENTS[kind]))
+    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    memos: list[_Memo | None] = []
+    args: list[str] = []  # each field's value, as Python source
+    for i, name in enumerate(names):
+        f = by_name[name]
+        wire = _wire(f.kind)
+        if wire is None or (f.default is not REQUIRED and f.default is not None):
+            return None
+        required = f.default is REQUIRED
+        spec.append((name, wire[0]) if required else (name, wire[0] | None, None))
+        memos.append(wire[1])
+        if wire[1] is None:
+            args.append(f"s.{name}")
+        else:  # an absent optional field is None without a lookup
+            args.append(
+                f"m{i}[s.{name}]" if required else f"(None if s.{name} is None else m{i}[s.{name}])"
+            )
+    struct = msgspec.defstruct(
+        f"_{kind.title()}Line", spec, tag_field="type", tag=kind, forbid_unknown_fields=True
+    )
+    rule = "\n    if e.bid > e.ask:\n        raise Doubt" if kind == "quote" else ""
+    scope: dict[str, Any] = {"build": _EVENTS[kind], "Doubt": _Doubt}
+    scope.update((f"m{i}", memo) for i, memo in enumerate(memos) if memo is not None)
+    # The event built in one expression, as `dataclasses` writes an `__init__`: a loop over
+    # the fields cost twice the rest of the line.
+    exec(f"def convert(s):\n    e = build({', '.join(args)}){rule}\n    return e\n", scope)
+    return struct, scope["convert"]
+
+
+_WIRE = {kind: found for kind in _EVENTS if (found := _wire_struct(kind)) is not None}
+_WIRE_DECODE = msgspec.json.Decoder(Union[tuple(s for s, _ in _WIRE.values())]).decode  # noqa: UP007
+_WIRE_CONVERT = {struct: convert for struct, convert in _WIRE.values()}
+FAST_KINDS = tuple(_WIRE)
+"""The input types the fast path takes."""
+
+
+def _quick(text: str) -> ev.Event | None:
+    """The event of a market line the fast path takes whole (`text` may keep its newline),
+    else None: the line then goes the way every other line goes."""
+    if len(text) > MAX_LINE_CHARS:
+        return None
+    try:
+        wire = _WIRE_DECODE(text)
+        return _WIRE_CONVERT[wire.__class__](wire)
+    except (msgspec.DecodeError, ValueError, _Doubt):
+        return None
+
+
 def parse_line(text: str, line: int = 1) -> ev.Event | ev.SessionSettings:
     """Parse one JSON line of the drill format.
 
     Never raises anything but `FormatError`: lines past `MAX_LINE_CHARS`, nesting deep enough
     to exhaust the parser, `NaN` / `Infinity` literals and huge integers are refused by name.
     """
+    event = _quick(text)
+    return _parse(text, line) if event is None else event
+
+
+def _parse(text: str, line: int) -> ev.Event | ev.SessionSettings:
+    """`parse_line` without the fast path: the standard decoder, then the table walk or the
+    error models (the reference the fast path is held to)."""
     if len(text) > MAX_LINE_CHARS:
         raise FormatError(line, f"line longer than {MAX_LINE_CHARS:,} characters")
-    if text.startswith('{"type":"'):  # `match` written out: this is simulate's hot path
-        m = _LINE_MATCHERS.get(text[9 : text.find('"', 9)])
-        if m is not None and (found := m.pattern.fullmatch(text)) is not None:
-            given = found.lastindex or 0
-            event = m.build(*map(_call, m.converts[:given], found.groups()[:given]))
-            if not m.ordered or event.bid <= event.ask:  # type: ignore[union-attr]
-                return event
     try:
         obj, end = _SCAN(text, 0)  # the decoder's own scanner, without its wrapper's calls
     except (StopIteration, ValueError, RecursionError):
@@ -911,27 +1020,53 @@ def parse_lines(
 
     Blank lines and lines starting with `#` are skipped so drills can carry comments.
     """
-    settings: ev.SessionSettings | None = None
-    events: list[ev.Event] = []
+    items = stream(lines)
+    settings = next(items)
+    assert isinstance(settings, ev.SessionSettings)
+    return settings, list(items)  # type: ignore[arg-type]  # events only after the settings
+
+
+def stream(lines: Iterable[str]) -> Iterator[ev.SessionSettings | ev.Event]:
+    """A drill's settings (its `session` line's, else the defaults), then its events, each
+    decoded and checked as its line comes (a line may keep its newline); `FormatError` at
+    the first bad one. Over the whole drill: a `session` line may only be the first line,
+    blank lines and lines starting with `#` are skipped, times never go back.
+
+    A market line the fast path takes (`_quick`, written out: it is `simulate`'s loop) is
+    never blank, a comment or a session line, so it skips those questions.
+    """
+    settings_given = False
     last_ts = -1
-    seen_any = False
+    decode, converts = _WIRE_DECODE, _WIRE_CONVERT
     for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
-        item = parse_line(text, number)
-        if isinstance(item, ev.SessionSettings):
-            if seen_any:
-                raise FormatError(number, "a 'session' line may only be the first line")
-            settings = item
-            seen_any = True
-            continue
-        seen_any = True
-        if item.ts < last_ts:
-            raise FormatError(number, f"ts {item.ts} is before the previous line's ts {last_ts}")
-        last_ts = item.ts
-        events.append(item)
-    return settings or ev.SessionSettings(), events
+        event: ev.Event | None = None
+        if len(raw) <= MAX_LINE_CHARS:
+            try:
+                wire = decode(raw)
+                event = converts[wire.__class__](wire)
+            except (ValueError, _Doubt):
+                pass
+        if event is None:
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            item = _parse(text, number)  # takes all `_quick` would, with the same event
+            if isinstance(item, ev.SessionSettings):
+                if settings_given:
+                    raise FormatError(number, "a 'session' line may only be the first line")
+                settings_given = True
+                yield item
+                continue
+            event = item
+        if not settings_given:
+            settings_given = True
+            yield ev.SessionSettings()
+        if event.ts < last_ts:
+            raise FormatError(number, f"ts {event.ts} is before the previous line's ts {last_ts}")
+        last_ts = event.ts
+        yield event
+    if not settings_given:
+        yield ev.SessionSettings()
 
 
 def iter_events(lines: Iterable[str]) -> Iterator[ev.Event | ev.SessionSettings]:

@@ -295,12 +295,13 @@ class Engine(ConditionalDesk, Trials):
     # --- market events -----------------------------------------------------------------------
 
     def _on_mark(self, e: ev.MarkPrice) -> list[ev.Outcome]:
-        m = self.markets.get(e.symbol)
+        symbol, price, ts = e.symbol, e.price, e.ts
+        m = self.markets.get(symbol)
         if m is None:
-            m = self.market(e.symbol)
+            m = self.market(symbol)
         then, was = m.mark_ts, m.mark
-        m.mark = e.price
-        m.mark_ts = e.ts
+        m.mark = price
+        m.mark_ts = ts
         m.has_mark = True
         if e.index is not None:
             m.index = e.index
@@ -310,29 +311,36 @@ class Engine(ConditionalDesk, Trials):
             m.next_funding_ts = e.next_funding_ts
         self._gap_then = then
         self._gap_was = was
-        self._gap_now = e.price
-        out = self._remark_symbol(e.symbol, e.price, e.ts)
-        if e.symbol in self._waiting:
-            out += self._triggers(e.symbol, "mark", e.price, e.ts)
+        self._gap_now = price
+        if self.position_mode == "one_way":  # `_remark_symbol`'s hot path, without the call
+            pos = self.acct.positions.get(symbol)
+            out = [] if pos is None else self._remark(pos, price, ts)
+        else:
+            out = self._remark_symbol(symbol, price, ts)
+        if symbol in self._waiting:
+            out += self._triggers(symbol, "mark", price, ts)
         self._gap_then = -1
-        return self._named(out, then, was, e.ts, e.price) if out else out
+        return self._named(out, then, was, ts, price) if out else out
 
     def _on_quote(self, e: ev.Quote) -> list[ev.Outcome]:
-        m = self.markets.get(e.symbol)
+        symbol, bid, ask = e.symbol, e.bid, e.ask
+        m = self.markets.get(symbol)
         if m is None:
-            m = self.market(e.symbol)
-        m.bid = e.bid
-        m.ask = e.ask
-        out: list[ev.Outcome] = []
-        if e.symbol in self.acct.orders_by_symbol:
+            m = self.market(symbol)
+        m.bid = bid
+        m.ask = ask
+        out: list[ev.Outcome]
+        if symbol in self.acct.orders_by_symbol:
             if self._queue:
-                out = self._match_queue(e.symbol, e.ts, None, ZERO, e.bid, e.ask, e)
+                out = self._match_queue(symbol, e.ts, None, ZERO, bid, ask, e)
             else:
-                out = self._match(e.symbol, e.ts, buy_at=e.ask, sell_at=e.bid)
+                out = self._match(symbol, e.ts, ask, bid)
+        else:
+            out = []
         if not m.has_mark:
-            mid = (e.bid + e.ask) / _TWO
+            mid = (bid + ask) / _TWO
             m.mark = mid
-            out += self._remark_symbol(e.symbol, mid, e.ts)
+            out += self._remark_symbol(symbol, mid, e.ts)
         return out
 
     def _on_book(self, e: ev.Book) -> list[ev.Outcome]:
@@ -439,8 +447,9 @@ class Engine(ConditionalDesk, Trials):
     def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
         # The hot path of every mark: `unrealized_pnl`, `maintenance_margin` and
         # `liquidatable` written out (same arithmetic, no calls), compared with Decimal zero.
-        upnl = pos.size * (price - pos.entry)
-        notional = pos.qty * price
+        size = pos.size
+        upnl = size * (price - pos.entry)
+        notional = abs(size) * price  # `pos.qty * price`, without the property's call
         brackets = pos.instrument.brackets
         bracket = (
             brackets[0] if notional < brackets[0].cap else pos.instrument.bracket_for(notional)
@@ -595,8 +604,16 @@ class Engine(ConditionalDesk, Trials):
         """Fill resting orders the market has reached: a buy when the ask or a trade is at or
         below its price, a sell when the bid or a trade is at or above; always at the order's
         own price, as maker."""
+        book = self.acct.orders_by_symbol.get(symbol)
+        if book is None:
+            return []
+        for order in book:  # most quotes reach no order: then nothing is copied or filled
+            if (buy_at <= order.price) if order.side == "buy" else (sell_at >= order.price):
+                break
+        else:
+            return []
         out: list[ev.Outcome] = []
-        for order in list(self.acct.orders_by_symbol.get(symbol, ())):
+        for order in list(book):
             if order.id not in self.acct.orders:
                 continue  # cancelled by an earlier fill in this loop (reduce-only, liquidation)
             if (order.side == "buy" and buy_at <= order.price) or (

@@ -97,35 +97,9 @@ class DrillFile:
 
 def stream_drill(drill: DrillFile) -> Iterator[ev.SessionSettings | ev.Event]:
     """The drill's settings (its `session` line's, else the defaults), then its events, each
-    decoded and checked as its line is read; `UsageError` `FILE:LINE: ...` at the first bad one.
-
-    The rules over the whole file are those of `codec.parse_lines`, with its words: a
-    `session` line may only come first, and times never go back.
-    """
-    settings_given = False
-    last_ts = -1
+    decoded and checked as its line is read (`codec.stream`, the rules and words of
+    `codec.parse_lines`); `UsageError` `FILE:LINE: ...` at the first bad one."""
     try:
-        for number, raw in enumerate(drill.lines(), start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            item = codec.parse_line(text, number)
-            if isinstance(item, ev.SessionSettings):
-                if settings_given:
-                    raise codec.FormatError(number, "a 'session' line may only be the first line")
-                settings_given = True
-                yield item
-                continue
-            if not settings_given:
-                settings_given = True
-                yield ev.SessionSettings()
-            if item.ts < last_ts:
-                raise codec.FormatError(
-                    number, f"ts {item.ts} is before the previous line's ts {last_ts}"
-                )
-            last_ts = item.ts
-            yield item
+        yield from codec.stream(drill.lines())
     except codec.FormatError as exc:
         raise UsageError(f"{drill.path}:{exc.line}: {exc.message}") from None
-    if not settings_given:
-        yield ev.SessionSettings()

@@ -27,7 +27,6 @@ from papertrade.core import events as ev
 from papertrade.core.challenge import Challenge
 from papertrade.core.engine import Engine
 from papertrade.core.numbers import ZERO, human, plain
-from papertrade.core.shadow import ModeComparison
 from papertrade.core.text import plural, printable
 from papertrade.tui.cli.drillfile import DrillFile, stream_drill
 from papertrade.tui.cli.import_ import add_save_options, save_run
@@ -257,22 +256,25 @@ def run(args: argparse.Namespace) -> int:
         items = stream_drill(drill)
         settings = next(items)
         assert isinstance(settings, ev.SessionSettings)
-        counted = _Counted(items)
+        # only the readable report's header counts the events: --json pays nothing for it
+        counted = None if args.json else _Counted(items)
+        events: Iterable[ev.Event] = items if counted is None else counted  # type: ignore[assignment]
         if args.compare_modes:
+            from papertrade.core.shadow import ModeComparison
             from papertrade.tui.cli.simulate_compare import compared, write_comparison
 
             comparison = ModeComparison(settings)
             engine = comparison.engine
-            write_outcomes(compared(comparison, counted), args.json, spool)
+            write_outcomes(compared(comparison, events), args.json, spool)
             write_comparison(comparison, args.json, spool)
         else:
             engine = Engine(settings=settings)
-            write_outcomes(simulate(engine, counted), args.json, spool)
+            write_outcomes(simulate(engine, events), args.json, spool)
         if engine.challenge is not None:
             write_challenge(engine.challenge, args.json, spool)
         # --save: store the run as a session (exit 2 on error, before anything is printed)
         save_run(args, settings, _events(stream_drill(drill)))
-        if not args.json:
+        if counted is not None:
             sys.stdout.write(
                 f"Simulating {plural(counted.n, 'event')} from {args.file}: starting balance "
                 f"{_money(settings.balance)} USDT, taker {settings.taker_fee * 100}% / "
