@@ -329,17 +329,23 @@ class Engine(ConditionalDesk, Trials):
             m = self.market(symbol)
         m.bid = bid
         m.ask = ask
-        out: list[ev.Outcome]
-        if symbol in self.acct.orders_by_symbol:
-            if self._queue:
-                out = self._match_queue(symbol, e.ts, None, ZERO, bid, ask, e)
-            else:
-                out = self._match(symbol, e.ts, ask, bid)
+        acct = self.acct
+        if symbol not in acct.orders_by_symbol:
+            if m.has_mark:
+                return []
+            # No mark stream: the mid marks the symbol (the usual tick of a drill or a venue
+            # without marks); a one-way position is re-marked without the dispatch's call.
+            mid = m.mark = (bid + ask) / _TWO
+            if self.position_mode == "one_way":
+                pos = acct.positions.get(symbol)
+                return [] if pos is None else self._remark(pos, mid, e.ts)
+            return self._remark_symbol(symbol, mid, e.ts)
+        if self._queue:
+            out = self._match_queue(symbol, e.ts, None, ZERO, bid, ask, e)
         else:
-            out = []
+            out = self._match(symbol, e.ts, ask, bid)
         if not m.has_mark:
-            mid = (bid + ask) / _TWO
-            m.mark = mid
+            mid = m.mark = (bid + ask) / _TWO
             out += self._remark_symbol(symbol, mid, e.ts)
         return out
 
