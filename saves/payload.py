@@ -214,15 +214,16 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 _NOT_TAKEN = (ValueError, TypeError, ArithmeticError, codec.Doubt)
 _DECIMAL_CHARS = "0123456789.-"
 _D = Decimal
-MEMO_SIZE = 8192
-"""Distinct tokens remembered per kind of field before its memo starts afresh (live prices
-and sizes repeat row after row; a memo returns exactly what the check returned)."""
+MEMO_SIZE = 4096
+"""Distinct tokens remembered per kind of field before its memo starts afresh (a command's
+symbol, side, type, flags and usual sizes repeat row after row; a memo returns exactly what
+the check returned). About 1 MB at most per kind of field."""
 
 
 class _Field:
     """How the trusted path reads one kind of field (its check and its default): `memo`
     holds the value of every token seen, `admit` takes a token not seen yet. Fields with
-    the same check and default share one (a quote's bid and ask, a trade's price)."""
+    the same check and default share one (an order's price and trigger price)."""
 
     __slots__ = ("admit", "memo")
 
