@@ -5,14 +5,17 @@ array in field order (trailing nulls dropped), decimals as `str(Decimal)` so eve
 exponent survives ("60088.0" stays "60088.0": a resumed engine is the original to the digit,
 where `core.codec.dumps` would normalise it to "60088"). Key names are
 the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
-budget). Decoding checks every value with the drill format's own checks (`core.codec`'s
-table, its memos of texts already checked) straight from the array, field by field in
-`FIELDS` order: a replay pays about a JSON parse a row, not the drill edge's object building
-(issue 14: replay at least half the engine's own speed). Anything that path doubts (not an
-array, too long, a null where a value is required, a check or a cross-field rule failing) goes
-through `core.codec.parse_object`, the same edge every drill line goes through, for its exact
-words: a damaged row fails loudly instead of replaying wrong, and both paths accept the same
-rows with equal events (tests/saves/test_payload_trusted.py).
+budget). Decoding checks every value with the drill format's own checks (`core.codec`'s table)
+straight from the stored text (issue 14: replay at least half the engine's own speed): a
+market row is matched whole by `core.codec.matcher`'s pattern, whose texts the checks return
+unchanged, and built with `Decimal(text)`; any other row is split at its commas, each token
+looked up in a memo of its kind of field (the check's result per token seen) or taken through
+the check, and the order's rule across its fields asked once on the built order. Anything that
+path doubts (a token that is not one whole JSON value, a null where a value is required, a
+check or a cross-field rule failing, a book) goes through `core.codec.parse_object`, the same
+edge every drill line goes through, for its exact words: a damaged row fails loudly instead of
+replaying wrong, and both paths accept the same rows with equal events
+(tests/saves/test_payload_trusted.py).
 `to_line` gives `core.codec.dumps(event)`, which is what exports contain.
 
 Books (up to 20 levels a side, ten a second per symbol: the heaviest rows by far) write each
@@ -30,11 +33,15 @@ import dataclasses
 import json
 import json.encoder
 import operator
+import sys
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from papertrade.core import codec
 from papertrade.core import events as ev
+from papertrade.core.conditional import shape_error
+from papertrade.core.numbers import MAX_DIGITS
 from papertrade.saves.errors import CorruptStoreError
 
 _CLASSES: tuple[type, ...] = (
@@ -199,80 +206,272 @@ def to_object(kind: str, ts: int, payload: str) -> dict[str, Any]:
     return obj
 
 
-class _Plan:
-    """One kind's row as the trusted path reads it: for each stored value in `FIELDS` order,
-    the format's memo and check for that field and its default (`codec.REQUIRED` if none)."""
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_UNSEEN: Any = object()
+_REQUIRED = codec.REQUIRED
+_TS_MIN, _TS_MAX = 0, 253_402_300_799_999  # saves.bounds.TS_MIN/MAX and core.numbers' ts range
+_SCALARS = frozenset({str, int, bool, type(None)})
+_NOT_TAKEN = (ValueError, TypeError, ArithmeticError, codec.Doubt)
+_DECIMAL_CHARS = "0123456789.-"
+_D = Decimal
+MEMO_SIZE = 4096
+"""Distinct tokens remembered per kind of field before its memo starts afresh (a command's
+symbol, side, type, flags and usual sizes repeat row after row; a memo returns exactly what
+the check returned). About 1 MB at most per kind of field."""
 
-    __slots__ = ("build", "cross", "fields", "steps")
+
+class _Field:
+    """How the trusted path reads one kind of field (its check and its default): `memo`
+    holds the value of every token seen, `admit` takes a token not seen yet. Fields with
+    the same check and default share one (an order's price and trigger price)."""
+
+    __slots__ = ("admit", "memo")
+
+    def __init__(self, check: Callable[[Any], Any], default: Any, bound: Any) -> None:
+        memo: dict[str, Any] = {}
+        self.memo = memo
+
+        def admit(token: str) -> Any:
+            """The token's value through the format's check, remembered; `_UNSEEN` for
+            anything the trusted path leaves to the strict one. The token is JSON-decoded
+            alone: a row whose every token decodes whole is exactly the JSON array of those
+            values (no token holds the `,` it was split at), so the value is what the strict
+            path's `json.loads` and then its check give."""
+            try:
+                value, end = _SCAN(token, 0)
+            except (StopIteration, ValueError, RecursionError):
+                return _UNSEEN
+            if end != len(token) or value.__class__ not in _SCALARS:
+                return _UNSEEN
+            if value is None:  # the strict path drops a null: the field takes its default
+                if default is _REQUIRED:
+                    return _UNSEEN
+                got = default
+            else:
+                try:
+                    got = check(value)
+                except _NOT_TAKEN:
+                    return _UNSEEN
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[token] = got
+            return got
+
+        self.admit = admit
+        if bound is None:
+            return
+        low, high = bound.low, bound.high
+
+        def admit_decimal(token: str) -> Any:
+            """A usual decimal (`"60001.5"`) without the JSON decoder and the check's call:
+            at most `MAX_DIGITS` characters of digits, `.` and `-` (so no escape, space,
+            exponent or non-ASCII digit), non-zero and strictly inside the bound. For such
+            a text the format's check returns `Decimal(text)` (its own fast case, and what
+            `Bound.parse` returns for it); anything else goes through `admit`."""
+            text = token[1:-1]
+            if (
+                token[:1] == '"'
+                and token[-1:] == '"'
+                and 0 < len(text) <= MAX_DIGITS
+                and not text.strip(_DECIMAL_CHARS)
+            ):
+                try:
+                    got = _D(text)
+                    inside = low < got <= high and got
+                except ArithmeticError:
+                    inside = False
+                if inside:
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    memo[token] = got
+                    return got
+            return admit(token)
+
+        self.admit = admit_decimal
+
+
+_FIELDS: dict[tuple[Any, Any], _Field] = {}
+
+
+def _field(kind: str, name: str) -> _Field:
+    plan = codec.plan_of(kind)
+    how = codec.field_kinds(kind)[name]
+    default = plan.defaults.get(name, _REQUIRED)
+    key = (how, default)
+    if key not in _FIELDS:
+        _FIELDS[key] = _Field(plan.checks[name][1], default, how.bound)
+    return _FIELDS[key]
+
+
+class _Plan:
+    """One kind's row as the trusted path reads it: its fields in `FIELDS` order; `tails[n]`:
+    the defaults of the fields after a row of `n` values (None when one of them is
+    required)."""
+
+    __slots__ = ("build", "cross", "fields", "names", "size", "tails")
 
     def __init__(self, kind: str) -> None:
         plan = codec.plan_of(kind)
-        self.fields = ("ts", *FIELDS[kind])
-        self.steps = tuple(
-            (*plan.checks[name], plan.defaults.get(name, codec.REQUIRED)) for name in FIELDS[kind]
+        names = FIELDS[kind]
+        self.names = ("ts", *names)
+        self.fields = tuple(_field(kind, name) for name in names)
+        self.size = len(names)
+        defaults = [plan.defaults.get(name, _REQUIRED) for name in names]
+        self.tails = tuple(
+            None if _REQUIRED in defaults[n:] else tuple(defaults[n:])
+            for n in range(len(names) + 1)
         )
         self.cross = plan.post
         self.build: Any = codec.event_class(kind)
 
 
-_PLANS = {kind: _Plan(kind) for kind in FIELDS}
+_PLANS = {kind: _Plan(kind) for kind in FIELDS if kind != "book"}
+"""Books are left to the strict path: their sides are stored as strings it unpacks."""
+
+
+def _order_doubt(order: ev.PlaceOrder) -> bool:
+    """`core.codec`'s rule across an order's fields (`_order_problem`), on the order built
+    from its checked values: True where that rule has something to say (the strict path
+    says it). Building the order once and asking `shape_error` directly saves the rule's
+    dict of fields and second build (~10 µs an order row)."""
+    if order.order_type == "market" and order.post_only:
+        return True
+    if order.close_position:
+        if order.qty:
+            return True
+    elif not order.qty:
+        return True
+    return shape_error(order) is not None
+
+
+def _walk(kind: str, plan: _Plan, ts: int, tokens: list[str]) -> ev.Event | None:
+    """Any row of `kind`, token by token."""
+    if len(tokens) > plan.size:
+        return None
+    args: list[Any] = [ts]
+    append = args.append
+    for field, token in zip(plan.fields, tokens, strict=False):
+        got = field.memo.get(token, _UNSEEN)
+        if got is _UNSEEN:
+            got = field.admit(token)
+            if got is _UNSEEN:
+                return None
+        append(got)
+    tail = plan.tails[len(tokens)]
+    if tail is None:
+        return None
+    if tail:
+        args.extend(tail)
+    if plan.cross is not None:
+        if kind == "quote":
+            if args[2] > args[3]:
+                return None
+        elif kind == "order":
+            if args[4] is None:
+                return None  # codec fills a close_position order's qty: its path does it
+            order: ev.PlaceOrder = plan.build(*args)
+            return None if _order_doubt(order) else order
+        elif plan.cross(dict(zip(plan.names, args, strict=True))) is not None:
+            return None
+    built: ev.Event = plan.build(*args)
+    return built
+
+
+# --- market rows: one pattern match, then the values straight into the event ------------------
+#
+# A market row that `core.codec.matcher`'s pattern matches whole holds only texts the format's
+# checks return unchanged (each number's digits inside its bound, the symbol as `_symbol`
+# returns it), so its event is built straight from the groups with `Decimal(text)`, in field
+# order. Nearly every row of a journal is one of these. One pattern a row costs the same
+# whatever the data (a memo per value only pays where values repeat, and random walks and
+# sizes rarely do). The groups are the fields after `ts` in `FIELDS` order, absent ones None
+# (tests/saves/test_payload_trusted.py holds each pattern to that layout).
 
 _MATCHERS = {
     kind: m for kind, names in FIELDS.items() if (m := codec.matcher(kind, names, keyed=False))
 }
-"""Market rows matched whole (`core.codec.matcher`: what they match, the checks would have
-returned exactly)."""
-_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_UNSEEN: Any = object()
-_call = operator.call
-_REQUIRED = codec.REQUIRED
-_TS_MIN, _TS_MAX = 0, 253_402_300_799_999  # saves.bounds.TS_MIN/MAX and core.numbers' ts range
+_QUOTE = _MATCHERS["quote"].pattern.fullmatch
+_MARK = _MATCHERS["mark"].pattern.fullmatch
+_TRADE = _MATCHERS["trade"].pattern.fullmatch
+_FUNDING = _MATCHERS["funding"].pattern.fullmatch
+_Quote, _MarkPrice, _Trade, _Funding = ev.Quote, ev.MarkPrice, ev.Trade, ev.Funding
+_intern = sys.intern
 
 
-class _Doubt(Exception):
-    """The trusted path will not take this row whole: the strict path words why."""
+def _quote(ts: int, text: str) -> ev.Event | None:
+    found = _QUOTE(text)
+    if found is None:
+        return None
+    symbol, bid_text, ask_text, bid_qty, ask_qty = found.groups()
+    bid, ask = _D(bid_text), _D(ask_text)
+    if bid > ask:
+        return None  # the format's one rule across a quote's fields: the strict path words it
+    return _Quote(
+        ts,
+        _intern(symbol),
+        bid,
+        ask,
+        None if bid_qty is None else _D(bid_qty),
+        None if ask_qty is None else _D(ask_qty),
+    )
 
 
-def _trusted(kind: str, ts: int, payload: str) -> ev.Event:
-    """The row's event, each value through the format's check (memoised per text), or `_Doubt`
-    / the check's own error for anything the strict path must look at (market rows `decode`
-    matched whole already do not come here)."""
-    plan = _PLANS[kind]
-    values, end = _SCAN(payload, 0)
-    steps = plan.steps
-    if end != len(payload) or type(values) is not list or len(values) > len(steps):
-        raise _Doubt
-    if type(ts) is not int or not _TS_MIN <= ts <= _TS_MAX:
-        raise _Doubt
-    args = [ts]
-    for (memo, check, default), value in zip(steps, values, strict=False):
-        if value.__class__ is str:
-            got = memo.get(value, _UNSEEN)
-            if got is _UNSEEN:
-                got = check(value)  # the memo is codec's: filled by the strict path too
-                if len(memo) < codec.STR_MEMO:
-                    memo[value] = got
-        elif value is None:
-            got = default
-            if got is _REQUIRED:
-                raise _Doubt
-        else:
-            got = check(value)
-        args.append(got)
-    for _memo, _check, default in steps[len(values) :]:
-        if default is _REQUIRED:
-            raise _Doubt
-        args.append(default)
-    if plan.cross is not None:
-        if kind == "quote":
-            if args[2] > args[3]:
-                raise _Doubt
-        elif kind == "order" and args[4] is None:
-            raise _Doubt  # codec fills a close_position order's qty: its path does it
-        elif plan.cross(dict(zip(plan.fields, args, strict=True))) is not None:
-            raise _Doubt
-    built: ev.Event = plan.build(*args)
-    return built
+def _mark(ts: int, text: str) -> ev.Event | None:
+    found = _MARK(text)
+    if found is None:
+        return None
+    symbol, price, index, rate, next_ts = found.groups()
+    return _MarkPrice(
+        ts,
+        _intern(symbol),
+        _D(price),
+        None if index is None else _D(index),
+        None if rate is None else _D(rate),
+        None if next_ts is None else int(next_ts),
+    )
+
+
+def _trade(ts: int, text: str) -> ev.Event | None:
+    found = _TRADE(text)
+    if found is None:
+        return None
+    symbol, price, qty = found.groups()
+    return _Trade(ts, _intern(symbol), _D(price), _D(qty))
+
+
+def _funding(ts: int, text: str) -> ev.Event | None:
+    found = _FUNDING(text)
+    if found is None:
+        return None
+    symbol, rate = found.groups()
+    return _Funding(ts, _intern(symbol), _D(rate))
+
+
+_MARKET: dict[str, Callable[[int, str], ev.Event | None]] = {
+    "quote": _quote,
+    "mark": _mark,
+    "trade": _trade,
+    "funding": _funding,
+}
+
+
+def trusted(kind: str, ts: int, payload: str) -> ev.Event | None:
+    """The event of a row as the writer wrote it, or None for the strict path to decide
+    (`ts` must already be in range: a journal reader's hot loop checks it).
+
+    The array is split at its commas and each token looked up in its field's memo, so a
+    value seen before costs a dict lookup, not a parse and a check; a token not seen yet
+    goes through the format's check (`_Field.admit`). Anything unusual (a comma inside a
+    string, a book, a cross-field rule with something to say) is None."""
+    market = _MARKET.get(kind)
+    if market is not None:
+        event = market(ts, payload)
+        if event is not None:
+            return event
+    plan = _PLANS.get(kind)
+    if plan is None or payload[:1] != "[" or payload[-1:] != "]":
+        return None
+    return _walk(kind, plan, ts, payload[1:-1].split(",") if len(payload) > 2 else [])
 
 
 def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
@@ -280,24 +479,10 @@ def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:
 
     The error's message is the reason alone ("price: must be positive"); the journal
     reader adds which session and event it was."""
-    matcher = _MATCHERS.get(kind)  # cannot raise: what it matches converts as it is
-    if matcher is not None and type(ts) is int and _TS_MIN <= ts <= _TS_MAX:
-        matched = codec.match(matcher, payload, ts)
-        if matched is not None:
-            return matched
-    if kind in _PLANS:
-        try:
-            return _trusted(kind, ts, payload)
-        except (
-            _Doubt,
-            codec.Doubt,
-            StopIteration,
-            ValueError,
-            TypeError,
-            ArithmeticError,
-            RecursionError,
-        ):
-            pass  # the strict path below decides, with its words
+    if type(ts) is int and _TS_MIN <= ts <= _TS_MAX:
+        taken = trusted(kind, ts, payload)
+        if taken is not None:
+            return taken
     try:
         event = codec.parse_object(to_object(kind, ts, payload), seq)
     except codec.FormatError as exc:

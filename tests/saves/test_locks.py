@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from papertrade.core import events as ev
 from papertrade.saves.errors import SessionLocked
 from papertrade.saves.locks import SessionLock, is_locked
+from papertrade.saves.store import Store
 
 
 def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path: Path) -> None:
@@ -105,3 +107,16 @@ def test_on_windows_the_lock_uses_msvcrt_and_never_imports_fcntl(tmp_path: Path)
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.stdout.strip() == "ok False", result.stderr
+
+
+def test_a_session_being_written_cannot_be_deleted_under_its_writer(tmp_path: Path) -> None:
+    # The writer's connection skips SQLite's foreign-key lookup on the rows it inserts because
+    # the session row cannot go away while the writer holds the session's lock.
+    with Store.open(tmp_path / "j.sqlite3") as store:
+        writer = store.start_session("live", "binance", ["BTCUSDT"], ev.SessionSettings())
+        with pytest.raises(SessionLocked):
+            store.delete("live")
+        writer.append(ev.Snapshot(1))
+        writer.close()
+        assert store.session("live").last_seq == 1
+        store.delete("live")
