@@ -134,6 +134,7 @@ class TradingScreen(Screen[None]):
         self._selected: str | None = session.watchlist[0] if session.watchlist else None
         self._chart_at = 0.0
         self._watch_dirty: set[str] = set()
+        self._watch_seen: set[str] = set()  # rows painted since they first had data
         self._chart_timer: Timer | None = None
         self._flushes = 0
         self.panel = "watchlist"
@@ -326,6 +327,7 @@ class TradingScreen(Screen[None]):
         with self.app.batch_update():
             if force:
                 self.watchlist.update_from(engine, session.watchlist, None, session.start_price)
+                self._watch_seen |= self._watch_dirty
                 self._watch_dirty = set()
             elif rows := self._watch_due(session.watchlist):
                 self.watchlist.update_from(engine, session.watchlist, rows, session.start_price)
@@ -356,11 +358,15 @@ class TradingScreen(Screen[None]):
     def _watch_due(self, watchlist: Sequence[str]) -> set[str]:
         """The moved watchlist rows whose turn it is: each flush takes the rows of one of
         `WATCHLIST_EVERY` interleaved groups (every second row at 2), so every row repaints
-        `WATCHLIST_EVERY` flushes apart as before, but no one frame carries them all."""
+        `WATCHLIST_EVERY` flushes apart as before, but no one frame carries them all. A row's
+        first data is never held back: the first price on screen is not a flush late."""
         turn = self._flushes % WATCHLIST_EVERY
         group = {s for i, s in enumerate(watchlist) if i % WATCHLIST_EVERY == turn}
-        due = self._watch_dirty & group
-        self._watch_dirty = {s for s in self._watch_dirty if s in watchlist} - due
+        dirty = self._watch_dirty
+        due = (dirty & group) | (dirty - self._watch_seen)
+        listed = set(watchlist)
+        self._watch_seen = (self._watch_seen | due) & listed
+        self._watch_dirty = (dirty & listed) - due
         return due
 
     def _redraw_selected(self) -> None:
