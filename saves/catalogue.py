@@ -189,10 +189,14 @@ class Catalogue:
     # --- reading ---------------------------------------------------------------------------
 
     def row(self, sid: int) -> dict[str, Any]:
-        rows = list(self._query("SELECT * FROM sessions WHERE id = ?", (sid,)))
-        if not rows:
+        """One session's row by column name. Read with the connection itself: opening a
+        terminal reads its session's row before the first frame, and the first sqlite-utils
+        query costs ~0.14 s of imports there (it brings numpy in when numpy is installed)."""
+        cur = self.conn.execute("SELECT * FROM sessions WHERE id = ?", (sid,))
+        found = cur.fetchone()
+        if found is None:
             raise SessionNotFound(f"no session with id {sid}")
-        return rows[0]
+        return {d[0]: value for d, value in zip(cur.description, found, strict=True)}
 
     def all_rows(self) -> Iterator[dict[str, Any]]:
         """Every session row, oldest first."""
@@ -201,8 +205,9 @@ class Catalogue:
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[dict[str, Any]]:
         """Rows as dicts by column name, through sqlite-utils (the project's SQLite toolkit).
 
-        Imported on the first query, not with the module: `--help`, `simulate` and the
-        writer thread never pay for it (it imports numpy when numpy is installed)."""
+        Imported on the first query, not with the module: `--help`, `simulate`, the writer
+        thread and a terminal's first frame never pay for it (it imports numpy when numpy is
+        installed)."""
         import sqlite_utils
 
         yield from sqlite_utils.Database(self.conn).query(sql, params)

@@ -144,8 +144,13 @@ class Store:
     def interrupted(self) -> list[SessionInfo]:
         """Sessions whose writer died (crash, kill -9): what the next start offers to resume.
 
-        A session whose own row is damaged is left out rather than failing the start."""
-        rows = self.list_sessions(derive=False)
+        A session whose own row is damaged is left out rather than failing the start. Every
+        start asks (before its first frame), so a file whose sessions all ended, the usual
+        case, is answered by one query, without the listing (and its sqlite-utils import)."""
+        if self.conn.execute("SELECT 1 FROM sessions WHERE status != 'ended' LIMIT 1").fetchone():
+            rows = self.list_sessions(derive=False)
+        else:
+            return []
         return [r.info for r in rows if r.info is not None and r.info.status == "interrupted"]
 
     def session(self, ref: str | int, *, totals: bool = True) -> SessionInfo:

@@ -6,6 +6,8 @@ damaged by hand the way a foreign tool or bit rot would: an UPDATE on one row.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -148,3 +150,26 @@ def test_an_sqlite_failure_under_the_results_lists_as_damaged_not_a_traceback(
     assert [r.name for r in rows] == ["good-1", "bad", "good-2"]
     for row in rows:  # good-1 fails reading outcomes back, the others deriving them
         assert row.damaged == f"{store.path}: no such table: outcomes"
+
+
+def test_the_resume_offer_on_a_file_of_ended_sessions_is_one_query(tmp_path: Path) -> None:
+    """Every start asks for interrupted sessions before its first frame: a file whose
+    sessions all ended answers without the listing, whose sqlite-utils import (numpy too,
+    where installed) cost the first frame ~0.14 s; a running or interrupted one is found."""
+    path = tmp_path / "ended.sqlite3"
+    with Store.open(path) as s:
+        for name in ("one", "two"):
+            s.import_session(SETTINGS, _round_trip(1_000_000), name=name)
+        assert {r.status for r in s.sessions()} == {"ended"}
+    script = (
+        "import sys\n"
+        "from papertrade.saves.store import Store\n"
+        f"with Store.open({str(path)!r}) as s:\n"
+        "    found = s.interrupted()\n"
+        "print(len(found), 'sqlite_utils' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.split() == ["0", "False"], done.stderr
+    with Store.open(path) as s:
+        s.conn.execute("UPDATE sessions SET status = 'interrupted' WHERE name = 'two'")
+        assert [i.name for i in s.interrupted()] == ["two"]
