@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import operator
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -732,16 +730,16 @@ def parse_object(obj: Any, line: int = 1) -> ev.Event | ev.SessionSettings:
     return _build(kind, data)
 
 
-# --- whole-text matchers: market data at about the cost of a JSON parse ----------------------
+# --- journal row patterns: market rows at about the cost of a JSON parse ---------------------
 #
-# Nearly every line of a drill and row of a journal is a mark, quote, trade or funding in the
-# one compact shape the project writes (`dumps`, `saves.payload.encode`). For those kinds a
-# regular expression made from `_FORMAT` matches the whole text, each number's pattern narrow
-# enough that it can only be inside its field's bound (no zero, fewer integer digits than the
-# bound's power of ten, at most `MAX_DIGITS` characters, the same texts `_bounded` takes
-# without its general parse) and the symbol's only what `_symbol` returns unchanged. So
-# `Decimal`, `int` and the text itself are exactly what the checks would return; anything the
-# pattern misses (spaces, other key orders, exponents, zeros, escapes) takes the walk above.
+# Nearly every row of a journal is a mark, quote, trade or funding in the one compact array
+# `saves.payload.encode` writes. For those kinds a regular expression made from `_FORMAT`
+# matches the whole row, each number's pattern narrow enough that it can only be inside its
+# field's bound (no zero, fewer integer digits than the bound's power of ten, at most
+# `MAX_DIGITS` characters, the same texts `_bounded` takes without its general parse) and the
+# symbol's only what `_symbol` returns unchanged. So `Decimal`, `int` and the text itself are
+# exactly what the checks would return; anything the pattern misses (spaces, exponents,
+# zeros, escapes) takes the strict way. (Drill lines take msgspec instead: `_quick` below.)
 
 
 def _decimal_token(bound: Bound) -> str | None:
@@ -761,80 +759,34 @@ _TOKEN_SYMBOL = r'"([A-Z0-9._-]{1,40})"'
 _TOKEN_TS = r"(0|[1-9][0-9]{0,13})"  # below 10**14: inside the ts bound
 
 
-def _or_none(conv: Callable[[str], Any]) -> Callable[[str | None], Any]:
-    def optional(text: str | None) -> Any:
-        return None if text is None else conv(text)
-
-    return optional
-
-
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    """One kind's whole-text pattern, each group's conversion and the event class."""
-
-    pattern: re.Pattern[str]
-    converts: tuple[Callable[[Any], Any], ...]
-    build: Callable[..., ev.Event]
-    ordered: bool
-    """A quote: bid must not be above ask (its one cross-field rule, checked after)."""
-
-
-def matcher(kind: str, names: tuple[str, ...], *, keyed: bool) -> Matcher | None:
-    """The pattern of `kind` as a drill line (`keyed`: `{"type":…,"ts":…,…}` with the fields
-    in `names`' order, absent or null when optional) or as a journal row's array of `names`'
-    values (trailing nulls dropped; the row's ts is passed in); None for a kind it cannot
-    match (a cross-field rule other than a quote's, a field that is not a symbol, a decimal or
-    a time, an optional field whose default is not None)."""
+def row_pattern(kind: str, names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The pattern of a journal row of `kind`: the array of `names`' values (trailing nulls
+    dropped; the row's ts is kept beside it), one group per name, in order, an absent one
+    None. None for a kind it cannot match (a cross-field rule other than a quote's: the
+    reader checks that one, a field that is not a symbol, a decimal or a time, an optional
+    field whose default is not None, a required field after an optional one)."""
     fields, post = _FORMAT[kind]
     if post is not None and kind != "quote":
         return None
     kinds = {f.name: f for f in fields}
-    tokens: list[tuple[str, str, bool]] = []
-    converts: list[Callable[[Any], Any]] = [int] if keyed else []
+    tokens: list[tuple[str, bool]] = []
     for name in names:
         f = kinds[name]
         token = _decimal_token(f.kind.bound) if f.kind.bound is not None else None
-        conv: Callable[[str], Any] = Decimal
         if f.kind is SYMBOL_K:
-            token, conv = _TOKEN_SYMBOL, sys.intern  # the engine keys its dicts by it
+            token = _TOKEN_SYMBOL
         elif f.kind is TS_K:
-            token, conv = _TOKEN_TS, int
+            token = _TOKEN_TS
         required = f.default is REQUIRED
         if token is None or (not required and f.default is not None):
             return None
-        if not keyed and tokens and required and not tokens[-1][2]:
+        if tokens and required and not tokens[-1][1]:
             return None  # a required value after an optional one: not a trailing-null shape
-        tokens.append((name, token if required else f"(?:null|{token})", required))
-        converts.append(conv if required else _or_none(conv))
-    if keyed:
-        text = rf'\{{"type":"{kind}","ts":{_TOKEN_TS}'
-        for name, token, required in tokens:
-            part = f',"{name}":{token}'
-            text += part if required else f"(?:{part})?"
-        text += r"\}"
-    else:
-        text = ""
-        for _name, token, required in reversed(tokens):
-            text = f",{token}{text}" if required else f"(?:,{token}{text})?"
-        text = rf"\[{text[1:]}\]"
-    return Matcher(re.compile(text), tuple(converts), _EVENTS[kind], kind == "quote")
-
-
-def match(m: Matcher, text: str, *head: int) -> ev.Event | None:
-    """The event of `text` if `m` matches it whole and its rule holds, else None (`head`: a
-    journal row's ts)."""
-    found = m.pattern.fullmatch(text)
-    if found is None:
-        return None
-    # groups past the last one matched are absent optional fields: the class's None defaults
-    given = found.lastindex or 0
-    event = m.build(*head, *map(_call, m.converts[:given], found.groups()[:given]))
-    if m.ordered and event.bid > event.ask:  # type: ignore[union-attr]
-        return None
-    return event
-
-
-_call = operator.call
+        tokens.append((token if required else f"(?:null|{token})", required))
+    text = ""
+    for token, required in reversed(tokens):
+        text = f",{token}{text}" if required else f"(?:,{token}{text})?"
+    return re.compile(rf"\[{text[1:]}\]")
 
 
 def _fields_of(cls: Any) -> tuple[dataclasses.Field[Any], ...]:

@@ -7,7 +7,7 @@ where `core.codec.dumps` would normalise it to "60088"). Key names are
 the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
 budget). Decoding checks every value with the drill format's own checks (`core.codec`'s table)
 straight from the stored text (issue 14: replay at least half the engine's own speed): a
-market row is matched whole by `core.codec.matcher`'s pattern, whose texts the checks return
+market row is matched whole by `core.codec.row_pattern`'s pattern, whose texts the checks return
 unchanged, and built with `Decimal(text)`; any other row is split at its commas, each token
 looked up in a memo of its kind of field (the check's result per token seen) or taken through
 the check, and the order's rule across its fields asked once on the built order. Anything that
@@ -379,7 +379,7 @@ def _walk(kind: str, plan: _Plan, ts: int, tokens: list[str]) -> ev.Event | None
 
 # --- market rows: one pattern match, then the values straight into the event ------------------
 #
-# A market row that `core.codec.matcher`'s pattern matches whole holds only texts the format's
+# A market row that `core.codec.row_pattern`'s pattern matches whole holds only texts the format's
 # checks return unchanged (each number's digits inside its bound, the symbol as `_symbol`
 # returns it), so its event is built straight from the groups with `Decimal(text)`, in field
 # order. Nearly every row of a journal is one of these. One pattern a row costs the same
@@ -387,13 +387,13 @@ def _walk(kind: str, plan: _Plan, ts: int, tokens: list[str]) -> ev.Event | None
 # sizes rarely do). The groups are the fields after `ts` in `FIELDS` order, absent ones None
 # (tests/saves/test_payload_trusted.py holds each pattern to that layout).
 
-_MATCHERS = {
-    kind: m for kind, names in FIELDS.items() if (m := codec.matcher(kind, names, keyed=False))
+_PATTERNS = {
+    kind: p for kind, names in FIELDS.items() if (p := codec.row_pattern(kind, names)) is not None
 }
-_QUOTE = _MATCHERS["quote"].pattern.fullmatch
-_MARK = _MATCHERS["mark"].pattern.fullmatch
-_TRADE = _MATCHERS["trade"].pattern.fullmatch
-_FUNDING = _MATCHERS["funding"].pattern.fullmatch
+_QUOTE = _PATTERNS["quote"].fullmatch
+_MARK = _PATTERNS["mark"].fullmatch
+_TRADE = _PATTERNS["trade"].fullmatch
+_FUNDING = _PATTERNS["funding"].fullmatch
 _Quote, _MarkPrice, _Trade, _Funding = ev.Quote, ev.MarkPrice, ev.Trade, ev.Funding
 _intern = sys.intern
 

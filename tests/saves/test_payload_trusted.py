@@ -173,7 +173,7 @@ def test_every_event_class_takes_ts_first_as_the_trusted_path_builds_it() -> Non
 def test_each_market_pattern_has_one_group_per_stored_field() -> None:
     # The market readers unpack the groups straight into the event, in `FIELDS` order.
     for kind in ("quote", "mark", "trade", "funding"):
-        assert payload._MATCHERS[kind].pattern.groups == len(payload.FIELDS[kind])
+        assert payload._PATTERNS[kind].groups == len(payload.FIELDS[kind])
 
 
 # An order row from values each field accepts alone, in every combination the rule across an
