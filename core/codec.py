@@ -321,17 +321,24 @@ def _quote_problem(d: dict[str, Any]) -> str | None:
     return None
 
 
-def _order_problem(d: dict[str, Any]) -> str | None:
-    if d["order_type"] == "market" and d["post_only"]:
+def order_problem(order: ev.PlaceOrder) -> str | None:
+    """The format's rule across an order's fields, asked of the order built from its checked
+    values (the journal's trusted reader asks it too, without a dict of the fields)."""
+    if order.order_type == "market" and order.post_only:
         return "post_only applies to limit orders only"
-    if d["close_position"]:
-        if d["qty"]:
+    if order.close_position:
+        if order.qty:
             return "a close_position order takes no qty: it closes the position"
-    elif d["qty"] is None:
-        return "missing field 'qty'"
-    elif not d["qty"]:
+    elif not order.qty:
         return "field 'qty' must be positive (got 0)"
-    return shape_error(_build("order", dict(d)))  # type: ignore[arg-type]
+    return shape_error(order)
+
+
+def _order_problem(d: dict[str, Any]) -> str | None:
+    market_post_only = d["order_type"] == "market" and d["post_only"]  # worded first
+    if d["qty"] is None and not d["close_position"] and not market_post_only:
+        return "missing field 'qty'"  # (building the order would fill it in)
+    return order_problem(_build("order", dict(d)))  # type: ignore[arg-type]
 
 
 def _amend_problem(d: dict[str, Any]) -> str | None:

@@ -177,7 +177,7 @@ def test_each_market_pattern_has_one_group_per_stored_field() -> None:
 
 
 # An order row from values each field accepts alone, in every combination the rule across an
-# order's fields (`core.codec`'s `_order_problem` and `shape_error`) looks at: the trusted path
+# order's fields (`core.codec.order_problem`) looks at: the trusted path
 # asks that rule on the built order, and must refuse exactly what the strict path refuses.
 ORDER_OPTIONS: dict[str, list[Any]] = {
     "price": ["60000.5"],
