@@ -159,16 +159,20 @@ def main() -> int:
     n = len(events)
     outcomes = 0
 
-    def engine_rate() -> float:
+    def rate_of(begin: Engine, work: list[ev.Event]) -> float:
+        """Events a second of a fresh copy of `begin` over `work`, the collector held off."""
         nonlocal outcomes
-        engine = copy.deepcopy(start)
+        engine = copy.deepcopy(begin)
         gc.collect()
         gc.disable()
         try:
-            took, outcomes = engine_loop(engine, events)
+            took, outcomes = engine_loop(engine, work)
         finally:
             gc.enable()
-        return n / took
+        return len(work) / took
+
+    def engine_rate() -> float:
+        return rate_of(start, events)
 
     def bare_rate() -> float:
         return n / bare_loop(events)
@@ -190,15 +194,7 @@ def main() -> int:
     books = sum(1 for e in book_events if e.type == "book")
 
     def book_rate() -> float:
-        nonlocal outcomes
-        engine = copy.deepcopy(book_start)
-        gc.collect()
-        gc.disable()
-        try:
-            took, outcomes = engine_loop(engine, book_events)
-        finally:
-            gc.enable()
-        return nb / took
+        return rate_of(book_start, book_events)
 
     with_book, base = interleaved([book_rate, lambda: nb / bare_book_loop(book_events)], args.runs)
     verdict(
