@@ -12,6 +12,7 @@ from typing import Any
 
 from screen_host import until
 
+from papertrade.core import events as ev
 from papertrade.tui.screens.modals import ConfirmModal
 from papertrade.tui.screens.stops import CloseModal
 from papertrade.tui.widgets.choice import Choice
@@ -87,3 +88,27 @@ async def test_C_closes_every_position_after_asking(app_factory, tui):
         assert set(engine.positions) == {"BTCUSDT", "ETHUSDT"}
         await pilot.press("C", "y")
         await until(pilot, lambda: engine.positions == {}, "every position closed")
+
+
+async def test_the_close_dialog_shows_the_live_mark_and_the_parts_pnl(app_factory, tui):
+    """The backdrop behind a dialog is a still, so the close dialog says the price it would
+    meet. Long 0.1 at the ask 95,000.0, marked at 95,000.0: PnL 0.00. The mark moves to
+    95,100.0 while the dialog is up: 0.1 x (95,100 - 95,000) = +10.00; at 50 %, +5.00."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _long(pilot, tui, "0.1")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CloseModal), "the close dialog")
+        what = app.screen.query_one("#close-what")
+
+        def shown() -> str:
+            return str(what.render())
+
+        assert "mark 95,000.0 · its PnL now 0.00 USDT" in shown()
+        engine = app.session.engine
+        app.session.on_market(ev.MarkPrice(engine.last_ts + 1000, "BTCUSDT", D("95100.0")))
+        await until(pilot, lambda: "mark 95,100.0" in shown(), "the dialog to re-read the mark")
+        assert "its PnL now 10.00 USDT, before the taker fee" in shown()
+        await pilot.press("2")
+        await until(pilot, lambda: "PnL now 5.00" in shown(), "half of it")
+        await pilot.press("escape")

@@ -186,6 +186,8 @@ class AmendModal(_Dialog):
 
 
 FRACTIONS = (("25%", "0.25"), ("50%", "0.5"), ("75%", "0.75"), ("100%", "1"))
+CLOSE_REFRESH_S = 0.25
+"""How often the close dialog re-reads the position's mark and PnL."""
 
 
 class CloseModal(_Dialog):
@@ -222,14 +224,22 @@ class CloseModal(_Dialog):
     def on_mount(self) -> None:
         self.query_one("#fraction", Choice).focus()
         self._show()
+        # The backdrop is a still (`StillBackdrop`): the price and PnL the close would meet
+        # are shown here, live, from the engine's own position.
+        self.set_interval(CLOSE_REFRESH_S, self._show)
 
     @on(Choice.Changed)
     def _show(self) -> None:
-        inst = self.pos.instrument
-        part = self.pos.qty * self.fraction
-        self.query_one("#close-what", Static).update(
-            Text(f"closes {fmt.qty(part, inst)} (reduce-only)", style="dim")
-        )
+        pos = self.pos
+        inst = pos.instrument
+        part = pos.qty * self.fraction
+        text = Text(f"closes {fmt.qty(part, inst)} (reduce-only)", style="dim")
+        if pos.qty:
+            upnl = pos.upnl * part / pos.qty
+            text.append(f"\nmark {fmt.price(pos.mark, inst)} · its PnL now ")
+            text.append_text(fmt.signed_text(fmt.money(upnl), upnl))
+            text.append(" USDT, before the taker fee")
+        self.query_one("#close-what", Static).update(text)
 
     @property
     def fraction(self) -> Decimal:
