@@ -93,9 +93,52 @@ async def test_summary_from_ready_stats_shows_wins_losses_and_a_curve() -> None:
         assert rows["Average loss"] == "-20.00"
         assert rows["  Funding"] == "-6.00"
         assert "[red]x[/red]" in str(screen.query_one("#summary-title").render())
+        # The curve 1,000 / 975 / 1,050: span 75, padded 5 % = 3.75 a side (more than the
+        # ±0.05 % floor, 1,012.5 x 0.0005 = 0.51): 971.25 .. 1,053.75.
+        assert screen.equity_axis is not None
+        assert (screen.equity_axis.lo, screen.equity_axis.hi) == (971.25, 1053.75)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, SummaryScreen)
+
+
+async def test_a_flat_equity_curve_is_drawn_on_a_narrow_axis_not_half_either_side() -> None:
+    """A session that never traded: equity 10,000 throughout. Left to plotext the axis was
+    5,000 .. 15,000; the floor pad is 10,000 x 0.05 % = 5: 9,995 .. 10,005."""
+    flat = ((0, Decimal("10000")), (60_000, Decimal("10000")), (120_000, Decimal("10000")))
+    stats = SessionStats(
+        start_ts=0,
+        end_ts=120_000,
+        starting_balance=Decimal("10000"),
+        final_equity=Decimal("10000"),
+        realized_pnl=Decimal("0"),
+        fees=Decimal("0"),
+        funding=Decimal("0"),
+        liquidation_losses=Decimal("0"),
+        net_pnl=Decimal("0"),
+        trades=0,
+        closing_trades=0,
+        wins=0,
+        losses=0,
+        win_rate=None,
+        average_win=None,
+        average_loss=None,
+        largest_loss=None,
+        max_drawdown=Decimal("0"),
+        max_drawdown_pct=Decimal("0"),
+        liquidations=0,
+        time_in_market_ms=0,
+        time_in_market_pct=Decimal("0"),
+        equity_curve=flat,
+    )
+    app = Host(lambda: SummaryScreen(stats, title="flat"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SummaryScreen) and screen.equity_axis is not None
+        assert (screen.equity_axis.lo, screen.equity_axis.hi) == (9995.0, 10005.0)
+        shot = app.export_screenshot()
+        assert "15000" not in shot and "15,000" not in shot and "5000.0" not in shot
 
 
 def test_summary_shows_the_parts_of_the_equity_change_and_that_they_add_up() -> None:

@@ -34,6 +34,7 @@ from papertrade.saves.store import Store, instruments_for
 from papertrade.tui.service.listing import fmt_duration
 from papertrade.tui.service.shadows import compare_journal
 from papertrade.tui.widgets import fmt
+from papertrade.tui.widgets.chart import Scale, scale
 from papertrade.tui.widgets.footer import SteadyFooter
 
 
@@ -160,6 +161,8 @@ class SummaryScreen(Screen[None]):
         self.title_text = title or session_name or f"Session {session or ''}".strip()
         self.compare_modes = compare_modes
         self.modes: tuple[RunFigures, ...] = ()
+        self.equity_axis: Scale | None = None
+        """The equity chart's y axis as last drawn (None without a curve)."""
 
     def compose(self) -> ComposeResult:
         title = Text("Summary: ", style="bold")
@@ -211,13 +214,18 @@ class SummaryScreen(Screen[None]):
         plt.clear_data()
         plt.clear_figure()
         if len(curve) < 2:
+            self.equity_axis = None
             plt.title("equity: not enough data for a curve")
         else:
             t0 = curve[0][0]
             xs = [(ts - t0) / 60_000 for ts, _ in curve]
             ys = [float(v) for _, v in curve]
+            # The axis from the curve, as the price chart's: left to plotext, a session
+            # that never traded (equity flat at 10,000) was drawn on 5,000 .. 15,000.
+            axis = self.equity_axis = scale(ys, None, None)
             plt.title("equity (margin balance, USDT)")
             plt.plot(xs, ys, marker="braille", color="cyan")
+            plt.ylim(axis.lo, axis.hi)
             plt.xlabel("minutes")
         plot.refresh()
 
