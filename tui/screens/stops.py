@@ -3,6 +3,11 @@ take-profit and stop-loss, `e` moves an open order's price or trigger (amend).
 
 Each validates inline and returns plain values (None when cancelled); the trading screen
 turns them into engine commands through the session. Enter submits from any field.
+
+The screen behind a dialog is a still (`StillBackdrop`), so each dialog shows the market it
+acts on itself, re-read from the engine's own state four times a second: the `t` dialog what
+each leg would make or lose and whether the exchange would refuse it for triggering at once,
+`e` how far the typed price is from the market, the close dialog the mark and the part's PnL.
 """
 
 from __future__ import annotations
@@ -19,12 +24,24 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from papertrade.core import events as ev
+from papertrade.core.conditional import condition_holds
+from papertrade.core.instruments import Instrument
+from papertrade.core.market import MarketState
 from papertrade.core.positions import Position
 from papertrade.tui.screens.modals import _Dialog
-from papertrade.tui.service.stops import price_for_roe, to_tick
+from papertrade.tui.service.stops import (
+    LegPreview,
+    leg_preview,
+    price_for_roe,
+    to_tick,
+    watched_price,
+)
 from papertrade.tui.service.typed import parse_decimal
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.choice import Choice
+
+LIVE_REFRESH_S = 0.25
+"""How often a dialog re-reads the market it acts on (its backdrop stands still)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +67,22 @@ class TpSlModal(_Dialog):
         Binding("enter", "submit", "Apply"),
     ]
 
-    def __init__(self, pos: Position, tp: Decimal | None, sl: Decimal | None) -> None:
+    def __init__(
+        self,
+        pos: Position,
+        tp: Decimal | None,
+        sl: Decimal | None,
+        market: MarketState | None = None,
+    ) -> None:
+        """`market`: the engine's own state of the symbol, re-read while the dialog is up."""
         super().__init__()
-        self.pos, self.tp, self.sl = pos, tp, sl
+        self.pos, self.tp, self.sl, self.market = pos, tp, sl, market
 
     def compose(self) -> ComposeResult:
-        pos, inst = self.pos, self.pos.instrument
+        pos = self.pos
         with Vertical(classes="dialog"):
             yield Static(Text(f"TP/SL of {pos.symbol} {pos.side}", style="bold"))
-            yield Static(
-                f"entry {fmt.price(pos.entry, inst)} · mark {fmt.price(pos.mark, inst)} · "
-                f"{pos.leverage}x · closes the whole position at trigger",
-                classes="dim",
-            )
+            yield Static(id="tpsl-market", classes="dim")
             with Horizontal(classes="row"):
                 yield Label("By", classes="label")
                 yield Choice([("Price", "price"), ("ROE %", "roe")], "price", id="by")
@@ -86,6 +106,7 @@ class TpSlModal(_Dialog):
     def on_mount(self) -> None:
         self.query_one("#sl", Input).focus()
         self._refresh()
+        self.set_interval(LIVE_REFRESH_S, self._refresh)
 
     def leg(self, field: str) -> Decimal | None:
         """The trigger a field asks for (ValueError with what is wrong)."""
@@ -110,7 +131,14 @@ class TpSlModal(_Dialog):
     @on(Input.Changed)
     @on(Choice.Changed)
     def _refresh(self) -> None:
-        inst = self.pos.instrument
+        pos, inst = self.pos, self.pos.instrument
+        market = self.market
+        last = market.last if market is not None else None
+        self.query_one("#tpsl-market", Static).update(
+            f"{fmt.qty(pos.qty, inst)} at {fmt.price(pos.entry, inst)} · "
+            f"last {fmt.price(last, inst)} · mark {fmt.price(pos.mark, inst)} · {pos.leverage}x · "
+            "closes the whole position at trigger"
+        )
         try:
             r = self.result()
         except ValueError as exc:
@@ -118,9 +146,33 @@ class TpSlModal(_Dialog):
             self.query_one("#tpsl-preview", Static).update("")
             return
         self.error("")
-        self.query_one("#tpsl-preview", Static).update(
-            Text(f"TP {fmt.price(r.tp, inst)} · SL {fmt.price(r.sl, inst)}")
-        )
+        watched = watched_price(market, r.working)
+        text = Text()
+        for name, trigger in (("tp", r.tp), ("sl", r.sl)):
+            if text:
+                text.append("\n")
+            if trigger is None:
+                text.append(f"{name.upper()} none", style="dim")
+            else:
+                text.append_text(self._leg_text(leg_preview(pos, name, trigger, watched), r))
+        self.query_one("#tpsl-preview", Static).update(text)
+
+    def _leg_text(self, leg: LegPreview, r: TpSl) -> Text:
+        inst = self.pos.instrument
+        on = "mark" if r.working == "mark" else "last"
+        text = Text(f"{leg.leg.upper()} {fmt.price(leg.trigger, inst)}")
+        if leg.at_once:
+            text.append(
+                f" · {on} {fmt.price(leg.watched, inst)} is past it: refused (fires at once)",
+                style="bold red",
+            )
+            return text
+        if leg.away is not None:
+            text.append(f" · {fmt.pct(leg.away)} from {on}")
+        text.append(" · PnL ")
+        text.append_text(fmt.signed_text(fmt.money(leg.pnl), leg.pnl))
+        text.append(" before fees")
+        return text
 
     @on(Input.Submitted)
     def action_submit(self) -> None:
@@ -145,9 +197,17 @@ class AmendModal(_Dialog):
     AmendModal Input { width: 1fr; }
     """
 
-    def __init__(self, order: ev.OrderState) -> None:
+    def __init__(
+        self,
+        order: ev.OrderState,
+        market: MarketState | None = None,
+        instrument: Instrument | None = None,
+    ) -> None:
+        """`market`: the engine's own state of the symbol, re-read while the dialog is up."""
         super().__init__()
         self.order = order
+        self.market = market
+        self.instrument = instrument
 
     def compose(self) -> ComposeResult:
         o = self.order
@@ -161,11 +221,43 @@ class AmendModal(_Dialog):
                 with Horizontal(classes="row"):
                     yield Label("Trigger at", classes="label")
                     yield Input(str(o.trigger_price), id="trigger", compact=True)
+            yield Static(id="amend-market", classes="dim")
             yield Static(classes="dialog-error")
             yield Static("enter apply · esc cancel", classes="dim")
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
+        self._show()
+        self.set_interval(LIVE_REFRESH_S, self._show)
+
+    @on(Input.Changed)
+    def _show(self) -> None:
+        """The market beside what is typed: how far each price is from the price it is
+        compared with (a limit with the last trade, a trigger with what it watches), and a
+        trigger the watched price has already passed (the engine refuses it, -2021)."""
+        o, market, inst = self.order, self.market, self.instrument
+        if market is None:
+            return
+        text = Text(
+            f"last {fmt.price(market.last, inst)} · mark {fmt.price(market.mark, inst)} · "
+            f"bid {fmt.price(market.bid, inst)} · ask {fmt.price(market.ask, inst)}"
+        )
+        for field in self.query(Input):
+            try:
+                value = parse_decimal(field.value, f"{field.id} price")
+            except ValueError:
+                continue
+            trigger = field.id == "trigger"
+            working: ev.WorkingType = (o.working_type or "contract") if trigger else "contract"
+            watched = watched_price(market, working)
+            if not watched:
+                continue
+            on = "mark" if working == "mark" else "last"
+            what = "trigger" if trigger else "limit"
+            text.append(f"\n{what} {fmt.pct((value - watched) / watched)} from {on}")
+            if trigger and condition_holds(o.order_type, o.side, value, watched):
+                text.append(f" · {on} is past it: refused (fires at once)", "bold red")
+        self.query_one("#amend-market", Static).update(text)
 
     @on(Input.Submitted)
     def _submit(self) -> None:
@@ -186,8 +278,6 @@ class AmendModal(_Dialog):
 
 
 FRACTIONS = (("25%", "0.25"), ("50%", "0.5"), ("75%", "0.75"), ("100%", "1"))
-CLOSE_REFRESH_S = 0.25
-"""How often the close dialog re-reads the position's mark and PnL."""
 
 
 class CloseModal(_Dialog):
@@ -226,7 +316,7 @@ class CloseModal(_Dialog):
         self._show()
         # The backdrop is a still (`StillBackdrop`): the price and PnL the close would meet
         # are shown here, live, from the engine's own position.
-        self.set_interval(CLOSE_REFRESH_S, self._show)
+        self.set_interval(LIVE_REFRESH_S, self._show)
 
     @on(Choice.Changed)
     def _show(self) -> None:

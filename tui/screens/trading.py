@@ -579,7 +579,8 @@ class TradingScreen(Screen[None]):
                         self.session.cancel(oid)
             self.flush()
 
-        self.app.push_screen(TpSlModal(pos, tp, sl), done)
+        market = self.session.engine.markets.get(pos.symbol)
+        self.app.push_screen(TpSlModal(pos, tp, sl, market), done)
 
     def action_break_even(self) -> None:
         """`B`: move the position's stop-loss to break-even (entry plus the fees paid)."""
@@ -619,7 +620,9 @@ class TradingScreen(Screen[None]):
                 self.session.amend(order.id, price=result.price, trigger_price=result.trigger)
                 self.flush()
 
-        self.app.push_screen(AmendModal(order), done)
+        engine = self.session.engine
+        market, inst = engine.markets.get(order.symbol), engine.instruments.get(order.symbol)
+        self.app.push_screen(AmendModal(order, market, inst), done)
 
     def action_alert(self) -> None:
         """A price alert on the selected symbol (`AlertModal`): toast, bell and log once."""

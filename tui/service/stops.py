@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from papertrade.core import events as ev
-from papertrade.core.conditional import ConditionalOrder
+from papertrade.core.conditional import ConditionalOrder, condition_holds
 from papertrade.core.engine import Engine
+from papertrade.core.margin import unrealized_pnl
+from papertrade.core.market import MarketState
 from papertrade.core.numbers import ceil_to, floor_to, round_to
 from papertrade.core.positions import Position
 
@@ -96,3 +98,39 @@ def replaced(engine: Engine, pos: Position, leg: Leg) -> list[str]:
     found = protection(engine, pos)
     orders = found.sl if leg == "sl" else found.tp
     return [o.id for o in orders if o.command.close_position]
+
+
+@dataclass(frozen=True, slots=True)
+class LegPreview:
+    """What one leg of the `t` dialog would do, as the trader types it: how far the watched
+    price has to go, what the whole position would make or lose there, and whether the
+    exchange would refuse it for triggering at once (-2021)."""
+
+    leg: Leg
+    trigger: Decimal
+    watched: Decimal | None
+    """The price the trigger watches now (last or mark); None before the first."""
+    away: Decimal | None
+    """(trigger - watched) / watched: the move still needed, signed."""
+    pnl: Decimal
+    """The position's PnL closed at the trigger price, before fees and slippage."""
+    at_once: bool
+
+
+def watched_price(market: MarketState | None, working: ev.WorkingType) -> Decimal | None:
+    """The price a trigger with `working` watches: the mark, or the last trade."""
+    if market is None:
+        return None
+    return market.mark if working == "mark" else market.last
+
+
+def leg_preview(pos: Position, leg: Leg, trigger: Decimal, watched: Decimal | None) -> LegPreview:
+    """The close-position order `close_position_order` would place, judged as the engine
+    judges it (`condition_holds`, the -2021 rule) without placing it."""
+    side: ev.Side = "sell" if pos.side == "long" else "buy"
+    order_type: ev.OrderType = "stop_market" if leg == "sl" else "take_profit_market"
+    at_once = watched is not None and condition_holds(order_type, side, trigger, watched)
+    away = (trigger - watched) / watched if watched else None
+    return LegPreview(
+        leg, trigger, watched, away, unrealized_pnl(pos.size, pos.entry, trigger), at_once
+    )
