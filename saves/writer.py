@@ -45,6 +45,7 @@ behind an interface for no reader's benefit. The words for the user live in `wri
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import json
 import sqlite3
@@ -149,6 +150,56 @@ INSERT_SNAPSHOT = (
 )
 
 
+ROWS_PER_INSERT = 256
+"""Most rows one INSERT carries (fewer if SQLite's parameter limit says so)."""
+
+
+def insert_rows(conn: sqlite3.Connection, insert: str, flat: list[Any], max_vars: int) -> None:
+    """Insert the rows laid out flat in `flat` (one row of `insert` after another) with
+    multi-row statements, `INSERT ... VALUES (?,?),(?,?),...`.
+
+    Why not `executemany`: it steps the statement once per row, and each step releases the
+    GIL and takes it back; with the producer appending on the other thread, every take-back
+    can wait out the switch interval. One statement of a few hundred rows does the same work
+    in one step, and SQLite's own per-row cost is lower too (about 1.0 µs a row against 1.7).
+    Full statements of the largest size first, then the rest in halving sizes (its binary
+    digits), so there are only a handful of statement texts and sqlite3's cache keeps them all
+    prepared.
+    """
+    width = _width(insert)
+    rows = len(flat) // width
+    size = _rows_per_statement(width, max_vars)
+    start = 0
+    while rows:
+        while size > rows:
+            size //= 2
+        end = start + size * width
+        conn.execute(_statement(insert, size), flat[start:end])
+        start = end
+        rows -= size
+
+
+@functools.cache
+def _width(insert: str) -> int:
+    return insert.count("?")
+
+
+@functools.cache
+def _rows_per_statement(width: int, max_vars: int) -> int:
+    """The largest power of two within both `ROWS_PER_INSERT` and the parameter limit."""
+    fits = max(1, min(ROWS_PER_INSERT, max_vars // width))
+    return 1 << (fits.bit_length() - 1)
+
+
+@functools.cache
+def _statement(insert: str, rows: int) -> str:
+    """`insert` (one row's `VALUES (?, ...)`) widened to `rows` rows."""
+    head, values, group = insert.partition(" VALUES ")
+    if not values:
+        raise ValueError(f"not a one-row INSERT ... VALUES: {insert}")
+    return head + values + ",".join([group] * rows)
+
+
 class _GaveUp(Exception):
     """`close(timeout=...)` ran out while the file was still locked."""
 
@@ -237,6 +288,7 @@ class SessionWriter:
         self._error: BaseException | None = None
         self._reason = ""
         self._interval = commit_interval
+        self._max_vars = 999  # SQLite's bound on one statement's parameters, read on connecting
         self._thread = threading.Thread(
             target=self._run, name=f"papertrade-journal-{session_id}", daemon=True
         )
@@ -477,6 +529,7 @@ class SessionWriter:
             # go away, so SQLite's per-row foreign-key lookup (a fifth of an insert) checks
             # nothing. Integrity, not durability: WAL and `synchronous` stay as they are.
             conn.execute("PRAGMA foreign_keys = OFF")
+            self._max_vars = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
             while True:
                 if len(self._queue) < self._batch_size and not self._stopping:
                     self._wake.wait(self._interval)
@@ -550,26 +603,28 @@ class SessionWriter:
 
     def _encode(self, items: list[tuple[Any, ...]]) -> _Rows:
         """The batch's rows, encoded here on the writer thread (never on the caller's); a
-        tight loop, since it runs for every event a session saves."""
+        tight loop, since it runs for every event a session saves. Rows go flat into one list
+        per table, the parameters of the multi-row inserts in `_transaction`."""
         sid = self.id
         rows = _Rows()
         complete = self._outcomes_complete
         encode = payload.encode
-        add_event = rows.events.append
+        add_event = rows.events.extend
+        ts_max = TS_MAX
         seq = ts = -1
         for index, item in enumerate(items):
             if item[0] == _EVENT:
                 _, seq, event, outcomes = item
                 try:
                     kind, ts, text = encode(event)
-                    if not isinstance(ts, int) or not 0 <= ts <= TS_MAX:
+                    if not isinstance(ts, int) or not 0 <= ts <= ts_max:
                         raise ValueError(f"time {ts!r} is out of range (0 … {TS_MAX})")
                     if outcomes and complete:
-                        outcome_rows = []
+                        outcome_rows: list[Any] = []
                         for idx, outcome in enumerate(outcomes):
                             if not 0 <= outcome.ts <= TS_MAX:
                                 raise ValueError(f"outcome time {outcome.ts} is out of range")
-                            outcome_rows.append(outcome_row(sid, seq, idx, outcome))
+                            outcome_rows.extend(outcome_row(sid, seq, idx, outcome))
                         rows.outcomes.extend(outcome_rows)
                 except Exception as exc:
                     what = f"event #{seq} ({getattr(event, 'type', type(event).__name__)})"
@@ -579,7 +634,7 @@ class SessionWriter:
                     complete = False
             else:
                 _, snap_seq, snap_ts, state = item
-                rows.snapshots.append((sid, snap_seq, snap_ts, state))
+                rows.snapshots.extend((sid, snap_seq, snap_ts, state))
         if rows.events:
             rows.last = (seq, ts)
         rows.complete = complete
@@ -609,17 +664,18 @@ class SessionWriter:
     def _transaction(self, conn: sqlite3.Connection, rows: _Rows, status: str | None) -> None:
         sid = self.id
         if self._first_ts is None and rows.events:
-            first_ts: int | None = rows.events[0][2]
+            first_ts: int | None = rows.events[2]  # the first row's ts
         else:
             first_ts = self._first_ts
         conn.execute("BEGIN IMMEDIATE")
         try:
+            most = self._max_vars
             if rows.events:
-                conn.executemany(INSERT_EVENT, rows.events)
+                insert_rows(conn, INSERT_EVENT, rows.events, most)
             if rows.outcomes:
-                conn.executemany(INSERT_OUTCOME, rows.outcomes)
+                insert_rows(conn, INSERT_OUTCOME, rows.outcomes, most)
             if rows.snapshots:
-                conn.executemany(INSERT_SNAPSHOT, rows.snapshots)
+                insert_rows(conn, INSERT_SNAPSHOT, rows.snapshots, most)
             if rows.last is not None:
                 derived = ", derived_seq = :seq" if rows.complete else ""
                 conn.execute(
@@ -641,14 +697,15 @@ class SessionWriter:
 
 
 class _Rows:
-    """One batch, encoded once (a locked file retries the SQL, not the encoding)."""
+    """One batch, encoded once (a locked file retries the SQL, not the encoding). Each table's
+    rows are flat, one value after another, as `insert_rows` binds them."""
 
     __slots__ = ("complete", "events", "last", "outcomes", "snapshots")
 
     def __init__(self) -> None:
-        self.events: list[tuple[Any, ...]] = []
-        self.outcomes: list[tuple[Any, ...]] = []
-        self.snapshots: list[tuple[Any, ...]] = []
+        self.events: list[Any] = []
+        self.outcomes: list[Any] = []
+        self.snapshots: list[Any] = []
         self.last: tuple[int, int] | None = None
         self.complete = True
 
