@@ -48,6 +48,7 @@ import atexit
 import functools
 import itertools
 import json
+import operator
 import sqlite3
 import threading
 import time
@@ -96,8 +97,6 @@ CLOSE_PATIENCE = 30.0
 NOTICE_AFTER = 1.0
 """A stall shorter than this is ordinary contention and not reported as `delayed`."""
 
-_EVENT = 0
-_SNAPSHOT = 1
 _DROPPABLE = (ev.Quote, ev.Trade, ev.MarkPrice)
 
 
@@ -141,6 +140,8 @@ def outcome_row(session_id: int, seq: int, idx: int, outcome: ev.Outcome) -> tup
 
 
 INSERT_EVENT = "INSERT INTO events (session_id, seq, ts, kind, payload) VALUES (?, ?, ?, ?, ?)"
+_WRITE_EVENT = "INSERT INTO events (session_id, seq, kind, ts, payload) VALUES (?, ?, ?, ?, ?)"
+"""The writer's own column order: `(session_id, seq)` then what `payload.encode` returns."""
 INSERT_OUTCOME = (
     "INSERT OR REPLACE INTO outcomes (session_id, seq, idx, ts, kind, symbol, realized_pnl, fee,"
     " amount, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -224,6 +225,53 @@ class SessionWriter:
     docstring for what each bounds); `clock` only measures how long saving has been delayed.
     """
 
+    # Slots, not a `__dict__`: past ~30 attributes CPython gives up its fast instance layout,
+    # and every attribute `append` reads or writes became a dictionary lookup.
+    __slots__ = (
+        "_abandon",
+        "_backoff",
+        "_batch_size",
+        "_busy_timeout_ms",
+        "_clock",
+        "_closed",
+        "_connector",
+        "_delay_reason",
+        "_delayed_since",
+        "_dropped",
+        "_error",
+        "_failed_at",
+        "_final_status",
+        "_first_ts",
+        "_flushed",
+        "_flushed_cond",
+        "_flushed_ts",
+        "_guard",
+        "_interval",
+        "_lock",
+        "_max_queued",
+        "_max_vars",
+        "_notice_after",
+        "_outcomes_complete",
+        "_path",
+        "_queue",
+        "_reason",
+        "_resnapshot",
+        "_retry",
+        "_room",
+        "_seq",
+        "_shedding",
+        "_stopping",
+        "_tail_ts",
+        "_thread",
+        "_unknown_from",
+        "_wake",
+        "engine",
+        "id",
+        "max_block",
+        "name",
+        "snapshot_every",
+    )
+
     def __init__(
         self,
         db_path: Path,
@@ -262,7 +310,12 @@ class SessionWriter:
         self._first_ts = first_ts
         self._tail_ts = last_ts or 0  # ts of the last appended event
         self._outcomes_complete = outcomes_complete
-        self._queue: deque[tuple[Any, ...]] = deque()
+        self._unknown_from: int | None = None  # first event appended without its outcomes
+        # What waits to be saved, in sequence order: an event without outcomes as itself (no
+        # wrapper per event: this is the hot path), one with outcomes as `(event, outcomes)`,
+        # a snapshot as `_Snapshot`. An event's sequence number is implied by its place: the
+        # queue starts right after `flushed_seq` (a dropped event takes no number).
+        self._queue: deque[Any] = deque()
         self._guard = threading.Lock()
         self._room = threading.Condition(self._guard)
         self._wake = threading.Event()
@@ -351,21 +404,29 @@ class SessionWriter:
             raise StoreError(f"session {self.name} is closed")
         frozen = None if outcomes is None else tuple(outcomes)
         queue = self._queue
-        with self._guard:  # the lock under `_room`: `_make_room` may wait on it
+        guard = self._guard  # the lock under `_room`: `_make_room` may wait on it
+        guard.acquire()  # not `with`: its enter/exit calls cost a fifth of an append
+        try:
             if self._error is not None:  # failed since the check above: `_fail` has cleared
                 raise self._failed()  # the queue under this lock, and nothing may refill it
             if len(queue) >= self._max_queued and not self._make_room(
                 not frozen and isinstance(event, _DROPPABLE)
             ):
                 return 0
-            self._seq += 1
-            seq = self._seq
+            self._seq = seq = self._seq + 1
             self._tail_ts = event.ts
-            queue.append((_EVENT, seq, event, frozen))
+            if frozen:
+                queue.append((event, frozen))
+            else:
+                queue.append(event)
+                if frozen is None and self._unknown_from is None:
+                    self._unknown_from = seq  # from here on, outcomes are derived on replay
             pending = len(queue)
             resnapshot = self._resnapshot
             if resnapshot:
                 self._resnapshot = False
+        finally:
+            guard.release()
         if pending == self._batch_size:  # a full batch waits: commit now, not at the interval
             self._wake.set()
         engine = self.engine
@@ -419,7 +480,7 @@ class SessionWriter:
         state = json.dumps(engine.to_state(), separators=(",", ":"))
         with self._guard:
             if self._error is None:  # a failed writer's queue stays empty
-                self._queue.append((_SNAPSHOT, seq, ts, state))
+                self._queue.append(_Snapshot(seq, ts, state))
 
     def flush(self, timeout: float | None = 10.0) -> int:
         """Commit everything appended so far; returns `flushed_seq`."""
@@ -573,23 +634,26 @@ class SessionWriter:
             count = min(len(queue), self._batch_size)
             items = list(itertools.islice(queue, count))
             everything = count == len(queue)
+            unknown = self._unknown_from
         status = self._final_status if final and everything else None
         if count == 0 and status is None:
             return final
+        first = self._flushed + 1  # only this thread moves it
         try:
-            rows = self._encode(items)
+            rows = self._encode(items, first, unknown)
         except _Unsavable as bad:
             if bad.index:
-                self._commit(conn, self._encode(items[: bad.index]), None)
-                self._release(bad.index, items[: bad.index])
+                done = self._encode(items[: bad.index], first, unknown)
+                self._commit(conn, done, None)
+                self._release(bad.index, done.last)
             raise
         self._commit(conn, rows, status)
-        self._release(count, items)
+        self._release(count, rows.last)
         return final and everything
 
-    def _release(self, count: int, items: list[tuple[Any, ...]]) -> None:
-        """The first `count` queued items are on disk: free them and wake waiting producers."""
-        last = next((item for item in reversed(items) if item[0] == _EVENT), None)
+    def _release(self, count: int, last: tuple[int, int] | None) -> None:
+        """The first `count` queued items are on disk, up to event `last` (seq, ts): free
+        them and wake waiting producers."""
         with self._room:
             for _ in range(count):
                 self._queue.popleft()
@@ -597,48 +661,104 @@ class SessionWriter:
             self._room.notify_all()
         if last is not None:
             with self._flushed_cond:
-                self._flushed_ts = last[2].ts
-                self._flushed = last[1]
+                self._flushed, self._flushed_ts = last
                 self._flushed_cond.notify_all()
 
-    def _encode(self, items: list[tuple[Any, ...]]) -> _Rows:
-        """The batch's rows, encoded here on the writer thread (never on the caller's); a
-        tight loop, since it runs for every event a session saves. Rows go flat into one list
-        per table, the parameters of the multi-row inserts in `_transaction`."""
-        sid = self.id
+    def _encode(self, items: list[Any], first: int, unknown: int | None) -> _Rows:
+        """The batch's rows, encoded here on the writer thread (never on the caller's).
+        `first` is the sequence number of the batch's first event; from event `unknown` on,
+        outcomes are not known. Rows go flat into one list per table, the parameters of
+        `_transaction`'s multi-row inserts.
+
+        This runs for every event a session saves, so a run of plain events (no outcomes,
+        no snapshot: nearly all of them) is encoded by `_encode_run` without a Python-level
+        loop of our own; the other items, one at a time by `_encode_one`.
+        """
         rows = _Rows()
         complete = self._outcomes_complete
-        encode = payload.encode
-        add_event = rows.events.extend
-        ts_max = TS_MAX
-        seq = ts = -1
-        for index, item in enumerate(items):
-            if item[0] == _EVENT:
-                _, seq, event, outcomes = item
-                try:
-                    kind, ts, text = encode(event)
-                    if not isinstance(ts, int) or not 0 <= ts <= ts_max:
-                        raise ValueError(f"time {ts!r} is out of range (0 … {TS_MAX})")
-                    if outcomes and complete:
-                        outcome_rows: list[Any] = []
-                        for idx, outcome in enumerate(outcomes):
-                            if not 0 <= outcome.ts <= TS_MAX:
-                                raise ValueError(f"outcome time {outcome.ts} is out of range")
-                            outcome_rows.extend(outcome_row(sid, seq, idx, outcome))
-                        rows.outcomes.extend(outcome_rows)
-                except Exception as exc:
-                    what = f"event #{seq} ({getattr(event, 'type', type(event).__name__)})"
-                    raise _Unsavable(index, f"{what} cannot be saved: {exc}") from None
-                add_event((sid, seq, ts, kind, text))
-                if outcomes is None:
-                    complete = False
+        known_below = first + len(items) if unknown is None else unknown
+        types = list(map(type, items))
+        end = len(items)
+        next_pair = _find(types, tuple, 0)
+        next_snapshot = _find(types, _Snapshot, 0)
+        seq = first  # the next event's
+        start = 0
+        while True:
+            stop = min(next_pair, next_snapshot)
+            if stop > start:
+                self._encode_run(rows, items, start, stop, seq)
+                seq += stop - start
+            if stop == end:
+                break
+            item = items[stop]
+            if stop == next_snapshot:
+                rows.snapshots.extend((self.id, item.seq, item.ts, item.state))
+                next_snapshot = _find(types, _Snapshot, stop + 1)
             else:
-                _, snap_seq, snap_ts, state = item
-                rows.snapshots.extend((sid, snap_seq, snap_ts, state))
-        if rows.events:
-            rows.last = (seq, ts)
+                event, outcomes = item
+                self._encode_one(rows, stop, seq, event, outcomes, complete and seq < known_below)
+                seq += 1
+                next_pair = _find(types, tuple, stop + 1)
+            start = stop + 1
+        if seq > first:  # the batch held events
+            rows.last = (seq - 1, rows.events[-2])  # the last row's seq and ts
+            complete = complete and seq - 1 < known_below
         rows.complete = complete
         return rows
+
+    def _encode_run(self, rows: _Rows, items: list[Any], start: int, stop: int, seq: int) -> None:
+        """Events `items[start:stop]`, numbered from `seq`, none with outcomes: the rows
+        built by C-level iteration, then their times checked all at once. Anything amiss
+        (an event that does not encode, a time out of range) and the run goes again through
+        `_encode_one`, which names the event and says why."""
+        run = items[start:stop]
+        numbered = zip(itertools.repeat(self.id), range(seq, seq + len(run)), strict=False)
+        try:  # each row: (session_id, seq) + payload.encode(event)
+            flat = list(
+                itertools.chain.from_iterable(map(operator.add, numbered, map(payload.encode, run)))
+            )
+            times = flat[3::5]
+            fine = (
+                len(flat) == 5 * len(run)
+                and set(map(type, times)) == _INT
+                and min(times) >= 0
+                and max(times) <= TS_MAX
+            )
+        except Exception:
+            fine = False
+        if fine:
+            rows.events += flat
+            return
+        for offset, event in enumerate(run):
+            self._encode_one(rows, start + offset, seq + offset, event, (), False)
+
+    def _encode_one(
+        self,
+        rows: _Rows,
+        index: int,
+        seq: int,
+        event: Any,
+        outcomes: tuple[ev.Outcome, ...],
+        with_outcomes: bool,
+    ) -> None:
+        """One event's row (and its outcomes' rows, when `with_outcomes`); `_Unsavable`
+        naming it if the file cannot hold it."""
+        sid = self.id
+        try:
+            kind, ts, text = payload.encode(event)
+            if not isinstance(ts, int) or not 0 <= ts <= TS_MAX:
+                raise ValueError(f"time {ts!r} is out of range (0 … {TS_MAX})")
+            outcome_rows: list[Any] = []
+            if with_outcomes:
+                for idx, outcome in enumerate(outcomes):
+                    if not 0 <= outcome.ts <= TS_MAX:
+                        raise ValueError(f"outcome time {outcome.ts} is out of range")
+                    outcome_rows.extend(outcome_row(sid, seq, idx, outcome))
+        except Exception as exc:
+            what = f"event #{seq} ({getattr(event, 'type', type(event).__name__)})"
+            raise _Unsavable(index, f"{what} cannot be saved: {exc}") from None
+        rows.events += (sid, seq, kind, ts, text)
+        rows.outcomes += outcome_rows
 
     def _commit(self, conn: sqlite3.Connection, rows: _Rows, status: str | None) -> None:
         """One transaction; while the file is locked, retry with backoff (and say so)."""
@@ -664,14 +784,14 @@ class SessionWriter:
     def _transaction(self, conn: sqlite3.Connection, rows: _Rows, status: str | None) -> None:
         sid = self.id
         if self._first_ts is None and rows.events:
-            first_ts: int | None = rows.events[2]  # the first row's ts
+            first_ts: int | None = rows.events[3]  # the first row's ts
         else:
             first_ts = self._first_ts
         conn.execute("BEGIN IMMEDIATE")
         try:
             most = self._max_vars
             if rows.events:
-                insert_rows(conn, INSERT_EVENT, rows.events, most)
+                insert_rows(conn, _WRITE_EVENT, rows.events, most)
             if rows.outcomes:
                 insert_rows(conn, INSERT_OUTCOME, rows.outcomes, most)
             if rows.snapshots:
@@ -696,9 +816,32 @@ class SessionWriter:
         self._first_ts = first_ts
 
 
+_INT = frozenset({int})
+
+
+def _find(types: list[type], kind: type, start: int) -> int:
+    """Where the next item of type `kind` is, from `start` on; the end if none is."""
+    try:
+        return types.index(kind, start)
+    except ValueError:
+        return len(types)
+
+
+class _Snapshot:
+    """A queued snapshot: the engine's state (JSON) after event `seq`."""
+
+    __slots__ = ("seq", "state", "ts")
+
+    def __init__(self, seq: int, ts: int, state: str) -> None:
+        self.seq = seq
+        self.ts = ts
+        self.state = state
+
+
 class _Rows:
     """One batch, encoded once (a locked file retries the SQL, not the encoding). Each table's
-    rows are flat, one value after another, as `insert_rows` binds them."""
+    rows are flat, one value after another, as `insert_rows` binds them; an event row is
+    `(session_id, seq, kind, ts, payload)`, `_WRITE_EVENT`'s order."""
 
     __slots__ = ("complete", "events", "last", "outcomes", "snapshots")
 

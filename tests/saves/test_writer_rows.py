@@ -48,7 +48,7 @@ def stream() -> Iterator[ev.Event]:
         ts = T0 + n
         price = Decimal(60_000 + n % 17)
         if n % 40 == 39:
-            side = "buy" if n % 80 == 39 else "sell"
+            side: ev.Side = "buy" if n % 80 == 39 else "sell"
             yield ev.PlaceOrder(ts, f"o{n}", "BTCUSDT", side, Decimal("0.01"), "market")
         elif n % 2:
             yield ev.MarkPrice(ts, "BTCUSDT", price)
@@ -155,3 +155,44 @@ def test_rows_go_in_full_statements_then_halving_ones_within_the_parameter_limit
     assert [s.count("(") - 1 for s in statements] == sizes  # "(columns) VALUES (..),(..)"
     assert conn.execute("SELECT * FROM events ORDER BY rowid").fetchall() == rows
     conn.close()
+
+
+def test_outcomes_stop_being_stored_from_the_first_event_appended_without_them(
+    store: Store,
+) -> None:
+    """An event appended without its outcomes makes the stored outcomes incomplete from there
+    on: earlier ones in the same batch are kept, later ones are left to derivation, and
+    `derived_seq` stays at the last batch that was complete."""
+    first = store.start_session("partial", "binance", ["BTCUSDT"], SETTINGS)
+    sid = first.id
+    first.close()
+    store.conn.execute("UPDATE sessions SET status = 'running' WHERE id = ?", (sid,))
+    lock = SessionLock(lock_dir(store.path), sid)
+    lock.acquire("partial")
+    engine = Engine(settings=SETTINGS)
+    writer = SessionWriter(
+        store.path, sid, "partial", lock, engine=engine, commit_interval=3600, batch_size=10**6
+    )
+    quote = ev.Quote(T0, "BTCUSDT", Decimal("59999.5"), Decimal("60000.5"))
+
+    def order(n: int) -> ev.PlaceOrder:
+        return ev.PlaceOrder(T0 + n, f"o{n}", "BTCUSDT", "buy", Decimal("0.01"), "market")
+
+    assert writer.apply(quote) == []  # seq 1
+    assert len(writer.apply(order(2))) == 1  # seq 2: a fill, stored
+    assert writer.flush(timeout=30) == 2
+    assert len(writer.apply(order(3))) == 1  # seq 3: a fill, stored (before the unknown one)
+    unknown = order(4)
+    assert len(engine.apply(unknown)) == 1
+    writer.append(unknown)  # seq 4: its fill is not given to the writer
+    assert len(writer.apply(order(5))) == 1  # seq 5: a fill, but after an unknown one
+    assert writer.flush(timeout=30) == 5
+    stored = store.conn.execute(
+        "SELECT seq, idx, kind FROM outcomes WHERE session_id = ? ORDER BY seq", (sid,)
+    ).fetchall()
+    assert stored == [(2, 0, "fill"), (3, 0, "fill")]
+    row = store.conn.execute(
+        "SELECT last_seq, derived_seq FROM sessions WHERE id = ?", (sid,)
+    ).fetchone()
+    assert tuple(row) == (5, 2)
+    writer.close()
