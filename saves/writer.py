@@ -1,6 +1,6 @@
 """`SessionWriter`: the journal of one live session, written off the hot path.
 
-`append` only numbers the event and queues it (about a microsecond); a daemon thread with its
+`append` only numbers the event and queues it (under half a microsecond); a daemon thread with its
 own SQLite connection encodes what is queued and commits it, one transaction per batch. So a
 `kill -9` loses at most the last unflushed batch, and WAL keeps the file consistent whatever
 instant the process dies at. `close()` flushes everything; a program that exits without
@@ -48,12 +48,11 @@ import atexit
 import functools
 import itertools
 import json
-import operator
 import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,8 +139,6 @@ def outcome_row(session_id: int, seq: int, idx: int, outcome: ev.Outcome) -> tup
 
 
 INSERT_EVENT = "INSERT INTO events (session_id, seq, ts, kind, payload) VALUES (?, ?, ?, ?, ?)"
-_WRITE_EVENT = "INSERT INTO events (session_id, seq, kind, ts, payload) VALUES (?, ?, ?, ?, ?)"
-"""The writer's own column order: `(session_id, seq)` then what `payload.encode` returns."""
 INSERT_OUTCOME = (
     "INSERT OR REPLACE INTO outcomes (session_id, seq, idx, ts, kind, symbol, realized_pnl, fee,"
     " amount, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -168,15 +165,37 @@ def insert_rows(conn: sqlite3.Connection, insert: str, flat: list[Any], max_vars
     prepared.
     """
     width = _width(insert)
-    rows = len(flat) // width
-    size = _rows_per_statement(width, max_vars)
     start = 0
-    while rows:
-        while size > rows:
-            size //= 2
+    for size in _sizes(len(flat) // width, _rows_per_statement(width, max_vars)):
         end = start + size * width
         conn.execute(_statement(insert, size), flat[start:end])
         start = end
+
+
+def insert_events(
+    conn: sqlite3.Connection, session_id: int, seq: int, flat: list[Any], max_vars: int
+) -> None:
+    """Insert events numbered `seq`, `seq + 1`, ... of one session, as `insert_rows` does:
+    `flat` holds each one's `(kind, ts, payload)` (what `payload.encode` returns), one after
+    another. The session and the first number are bound once per statement (`?1`, `?2 + i`),
+    so a row costs three parameters, not five, and needs no tuple or number of its own."""
+    start = 0
+    for size in _sizes(len(flat) // 3, _rows_per_statement(3, max_vars - 2)):
+        end = start + size * 3
+        params = [session_id, seq]
+        params += flat[start:end]
+        conn.execute(_event_statement(size), params)
+        start = end
+        seq += size
+
+
+def _sizes(rows: int, most: int) -> Iterator[int]:
+    """Rows per statement: `most` while that many are left, then the rest's binary digits."""
+    size = most
+    while rows:
+        while size > rows:
+            size //= 2
+        yield size
         rows -= size
 
 
@@ -199,6 +218,13 @@ def _statement(insert: str, rows: int) -> str:
     if not values:
         raise ValueError(f"not a one-row INSERT ... VALUES: {insert}")
     return head + values + ",".join([group] * rows)
+
+
+@functools.cache
+def _event_statement(rows: int) -> str:
+    """`insert_events`' statement for `rows` events."""
+    values = (f"(?1, ?2 + {i}, ?{3 + 3 * i}, ?{4 + 3 * i}, ?{5 + 3 * i})" for i in range(rows))
+    return "INSERT INTO events (session_id, seq, kind, ts, payload) VALUES " + ",".join(values)
 
 
 class _GaveUp(Exception):
@@ -674,7 +700,7 @@ class SessionWriter:
         no snapshot: nearly all of them) is encoded by `_encode_run` without a Python-level
         loop of our own; the other items, one at a time by `_encode_one`.
         """
-        rows = _Rows()
+        rows = _Rows(first)
         complete = self._outcomes_complete
         known_below = first + len(items) if unknown is None else unknown
         types = list(map(type, items))
@@ -712,14 +738,11 @@ class SessionWriter:
         (an event that does not encode, a time out of range) and the run goes again through
         `_encode_one`, which names the event and says why."""
         run = items[start:stop]
-        numbered = zip(itertools.repeat(self.id), range(seq, seq + len(run)), strict=False)
-        try:  # each row: (session_id, seq) + payload.encode(event)
-            flat = list(
-                itertools.chain.from_iterable(map(operator.add, numbered, map(payload.encode, run)))
-            )
-            times = flat[3::5]
+        try:  # each row: payload.encode(event), `(kind, ts, payload)`
+            flat = list(itertools.chain.from_iterable(map(payload.encode, run)))
+            times: list[Any] = flat[1::3]
             fine = (
-                len(flat) == 5 * len(run)
+                len(flat) == 3 * len(run)
                 and set(map(type, times)) == _INT
                 and min(times) >= 0
                 and max(times) <= TS_MAX
@@ -757,7 +780,7 @@ class SessionWriter:
         except Exception as exc:
             what = f"event #{seq} ({getattr(event, 'type', type(event).__name__)})"
             raise _Unsavable(index, f"{what} cannot be saved: {exc}") from None
-        rows.events += (sid, seq, kind, ts, text)
+        rows.events += (kind, ts, text)
         rows.outcomes += outcome_rows
 
     def _commit(self, conn: sqlite3.Connection, rows: _Rows, status: str | None) -> None:
@@ -784,14 +807,14 @@ class SessionWriter:
     def _transaction(self, conn: sqlite3.Connection, rows: _Rows, status: str | None) -> None:
         sid = self.id
         if self._first_ts is None and rows.events:
-            first_ts: int | None = rows.events[3]  # the first row's ts
+            first_ts: int | None = rows.events[1]  # the first row's ts
         else:
             first_ts = self._first_ts
         conn.execute("BEGIN IMMEDIATE")
         try:
             most = self._max_vars
             if rows.events:
-                insert_rows(conn, _WRITE_EVENT, rows.events, most)
+                insert_events(conn, sid, rows.first, rows.events, most)
             if rows.outcomes:
                 insert_rows(conn, INSERT_OUTCOME, rows.outcomes, most)
             if rows.snapshots:
@@ -841,11 +864,12 @@ class _Snapshot:
 class _Rows:
     """One batch, encoded once (a locked file retries the SQL, not the encoding). Each table's
     rows are flat, one value after another, as `insert_rows` binds them; an event row is
-    `(session_id, seq, kind, ts, payload)`, `_WRITE_EVENT`'s order."""
+    only its `(kind, ts, payload)`, numbered from `first` (`insert_events`)."""
 
-    __slots__ = ("complete", "events", "last", "outcomes", "snapshots")
+    __slots__ = ("complete", "events", "first", "last", "outcomes", "snapshots")
 
-    def __init__(self) -> None:
+    def __init__(self, first: int) -> None:
+        self.first = first
         self.events: list[Any] = []
         self.outcomes: list[Any] = []
         self.snapshots: list[Any] = []

@@ -18,7 +18,13 @@ from papertrade.core.engine import Engine
 from papertrade.saves.locks import SessionLock
 from papertrade.saves.paths import lock_dir
 from papertrade.saves.store import Store
-from papertrade.saves.writer import INSERT_EVENT, SessionWriter, connect, insert_rows
+from papertrade.saves.writer import (
+    INSERT_EVENT,
+    SessionWriter,
+    connect,
+    insert_events,
+    insert_rows,
+)
 
 SETTINGS = ev.SessionSettings(Decimal("10000"), Decimal("0.0004"), Decimal("0.0001"))
 T0 = 1_767_225_600_000
@@ -196,3 +202,32 @@ def test_outcomes_stop_being_stored_from_the_first_event_appended_without_them(
     ).fetchone()
     assert tuple(row) == (5, 2)
     writer.close()
+
+
+@pytest.mark.parametrize(
+    ("count", "max_vars", "sizes"),
+    [
+        (0, 32_766, []),
+        (700, 32_766, [256, 256, 128, 32, 16, 8, 4]),
+        (7, 11, [2, 2, 2, 1]),  # 11 parameters: the two shared ones and three per event
+        (2, 5, [1, 1]),
+    ],
+)
+def test_events_are_numbered_by_the_statement_and_stay_within_the_parameter_limit(
+    tmp_path: Path, count: int, max_vars: int, sizes: list[int]
+) -> None:
+    conn = sqlite3.connect(tmp_path / "e.sqlite3", isolation_level=None)
+    conn.execute(
+        "CREATE TABLE events (session_id INTEGER, seq INTEGER, ts INTEGER, kind TEXT,"
+        " payload TEXT) STRICT"
+    )
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, max_vars)
+    encoded = [("mark", 1000 + n, f'["S{n}","{n}.5"]') for n in range(count)]
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    insert_events(conn, 7, 41, [value for row in encoded for value in row], max_vars)
+    conn.set_trace_callback(None)
+    assert [s.count("(") - 1 for s in statements] == sizes
+    stored = conn.execute("SELECT * FROM events ORDER BY rowid").fetchall()
+    assert stored == [(7, 41 + n, ts, kind, text) for n, (kind, ts, text) in enumerate(encoded)]
+    conn.close()
