@@ -3,8 +3,10 @@
 Prints, each against a baseline measured in the same run (min and median of the runs):
 1. append: sustained throughput through `SessionWriter.append` (queue, writer thread,
    encoding, 200 ms commits) against a raw `executemany` of the same rows, already encoded, in
-   one transaction (SQLite's own ceiling). Target: ratio >= 0.5 (and >= 50,000 events/s).
-   Also the cost of `append()` on the caller's thread, which is what the hot path pays.
+   one transaction (the issue's baseline). Target: ratio >= 0.5 (and >= 50,000 events/s).
+   Also the cost of `append()` on the caller's thread, which is what the hot path pays, and
+   its own CPU within it; and, not judged, the same against raw multi-row INSERTs of the
+   rows (the writer's own SQL shape, faster than executemany) for transparency.
 2. replay: `Store.replay` (read, decode, validate, engine) against the engine alone over the
    same events in memory. Target (issue 14): ratio >= 0.5.
 3. size: bytes per symbol-hour at the default conflation (10 quotes/s, 1 mark/s, 5 trades/s)
@@ -41,7 +43,7 @@ from papertrade.feeds.conflate import DEFAULT_BOOKS_PER_SECOND, conflate_events
 from papertrade.saves import payload
 from papertrade.saves.store import Store
 from papertrade.saves.synthetic import random_stream, symbol_hour
-from papertrade.saves.writer import INSERT_EVENT
+from papertrade.saves.writer import INSERT_EVENT, insert_events
 
 APPEND_EVENTS = 200_000
 REPLAY_EVENTS = 50_000
@@ -52,34 +54,52 @@ def _conflated(events: list[ev.MarketEvent]) -> list[ev.MarketEvent]:
     return list(conflate_events(events))
 
 
-def append_once(tmp: Path, run: int, events: list[ev.MarketEvent]) -> tuple[float, float, float]:
-    """(ours events/s, raw executemany events/s, caller's µs per append) of one run."""
+def append_once(tmp: Path, run: int, events: list[ev.MarketEvent]) -> tuple[float, ...]:
+    """(ours events/s, raw executemany events/s, raw multi-row INSERT events/s, caller's µs
+    per append, of which the caller's own CPU µs) of one run."""
     with Store.open(tmp / f"append{run}.sqlite3") as store:
         writer = store.start_session("bench", "binance", ["BTCUSDT"], ev.SessionSettings())
         append = writer.append
-        in_append = 0.0
+        in_append = cpu = 0.0
         start = time.perf_counter()
         for i in range(0, len(events), 1000):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             for e in events[i : i + 1000]:
                 append(e)
             in_append += time.perf_counter() - t
+            cpu += time.thread_time() - c
         writer.close()
         ours = len(events) / (time.perf_counter() - start)
-    path = tmp / f"raw{run}.sqlite3"
-    with Store.open(path) as store:
-        sid = store.start_session("raw", "binance", [], ev.SessionSettings())
-        sid.close()
-        rows = [(sid.id, n, *payload.encode(e)) for n, e in enumerate(events, start=1)]
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        start = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.executemany(INSERT_EVENT, [(r[0], r[1], r[3], r[2], r[4]) for r in rows])
-        conn.execute("COMMIT")
-        raw = len(rows) / (time.perf_counter() - start)
-        conn.close()
-    return ours, raw, in_append / len(events) * 1e6
+    rows: list[tuple[int, int, int, str, str]] = []
+    raws = []
+    for shape in ("executemany", "multi-row"):
+        path = tmp / f"raw-{shape}{run}.sqlite3"
+        with Store.open(path) as store:
+            sid = store.start_session("raw", "binance", [], ev.SessionSettings())
+            sid.close()
+            if not rows:
+                for n, e in enumerate(events, start=1):
+                    kind, ts, text = payload.encode(e)
+                    rows.append((sid.id, n, ts, kind, text))
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            # The writer's binding: each row's (kind, ts, payload), numbered by the statement.
+            flat: list[object] = []
+            if shape == "multi-row":
+                for _, _, ts, kind, text in rows:
+                    flat += (kind, ts, text)
+            start = time.perf_counter()
+            conn.execute("BEGIN")
+            if shape == "executemany":
+                conn.executemany(INSERT_EVENT, rows)
+            else:
+                insert_events(conn, sid.id, 1, flat, limit)
+            conn.execute("COMMIT")
+            raws.append(len(rows) / (time.perf_counter() - start))
+            conn.close()
+    per_event = 1e6 / len(events)
+    return ours, raws[0], raws[1], in_append * per_event, cpu * per_event
 
 
 def bench_append(tmp: Path, runs: int) -> bool:
@@ -100,8 +120,23 @@ def bench_append(tmp: Path, runs: int) -> bool:
         target="ratio >= 0.5 and >= 50,000 events/s (medians)",
         passed=ratio.median >= 0.5 and ours.median >= 50_000,
     )
-    cost = Spread(tuple(g[2] for g in got))
-    print(f"    caller's cost of append(): {cost.min:.2f} / {cost.median:.2f} µs per event")
+    cost = Spread(tuple(g[3] for g in got))
+    own = Spread(tuple(g[4] for g in got))
+    print(
+        f"    caller's cost of append(): {cost.min:.2f} / {cost.median:.2f} µs per event, "
+        f"its own CPU {own.min:.2f} / {own.median:.2f} (the rest: waiting for room, the "
+        "back-pressure that paces it to the writer)"
+    )
+    verdict(  # the writer's own SQL shape, for transparency: not judged
+        "journal append again, against the writer's own SQL shape (not judged)",
+        ours,
+        "events/s",
+        Spread(tuple(g[2] for g in got)),
+        "raw multi-row INSERTs of the encoded rows (256 a statement, bound as the writer does)",
+        ratio=Spread(tuple(g[0] / g[2] for g in got)),
+        target=None,
+        passed=True,
+    )
     return ok
 
 
