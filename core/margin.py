@@ -21,11 +21,17 @@ current marks.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import Literal
 
 from papertrade.core.instruments import Bracket, Instrument
-from papertrade.core.numbers import ONE, ZERO, ceil_to, floor_to
+from papertrade.core.numbers import CONTEXT, ONE, ZERO, ceil_to, floor_to
+
+_UP = Context(prec=28, rounding=ROUND_CEILING)
+_DOWN = Context(prec=28, rounding=ROUND_FLOOR)
+"""Divisions rounded toward the inside of a safe band (`safe_share`, `safe_band`)."""
+INFINITY = Decimal("Infinity")
+"""An empty safe band's lower end (no mark is above it: every quote takes the full test)."""
 
 ASSUMED_SELL_MARKUP = Decimal("1.0015")
 """Binance sizes a sell's cost at max(last × (1 + 0.15%), mark, order price)."""
@@ -277,3 +283,37 @@ def max_addable_margin(
     margin, so the cross wallet cannot be driven below zero by a transfer.
     """
     return max(ZERO, min(cross_wallet - isolated_order_im - cross_mm, available))
+
+
+def safe_share(headroom: Decimal, count: int) -> Decimal:
+    """`headroom` / `count` rounded down: `count` shares never add up to more than it."""
+    return _DOWN.divide(headroom, count)
+
+
+def safe_band(
+    instrument: Instrument, size: Decimal, entry: Decimal, mark: Decimal, floor: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(lo, hi): every mark p with lo < p < hi keeps the position's uPnL − MM above `floor`.
+
+    Inside the bracket that holds the notional at `mark`, uPnL − MM = size × (p − entry) −
+    (qty × p × MMR − cum) = k × p − size × entry + cum with k = size − qty × MMR, a line:
+    rising for a long, falling for a short (MMR < 1). The band is that bracket's price range
+    cut where the line meets `floor`. k and the right-hand side are exact (`CONTEXT`); the
+    divisions round toward the inside, so every p inside satisfies the inequality exactly.
+    It may be empty (lo ≥ hi): then no mark is inside it. `lo` ≥ 0, `hi` may be infinite.
+    """
+    qty = abs(size)
+    brackets = instrument.brackets
+    bracket = instrument.bracket_for(CONTEXT.multiply(qty, mark))
+    index = brackets.index(bracket)
+    lo = _UP.divide(brackets[index - 1].cap, qty) if index > 0 else ZERO
+    hi = _DOWN.divide(bracket.cap, qty) if index < len(brackets) - 1 else INFINITY
+    k = CONTEXT.subtract(size, CONTEXT.multiply(qty, bracket.mmr))
+    rhs = CONTEXT.subtract(CONTEXT.add(floor, CONTEXT.multiply(size, entry)), bracket.cum)
+    if size > 0 and k > 0:
+        lo = max(lo, _UP.divide(rhs, k))
+    elif size < 0 and k < 0:
+        hi = min(hi, _DOWN.divide(rhs, k))
+    else:
+        return INFINITY, INFINITY
+    return lo, hi
