@@ -23,11 +23,12 @@ from decimal import Decimal
 from papertrade.core.events import MarginMode, PositionSlot
 from papertrade.core.margin import (
     INFINITY,
+    band_above,
+    band_line,
     initial_margin,
     liquidatable,
     margin_ratio,
     max_addable_margin,
-    safe_band,
     safe_share,
 )
 from papertrade.core.market import MarketState
@@ -54,14 +55,17 @@ class Totals:
 
 class Account:
     __slots__ = (
+        "backoff",
         "banded",
         "cross_mm",
         "cross_upnl",
         "cross_wallet",
+        "hits",
         "markets",
         "orders",
         "orders_by_symbol",
         "positions",
+        "wait",
     )
 
     def __init__(
@@ -76,6 +80,14 @@ class Account:
         self.cross_mm = ZERO
         self.banded = False
         """Whether cross positions hold safe bands (so marks may have moved alone)."""
+        self.hits = 0
+        """Marks moved alone since the last `band` (counted by the engine)."""
+        self.wait = 0
+        self.backoff = 0
+        """Bands that paid for less than themselves (fewer marks moved alone than there are
+        positions: events other than quotes come that often) are not set again for the next
+        `wait` chances, a number that doubles while that goes on: the time only, never a
+        decision, depends on it."""
 
     # --- safe bands --------------------------------------------------------------------------
 
@@ -103,6 +115,10 @@ class Account:
             p.safe_lo = p.safe_hi = INFINITY
             p.floor = None
         self.banded = False
+        if self.hits < len(self.positions):
+            self.backoff = self.wait = min(2 * self.backoff or 1, 1024)
+        else:
+            self.backoff = 0
 
     def band(self) -> None:
         """Share the cross headroom out as floors (the account settled, not liquidatable).
@@ -129,16 +145,28 @@ class Account:
         for p in cross:
             p.floor = exact.subtract(exact.subtract(p._upnl, p._mm), share)
         self.banded = True
+        self.hits = 0
 
     @staticmethod
     def band_of(pos: Position, mark: Decimal) -> bool:
         """Work out `pos`'s band from its floor (once per `band`) and say whether `mark` is
-        inside it; False when it has no floor (not banded, or its band already worked out)."""
+        inside it; False when it has no floor (not banded, or its band already worked out).
+        The bracket's line is kept on the position for the next `band` (an event between two
+        runs of quotes, a funding payment, needs only the floor cut anew) while its size and
+        entry are the same objects and the mark stays in that bracket."""
         floor = pos.floor
         if floor is None:
             return False
         pos.floor = None
-        lo, hi = safe_band(pos.instrument, pos.size, pos.entry, mark, floor)
+        kept = pos.line
+        if kept is not None and kept[0] is pos.size and kept[1] is pos.entry:
+            line = kept[2]
+            if not line.lo < mark < line.hi:
+                line = band_line(pos.instrument, pos.size, pos.entry, mark)
+        else:
+            line = band_line(pos.instrument, pos.size, pos.entry, mark)
+        pos.line = (pos.size, pos.entry, line)
+        lo, hi = band_above(line, pos.size, floor)
         pos.safe_lo, pos.safe_hi = lo, hi
         return lo < mark < hi
 

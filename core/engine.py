@@ -70,6 +70,7 @@ DEFAULT_LEVERAGE = 20
 _TWO = Decimal(2)
 """A Decimal divisor: `x / 2` with an int converts the 2 on every call."""
 _QUOTE = ev.Quote
+_TRADE = ev.Trade
 DEFAULT_MODE: ev.MarginMode = "cross"
 STATE_VERSION = 1
 RULES_VERSION = 3
@@ -141,8 +142,8 @@ class Engine(ConditionalDesk, Trials):
             return self._apply_challenged(event)
         self.last_ts = event.ts
         kind = type(event)
-        if kind is not _QUOTE and self.acct.banded:  # a quote keeps the bands it can
-            self.acct.unband()
+        if kind is not _QUOTE and kind is not _TRADE and self.acct.banded:
+            self.acct.unband()  # quotes and trades keep the bands they can (`_on_quote`)
         deadlines = self._deadlines
         if deadlines and deadlines[0][0] <= event.ts:
             self.acct.unband()
@@ -351,6 +352,7 @@ class Engine(ConditionalDesk, Trials):
                     return []
                 if pos.safe_lo < mid < pos.safe_hi:
                     pos.mark = mid
+                    acct.hits += 1
                     return []
                 return self._remark_outside(pos, mid, e.ts)
             return self._remark_symbol(symbol, mid, e.ts)
@@ -389,14 +391,27 @@ class Engine(ConditionalDesk, Trials):
         self._gap_was = was
         self._gap_now = e.price
         out: list[ev.Outcome] = []
-        if e.symbol in self.acct.orders_by_symbol:
+        acct = self.acct
+        busy = e.symbol in acct.orders_by_symbol or e.symbol in self._waiting
+        if busy:  # a fill or a trigger may move anything
+            acct.unband()
+        if e.symbol in acct.orders_by_symbol:
             if self._queue:
                 out = self._match_queue(e.symbol, e.ts, e.price, e.qty, None, None, None)
             else:
                 out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
         if not m.has_mark:
             m.mark = e.price
-            out += self._remark_symbol(e.symbol, e.price, e.ts)
+            if busy or self.position_mode != "one_way":
+                out += self._remark_symbol(e.symbol, e.price, e.ts)
+            else:  # the trade marks the symbol as a quote's mid does (`_on_quote`)
+                pos = acct.positions.get(e.symbol)
+                if pos is not None:
+                    if pos.safe_lo < e.price < pos.safe_hi:
+                        pos.mark = e.price
+                        acct.hits += 1
+                    else:
+                        out += self._remark_outside(pos, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "contract", e.price, e.ts)
         self._gap_then = -1
@@ -466,7 +481,8 @@ class Engine(ConditionalDesk, Trials):
         return out
 
     def _remark_outside(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
-        """A quote's re-mark of a one-way position outside its safe band (or without one):
+        """A quote's (or a trade's, without a mark stream) re-mark of a one-way position
+        outside its safe band (or without one), the last thing its event does:
         inside the band worked out now, the mark alone; else the full re-mark and test at
         settled totals, after which the account, if not liquidated, is banded afresh. An
         isolated position is re-marked in full and leaves the cross bands be (it is not in
@@ -477,13 +493,18 @@ class Engine(ConditionalDesk, Trials):
             if out:
                 acct.unband()
             return out
-        if acct.band_of(pos, price):
+        if pos.floor is not None and acct.band_of(pos, price):
             pos.mark = price
+            acct.hits += 1
             return []
-        acct.unband()
+        if acct.banded:
+            acct.unband()
         out = self._remark(pos, price, ts)
         if not out and self.challenge is None:
-            acct.band()
+            if acct.wait:  # bands did not pay lately (`Account.backoff`)
+                acct.wait -= 1
+            else:
+                acct.band()
         return out
 
     def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:

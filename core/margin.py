@@ -22,7 +22,7 @@ current marks.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from papertrade.core.instruments import Bracket, Instrument
 from papertrade.core.numbers import CONTEXT, ONE, ZERO, ceil_to, floor_to
@@ -290,17 +290,22 @@ def safe_share(headroom: Decimal, count: int) -> Decimal:
     return _DOWN.divide(headroom, count)
 
 
-def safe_band(
-    instrument: Instrument, size: Decimal, entry: Decimal, mark: Decimal, floor: Decimal
-) -> tuple[Decimal, Decimal]:
-    """(lo, hi): every mark p with lo < p < hi keeps the position's uPnL − MM above `floor`.
+class BandLine(NamedTuple):
+    """A position's uPnL − MM inside one bracket: the line k × p − c over the marks p with
+    lo < p < hi (the bracket's price range for the position's quantity, rounded inward)."""
 
-    Inside the bracket that holds the notional at `mark`, uPnL − MM = size × (p − entry) −
-    (qty × p × MMR − cum) = k × p − size × entry + cum with k = size − qty × MMR, a line:
-    rising for a long, falling for a short (MMR < 1). The band is that bracket's price range
-    cut where the line meets `floor`. k and the right-hand side are exact (`CONTEXT`); the
-    divisions round toward the inside, so every p inside satisfies the inequality exactly.
-    It may be empty (lo ≥ hi): then no mark is inside it. `lo` ≥ 0, `hi` may be infinite.
+    lo: Decimal
+    hi: Decimal
+    k: Decimal
+    c: Decimal
+
+
+def band_line(instrument: Instrument, size: Decimal, entry: Decimal, mark: Decimal) -> BandLine:
+    """The line of the bracket holding the notional at `mark`.
+
+    Inside a bracket, uPnL − MM = size × (p − entry) − (qty × p × MMR − cum) = k × p − c with
+    k = size − qty × MMR and c = size × entry − cum: rising for a long, falling for a short
+    (MMR < 1). k and c are exact (`CONTEXT`); the range's ends round toward the inside.
     """
     qty = abs(size)
     brackets = instrument.brackets
@@ -309,11 +314,26 @@ def safe_band(
     lo = _UP.divide(brackets[index - 1].cap, qty) if index > 0 else ZERO
     hi = _DOWN.divide(bracket.cap, qty) if index < len(brackets) - 1 else INFINITY
     k = CONTEXT.subtract(size, CONTEXT.multiply(qty, bracket.mmr))
-    rhs = CONTEXT.subtract(CONTEXT.add(floor, CONTEXT.multiply(size, entry)), bracket.cum)
-    if size > 0 and k > 0:
-        lo = max(lo, _UP.divide(rhs, k))
-    elif size < 0 and k < 0:
-        hi = min(hi, _DOWN.divide(rhs, k))
-    else:
-        return INFINITY, INFINITY
-    return lo, hi
+    c = CONTEXT.subtract(CONTEXT.multiply(size, entry), bracket.cum)
+    return BandLine(lo, hi, k, c)
+
+
+def band_above(line: BandLine, size: Decimal, floor: Decimal) -> tuple[Decimal, Decimal]:
+    """(lo, hi): every mark p with lo < p < hi keeps the line above `floor` (k × p − c >
+    floor): the line's range cut where it meets `floor`, the division rounded toward the
+    inside. It may be empty (lo ≥ hi): then no mark is inside it."""
+    rhs = CONTEXT.add(floor, line.c)
+    if size > 0 and line.k > 0:
+        return max(line.lo, _UP.divide(rhs, line.k)), line.hi
+    if size < 0 and line.k < 0:
+        return line.lo, min(line.hi, _DOWN.divide(rhs, line.k))
+    return INFINITY, INFINITY
+
+
+def safe_band(
+    instrument: Instrument, size: Decimal, entry: Decimal, mark: Decimal, floor: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(lo, hi): every mark p with lo < p < hi keeps the position's uPnL − MM above `floor`
+    (`band_line` of the bracket at `mark`, cut by `band_above`); `lo` ≥ 0, `hi` may be
+    infinite."""
+    return band_above(band_line(instrument, size, entry, mark), size, floor)

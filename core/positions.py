@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from papertrade.core.events import MarginMode, PositionSide, PositionSlot
 from papertrade.core.instruments import Instrument
-from papertrade.core.margin import INFINITY
+from papertrade.core.margin import INFINITY, BandLine
 from papertrade.core.numbers import ZERO
 
 ENTRY_QUANTUM = Decimal("1E-10")
@@ -41,6 +41,7 @@ class Position:
         "floor",
         "instrument",
         "leverage",
+        "line",
         "margin",
         "mark",
         "mode",
@@ -79,6 +80,9 @@ class Position:
         self.safe_hi = INFINITY
         """The safe band a quote may re-mark it in without the liquidation test (empty
         until worked out from `floor`)."""
+        self.line: tuple[Decimal, Decimal, BandLine] | None = None
+        """(size, entry, the line of a bracket) its last band was cut from
+        (`Account.band_of`)."""
         self.floor: Decimal | None = None
         """What its uPnL − MM must stay above while the account is banded (`Account.band`);
         None when not banded or once its band is worked out."""

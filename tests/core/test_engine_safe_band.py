@@ -167,15 +167,15 @@ def test_every_quote_decides_as_the_full_test_does(
         if kind in ("quote", "jump", "trade"):
             move = tick * n * (20 if kind == "jump" else 1)
             price = max(marks[symbol] + move, START[symbol] / 20).quantize(inst.tick_size)
-            if kind == "trade":
-                marks[symbol] = price
-                engine.apply(ev.Trade(ts, symbol, price, inst.step_size))
-                continue
             bid, ask = price - inst.tick_size, price
+            event: ev.Event = ev.Quote(ts, symbol, bid, ask)
             marks[symbol] = (bid + ask) / 2
+            if kind == "trade":  # without a mark stream a trade marks the symbol too
+                event = ev.Trade(ts, symbol, price, inst.step_size)
+                marks[symbol] = price
             resting = symbol in engine.acct.orders_by_symbol  # a fill first: not the test here
             expected = expected_liquidation(engine, marks, symbol)
-            out = engine.apply(ev.Quote(ts, symbol, bid, ask))
+            out = engine.apply(event)
             if not resting:
                 assert any(isinstance(o, ev.Liquidation) for o in out) == expected
         elif kind == "funding":
@@ -266,10 +266,13 @@ def test_a_preview_on_a_banded_engine_is_the_one_a_restored_engine_gives() -> No
     assert engine.account() == restored.account()
 
 
-def test_anything_but_a_band_quote_drops_the_bands() -> None:
+def test_anything_but_a_quote_or_trade_inside_a_band_drops_the_bands() -> None:
     engine = opened()
     assert engine.acct.banded
-    engine.apply(ev.Trade(TS + 20, "SOLUSDT", D("150.5"), D("1")))
+    engine.apply(ev.Trade(TS + 19, "SOLUSDT", D("150.5"), D("1")))
+    assert engine.acct.banded
+    assert engine.positions["SOLUSDT"].mark == D("150.5")
+    engine.apply(ev.Funding(TS + 20, "SOLUSDT", D("0.0001")))
     assert not engine.acct.banded
     assert all(p.safe_lo == INFINITY for p in engine.positions.values())
     engine.apply(ev.Quote(TS + 21, "SOLUSDT", D("150"), D("150.01")))
