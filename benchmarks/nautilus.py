@@ -20,8 +20,10 @@ few ticks (no liquidation). Only those ticks are timed:
 
 - ours, in this interpreter: `Engine.apply` over `ev.Quote` events (as `benchmarks/engine.py`),
   each run from a copy of the engine as the set-up left it. With no mark-price stream a quote
-  re-marks the symbol's position at its mid: unrealized PnL, the cross totals and the
-  liquidation test on every tick.
+  marks the symbol's position at its mid and decides the liquidation test on every tick:
+  inside the position's safe band (where no mark can liquidate the account, `Account.band`)
+  by two comparisons, its unrealized PnL, maintenance margin and the cross totals then worked
+  out when read; outside the band, the full re-mark and test.
 - nautilus, in a worker process in its own interpreter: a fresh `BacktestEngine` per run (a
   Binance-like venue, MARGIN account, NETTING OMS, L1 book, `StandardMarginModel`), the ticks
   as `QuoteTick` objects for hand-built `CryptoPerpetual` instruments, and a `Strategy` that
@@ -31,20 +33,21 @@ few ticks (no liquidation). Only those ticks are timed:
   The whole `engine.run()` is shown beside it.
 
 What differs, as close as nautilus allows: nautilus has no isolated margin, no tiered brackets
-and no liquidation in its backtest; its margin account holds initial (order) margin = notional
-× 0.2 (1/leverage) and maintenance (position) margin = notional × the rate of the bracket our
+and no liquidation in its backtest; its margin account holds initial (order) margin = notional ×
+0.2 (1/leverage) and maintenance (position) margin = notional × the rate of the bracket our
 engine puts the position in (`margin_maint`), without the cumulative amount that ours subtracts
-(10 to 50 USDT for 3 of the 10 symbols at ~20,000 USDT). On a quote its portfolio only drops
-the instrument's cached unrealized PnL (worked out again when asked), where ours re-marks at
-once; nautilus in turn runs its matching engine, cache and message bus on every tick, and the
-strategy's quote handler (a counter; unsubscribing after the set-up changed nothing measurable).
-Both processes freeze the data they hold out of the cyclic garbage collector (`gc.freeze()`, as
-`benchmarks/journal.py` does) and leave it enabled while timing. Runs alternate, ours then
-nautilus's, so a burst of load on the machine hits both; the figure is our ticks/s, the
-baseline nautilus's, and the ratio of each alternated pair is judged: target >= 3x (median).
-The same runs are shown on CPU time too (`time.process_time()` of each process), which load
-from other processes inflates far less than the wall clock. The positions both sides opened
-(side, quantity, entry price) are compared: a difference fails the run.
+(10 to 50 USDT for 3 of the 10 symbols at ~20,000 USDT). On a quote its portfolio only drops the
+instrument's cached unrealized PnL (worked out again when asked), where ours decides the
+liquidation test at once (and its figures, too, are worked out when read while the mark stays
+inside the band); nautilus in turn runs its matching engine, cache and message bus on every
+tick, and the strategy's quote handler (a counter; unsubscribing after the set-up changed
+nothing measurable). Both processes freeze the data they hold out of the cyclic garbage
+collector (`gc.freeze()`, as `benchmarks/journal.py` does) and leave it enabled while timing.
+Runs alternate, ours then nautilus's, so a burst of load on the machine hits both; the figure is
+our ticks/s, the baseline nautilus's, and the ratio of each alternated pair is judged: target >=
+3x (median). The same runs are shown on CPU time too (`time.process_time()` of each process),
+which load from other processes inflates far less than the wall clock. The positions both sides
+opened (side, quantity, entry price) are compared: a difference fails the run.
 """
 
 from __future__ import annotations

@@ -69,6 +69,8 @@ __all__ = ["DEFAULT_LEVERAGE", "DEFAULT_MODE", "RULES_VERSION", "Engine", "Order
 DEFAULT_LEVERAGE = 20
 _TWO = Decimal(2)
 """A Decimal divisor: `x / 2` with an int converts the 2 on every call."""
+_QUOTE = ev.Quote
+_TRADE = ev.Trade
 DEFAULT_MODE: ev.MarginMode = "cross"
 STATE_VERSION = 1
 RULES_VERSION = 3
@@ -139,15 +141,21 @@ class Engine(ConditionalDesk, Trials):
         if self.challenge is not None:
             return self._apply_challenged(event)
         self.last_ts = event.ts
+        kind = type(event)
+        if kind is not _QUOTE and kind is not _TRADE and self.acct.banded:
+            self.acct.unband()  # quotes and trades keep the bands they can (`_on_quote`)
         deadlines = self._deadlines
         if deadlines and deadlines[0][0] <= event.ts:
-            return self._expire(event.ts) + self._handlers[type(event)](event)
-        return self._handlers[type(event)](event)
+            self.acct.unband()
+            return self._expire(event.ts) + self._handlers[kind](event)
+        return self._handlers[kind](event)
 
     def _apply_challenged(self, event: ev.Event) -> list[ev.Outcome]:
-        """`apply` with the challenge's score kept after the event (`core.challenge`)."""
+        """`apply` with the challenge's score kept after the event (`core.challenge`). No
+        safe bands: the score reads the account after every event."""
         assert self.challenge is not None
         self.last_ts = event.ts
+        self.acct.unband()
         deadlines = self._deadlines
         out = self._expire(event.ts) if deadlines and deadlines[0][0] <= event.ts else []
         out += self._handlers[type(event)](event)
@@ -222,6 +230,7 @@ class Engine(ConditionalDesk, Trials):
     def position_liquidation_price(self, pos: Position) -> Decimal | None:
         """Isolated: the position's own. Cross: with the other cross positions held at their
         marks; a hedged symbol's cross long and short share one (the two-sided formula)."""
+        self.acct.settle()
         if pos.mode == "isolated":
             return liquidation_price(pos.instrument, pos.size, pos.entry, pos.margin)
         if pos.slot != "both":
@@ -334,12 +343,20 @@ class Engine(ConditionalDesk, Trials):
             if m.has_mark:
                 return []
             # No mark stream: the mid marks the symbol (the usual tick of a drill or a venue
-            # without marks); a one-way position is re-marked without the dispatch's call.
+            # without marks). A one-way position inside its safe band takes the mark alone
+            # (`Account.band`: no liquidation is possible there); outside it, the full test.
             mid = m.mark = (bid + ask) / _TWO
             if self.position_mode == "one_way":
                 pos = acct.positions.get(symbol)
-                return [] if pos is None else self._remark(pos, mid, e.ts)
+                if pos is None:
+                    return []
+                if pos.safe_lo < mid < pos.safe_hi:
+                    pos.mark = mid
+                    acct.hits += 1
+                    return []
+                return self._remark_outside(pos, mid, e.ts)
             return self._remark_symbol(symbol, mid, e.ts)
+        acct.unband()  # resting orders: a fill may move anything
         if self._queue:
             out = self._match_queue(symbol, e.ts, None, ZERO, bid, ask, e)
         else:
@@ -374,14 +391,27 @@ class Engine(ConditionalDesk, Trials):
         self._gap_was = was
         self._gap_now = e.price
         out: list[ev.Outcome] = []
-        if e.symbol in self.acct.orders_by_symbol:
+        acct = self.acct
+        busy = e.symbol in acct.orders_by_symbol or e.symbol in self._waiting
+        if busy:  # a fill or a trigger may move anything
+            acct.unband()
+        if e.symbol in acct.orders_by_symbol:
             if self._queue:
                 out = self._match_queue(e.symbol, e.ts, e.price, e.qty, None, None, None)
             else:
                 out = self._match(e.symbol, e.ts, buy_at=e.price, sell_at=e.price)
         if not m.has_mark:
             m.mark = e.price
-            out += self._remark_symbol(e.symbol, e.price, e.ts)
+            if busy or self.position_mode != "one_way":
+                out += self._remark_symbol(e.symbol, e.price, e.ts)
+            else:  # the trade marks the symbol as a quote's mid does (`_on_quote`)
+                pos = acct.positions.get(e.symbol)
+                if pos is not None:
+                    if pos.safe_lo < e.price < pos.safe_hi:
+                        pos.mark = e.price
+                        acct.hits += 1
+                    else:
+                        out += self._remark_outside(pos, e.price, e.ts)
         if e.symbol in self._waiting:
             out += self._triggers(e.symbol, "contract", e.price, e.ts)
         self._gap_then = -1
@@ -450,6 +480,33 @@ class Engine(ConditionalDesk, Trials):
                 out += self._liquidate_isolated(pos, ts)
         return out
 
+    def _remark_outside(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
+        """A quote's (or a trade's, without a mark stream) re-mark of a one-way position
+        outside its safe band (or without one), the last thing its event does:
+        inside the band worked out now, the mark alone; else the full re-mark and test at
+        settled totals, after which the account, if not liquidated, is banded afresh. An
+        isolated position is re-marked in full and leaves the cross bands be (it is not in
+        the cross pot) unless it is liquidated."""
+        acct = self.acct
+        if pos.mode == "isolated":
+            out = self._remark(pos, price, ts)
+            if out:
+                acct.unband()
+            return out
+        if pos.floor is not None and acct.band_of(pos, price):
+            pos.mark = price
+            acct.hits += 1
+            return []
+        if acct.banded:
+            acct.unband()
+        out = self._remark(pos, price, ts)
+        if not out and self.challenge is None:
+            if acct.wait:  # bands did not pay lately (`Account.backoff`)
+                acct.wait -= 1
+            else:
+                acct.band()
+        return out
+
     def _remark(self, pos: Position, price: Decimal, ts: int) -> list[ev.Outcome]:
         # The hot path of every mark: `unrealized_pnl`, `maintenance_margin` and
         # `liquidatable` written out (same arithmetic, no calls), compared with Decimal zero.
@@ -461,19 +518,19 @@ class Engine(ConditionalDesk, Trials):
             brackets[0] if notional < brackets[0].cap else pos.instrument.bracket_for(notional)
         )
         mm = notional * bracket.mmr - bracket.cum
-        pos.mark = price
-        if pos.mode == "cross":
+        pos.mark = pos._at = price
+        if pos.mode == "cross":  # the account is settled here: no band is held
             acct = self.acct
-            acct.cross_upnl += upnl - pos.upnl
-            acct.cross_mm += mm - pos.mm
-            pos.upnl = upnl
-            pos.mm = mm
+            acct.cross_upnl += upnl - pos._upnl
+            acct.cross_mm += mm - pos._mm
+            pos._upnl = upnl
+            pos._mm = mm
             cross_mm = acct.cross_mm
             if cross_mm > ZERO and acct.cross_wallet + acct.cross_upnl <= cross_mm:
                 return self._liquidate_cross(ts)
             return []
-        pos.upnl = upnl
-        pos.mm = mm
+        pos._upnl = upnl
+        pos._mm = mm
         if mm > ZERO and pos.margin + upnl <= mm:
             return self._liquidate_isolated(pos, ts)
         return []

@@ -21,11 +21,17 @@ current marks.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Literal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from typing import Literal, NamedTuple
 
 from papertrade.core.instruments import Bracket, Instrument
-from papertrade.core.numbers import ONE, ZERO, ceil_to, floor_to
+from papertrade.core.numbers import CONTEXT, ONE, ZERO, ceil_to, floor_to
+
+_UP = Context(prec=28, rounding=ROUND_CEILING)
+_DOWN = Context(prec=28, rounding=ROUND_FLOOR)
+"""Divisions rounded toward the inside of a safe band (`safe_share`, `safe_band`)."""
+INFINITY = Decimal("Infinity")
+"""An empty safe band's lower end (no mark is above it: every quote takes the full test)."""
 
 ASSUMED_SELL_MARKUP = Decimal("1.0015")
 """Binance sizes a sell's cost at max(last × (1 + 0.15%), mark, order price)."""
@@ -277,3 +283,57 @@ def max_addable_margin(
     margin, so the cross wallet cannot be driven below zero by a transfer.
     """
     return max(ZERO, min(cross_wallet - isolated_order_im - cross_mm, available))
+
+
+def safe_share(headroom: Decimal, count: int) -> Decimal:
+    """`headroom` / `count` rounded down: `count` shares never add up to more than it."""
+    return _DOWN.divide(headroom, count)
+
+
+class BandLine(NamedTuple):
+    """A position's uPnL − MM inside one bracket: the line k × p − c over the marks p with
+    lo < p < hi (the bracket's price range for the position's quantity, rounded inward)."""
+
+    lo: Decimal
+    hi: Decimal
+    k: Decimal
+    c: Decimal
+
+
+def band_line(instrument: Instrument, size: Decimal, entry: Decimal, mark: Decimal) -> BandLine:
+    """The line of the bracket holding the notional at `mark`.
+
+    Inside a bracket, uPnL − MM = size × (p − entry) − (qty × p × MMR − cum) = k × p − c with
+    k = size − qty × MMR and c = size × entry − cum: rising for a long, falling for a short
+    (MMR < 1). k and c are exact (`CONTEXT`); the range's ends round toward the inside.
+    """
+    qty = abs(size)
+    brackets = instrument.brackets
+    bracket = instrument.bracket_for(CONTEXT.multiply(qty, mark))
+    index = brackets.index(bracket)
+    lo = _UP.divide(brackets[index - 1].cap, qty) if index > 0 else ZERO
+    hi = _DOWN.divide(bracket.cap, qty) if index < len(brackets) - 1 else INFINITY
+    k = CONTEXT.subtract(size, CONTEXT.multiply(qty, bracket.mmr))
+    c = CONTEXT.subtract(CONTEXT.multiply(size, entry), bracket.cum)
+    return BandLine(lo, hi, k, c)
+
+
+def band_above(line: BandLine, size: Decimal, floor: Decimal) -> tuple[Decimal, Decimal]:
+    """(lo, hi): every mark p with lo < p < hi keeps the line above `floor` (k × p − c >
+    floor): the line's range cut where it meets `floor`, the division rounded toward the
+    inside. It may be empty (lo ≥ hi): then no mark is inside it."""
+    rhs = CONTEXT.add(floor, line.c)
+    if size > 0 and line.k > 0:
+        return max(line.lo, _UP.divide(rhs, line.k)), line.hi
+    if size < 0 and line.k < 0:
+        return line.lo, min(line.hi, _DOWN.divide(rhs, line.k))
+    return INFINITY, INFINITY
+
+
+def safe_band(
+    instrument: Instrument, size: Decimal, entry: Decimal, mark: Decimal, floor: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(lo, hi): every mark p with lo < p < hi keeps the position's uPnL − MM above `floor`
+    (`band_line` of the bracket at `mark`, cut by `band_above`); `lo` ≥ 0, `hi` may be
+    infinite."""
+    return band_above(band_line(instrument, size, entry, mark), size, floor)

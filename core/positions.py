@@ -4,6 +4,11 @@ One-way mode holds one position a symbol (slot `both`); hedge mode up to two, a 
 `short` slot, each with its own entry, size and margin. `upnl` and `mm` are cached at the
 last mark so the account can keep cross totals incrementally: a tick touches only the
 positions of its own symbol.
+
+A cross position inside its safe band (`safe_lo` < mark < `safe_hi`, `Account.band`) is
+re-marked by a quote with its mark alone: its cached figures belong to the mark they were
+worked out at (`_at`), and until the account settles them `upnl` and `mm` are worked out
+afresh at the current mark, by the very arithmetic the engine's re-mark uses (`figures_at`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from decimal import Decimal
 
 from papertrade.core.events import MarginMode, PositionSide, PositionSlot
 from papertrade.core.instruments import Instrument
+from papertrade.core.margin import INFINITY, BandLine
 from papertrade.core.numbers import ZERO
 
 ENTRY_QUANTUM = Decimal("1E-10")
@@ -28,17 +34,22 @@ def position_key(symbol: str, slot: PositionSlot) -> str:
 
 class Position:
     __slots__ = (
+        "_at",
+        "_mm",
+        "_upnl",
         "entry",
+        "floor",
         "instrument",
         "leverage",
+        "line",
         "margin",
         "mark",
-        "mm",
         "mode",
+        "safe_hi",
+        "safe_lo",
         "size",
         "slot",
         "symbol",
-        "upnl",
     )
 
     def __init__(
@@ -60,8 +71,51 @@ class Position:
         self.leverage = leverage
         self.margin = margin  # isolated wallet balance; always 0 for cross
         self.mark = entry  # the price it was last marked at
-        self.upnl = ZERO
-        self.mm = ZERO
+        self._upnl = ZERO
+        self._mm = ZERO
+        self._at = entry
+        """The mark `_upnl` and `_mm` were worked out at (the same object as `mark` when
+        they are current)."""
+        self.safe_lo = INFINITY
+        self.safe_hi = INFINITY
+        """The safe band a quote may re-mark it in without the liquidation test (empty
+        until worked out from `floor`)."""
+        self.line: tuple[Decimal, Decimal, BandLine] | None = None
+        """(size, entry, the line of a bracket) its last band was cut from
+        (`Account.band_of`)."""
+        self.floor: Decimal | None = None
+        """What its uPnL − MM must stay above while the account is banded (`Account.band`);
+        None when not banded or once its band is worked out."""
+
+    def figures_at(self, price: Decimal) -> tuple[Decimal, Decimal]:
+        """(uPnL, maintenance margin) at `price`: `margin.unrealized_pnl` and
+        `margin.maintenance_margin` written out, as the engine's re-mark does."""
+        size = self.size
+        notional = abs(size) * price
+        bracket = self.instrument.bracket_for(notional)
+        return size * (price - self.entry), notional * bracket.mmr - bracket.cum
+
+    @property
+    def upnl(self) -> Decimal:
+        if self._at is self.mark:
+            return self._upnl
+        return self.size * (self.mark - self.entry)
+
+    @upnl.setter
+    def upnl(self, value: Decimal) -> None:
+        self._upnl = value
+        self._at = self.mark
+
+    @property
+    def mm(self) -> Decimal:
+        if self._at is self.mark:
+            return self._mm
+        return self.figures_at(self.mark)[1]
+
+    @mm.setter
+    def mm(self, value: Decimal) -> None:
+        self._mm = value
+        self._at = self.mark
 
     @property
     def qty(self) -> Decimal:

@@ -7,7 +7,8 @@ orders), whatever the session's length.
 
 What a trial records and restores is every mutable part of the engine's state:
 
-- the account: the cross wallet and cross totals, the positions and orders dicts and the
+- the account: the cross wallet and cross totals (settled and unbanded first, so the
+  commands read exact totals; see `Account.band`), the positions and orders dicts and the
   by-symbol order books (same objects, same order), and every field of every position and open
   order (a fill can liquidate or cut any cross position, cancel any cross order, move a queue);
 - the conditional book (orders, by-symbol lists, each order's trailing state), the GTD heap,
@@ -154,7 +155,8 @@ class Snapshot:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         acct = self.acct = engine.acct
-        self.acct_fields = (acct.cross_wallet, acct.cross_upnl, acct.cross_mm)
+        acct.unband()
+        self.acct_fields = (acct.cross_wallet, acct.cross_upnl, acct.cross_mm, acct.banded)
         self.positions = dict(acct.positions)
         self.orders = dict(acct.orders)
         self.books = _books(acct.orders_by_symbol)
@@ -188,7 +190,7 @@ class Snapshot:
     def restore(self) -> None:
         e = self.engine
         acct = e.acct = self.acct
-        acct.cross_wallet, acct.cross_upnl, acct.cross_mm = self.acct_fields
+        acct.cross_wallet, acct.cross_upnl, acct.cross_mm, acct.banded = self.acct_fields
         _put_back(acct.positions, self.positions)
         _put_back(acct.orders, self.orders)
         _put_back_books(acct.orders_by_symbol, self.books)
