@@ -281,3 +281,42 @@ def test_anything_but_a_quote_or_trade_inside_a_band_drops_the_bands() -> None:
     assert not engine.acct.banded
     engine.apply(ev.Quote(TS + 23, "ETHUSDT", D("3001"), D("3001.01")))  # it has an order
     assert not engine.acct.banded
+
+
+def test_the_headroom_is_shared_in_equal_parts_and_the_corner_of_the_bands_spends_it_all() -> None:
+    """Three cross longs, no fees, wallet 10,000, every mark at its entry: uPnL 0 each.
+    MM (tier 1): BTC 1 x 60,000 x 0.004 = 240; ETH 10 x 3,000 x 0.004 = 120; SOL 100 x 150 x
+    0.005 = 75. Headroom H = 10,000 - 435 = 9,565; a share s = 9,565 / 3 = 3,188.33...
+    A long's uPnL - MM inside tier 1 is k x p - c with k = size x (1 - MMR), c = size x entry:
+    its band's lower end is where that meets its value now (-MM) less s:
+      BTC p = (60,000 - 240 - s) / 0.996;  ETH (30,000 - 120 - s) / 9.96;
+      SOL (15,000 - 75 - s) / 99.5.
+    With all three there at once the account has spent H to the last digit: the shares add up
+    to the headroom, no more (a share of H / 2 would put the corner past liquidation)."""
+    engine = Engine(settings=ev.SessionSettings(D("10000"), D("0"), D("0")))
+    sizes = {"BTCUSDT": D("1"), "ETHUSDT": D("10"), "SOLUSDT": D("100")}
+    for n, (symbol, size) in enumerate(sizes.items()):
+        engine.apply(ev.Quote(TS + n, symbol, START[symbol], START[symbol]))
+        order = ev.PlaceOrder(TS + n, f"o{n}", symbol, "buy", size, "market", None, "cross", 20)
+        assert not any(isinstance(o, ev.Rejected) for o in engine.apply(order))
+    for n, symbol in enumerate(sizes):  # the first bands the account, the next work it out
+        engine.apply(ev.Quote(TS + 10 + n, symbol, START[symbol], START[symbol]))
+    engine.apply(ev.Quote(TS + 20, "BTCUSDT", START["BTCUSDT"], START["BTCUSDT"]))
+    assert engine.acct.banded
+    with localcontext() as exact:
+        exact.prec = 80
+        share = (D("10000") - D("240") - D("120") - D("75")) / 3
+        by_hand = {
+            "BTCUSDT": (D("60000") - D("240") - share) / D("0.996"),
+            "ETHUSDT": (D("30000") - D("120") - share) / D("9.96"),
+            "SOLUSDT": (D("15000") - D("75") - share) / D("99.5"),
+        }
+        for symbol, edge in by_hand.items():
+            lo = engine.positions[symbol].safe_lo
+            assert edge <= lo < edge + D("1e-20"), (symbol, lo, edge)  # rounded inward
+        # the corner: every long at its lower end
+        marks = {s: engine.positions[s].safe_lo for s in sizes}
+        upnl = sum((sizes[s] * (marks[s] - START[s]) for s in sizes), D(0))
+        mm = sum((hand_mm(BOOK[s], sizes[s] * marks[s]) for s in sizes), D(0))
+        left = D("10000") + upnl - mm
+        assert D(0) < left < D("1e-15")
