@@ -129,7 +129,12 @@ class TradingScreen(Screen[None]):
     ]
 
     def __init__(self, session: TradingSession) -> None:
+        # Born with the classes it is mounted under (the size's breakpoints, the panel in view,
+        # the depth column under `touch`): each class changed after mounting restyles every
+        # widget of the screen (~15 ms apiece at start-up, issue 14), and Textual's own
+        # breakpoint update on the first resize then finds nothing to change.
         super().__init__()
+        self.add_class(*self._start_classes(session), update=False)
         self.session = session
         self._selected: str | None = session.watchlist[0] if session.watchlist else None
         self._chart_at = 0.0
@@ -145,6 +150,26 @@ class TradingScreen(Screen[None]):
         self._depth_at = -DEPTH_EVERY
         self._before_depth = "watchlist"
         """The panel `d` goes back to on a small terminal."""
+
+    def _start_classes(self, session: TradingSession) -> list[str]:
+        """The classes of the first frame: what the breakpoints give the terminal's size now
+        (as Textual computes them: the highest threshold the size reaches) and what `on_mount`
+        would otherwise set."""
+        classes = ["-panel-watchlist"]
+        if session.engine.settings.fill_model == "touch":
+            classes.append("-depth-hidden")
+        try:
+            width, height = self.app.size
+        except RuntimeError:  # built outside a running app: the first resize sets them
+            return classes
+        for size, breakpoints in (
+            (width, self.HORIZONTAL_BREAKPOINTS),
+            (height, self.VERTICAL_BREAKPOINTS),
+        ):
+            reached = [(at, name) for at, name in breakpoints if size >= at]
+            if reached:
+                classes.append(max(reached)[1])
+        return classes
 
     # --- the widget tree (typed access documents it) ----------------------------------------
 
@@ -244,10 +269,8 @@ class TradingScreen(Screen[None]):
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
         self._title_books()
-        self.set_class(True, "-panel-watchlist")
         model = self.session.engine.settings.fill_model
         self.account.border_title = Text(f"Account · fills: {model}")
-        self.set_class(model == "touch", "-depth-hidden")
         self.query_one("#title", Static).update(self._title_text())
         self.log_panel.clock = host(self).wall_clock
         self.flush(force=True)
