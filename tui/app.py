@@ -474,9 +474,12 @@ def _freeze_settled() -> None:
     the screens imported on first use, the render caches filled by the first frames) is most
     of what a full collection would otherwise walk on every pass (issue 14: ~35,000 objects,
     25-30 ms of the UI thread each time under a busy feed, ~2 ms after this). One full
-    collection first (once, ~30 ms), so no cyclic garbage of start-up is frozen for good."""
+    collection first (once, ~30 ms), so no cyclic garbage of start-up is frozen for good.
+    The command line starts the terminal with the collector off (`cli.terminal.run`): it goes
+    back on here."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 KEYMAP_SCOPE: tuple[type[DOMNode], ...] = (PapertradeApp, TradingScreen, KeyedTable, EventLog)
