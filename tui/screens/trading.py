@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -43,15 +43,8 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from papertrade.core import events as ev
 from papertrade.core.positions import Position
 from papertrade.core.text import plural
-from papertrade.tui.screens.alerts import AlertModal
-from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
-from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
-from papertrade.tui.screens.stops import Amend, AmendModal, CloseModal, TpSl, TpSlModal
-from papertrade.tui.screens.ticket import OrderTicket
-from papertrade.tui.service.alerts import Direction, PriceAlert
-from papertrade.tui.service.stops import protection, replaced
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
@@ -64,6 +57,12 @@ from papertrade.tui.widgets.orders import OrdersTable, open_orders
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.status import FeedStatusBar
 from papertrade.tui.widgets.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from papertrade.tui.service.alerts import Direction, PriceAlert
+
+# The dialogs (ticket, stops, modals, alerts, help) are imported by the action that opens
+# them, not with the screen: the first frame needs none of them (issue 14).
 
 FLUSH_INTERVAL = 0.1
 CHART_INTERVAL = 1.0
@@ -467,6 +466,8 @@ class TradingScreen(Screen[None]):
         self._open_ticket("sell")
 
     def _open_ticket(self, side: ev.Side) -> None:
+        from papertrade.tui.screens.ticket import OrderTicket
+
         symbol = self._need_symbol()
         if symbol is None:
             return
@@ -481,6 +482,8 @@ class TradingScreen(Screen[None]):
         self.app.push_screen(OrderTicket(self.session.engine, symbol, side), done)
 
     def action_close(self) -> None:
+        from papertrade.tui.screens.stops import CloseModal
+
         symbol = self.selected_position_symbol()
         pos = self._position_at(symbol)
         if pos is None:
@@ -521,6 +524,8 @@ class TradingScreen(Screen[None]):
     def action_reverse(self) -> None:
         """`r`: flip the selected position with one market order of twice its size, after a
         confirmation that shows what the flip costs."""
+        from papertrade.tui.screens.modals import ConfirmModal
+
         pos = self._need_position()
         if pos is None:
             return
@@ -556,6 +561,8 @@ class TradingScreen(Screen[None]):
 
     def action_close_all(self) -> None:
         """`C`: close every position at market, after a confirmation."""
+        from papertrade.tui.screens.modals import ConfirmModal
+
         positions = list(self.session.engine.positions.values())
         if not positions:
             self.notify("no open positions", severity="warning")
@@ -584,6 +591,9 @@ class TradingScreen(Screen[None]):
 
     def action_tpsl(self) -> None:
         """`t`: the selected position's take-profit and stop-loss (close-position orders)."""
+        from papertrade.tui.screens.stops import TpSl, TpSlModal
+        from papertrade.tui.service.stops import protection, replaced
+
         pos = self._need_position()
         if pos is None:
             return
@@ -625,6 +635,8 @@ class TradingScreen(Screen[None]):
 
     def action_amend(self) -> None:
         """`e`: move the selected open order's limit price or trigger, keeping its id."""
+        from papertrade.tui.screens.stops import Amend, AmendModal
+
         oid = self.orders.selected_key
         order = open_orders(self.session.engine).get(oid) if oid is not None else None
         if order is None:
@@ -646,6 +658,8 @@ class TradingScreen(Screen[None]):
 
     def action_alert(self) -> None:
         """A price alert on the selected symbol (`AlertModal`): toast, bell and log once."""
+        from papertrade.tui.screens.alerts import AlertModal
+
         symbol = self._need_symbol()
         if symbol is None:
             return
@@ -694,6 +708,8 @@ class TradingScreen(Screen[None]):
         self.flush()
 
     def action_leverage(self) -> None:
+        from papertrade.tui.screens.modals import LeverageModal
+
         symbol = self._need_symbol()
         if symbol is None:
             return
@@ -732,6 +748,8 @@ class TradingScreen(Screen[None]):
     def open_margin_dialog(self, key: str) -> None:
         """Add or remove isolated margin of the position `key` names (see
         `selected_position_symbol`)."""
+        from papertrade.tui.screens.modals import MarginModal
+
         engine = self.session.engine
         pos = engine.positions[key]
         side = None if pos.slot == "both" else pos.slot
@@ -761,6 +779,8 @@ class TradingScreen(Screen[None]):
         self.flush()
 
     def action_cancel_all(self) -> None:
+        from papertrade.tui.screens.modals import ConfirmModal
+
         count = len(self.session.open_order_ids)
         if not count:
             self.notify("no open orders", severity="warning")
@@ -774,6 +794,8 @@ class TradingScreen(Screen[None]):
         self.app.push_screen(ConfirmModal(f"Cancel {plural(count, 'open order')}?"), done)
 
     def action_add_symbol(self) -> None:
+        from papertrade.tui.screens.modals import AddSymbolModal
+
         engine = self.session.engine
 
         def done(symbol: object) -> None:
@@ -854,6 +876,8 @@ class TradingScreen(Screen[None]):
         self.books.border_title = f"Orders · {shown} (f filters)"
 
     def action_help(self) -> None:
+        from papertrade.tui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     def action_sessions(self) -> None:
