@@ -26,12 +26,13 @@ ten times a second per symbol).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
@@ -149,6 +150,13 @@ class TradingScreen(Screen[None]):
         self._depth_at = -DEPTH_EVERY
         self._before_depth = "watchlist"
         """The panel `d` goes back to on a small terminal."""
+        self._books: TabbedContent | None = None
+        """The orders and histories (their tabs): composed with the screen on a large terminal;
+        on a small one, where they start out of view, mounted when first shown (issue 14:
+        their ten-odd widgets were a tenth of the first frame's work)."""
+        self._books_ready = False
+        """The books are mounted, their tables there to write to."""
+        self._after_books: list[Callable[[], None]] = []
 
     def _start_classes(self, session: TradingSession) -> list[str]:
         """The classes of the first frame: what the breakpoints give the terminal's size now
@@ -161,6 +169,12 @@ class TradingScreen(Screen[None]):
             width, height = self.app.size
         except RuntimeError:  # built outside a running app: the first resize sets them
             return classes
+        return classes + self._breakpoint_classes(width, height)
+
+    def _breakpoint_classes(self, width: int, height: int) -> list[str]:
+        """The breakpoint classes of a `width`×`height` screen, as Textual computes them: for
+        each direction, the name of the highest threshold the size reaches."""
+        classes: list[str] = []
         for size, breakpoints in (
             (width, self.HORIZONTAL_BREAKPOINTS),
             (height, self.VERTICAL_BREAKPOINTS),
@@ -246,16 +260,53 @@ class TradingScreen(Screen[None]):
             # A grid at 120x40 too: the orders over the log on the left, the account the
             # right-hand column beside both (the log had three rows under the account).
             with Container(id="lower"):
-                with TabbedContent(id="books"):
-                    with TabPane("Open orders", id="tab-open"):
-                        yield OrdersTable(id="orders")
-                    with TabPane("Order history", id="tab-orders"):
-                        yield OrderHistoryTable(id="order-history")
-                    with TabPane("Trades", id="tab-trades"):
-                        yield TradeHistoryTable(id="trades")
+                if not self.compact:
+                    self._books = self._new_books()
+                    self._books_ready = True
+                    yield self._books
                 yield AccountPanel(id="account")
                 yield EventLog(id="log")
         yield SteadyFooter()
+
+    @staticmethod
+    def _new_books() -> TabbedContent:
+        """The orders and histories, a tab each (what `with TabPane(...)` composes)."""
+        books = TabbedContent(id="books")
+        for title, pane_id, table in (
+            ("Open orders", "tab-open", OrdersTable(id="orders")),
+            ("Order history", "tab-orders", OrderHistoryTable(id="order-history")),
+            ("Trades", "tab-trades", TradeHistoryTable(id="trades")),
+        ):
+            books.compose_add_child(TabPane(title, table, id=pane_id))
+        return books
+
+    def _show_books(self, then: Callable[[], None] | None = None) -> bool:
+        """True when the books are mounted; otherwise mount them (once, where `compose` puts
+        them: before the account) and call `then` when they are."""
+        if self._books_ready:
+            return True
+        if then is not None:
+            self._after_books.append(then)
+        if self._books is None:
+            self._books = books = self._new_books()
+            mounting = self.query_one("#lower", Container).mount(books, before=self.account)
+
+            async def mounted() -> None:
+                await mounting
+                self._books_ready = True
+                self._title_books()
+                self._fill_books()
+                waiting, self._after_books = self._after_books, []
+                for call in waiting:
+                    call()
+
+            self.call_next(mounted)
+        return False
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A small terminal grown large shows every panel: the books too."""
+        if {"-wide", "-tall"} <= set(self._breakpoint_classes(*event.size)):
+            self._show_books()
 
     def on_mount(self) -> None:
         titles = {
@@ -267,7 +318,8 @@ class TradingScreen(Screen[None]):
         }
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
-        self._title_books()
+        if self._books_ready:
+            self._title_books()
         model = self.session.engine.settings.fill_model
         self.account.border_title = Text(f"Account · fills: {model}")
         self.query_one("#title", Static).update(self._title_text())
@@ -355,12 +407,11 @@ class TradingScreen(Screen[None]):
                 self.watchlist.update_from(engine, session.watchlist, rows, session.start_price)
             if force or account_moved or outcomes:
                 self.positions.update_from(engine, session.ledger)
-                self.orders.update_from(engine, self.symbol_filter)
+                if self._books_ready:
+                    self.orders.update_from(engine, self.symbol_filter)
                 self.account.update_from(engine, session.shadows.standing())
-            if force or session.ledger.version != self._ledger_seen:
-                self._ledger_seen = session.ledger.version
-                self.order_history.update_from(session.ledger, engine, self.symbol_filter)
-                self.trades.update_from(session.ledger, engine, self.symbol_filter)
+            if self._books_ready and (force or session.ledger.version != self._ledger_seen):
+                self._fill_histories()
             if outcomes:
                 self.log_panel.add_outcomes(outcomes)
                 liquidated = [o.ts for o in outcomes if isinstance(o, ev.Liquidation)]
@@ -376,6 +427,24 @@ class TradingScreen(Screen[None]):
             if force or (due and (self.selected_symbol in dirty or account_moved or outcomes)):
                 self._draw_depth()
         self._notify(outcomes, alerts)
+
+    def _fill_books(self) -> None:
+        """Everything the books show, written at once (they were just mounted)."""
+        self.orders.update_from(self.session.engine, self.symbol_filter)
+        self._fill_histories()
+
+    def _fill_histories(self) -> None:
+        session = self.session
+        self._ledger_seen = session.ledger.version
+        self.order_history.update_from(session.ledger, session.engine, self.symbol_filter)
+        self.trades.update_from(session.ledger, session.engine, self.symbol_filter)
+
+    def _selected_order(self) -> str | None:
+        """The open order under the orders table's cursor; before the books were ever shown,
+        the one it would have there (the first, its cursor never moved)."""
+        if self._books_ready:
+            return self.orders.selected_key
+        return next(iter(open_orders(self.session.engine, self.symbol_filter)), None)
 
     def _watch_due(self, watchlist: Sequence[str]) -> set[str]:
         """The moved watchlist rows whose turn it is: each flush takes the rows of one of
@@ -637,7 +706,7 @@ class TradingScreen(Screen[None]):
         """`e`: move the selected open order's limit price or trigger, keeping its id."""
         from papertrade.tui.screens.stops import Amend, AmendModal
 
-        oid = self.orders.selected_key
+        oid = self._selected_order()
         order = open_orders(self.session.engine).get(oid) if oid is not None else None
         if order is None:
             self.notify("no open order to amend: pick one in Open orders", severity="warning")
@@ -771,7 +840,7 @@ class TradingScreen(Screen[None]):
         self.app.push_screen(MarginModal(label, pos.margin, addable, removable), done)
 
     def action_cancel_order(self) -> None:
-        oid = self.orders.selected_key
+        oid = self._selected_order()
         if oid is None:
             self.notify("no open order to cancel", severity="warning")
             return
@@ -841,14 +910,18 @@ class TradingScreen(Screen[None]):
         """Show `name` (small terminal) and focus what it holds, if anything takes focus."""
         if name not in VIEWS:
             return
+        if name == "books" and not self._show_books(lambda: self.action_panel(name)):
+            return  # shown once mounted
         for panel in VIEWS:
             self.set_class(panel == name, f"-panel-{panel}")
         self.panel = name
-        target: Widget | None = {
-            "watchlist": self.watchlist,
-            "books": self._book_table(),
-            "log": self.log_panel,
-        }.get(name)
+        target: Widget | None = None
+        if name == "watchlist":
+            target = self.watchlist
+        elif name == "books":
+            target = self._book_table()
+        elif name == "log":
+            target = self.log_panel
         if target is not None:
             self.call_after_refresh(target.focus)
 
@@ -859,6 +932,8 @@ class TradingScreen(Screen[None]):
 
     def action_next_book(self) -> None:
         """Open orders -> order history -> trades -> open orders (and show them)."""
+        if not self._show_books(self.action_next_book):
+            return
         books = self.books
         at = BOOK_TABS.index(books.active) if books.active in BOOK_TABS else -1
         books.active = BOOK_TABS[(at + 1) % len(BOOK_TABS)]
@@ -867,7 +942,8 @@ class TradingScreen(Screen[None]):
     def action_filter_symbol(self) -> None:
         """Orders and histories: every symbol <-> only the selected one."""
         self.symbol_filter = None if self.symbol_filter else self.selected_symbol
-        self._title_books()
+        if self._books_ready:
+            self._title_books()
         self.notify(f"orders and history: {self.symbol_filter or 'every symbol'}", markup=False)
         self.flush(force=True)
 
