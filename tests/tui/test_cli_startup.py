@@ -96,11 +96,12 @@ def test_the_full_parser_gives_every_command_its_options() -> None:
 def test_the_terminal_imports_without_plotext_or_the_dialogs() -> None:
     """Issue 14, first frame: plotext (~0.1 s of CPU) is imported when a chart is first
     painted or the post-mortem opened, and the dialogs (ticket, stops, modals, alerts, help)
-    when the terminal has settled or a key opens one: not with the terminal's app and
-    screens."""
+    when the terminal has settled or a key opens one: not with the terminal's app, screens
+    and set-up."""
     probe = (
         "import json, sys\n"
         "import papertrade.tui.app, papertrade.tui.cli.terminal, papertrade.tui.widgets.chart\n"
+        "import papertrade.tui.service.setup\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
@@ -110,3 +111,6 @@ def test_the_terminal_imports_without_plotext_or_the_dialogs() -> None:
     assert loaded(modules, "plotext", "textual_plotext", "papertrade.tui.screens.postmortem") == []
     assert all(importlib.util.find_spec(name) for name in DIALOGS)  # real names: can fail
     assert loaded(modules, *DIALOGS) == []
+    # nor what only a `file:` feed, a branch or a config file needs
+    recorded = ("papertrade.feeds.file", "papertrade.tui.service.recorded", "tomllib")
+    assert loaded(modules, *recorded) == []
