@@ -131,8 +131,9 @@ class TradingScreen(Screen[None]):
     def __init__(self, session: TradingSession) -> None:
         # Born with the classes it is mounted under (the size's breakpoints, the panel in view,
         # the depth column under `touch`): each class changed after mounting restyles every
-        # widget of the screen (~15 ms apiece at start-up, issue 14), and Textual's own
-        # breakpoint update on the first resize then finds nothing to change.
+        # widget of the screen (the two such passes were ~9 % of the first frame's
+        # instructions, issue 14), and Textual's own breakpoint update on the first resize
+        # then finds nothing to change.
         super().__init__()
         self.add_class(*self._start_classes(session), update=False)
         self.session = session
@@ -153,7 +154,7 @@ class TradingScreen(Screen[None]):
         self._books: TabbedContent | None = None
         """The orders and histories (their tabs): composed with the screen on a large terminal;
         on a small one, where they start out of view, mounted when first shown (issue 14:
-        their ten-odd widgets were a tenth of the first frame's work)."""
+        their dozen widgets were ~8 % of the first frame's instructions)."""
         self._books_ready = False
         """The books are mounted, their tables there to write to."""
         self._after_books: list[Callable[[], None]] = []
