@@ -111,6 +111,8 @@ def test_the_terminal_imports_without_plotext_or_the_dialogs() -> None:
     assert loaded(modules, "plotext", "textual_plotext", "papertrade.tui.screens.postmortem") == []
     assert all(importlib.util.find_spec(name) for name in DIALOGS)  # real names: can fail
     assert loaded(modules, *DIALOGS) == []
-    # nor what only a `file:` feed, a branch or a config file needs
-    recorded = ("papertrade.feeds.file", "papertrade.tui.service.recorded", "tomllib")
-    assert loaded(modules, *recorded) == []
+    # nor what only a `file:` feed, a branch or a config file needs, nor the order tabs (a
+    # small terminal mounts them when first shown)
+    later = ("papertrade.feeds.file", "papertrade.tui.service.recorded", "tomllib")
+    tabs = ("textual.widgets._tabbed_content", "papertrade.tui.widgets.history")
+    assert loaded(modules, *later, *tabs) == []

@@ -39,7 +39,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static
 
 from papertrade.core import events as ev
 from papertrade.core.positions import Position
@@ -52,7 +52,6 @@ from papertrade.tui.widgets.account import AccountPanel
 from papertrade.tui.widgets.chart import PriceChart
 from papertrade.tui.widgets.depth import DepthPanel
 from papertrade.tui.widgets.footer import SteadyFooter
-from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 from papertrade.tui.widgets.log import EventLog, describe, describe_fills
 from papertrade.tui.widgets.orders import OrdersTable, open_orders
 from papertrade.tui.widgets.positions import PositionsTable
@@ -60,7 +59,10 @@ from papertrade.tui.widgets.status import FeedStatusBar
 from papertrade.tui.widgets.watchlist import Watchlist
 
 if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
     from papertrade.tui.service.alerts import Direction, PriceAlert
+    from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 
 # The dialogs (ticket, stops, modals, alerts, help) are imported by the action that opens
 # them, not with the screen: the first frame needs none of them (issue 14).
@@ -201,14 +203,20 @@ class TradingScreen(Screen[None]):
 
     @property
     def order_history(self) -> OrderHistoryTable:
+        from papertrade.tui.widgets.history import OrderHistoryTable
+
         return self.query_one(OrderHistoryTable)
 
     @property
     def trades(self) -> TradeHistoryTable:
+        from papertrade.tui.widgets.history import TradeHistoryTable
+
         return self.query_one(TradeHistoryTable)
 
     @property
     def books(self) -> TabbedContent:
+        from textual.widgets import TabbedContent
+
         return self.query_one("#books", TabbedContent)
 
     @property
@@ -271,7 +279,12 @@ class TradingScreen(Screen[None]):
 
     @staticmethod
     def _new_books() -> TabbedContent:
-        """The orders and histories, a tab each (what `with TabPane(...)` composes)."""
+        """The orders and histories, a tab each (what `with TabPane(...)` composes). Their
+        modules are imported here: a small terminal needs them only when they are shown."""
+        from textual.widgets import TabbedContent, TabPane
+
+        from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
+
         books = TabbedContent(id="books")
         for title, pane_id, table in (
             ("Open orders", "tab-open", OrdersTable(id="orders")),
