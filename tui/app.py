@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,10 @@ OFFLINE_LOG = (
 CONNECT_GRACE_MS = 5000
 SETTLED_S = 3.0
 """Seconds after start when the heap built by start-up is frozen out of the collector."""
+DIALOGS = tuple(
+    f"papertrade.tui.screens.{name}" for name in ("ticket", "stops", "modals", "alerts", "help")
+)
+"""The trading screen's dialogs: each action imports its own (not needed by the first frame)."""
 FEED_SLICE_S = 0.002
 """The longest the feed worker runs before yielding to the event loop (keys, frames)."""
 
@@ -474,9 +479,15 @@ def _freeze_settled() -> None:
     the screens imported on first use, the render caches filled by the first frames) is most
     of what a full collection would otherwise walk on every pass (issue 14: ~35,000 objects,
     25-30 ms of the UI thread each time under a busy feed, ~2 ms after this). One full
-    collection first (once, ~30 ms), so no cyclic garbage of start-up is frozen for good."""
+    collection first (once, ~30 ms), so no cyclic garbage of start-up is frozen for good.
+    The command line starts the terminal with the collector off (`cli.terminal.run`): it goes
+    back on here. The dialogs, left out of the first frame, are imported now, in the quiet
+    after it, so the first `b` opens its ticket as fast as any later one."""
+    for name in DIALOGS:
+        importlib.import_module(name)
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 KEYMAP_SCOPE: tuple[type[DOMNode], ...] = (PapertradeApp, TradingScreen, KeyedTable, EventLog)

@@ -8,6 +8,7 @@ the old 0.75 s `--help`; a later import that pulls one of them back in fails her
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from papertrade.tui.app import DIALOGS
 from papertrade.tui.cli import COMMANDS, build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,12 +93,15 @@ def test_the_full_parser_gives_every_command_its_options() -> None:
     assert all(len(choices[c]._actions) > 1 for c in COMMANDS)
 
 
-def test_the_terminal_imports_without_plotext() -> None:
+def test_the_terminal_imports_without_plotext_or_the_dialogs() -> None:
     """Issue 14, first frame: plotext (~0.1 s of CPU) is imported when a chart is first
-    painted or the post-mortem opened, not with the terminal's app and screens."""
+    painted or the post-mortem opened, and the dialogs (ticket, stops, modals, alerts, help)
+    when the terminal has settled or a key opens one: not with the terminal's app, screens
+    and set-up."""
     probe = (
         "import json, sys\n"
         "import papertrade.tui.app, papertrade.tui.cli.terminal, papertrade.tui.widgets.chart\n"
+        "import papertrade.tui.service.setup\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
@@ -104,3 +109,10 @@ def test_the_terminal_imports_without_plotext() -> None:
     modules = set(json.loads(done.stdout.splitlines()[-1]))
     assert "papertrade.tui.screens.trading" in modules
     assert loaded(modules, "plotext", "textual_plotext", "papertrade.tui.screens.postmortem") == []
+    assert all(importlib.util.find_spec(name) for name in DIALOGS)  # real names: can fail
+    assert loaded(modules, *DIALOGS) == []
+    # nor what only a `file:` feed, a branch or a config file needs, nor the order tabs (a
+    # small terminal mounts them when first shown)
+    later = ("papertrade.feeds.file", "papertrade.tui.service.recorded", "tomllib")
+    tabs = ("textual.widgets._tabbed_content", "papertrade.tui.widgets.history")
+    assert loaded(modules, *later, *tabs) == []

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 
 import pytest
 
-from papertrade.tui.cli.terminal import build_parser, offer_resume, prepare
+from papertrade.tui.cli.terminal import build_parser, offer_resume, prepare, run
 from papertrade.tui.service.setup import SetupError
 
 
@@ -42,6 +43,16 @@ def test_bad_options_are_refused_before_the_terminal_starts(tmp_path, argv, mess
     args = build_parser().parse_args([*argv, "--db", str(tmp_path / "x.db")])
     with pytest.raises(SetupError, match=message):
         prepare(args)
+
+
+def test_a_refused_start_turns_the_collector_back_on(tmp_path, capsys):
+    """`run` starts with the cyclic collector off (issue 14: the first frame sooner); a start
+    that ends before the terminal settles, here on a bad option, must not leave it off."""
+    assert gc.isenabled()
+    args = build_parser().parse_args(["--balance", "lots", "--db", str(tmp_path / "x.db")])
+    assert run(args) == 2
+    assert "--balance: not a number" in capsys.readouterr().err
+    assert gc.isenabled()
 
 
 async def test_resume_continues_an_interrupted_session_with_its_position(tmp_path, tui):

@@ -94,16 +94,18 @@ async def test_help_fits_and_keys_1_to_4_show_one_panel_at_a_time_on_a_small_ter
         assert app.screen is app.trading
 
         screen = app.trading
+        assert not screen.query("#books")  # out of view: mounted when first shown (issue 14)
         panels = {
-            "1": screen.watchlist,
-            "2": screen.chart,
-            "3": screen.books,
-            "4": screen.log_panel,
+            "1": lambda: screen.watchlist,
+            "2": lambda: screen.chart,
+            "3": lambda: screen.books,
+            "4": lambda: screen.log_panel,
         }
         for key, shown in panels.items():
             await pilot.press(key)
             await pilot.pause()
-            assert [w for w in panels.values() if on_screen(w, SMALL)] == [shown], key
+            there = [panel() for k, panel in panels.items() if k != "3" or screen.query("#books")]
+            assert [w for w in there if on_screen(w, SMALL)] == [shown()], key
             assert on_screen(screen.positions, SMALL) and on_screen(screen.account, SMALL)
             # The account strip stays at the foot, right above the footer, under every panel.
             assert screen.account.region.bottom == SMALL[1] - 1, key
@@ -194,3 +196,49 @@ async def test_o_cycles_order_tabs_and_f_filters_them_to_the_selected_symbol(app
         await pilot.press("f")
         assert screen.symbol_filter is None
         assert screen.order_history.row_keys == ["u1", "u2", "u3"]
+
+
+async def test_at_80x24_the_books_mount_when_first_shown_with_what_they_would_have_shown(
+    app_factory, tui
+):
+    """Issue 14: on a small terminal the orders and histories start out of view and are
+    mounted on first show; `x` before that cancels the order the hidden table's cursor had
+    (the first), and the first `o` still lands on the order history."""
+    app = app_factory()
+    async with app.run_test(size=SMALL) as pilot:
+        await tui.settle(pilot)
+        session, screen = app.session, app.trading
+        session.order("BTCUSDT", "buy", Decimal("0.01"))
+        session.order("SOLUSDT", "buy", Decimal("10"), "limit", Decimal("130"))
+        session.order("BTCUSDT", "buy", Decimal("0.01"), "limit", Decimal("90000"))
+        screen.flush()
+        await pilot.pause()
+        assert not screen.query("#books")
+        await pilot.press("x")
+        await pilot.pause()
+        assert sorted(session.engine.orders) == ["u3"]
+        await pilot.press("o")
+        await pilot.pause()
+        assert screen.books.active == "tab-orders" and on_screen(screen.books, SMALL)
+        assert screen.order_history.row_keys == ["u1", "u2", "u3"]
+        history = screen.order_history  # (status is past the 80-column cut: its own cells)
+        assert [str(history._cell(k, "status")) for k in ("u1", "u2", "u3")] == [
+            "filled",
+            "cancelled",
+            "open",
+        ]
+        assert screen.orders.row_keys == ["u3"]
+        assert str(screen.books.border_title) == "Orders · all symbols (f filters)"
+
+
+async def test_a_small_terminal_grown_large_mounts_the_books(app_factory, tui):
+    app = app_factory()
+    async with app.run_test(size=SMALL) as pilot:
+        await tui.settle(pilot)
+        app.session.order("BTCUSDT", "buy", Decimal("0.01"), "limit", Decimal("90000"))
+        app.trading.flush()
+        assert not app.trading.query("#books")
+        await pilot.resize_terminal(*LARGE)
+        await pilot.pause()
+        assert on_screen(app.trading.books, LARGE)
+        assert app.trading.orders.row_keys == ["u1"]

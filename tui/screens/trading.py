@@ -26,44 +26,46 @@ ten times a second per symbol).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static
 
 from papertrade.core import events as ev
 from papertrade.core.positions import Position
 from papertrade.core.text import plural
-from papertrade.tui.screens.alerts import AlertModal
-from papertrade.tui.screens.help import HelpScreen
 from papertrade.tui.screens.host import host
-from papertrade.tui.screens.modals import AddSymbolModal, ConfirmModal, LeverageModal, MarginModal
 from papertrade.tui.screens.palette import TradingCommands
-from papertrade.tui.screens.stops import Amend, AmendModal, CloseModal, TpSl, TpSlModal
-from papertrade.tui.screens.ticket import OrderTicket
-from papertrade.tui.service.alerts import Direction, PriceAlert
-from papertrade.tui.service.stops import protection, replaced
 from papertrade.tui.service.trading import TradingSession
 from papertrade.tui.widgets import fmt
 from papertrade.tui.widgets.account import AccountPanel
 from papertrade.tui.widgets.chart import PriceChart
 from papertrade.tui.widgets.depth import DepthPanel
 from papertrade.tui.widgets.footer import SteadyFooter
-from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
 from papertrade.tui.widgets.log import EventLog, describe, describe_fills
 from papertrade.tui.widgets.orders import OrdersTable, open_orders
 from papertrade.tui.widgets.positions import PositionsTable
 from papertrade.tui.widgets.status import FeedStatusBar
 from papertrade.tui.widgets.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
+    from papertrade.tui.service.alerts import Direction, PriceAlert
+    from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
+
+# The dialogs (ticket, stops, modals, alerts, help) are imported by the action that opens
+# them, not with the screen: the first frame needs none of them (issue 14).
 
 FLUSH_INTERVAL = 0.1
 CHART_INTERVAL = 1.0
@@ -129,7 +131,13 @@ class TradingScreen(Screen[None]):
     ]
 
     def __init__(self, session: TradingSession) -> None:
+        # Born with the classes it is mounted under (the size's breakpoints, the panel in view,
+        # the depth column under `touch`): each class changed after mounting restyles every
+        # widget of the screen (the two such passes were ~9 % of the first frame's
+        # instructions, issue 14), and Textual's own breakpoint update on the first resize
+        # then finds nothing to change.
         super().__init__()
+        self.add_class(*self._start_classes(session), update=False)
         self.session = session
         self._selected: str | None = session.watchlist[0] if session.watchlist else None
         self._chart_at = 0.0
@@ -145,6 +153,39 @@ class TradingScreen(Screen[None]):
         self._depth_at = -DEPTH_EVERY
         self._before_depth = "watchlist"
         """The panel `d` goes back to on a small terminal."""
+        self._books: TabbedContent | None = None
+        """The orders and histories (their tabs): composed with the screen on a large terminal;
+        on a small one, where they start out of view, mounted when first shown (issue 14:
+        their dozen widgets were ~8 % of the first frame's instructions)."""
+        self._books_ready = False
+        """The books are mounted, their tables there to write to."""
+        self._after_books: list[Callable[[], None]] = []
+
+    def _start_classes(self, session: TradingSession) -> list[str]:
+        """The classes of the first frame: what the breakpoints give the terminal's size now
+        (as Textual computes them: the highest threshold the size reaches) and what `on_mount`
+        would otherwise set."""
+        classes = ["-panel-watchlist"]
+        if session.engine.settings.fill_model == "touch":
+            classes.append("-depth-hidden")
+        try:
+            width, height = self.app.size
+        except RuntimeError:  # built outside a running app: the first resize sets them
+            return classes
+        return classes + self._breakpoint_classes(width, height)
+
+    def _breakpoint_classes(self, width: int, height: int) -> list[str]:
+        """The breakpoint classes of a `width`×`height` screen, as Textual computes them: for
+        each direction, the name of the highest threshold the size reaches."""
+        classes: list[str] = []
+        for size, breakpoints in (
+            (width, self.HORIZONTAL_BREAKPOINTS),
+            (height, self.VERTICAL_BREAKPOINTS),
+        ):
+            reached = [(at, name) for at, name in breakpoints if size >= at]
+            if reached:
+                classes.append(max(reached)[1])
+        return classes
 
     # --- the widget tree (typed access documents it) ----------------------------------------
 
@@ -162,14 +203,20 @@ class TradingScreen(Screen[None]):
 
     @property
     def order_history(self) -> OrderHistoryTable:
+        from papertrade.tui.widgets.history import OrderHistoryTable
+
         return self.query_one(OrderHistoryTable)
 
     @property
     def trades(self) -> TradeHistoryTable:
+        from papertrade.tui.widgets.history import TradeHistoryTable
+
         return self.query_one(TradeHistoryTable)
 
     @property
     def books(self) -> TabbedContent:
+        from textual.widgets import TabbedContent
+
         return self.query_one("#books", TabbedContent)
 
     @property
@@ -222,16 +269,58 @@ class TradingScreen(Screen[None]):
             # A grid at 120x40 too: the orders over the log on the left, the account the
             # right-hand column beside both (the log had three rows under the account).
             with Container(id="lower"):
-                with TabbedContent(id="books"):
-                    with TabPane("Open orders", id="tab-open"):
-                        yield OrdersTable(id="orders")
-                    with TabPane("Order history", id="tab-orders"):
-                        yield OrderHistoryTable(id="order-history")
-                    with TabPane("Trades", id="tab-trades"):
-                        yield TradeHistoryTable(id="trades")
+                if not self.compact:
+                    self._books = self._new_books()
+                    self._books_ready = True
+                    yield self._books
                 yield AccountPanel(id="account")
                 yield EventLog(id="log")
         yield SteadyFooter()
+
+    @staticmethod
+    def _new_books() -> TabbedContent:
+        """The orders and histories, a tab each (what `with TabPane(...)` composes). Their
+        modules are imported here: a small terminal needs them only when they are shown."""
+        from textual.widgets import TabbedContent, TabPane
+
+        from papertrade.tui.widgets.history import OrderHistoryTable, TradeHistoryTable
+
+        books = TabbedContent(id="books")
+        for title, pane_id, table in (
+            ("Open orders", "tab-open", OrdersTable(id="orders")),
+            ("Order history", "tab-orders", OrderHistoryTable(id="order-history")),
+            ("Trades", "tab-trades", TradeHistoryTable(id="trades")),
+        ):
+            books.compose_add_child(TabPane(title, table, id=pane_id))
+        return books
+
+    def _show_books(self, then: Callable[[], None] | None = None) -> bool:
+        """True when the books are mounted; otherwise mount them (once, where `compose` puts
+        them: before the account) and call `then` when they are."""
+        if self._books_ready:
+            return True
+        if then is not None:
+            self._after_books.append(then)
+        if self._books is None:
+            self._books = books = self._new_books()
+            mounting = self.query_one("#lower", Container).mount(books, before=self.account)
+
+            async def mounted() -> None:
+                await mounting
+                self._books_ready = True
+                self._title_books()
+                self._fill_books()
+                waiting, self._after_books = self._after_books, []
+                for call in waiting:
+                    call()
+
+            self.call_next(mounted)
+        return False
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A small terminal grown large shows every panel: the books too."""
+        if {"-wide", "-tall"} <= set(self._breakpoint_classes(*event.size)):
+            self._show_books()
 
     def on_mount(self) -> None:
         titles = {
@@ -243,11 +332,10 @@ class TradingScreen(Screen[None]):
         }
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
-        self._title_books()
-        self.set_class(True, "-panel-watchlist")
+        if self._books_ready:
+            self._title_books()
         model = self.session.engine.settings.fill_model
         self.account.border_title = Text(f"Account · fills: {model}")
-        self.set_class(model == "touch", "-depth-hidden")
         self.query_one("#title", Static).update(self._title_text())
         self.log_panel.clock = host(self).wall_clock
         self.flush(force=True)
@@ -333,12 +421,11 @@ class TradingScreen(Screen[None]):
                 self.watchlist.update_from(engine, session.watchlist, rows, session.start_price)
             if force or account_moved or outcomes:
                 self.positions.update_from(engine, session.ledger)
-                self.orders.update_from(engine, self.symbol_filter)
+                if self._books_ready:
+                    self.orders.update_from(engine, self.symbol_filter)
                 self.account.update_from(engine, session.shadows.standing())
-            if force or session.ledger.version != self._ledger_seen:
-                self._ledger_seen = session.ledger.version
-                self.order_history.update_from(session.ledger, engine, self.symbol_filter)
-                self.trades.update_from(session.ledger, engine, self.symbol_filter)
+            if self._books_ready and (force or session.ledger.version != self._ledger_seen):
+                self._fill_histories()
             if outcomes:
                 self.log_panel.add_outcomes(outcomes)
                 liquidated = [o.ts for o in outcomes if isinstance(o, ev.Liquidation)]
@@ -354,6 +441,24 @@ class TradingScreen(Screen[None]):
             if force or (due and (self.selected_symbol in dirty or account_moved or outcomes)):
                 self._draw_depth()
         self._notify(outcomes, alerts)
+
+    def _fill_books(self) -> None:
+        """Everything the books show, written at once (they were just mounted)."""
+        self.orders.update_from(self.session.engine, self.symbol_filter)
+        self._fill_histories()
+
+    def _fill_histories(self) -> None:
+        session = self.session
+        self._ledger_seen = session.ledger.version
+        self.order_history.update_from(session.ledger, session.engine, self.symbol_filter)
+        self.trades.update_from(session.ledger, session.engine, self.symbol_filter)
+
+    def _selected_order(self) -> str | None:
+        """The open order under the orders table's cursor; before the books were ever shown,
+        the one it would have there (the first, its cursor never moved)."""
+        if self._books_ready:
+            return self.orders.selected_key
+        return next(iter(open_orders(self.session.engine, self.symbol_filter)), None)
 
     def _watch_due(self, watchlist: Sequence[str]) -> set[str]:
         """The moved watchlist rows whose turn it is: each flush takes the rows of one of
@@ -444,6 +549,8 @@ class TradingScreen(Screen[None]):
         self._open_ticket("sell")
 
     def _open_ticket(self, side: ev.Side) -> None:
+        from papertrade.tui.screens.ticket import OrderTicket
+
         symbol = self._need_symbol()
         if symbol is None:
             return
@@ -458,6 +565,8 @@ class TradingScreen(Screen[None]):
         self.app.push_screen(OrderTicket(self.session.engine, symbol, side), done)
 
     def action_close(self) -> None:
+        from papertrade.tui.screens.stops import CloseModal
+
         symbol = self.selected_position_symbol()
         pos = self._position_at(symbol)
         if pos is None:
@@ -498,6 +607,8 @@ class TradingScreen(Screen[None]):
     def action_reverse(self) -> None:
         """`r`: flip the selected position with one market order of twice its size, after a
         confirmation that shows what the flip costs."""
+        from papertrade.tui.screens.modals import ConfirmModal
+
         pos = self._need_position()
         if pos is None:
             return
@@ -533,6 +644,8 @@ class TradingScreen(Screen[None]):
 
     def action_close_all(self) -> None:
         """`C`: close every position at market, after a confirmation."""
+        from papertrade.tui.screens.modals import ConfirmModal
+
         positions = list(self.session.engine.positions.values())
         if not positions:
             self.notify("no open positions", severity="warning")
@@ -561,6 +674,9 @@ class TradingScreen(Screen[None]):
 
     def action_tpsl(self) -> None:
         """`t`: the selected position's take-profit and stop-loss (close-position orders)."""
+        from papertrade.tui.screens.stops import TpSl, TpSlModal
+        from papertrade.tui.service.stops import protection, replaced
+
         pos = self._need_position()
         if pos is None:
             return
@@ -603,7 +719,9 @@ class TradingScreen(Screen[None]):
 
     def action_amend(self) -> None:
         """`e`: move the selected open order's limit price or trigger, keeping its id."""
-        oid = self.orders.selected_key
+        from papertrade.tui.screens.stops import Amend, AmendModal
+
+        oid = self._selected_order()
         order = open_orders(self.session.engine).get(oid) if oid is not None else None
         if order is None:
             self.notify("no open order to amend: pick one in Open orders", severity="warning")
@@ -626,6 +744,8 @@ class TradingScreen(Screen[None]):
 
     def action_alert(self) -> None:
         """A price alert on the selected symbol (`AlertModal`): toast, bell and log once."""
+        from papertrade.tui.screens.alerts import AlertModal
+
         symbol = self._need_symbol()
         if symbol is None:
             return
@@ -674,6 +794,8 @@ class TradingScreen(Screen[None]):
         self.flush()
 
     def action_leverage(self) -> None:
+        from papertrade.tui.screens.modals import LeverageModal
+
         symbol = self._need_symbol()
         if symbol is None:
             return
@@ -712,6 +834,8 @@ class TradingScreen(Screen[None]):
     def open_margin_dialog(self, key: str) -> None:
         """Add or remove isolated margin of the position `key` names (see
         `selected_position_symbol`)."""
+        from papertrade.tui.screens.modals import MarginModal
+
         engine = self.session.engine
         pos = engine.positions[key]
         side = None if pos.slot == "both" else pos.slot
@@ -733,7 +857,7 @@ class TradingScreen(Screen[None]):
         self.app.push_screen(MarginModal(label, pos.margin, addable, removable), done)
 
     def action_cancel_order(self) -> None:
-        oid = self.orders.selected_key
+        oid = self._selected_order()
         if oid is None:
             self.notify("no open order to cancel", severity="warning")
             return
@@ -741,6 +865,8 @@ class TradingScreen(Screen[None]):
         self.flush()
 
     def action_cancel_all(self) -> None:
+        from papertrade.tui.screens.modals import ConfirmModal
+
         count = len(self.session.open_order_ids)
         if not count:
             self.notify("no open orders", severity="warning")
@@ -754,6 +880,8 @@ class TradingScreen(Screen[None]):
         self.app.push_screen(ConfirmModal(f"Cancel {plural(count, 'open order')}?"), done)
 
     def action_add_symbol(self) -> None:
+        from papertrade.tui.screens.modals import AddSymbolModal
+
         engine = self.session.engine
 
         def done(symbol: object) -> None:
@@ -799,14 +927,18 @@ class TradingScreen(Screen[None]):
         """Show `name` (small terminal) and focus what it holds, if anything takes focus."""
         if name not in VIEWS:
             return
+        if name == "books" and not self._show_books(lambda: self.action_panel(name)):
+            return  # shown once mounted
         for panel in VIEWS:
             self.set_class(panel == name, f"-panel-{panel}")
         self.panel = name
-        target: Widget | None = {
-            "watchlist": self.watchlist,
-            "books": self._book_table(),
-            "log": self.log_panel,
-        }.get(name)
+        target: Widget | None = None
+        if name == "watchlist":
+            target = self.watchlist
+        elif name == "books":
+            target = self._book_table()
+        elif name == "log":
+            target = self.log_panel
         if target is not None:
             self.call_after_refresh(target.focus)
 
@@ -817,6 +949,8 @@ class TradingScreen(Screen[None]):
 
     def action_next_book(self) -> None:
         """Open orders -> order history -> trades -> open orders (and show them)."""
+        if not self._show_books(self.action_next_book):
+            return
         books = self.books
         at = BOOK_TABS.index(books.active) if books.active in BOOK_TABS else -1
         books.active = BOOK_TABS[(at + 1) % len(BOOK_TABS)]
@@ -825,7 +959,8 @@ class TradingScreen(Screen[None]):
     def action_filter_symbol(self) -> None:
         """Orders and histories: every symbol <-> only the selected one."""
         self.symbol_filter = None if self.symbol_filter else self.selected_symbol
-        self._title_books()
+        if self._books_ready:
+            self._title_books()
         self.notify(f"orders and history: {self.symbol_filter or 'every symbol'}", markup=False)
         self.flush(force=True)
 
@@ -834,6 +969,8 @@ class TradingScreen(Screen[None]):
         self.books.border_title = f"Orders · {shown} (f filters)"
 
     def action_help(self) -> None:
+        from papertrade.tui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     def action_sessions(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -119,6 +118,8 @@ def load_config(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {shown} is not UTF-8 text (byte {exc.start})") from None
+    import tomllib  # only when there is a file (most starts have none)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from papertrade.feeds.base import Feed
 from papertrade.feeds.conflate import DEFAULT_PER_SECOND
 from papertrade.feeds.registry import feed_kind, open_feed
-from papertrade.tui.service.recorded import RecordedMarketFeed
+
+if TYPE_CHECKING:
+    from papertrade.tui.service.recorded import RecordedMarketFeed
 
 OFFLINE_KINDS = frozenset({"sim", "file", "replay"})
 

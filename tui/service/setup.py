@@ -23,17 +23,15 @@ from papertrade.core.engine import Engine
 from papertrade.core.instruments import InstrumentBook, instruments_for
 from papertrade.core.numbers import BALANCE, BadNumber
 from papertrade.core.text import plural, printable
-from papertrade.feeds.file import SNIFF_EVENTS, FileFeed, FileFeedError
 from papertrade.feeds.pacing import parse_speed
-from papertrade.feeds.registry import feed_kind
-from papertrade.feeds.sim import DEFAULT_SYMBOLS
+from papertrade.feeds.registry import DEFAULT_SYMBOLS, feed_kind
 from papertrade.saves.errors import StoreError
 from papertrade.saves.store import Store
-from papertrade.tui.service.recorded import RecordedMarketFeed
 
 if TYPE_CHECKING:
     from papertrade.saves.catalogue import SessionInfo
     from papertrade.saves.writer import SessionWriter
+    from papertrade.tui.service.recorded import RecordedMarketFeed
 
 SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 NAME_MAX = 64
@@ -177,6 +175,8 @@ def check_recording(spec: str, chosen: Sequence[str], book: InstrumentBook) -> R
     traded, a chosen symbol that is not a bundled instrument. Otherwise the watchlist
     defaults to the recording's tradable symbols and the notes say what is left out.
     """
+    from papertrade.feeds.file import SNIFF_EVENTS, FileFeed, FileFeedError  # file: only
+
     try:
         feed = FileFeed(spec.strip()[5:], speed=0)
         held = feed.sniff_symbols()
@@ -230,6 +230,8 @@ def branch_market(store: Store, info: SessionInfo, speed: float) -> RecordedMark
     market event at or before that time. SetupError, saying why, when the parent's
     recording has nothing left to play.
     """
+    from papertrade.tui.service.recorded import RecordedMarketFeed  # branches only
+
     assert info.parent_id is not None and info.branch_seq is not None
     parent = store.session(info.parent_id)
     traded = info.last_seq > info.branch_seq and info.last_ts is not None
