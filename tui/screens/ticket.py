@@ -154,6 +154,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
     OrderTicket #ticket-title { text-style: bold; width: 1fr; }
     OrderTicket .row { height: 1; margin-bottom: 1; }
     OrderTicket .label { width: 13; color: $text-muted; }
+    OrderTicket .label.second { width: 12; margin-left: 1; }
     OrderTicket Input, OrderTicket Choice, OrderTicket Checkbox { width: 1fr; }
     OrderTicket #type { width: 1fr; }
     OrderTicket #ticket-error { color: $error; height: auto; }
@@ -195,7 +196,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             with Horizontal(classes="row"):
                 yield Label("Quantity", classes="label")
                 yield Input(id="qty", placeholder="0.01 · $500 · 25% · r1%", compact=True)
-                yield Label(f"Lev 1-{max_lev}x", classes="label")
+                yield Label(f"Lev 1-{max_lev}x", classes="label second")
                 yield Input(str(lev), id="leverage", compact=True)
             with Horizontal(classes="row", id="row-price"):
                 yield Label("Limit price", classes="label", id="price-label")
@@ -205,17 +206,17 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
             with Horizontal(classes="row", id="row-trigger"):
                 yield Label("Trigger at", classes="label", id="trigger-label")
                 yield Input(id="trigger", placeholder="price", compact=True)
-                yield Label("Trigger on", classes="label")
+                yield Label("Trigger on", classes="label second")
                 yield Choice([("Last", "contract"), ("Mark", "mark")], "contract", id="working")
             with Horizontal(classes="row", id="row-trail"):
                 yield Label("Callback %", classes="label")
                 yield Input(id="callback", placeholder="0.1-20", compact=True)
-                yield Label("Activation", classes="label")
+                yield Label("Activation", classes="label second")
                 yield Input(id="activation", placeholder="now", compact=True)
             with Horizontal(classes="row", id="row-tif"):
                 yield Label("Time in force", classes="label")
                 yield Choice([(t, t) for t in ("GTC", "IOC", "FOK", "GTX", "GTD")], "GTC", id="tif")
-                yield Label("Good till", classes="label")
+                yield Label("Good till", classes="label second")
                 yield Input(id="good-till", placeholder="30m · 4h · 2d", compact=True)
             with Horizontal(classes="row", id="row-flags"):
                 yield Label("", classes="label")
@@ -226,7 +227,7 @@ class OrderTicket(StillBackdrop[ev.PlaceOrder | None]):
                 yield Label("Margin mode", classes="label")
                 yield Choice([("Cross", "cross"), ("Isolated", "isolated")], mode, id="mode")
                 if self.engine.position_mode == "hedge":
-                    yield Label("Position", classes="label")
+                    yield Label("Position", classes="label second")
                     yield Choice(
                         [("Long side", "long"), ("Short side", "short")],
                         "long" if self.side == "buy" else "short",
