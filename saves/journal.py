@@ -12,6 +12,7 @@ a valid event, money that is not a finite decimal, or a snapshot that is not JSO
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -26,7 +27,6 @@ from papertrade.saves.writer import INSERT_EVENT
 
 END = 2**62
 """Past any sequence number: "to the end of the journal"."""
-_CHUNK = 5000
 
 
 @dataclass(slots=True, frozen=True)
@@ -62,26 +62,27 @@ class Journal:
 
     # --- inputs ------------------------------------------------------------------------
 
-    def _chunks(
+    def _cursors(
         self, sid: int, start_seq: int, end_seq: int | None
-    ) -> Iterator[tuple[int, list[tuple[int, int, str, str]]]]:
-        """Raw rows `(seq, ts, kind, payload)` in order, through a branch's parents, a chunk at
-        a time with the session that holds them (timestamps not checked yet)."""
+    ) -> Iterator[tuple[int, sqlite3.Cursor]]:
+        """Raw rows `(seq, ts, kind, payload)` in order, through a branch's parents, a cursor
+        per session that holds them (timestamps not checked yet). Read a row at a time, not
+        in chunks of thousands: a row is decoded while its objects are still in the CPU's
+        caches, and no list of them lives on for the garbage collector to walk (decoding
+        measured faster per row from 64-row chunks than from 4,096-row ones)."""
         end = END if end_seq is None else end_seq
         for seg in self.segments(sid):
             lo, hi = max(seg.lo, start_seq), min(seg.hi, end)
             if lo > hi:
                 continue
-            cur = self.conn.execute(
-                "SELECT seq, ts, kind, payload FROM events"
-                " WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
-                (seg.session_id, lo, hi),
+            yield (
+                seg.session_id,
+                self.conn.execute(
+                    "SELECT seq, ts, kind, payload FROM events"
+                    " WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+                    (seg.session_id, lo, hi),
+                ),
             )
-            while True:
-                chunk = cur.fetchmany(_CHUNK)
-                if not chunk:
-                    break
-                yield seg.session_id, chunk
 
     def _bad_ts(self, holder: int, seq: int, ts: int) -> DamagedSession:
         return self._damaged(holder, f"event {seq}: {bounds.ts_problem(ts)}", seq)
@@ -92,8 +93,8 @@ class Journal:
         """Raw journal rows `(seq, ts, kind, payload)` in order, through a branch's parents,
         each with its timestamp checked against `saves.bounds`."""
         lowest, highest = bounds.TS_MIN, bounds.TS_MAX
-        for holder, chunk in self._chunks(sid, start_seq, end_seq):
-            for row in chunk:
+        for holder, cursor in self._cursors(sid, start_seq, end_seq):
+            for row in cursor:
                 ts = row[1]
                 if not lowest <= ts <= highest:  # STRICT: ts is an int; only range to check
                     raise self._bad_ts(holder, row[0], ts)
@@ -112,17 +113,18 @@ class Journal:
         """The session's inputs `(seq, event)` from `start_seq` to `end_seq` inclusive.
 
         `rows` and `decode` written out in one loop: this is a replay's cost per row beside
-        the engine's (issue 14: replay at least half the engine's speed): a row goes
-        through `payload.trusted`, and on any doubt through `payload.decode`'s strict path
-        for its words."""
+        the engine's (issue 14: replay at least half the engine's speed): a row goes through
+        its kind's cheapest reader (`payload.READERS`), and on any doubt through
+        `payload.decode`, whose strict path words what is wrong."""
         lowest, highest = bounds.TS_MIN, bounds.TS_MAX
-        trusted = payload.trusted
+        readers = payload.READERS
         decode = payload.decode
-        for holder, chunk in self._chunks(sid, start_seq, end_seq):
-            for seq, ts, kind, text in chunk:
+        for holder, cursor in self._cursors(sid, start_seq, end_seq):
+            for seq, ts, kind, text in cursor:
                 if not lowest <= ts <= highest:  # STRICT: ts is an int; only range to check
                     raise self._bad_ts(holder, seq, ts)
-                event = trusted(kind, ts, text)
+                reader = readers.get(kind)
+                event = None if reader is None else reader(ts, text)
                 if event is None:
                     try:
                         event = decode(kind, ts, text, seq)
