@@ -7,8 +7,8 @@ where `core.codec.dumps` would normalise it to "60088"). Key names are
 the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
 budget). Decoding checks every value with the drill format's own checks (`core.codec`'s table)
 straight from the stored text (issue 14: replay at least half the engine's own speed): a
-market row is matched whole by `core.codec.row_pattern`'s pattern, whose texts the checks return
-unchanged, and built with `Decimal(text)`; any other row is split at its commas, each token
+market row is matched whole by `core.codec.row_pattern`'s pattern (plain character classes),
+each number built with `Decimal(text)` and compared with its field's bound; any other row is split at its commas, each token
 looked up in a memo of its kind of field (the check's result per token seen) or taken through
 the check, and the order's rule across its fields asked once on the built order. Anything that
 path doubts (a token that is not one whole JSON value, a null where a value is required, a
