@@ -8,14 +8,14 @@ the same on every row, so leaving them out halves the journal (the 5 MB per symb
 budget). Decoding checks every value with the drill format's own checks (`core.codec`'s table)
 straight from the stored text (issue 14: replay at least half the engine's own speed): a
 market row is matched whole by `core.codec.row_pattern`'s pattern (plain character classes),
-each number built with `Decimal(text)` and compared with its field's bound; any other row is split at its commas, each token
-looked up in a memo of its kind of field (the check's result per token seen) or taken through
-the check, and the order's rule across its fields asked once on the built order. Anything that
-path doubts (a token that is not one whole JSON value, a null where a value is required, a
-check or a cross-field rule failing, a book) goes through `core.codec.parse_object`, the same
-edge every drill line goes through, for its exact words: a damaged row fails loudly instead of
-replaying wrong, and both paths accept the same rows with equal events
-(tests/saves/test_payload_trusted.py).
+each number built with `Decimal(text)` and compared with its field's bound; any other row is
+split at its commas, each token looked up in a memo of its kind of field (the check's result
+per token seen) or taken through the check, and the order's rule across its fields asked once
+on the built order. Anything that path doubts (a token that is not one whole JSON value, a null
+where a value is required, a check or a cross-field rule failing, a book) goes through
+`core.codec.parse_object`, the same edge every drill line goes through, for its exact words: a
+damaged row fails loudly instead of replaying wrong, and both paths accept the same rows with
+equal events (tests/saves/test_payload_trusted.py).
 `to_line` gives `core.codec.dumps(event)`, which is what exports contain.
 
 Books (up to 20 levels a side, ten a second per symbol: the heaviest rows by far) write each
