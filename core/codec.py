@@ -741,25 +741,19 @@ def parse_object(obj: Any, line: int = 1) -> ev.Event | ev.SessionSettings:
 #
 # Nearly every row of a journal is a mark, quote, trade or funding in the one compact array
 # `saves.payload.encode` writes. For those kinds a regular expression made from `_FORMAT`
-# matches the whole row, each number's pattern narrow enough that it can only be inside its
-# field's bound (no zero, fewer integer digits than the bound's power of ten, at most
-# `MAX_DIGITS` characters, the same texts `_bounded` takes without its general parse) and the
-# symbol's only what `_symbol` returns unchanged. So `Decimal`, `int` and the text itself are
-# exactly what the checks would return; anything the pattern misses (spaces, exponents,
-# zeros, escapes) takes the strict way. (Drill lines take msgspec instead: `_quick` below.)
+# matches the whole row: each number a plain run of at most `MAX_DIGITS` characters of
+# digits and `.` (and `-` where its bound goes below zero), so no space, exponent, escape,
+# underscore or non-ASCII digit; the symbol only what `_symbol` returns unchanged; a time only
+# an integer inside the ts bound. The pattern leaves each number's value to its reader, which
+# builds `Decimal(text)` (refusing "1..2", "-") and compares it with the field's bound
+# (`field_kinds`), leaving zero to the strict way; for such a text `_bounded` returns that very
+# `Decimal(text)`. Simple character classes on purpose: lookaheads that kept each number
+# inside its bound cost the pattern twice the time. (Drill lines take msgspec instead.)
 
 
-def _decimal_token(bound: Bound) -> str | None:
-    low, high = bound.low, bound.high
-    if low > 0:
-        return None
-    limit = min(high, -low) if low < 0 else high
-    power = limit.adjusted()  # 10**power <= limit: fewer integer digits stay inside
-    if power < 0:
-        return None
-    whole = "0" if power == 0 else f"(?:0|[1-9][0-9]{{0,{power - 1}}})"
-    sign = "-?" if low < 0 else ""
-    return rf'"(?![-0.]*")(?=[-0-9.]{{1,{MAX_DIGITS}}}")({sign}{whole}(?:\.[0-9]+)?)"'
+def _decimal_token(bound: Bound) -> str:
+    chars = "-0-9." if bound.low < 0 else "0-9."
+    return rf'"([{chars}]{{1,{MAX_DIGITS}}})"'
 
 
 _TOKEN_SYMBOL = r'"([A-Z0-9._-]{1,40})"'
@@ -771,7 +765,10 @@ def row_pattern(kind: str, names: tuple[str, ...]) -> re.Pattern[str] | None:
     dropped; the row's ts is kept beside it), one group per name, in order, an absent one
     None. None for a kind it cannot match (a cross-field rule other than a quote's: the
     reader checks that one, a field that is not a symbol, a decimal or a time, an optional
-    field whose default is not None, a required field after an optional one)."""
+    field whose default is not None, a required field after an optional one).
+
+    A decimal group's text is a number only once `Decimal` takes it and it lies inside its
+    field's bound (`field_kinds`)."""
     fields, post = _FORMAT[kind]
     if post is not None and kind != "quote":
         return None

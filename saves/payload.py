@@ -7,15 +7,15 @@ where `core.codec.dumps` would normalise it to "60088"). Key names are
 the same on every row, so leaving them out halves the journal (the 5 MB per symbol-hour
 budget). Decoding checks every value with the drill format's own checks (`core.codec`'s table)
 straight from the stored text (issue 14: replay at least half the engine's own speed): a
-market row is matched whole by `core.codec.row_pattern`'s pattern, whose texts the checks return
-unchanged, and built with `Decimal(text)`; any other row is split at its commas, each token
-looked up in a memo of its kind of field (the check's result per token seen) or taken through
-the check, and the order's rule across its fields asked once on the built order. Anything that
-path doubts (a token that is not one whole JSON value, a null where a value is required, a
-check or a cross-field rule failing, a book) goes through `core.codec.parse_object`, the same
-edge every drill line goes through, for its exact words: a damaged row fails loudly instead of
-replaying wrong, and both paths accept the same rows with equal events
-(tests/saves/test_payload_trusted.py).
+market row is matched whole by `core.codec.row_pattern`'s pattern (plain character classes),
+each number built with `Decimal(text)` and compared with its field's bound; any other row is
+split at its commas, each token looked up in a memo of its kind of field (the check's result
+per token seen) or taken through the check, and the order's rule across its fields asked once
+on the built order. Anything that path doubts (a token that is not one whole JSON value, a null
+where a value is required, a check or a cross-field rule failing, a book) goes through
+`core.codec.parse_object`, the same edge every drill line goes through, for its exact words: a
+damaged row fails loudly instead of replaying wrong, and both paths accept the same rows with
+equal events (tests/saves/test_payload_trusted.py).
 `to_line` gives `core.codec.dumps(event)`, which is what exports contain.
 
 Books (up to 20 levels a side, ten a second per symbol: the heaviest rows by far) write each
@@ -30,6 +30,7 @@ string back into the pairs before validating; rows written as pairs read as befo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import json.encoder
 import operator
@@ -40,7 +41,7 @@ from typing import Any
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.numbers import MAX_DIGITS
+from papertrade.core.numbers import CONTEXT, MAX_DIGITS
 from papertrade.saves.errors import CorruptStoreError
 
 _CLASSES: tuple[type, ...] = (
@@ -361,15 +362,22 @@ def _walk(kind: str, plan: _Plan, ts: int, tokens: list[str]) -> ev.Event | None
     return built
 
 
-# --- market rows: one pattern match, then the values straight into the event ------------------
+# --- market rows: one pattern match, then each number's Decimal and its bound ---------------
 #
-# A market row that `core.codec.row_pattern`'s pattern matches whole holds only texts the format's
-# checks return unchanged (each number's digits inside its bound, the symbol as `_symbol`
-# returns it), so its event is built straight from the groups with `Decimal(text)`, in field
-# order. Nearly every row of a journal is one of these. One pattern a row costs the same
-# whatever the data (a memo per value only pays where values repeat, and random walks and
-# sizes rarely do). The groups are the fields after `ts` in `FIELDS` order, absent ones None
-# (tests/saves/test_payload_trusted.py holds each pattern to that layout).
+# A market row that `core.codec.row_pattern`'s pattern matches whole holds a symbol as
+# `_symbol` returns it, times inside their bound, and numbers written as at most `MAX_DIGITS`
+# characters of digits and `.` (and `-` for a rate). For such a text the format's check
+# (`codec._bounded`) gives `Decimal(text)` when that is not zero and lies inside the field's
+# bound, and refuses it otherwise (more than one `.`, no digit, a misplaced `-`, out of
+# bounds), so the readers below build `Decimal(text)` (refused texts raise `ArithmeticError`)
+# and compare it with its field's bound, taken from the format's table; a zero and an edge
+# of a bound go to the strict path (which turns zero into `Decimal(0)`, whatever its
+# exponent). `_DEC` is `Decimal(text)` through a context (`create_decimal`: fewer argument
+# checks than `Decimal()`) whose 80 digits never round a number of 18 characters, so the
+# value and its exponent are `Decimal(text)`'s. Nearly every row of a journal is one of these,
+# and every one costs the same whatever its values (nothing is remembered between rows but
+# the symbol's interned text). The groups are the fields after `ts` in `FIELDS` order,
+# absent ones None (tests/saves/test_payload_trusted.py holds each pattern to that layout).
 
 _PATTERNS = {
     kind: p for kind, names in FIELDS.items() if (p := codec.row_pattern(kind, names)) is not None
@@ -379,39 +387,72 @@ _MARK = _PATTERNS["mark"].fullmatch
 _TRADE = _PATTERNS["trade"].fullmatch
 _FUNDING = _PATTERNS["funding"].fullmatch
 _Quote, _MarkPrice, _Trade, _Funding = ev.Quote, ev.MarkPrice, ev.Trade, ev.Funding
+_DEC = CONTEXT.create_decimal
 _intern = sys.intern
+
+
+def _limits(kind: str, name: str) -> tuple[Decimal, Decimal]:
+    """`(low, high)` of a decimal field's bound in the format's table: a reader takes
+    `low < value <= high` (an inclusive low end is left to the strict path)."""
+    bound = codec.field_kinds(kind)[name].bound
+    assert bound is not None
+    return bound.low, bound.high
+
+
+_BID_LOW, _BID_HIGH = _limits("quote", "bid")
+_ASK_LOW, _ASK_HIGH = _limits("quote", "ask")
+_BID_QTY_LOW, _BID_QTY_HIGH = _limits("quote", "bid_qty")
+_ASK_QTY_LOW, _ASK_QTY_HIGH = _limits("quote", "ask_qty")
+_MARK_LOW, _MARK_HIGH = _limits("mark", "price")
+_INDEX_LOW, _INDEX_HIGH = _limits("mark", "index")
+_MARK_RATE_LOW, _MARK_RATE_HIGH = _limits("mark", "funding_rate")
+_TRADE_LOW, _TRADE_HIGH = _limits("trade", "price")
+_TRADE_QTY_LOW, _TRADE_QTY_HIGH = _limits("trade", "qty")
+_RATE_LOW, _RATE_HIGH = _limits("funding", "rate")
+_NOT_A_NUMBER = ArithmeticError  # what `_DEC` raises for a text `Decimal` refuses
 
 
 def _quote(ts: int, text: str) -> ev.Event | None:
     found = _QUOTE(text)
     if found is None:
         return None
-    symbol, bid_text, ask_text, bid_qty, ask_qty = found.groups()
-    bid, ask = _D(bid_text), _D(ask_text)
-    if bid > ask:
-        return None  # the format's one rule across a quote's fields: the strict path words it
-    return _Quote(
-        ts,
-        _intern(symbol),
-        bid,
-        ask,
-        None if bid_qty is None else _D(bid_qty),
-        None if ask_qty is None else _D(ask_qty),
-    )
+    symbol, bid_text, ask_text, bid_qty_text, ask_qty_text = found.groups()
+    try:
+        bid, ask = _DEC(bid_text), _DEC(ask_text)
+        bid_qty = None if bid_qty_text is None else _DEC(bid_qty_text)
+        ask_qty = None if ask_qty_text is None else _DEC(ask_qty_text)
+    except _NOT_A_NUMBER:
+        return None
+    if not (
+        _BID_LOW < bid <= _BID_HIGH
+        and _ASK_LOW < ask <= _ASK_HIGH
+        and bid <= ask  # the format's one rule across a quote's fields
+        and (bid_qty is None or _BID_QTY_LOW < bid_qty <= _BID_QTY_HIGH)
+        and (ask_qty is None or _ASK_QTY_LOW < ask_qty <= _ASK_QTY_HIGH)
+    ):
+        return None
+    return _Quote(ts, _intern(symbol), bid, ask, bid_qty, ask_qty)
 
 
 def _mark(ts: int, text: str) -> ev.Event | None:
     found = _MARK(text)
     if found is None:
         return None
-    symbol, price, index, rate, next_ts = found.groups()
+    symbol, price_text, index_text, rate_text, next_ts = found.groups()
+    try:
+        price = _DEC(price_text)
+        index = None if index_text is None else _DEC(index_text)
+        rate = None if rate_text is None else _DEC(rate_text)
+    except _NOT_A_NUMBER:
+        return None
+    if not (
+        _MARK_LOW < price <= _MARK_HIGH
+        and (index is None or _INDEX_LOW < index <= _INDEX_HIGH)
+        and (rate is None or (_MARK_RATE_LOW < rate <= _MARK_RATE_HIGH and rate))
+    ):
+        return None
     return _MarkPrice(
-        ts,
-        _intern(symbol),
-        _D(price),
-        None if index is None else _D(index),
-        None if rate is None else _D(rate),
-        None if next_ts is None else int(next_ts),
+        ts, _intern(symbol), price, index, rate, None if next_ts is None else int(next_ts)
     )
 
 
@@ -419,16 +460,28 @@ def _trade(ts: int, text: str) -> ev.Event | None:
     found = _TRADE(text)
     if found is None:
         return None
-    symbol, price, qty = found.groups()
-    return _Trade(ts, _intern(symbol), _D(price), _D(qty))
+    symbol, price_text, qty_text = found.groups()
+    try:
+        price, qty = _DEC(price_text), _DEC(qty_text)
+    except _NOT_A_NUMBER:
+        return None
+    if not (_TRADE_LOW < price <= _TRADE_HIGH and _TRADE_QTY_LOW < qty <= _TRADE_QTY_HIGH):
+        return None
+    return _Trade(ts, _intern(symbol), price, qty)
 
 
 def _funding(ts: int, text: str) -> ev.Event | None:
     found = _FUNDING(text)
     if found is None:
         return None
-    symbol, rate = found.groups()
-    return _Funding(ts, _intern(symbol), _D(rate))
+    symbol, rate_text = found.groups()
+    try:
+        rate = _DEC(rate_text)
+    except _NOT_A_NUMBER:
+        return None
+    if not (_RATE_LOW < rate <= _RATE_HIGH and rate):
+        return None
+    return _Funding(ts, _intern(symbol), rate)
 
 
 _MARKET: dict[str, Callable[[int, str], ev.Event | None]] = {
@@ -439,12 +492,19 @@ _MARKET: dict[str, Callable[[int, str], ev.Event | None]] = {
 }
 
 
+READERS: dict[str, Callable[[int, str], ev.Event | None]] = dict(_MARKET)
+"""The cheapest reader of each kind that has one, `(ts, payload) -> event or None`: what a
+journal's hot loop calls first, then `decode` (the market kinds' pattern alone: a row it
+doubts goes the whole way, walk and strict path, through `decode`)."""
+
+
 def trusted(kind: str, ts: int, payload: str) -> ev.Event | None:
     """The event of a row as the writer wrote it, or None for the strict path to decide
     (`ts` must already be in range: a journal reader's hot loop checks it).
 
-    The array is split at its commas and each token looked up in its field's memo, so a
-    value seen before costs a dict lookup, not a parse and a check; a token not seen yet
+    A market row is matched whole by its pattern; any other row (and a market row the
+    pattern doubts) is split at its commas and each token looked up in its field's memo, so
+    a value seen before costs a dict lookup, not a parse and a check; a token not seen yet
     goes through the format's check (`_Field.admit`). Anything unusual (a comma inside a
     string, a book, a cross-field rule with something to say) is None."""
     market = _MARKET.get(kind)
@@ -453,9 +513,19 @@ def trusted(kind: str, ts: int, payload: str) -> ev.Event | None:
         if event is not None:
             return event
     plan = _PLANS.get(kind)
-    if plan is None or payload[:1] != "[" or payload[-1:] != "]":
+    if plan is None:
+        return None
+    return _walk_row(kind, plan, ts, payload)
+
+
+def _walk_row(kind: str, plan: _Plan, ts: int, payload: str) -> ev.Event | None:
+    if payload[:1] != "[" or payload[-1:] != "]":
         return None
     return _walk(kind, plan, ts, payload[1:-1].split(",") if len(payload) > 2 else [])
+
+
+for _kind, _plan in _PLANS.items():
+    READERS.setdefault(_kind, functools.partial(_walk_row, _kind, _plan))
 
 
 def decode(kind: str, ts: int, payload: str, seq: int = 0) -> ev.Event:

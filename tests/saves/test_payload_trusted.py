@@ -65,7 +65,8 @@ ODD_DECIMALS = [
     "0E-8", "1000000000000", "999999999999.99", "1000000000000.0", "9999999999999", "007.5",
     ".5", "5.", "+5", " 5", "NaN", "Infinity", "-", "1.0000000000000000001",
     "123456789012345678", "1234567890123456789", "0.000000000000000001",
-    "0.0000000000000000001",
+    "0.0000000000000000001", "007", "1..2", ".", "-.5", "5-", "--1", "1.2.3", "-1.5",
+    "\u0661\u0662", "\uff11", "1_000", "1 ", "\t1", "1000000000000.000001", "-1.0",
 ]
 # fmt: on
 DECIMAL_TEXTS = st.one_of(
@@ -130,6 +131,62 @@ def test_recorded_rows_decode_to_their_events_on_both_paths() -> None:
         kind, ts, text = payload.encode(event)
         assert verdict(kind, ts, text, payload.decode) == verdict(kind, ts, text, strict)
         assert payload.decode(kind, ts, text) == event
+
+
+# Market rows as the pattern readers (`payload.READERS`) see them: texts they take (with
+# the strict path's value, exponent included) and texts they must leave to the strict path,
+# which then accepts or words them itself. The reader is asked directly, so a row the
+# strict path happens to accept cannot hide a reader that refused what it should take.
+TAKEN = [
+    ("quote", '["BTCUSDT",".5","5.","007","1"]'),
+    ("quote", '["BTCUSDT","1","1"]'),
+    ("quote", '["BTCUSDT","999999999999.99","1000000000000","0.000000000000001","2"]'),
+    ("quote", '["BTCUSDT","1","2",null,"3"]'),
+    ("mark", '["ETHUSDT","3000.10",null,"-0.0001",1767254400000]'),
+    ("mark", '["ETHUSDT","3000.10",null,"1"]'),
+    ("trade", '["A-B_C.D","123456789012.34567","0.0000000000000001"]'),
+    ("funding", '["BTCUSDT","-.5"]'),
+]
+DOUBTED = [
+    ("quote", '["BTCUSDT","0","1"]'),  # zero: the strict path's Decimal(0)
+    ("quote", '["BTCUSDT","1","2","0.000","1"]'),
+    ("quote", '["BTCUSDT","1..2","3"]'),
+    ("quote", '["BTCUSDT",".","3"]'),
+    ("quote", '["BTCUSDT","1.0000000000000000001","3"]'),  # 19+ characters
+    ("quote", '["BTCUSDT","1000000000000.1","1000000000000.2"]'),  # above the bound
+    ("quote", '["BTCUSDT","-1","3"]'),  # `-` where the bound does not go below zero
+    ("quote", '["BTCUSDT","2","1"]'),  # bid above ask
+    ("quote", '["BTCUSDT", "1","2"]'),  # whitespace in the array
+    ("quote", '["BTCUSDT"," 1","2"]'),  # whitespace in the number
+    ("quote", '["BTCUSDT","\\u0031","2"]'),  # an escape
+    ("quote", '["BTCUSDT","\u0661","2"]'),  # a non-ASCII digit
+    ("quote", '["BTCUSDT","1","\\u0661"]'),
+    ("quote", '["BTCUSDT","1e2","200"]'),
+    ("quote", '["BTCUSDT",null,"2"]'),  # null in a required field
+    ("mark", '["BTCUSDT","5",null,"-1"]'),  # the low edge of an inclusive bound
+    ("mark", '["BTCUSDT","5",null,"-0.0"]'),
+    ("mark", '["BTCUSDT","5",null,"1-"]'),
+    ("mark", '["BTCUSDT","5",null,"--1"]'),
+    ("mark", '["BTCUSDT","5",null,"1.5"]'),
+    ("mark", '["btcusdt","5"]'),
+    ("funding", '["BTCUSDT","-"]'),
+    ("trade", '["BTCUSDT","1","2",null]'),
+]
+
+
+@pytest.mark.parametrize(("kind", "text"), TAKEN)
+def test_a_market_reader_takes_plain_numbers_with_the_strict_paths_values(
+    kind: str, text: str
+) -> None:
+    taken = payload.READERS[kind](7, text)
+    assert taken is not None
+    assert verdict(kind, 7, text, lambda *_: taken) == verdict(kind, 7, text, strict)
+
+
+@pytest.mark.parametrize(("kind", "text"), DOUBTED)
+def test_a_market_reader_leaves_anything_else_to_the_strict_path(kind: str, text: str) -> None:
+    assert payload.READERS[kind](7, text) is None
+    assert_same(kind, 7, text)
 
 
 @pytest.mark.parametrize(
