@@ -25,9 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Union
-
-import msgspec
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, Union
 
 from papertrade.core import events as ev
 from papertrade.core.conditional import shape_error
@@ -52,6 +50,7 @@ from papertrade.core.numbers import (
 )
 
 if TYPE_CHECKING:
+    import msgspec
     from pydantic import BeforeValidator, ValidationError
 
 
@@ -859,15 +858,17 @@ class _Memo(dict[Any, Any]):
         return got
 
 
-_WIRE_TS = Annotated[int, msgspec.Meta(ge=MIN_TS_MS, le=MAX_TS_MS)]
-"""A time as `_ts` takes it: an integer (not a bool, not a float) inside the bounds."""
+_WIRE_TS = "ts"
+"""A time in a Struct's spec, made `Annotated[int, msgspec.Meta(ge=MIN_TS_MS, le=MAX_TS_MS)]`
+when the Structs are made: an integer (not a bool, not a float) inside the bounds."""
 _WIRE_MEMOS: dict[_Kind, _Memo] = {}
 
 
 def _wire(kind: _Kind) -> tuple[Any, _Memo | None] | None:
-    """How the fast path decodes a field of `kind`: its msgspec type, and the memo its text
-    goes through (None: the type is the whole check); None if the fast path does not take
-    the kind (a word, a bool, an identifier, book levels: their lines go the other way)."""
+    """How the fast path decodes a field of `kind`: its type in the Struct's spec, and the
+    memo its text goes through (None: the type is the whole check); None if the fast path
+    does not take the kind (a word, a bool, an identifier, book levels: their lines go the
+    other way)."""
     if kind is TS_K:
         return _WIRE_TS, None
     if kind.bound is not None or kind is SYMBOL_K:
@@ -879,7 +880,15 @@ def _wire(kind: _Kind) -> tuple[Any, _Memo | None] | None:
     return None
 
 
-def _wire_struct(kind: str) -> tuple[type[msgspec.Struct], Callable[[Any], ev.Event]] | None:
+class _WireSpec(NamedTuple):
+    """A fast-path kind as the table gives it, before msgspec is imported: each field's
+    `(name, type)` or `(name, type | None, None)`, and the function making its event."""
+
+    spec: tuple[tuple[Any, ...], ...]
+    convert: Callable[[Any], ev.Event]
+
+
+def _wire_spec(kind: str) -> _WireSpec | None:
     """The Struct a line of `kind` decodes into, fields in the event's order, and the
     function making its event; None for a kind with anything but decimals, a symbol and
     times, an optional field whose default is not None, or a cross-field rule other than
@@ -889,7 +898,7 @@ def _wire_struct(kind: str) -> tuple[type[msgspec.Struct], Callable[[Any], ev.Ev
         return None
     by_name = {f.name: f for f in fields}
     names = tuple(f.name for f in _fields_of(_EVENTS[kind]))
-    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    spec: list[tuple[Any, ...]] = []
     memos: list[_Memo | None] = []
     args: list[str] = []  # each field's value, as Python source
     for i, name in enumerate(names):
@@ -898,7 +907,7 @@ def _wire_struct(kind: str) -> tuple[type[msgspec.Struct], Callable[[Any], ev.Ev
         if wire is None or (f.default is not REQUIRED and f.default is not None):
             return None
         required = f.default is REQUIRED
-        spec.append((name, wire[0]) if required else (name, wire[0] | None, None))
+        spec.append((name, wire[0]) if required else (name, wire[0], None))
         memos.append(wire[1])
         if wire[1] is None:
             args.append(f"s.{name}")
@@ -906,23 +915,54 @@ def _wire_struct(kind: str) -> tuple[type[msgspec.Struct], Callable[[Any], ev.Ev
             args.append(
                 f"m{i}[s.{name}]" if required else f"(None if s.{name} is None else m{i}[s.{name}])"
             )
-    struct = msgspec.defstruct(
-        f"_{kind.title()}Line", spec, tag_field="type", tag=kind, forbid_unknown_fields=True
-    )
     rule = "\n    if e.bid > e.ask:\n        raise Doubt" if kind == "quote" else ""
     scope: dict[str, Any] = {"build": _EVENTS[kind], "Doubt": _Doubt}
     scope.update((f"m{i}", memo) for i, memo in enumerate(memos) if memo is not None)
     # The event built in one expression, as `dataclasses` writes an `__init__`: a loop over
     # the fields cost twice the rest of the line.
     exec(f"def convert(s):\n    e = build({', '.join(args)}){rule}\n    return e\n", scope)
-    return struct, scope["convert"]
+    return _WireSpec(tuple(spec), scope["convert"])
 
 
-_WIRE = {kind: found for kind in _EVENTS if (found := _wire_struct(kind)) is not None}
-_WIRE_DECODE = msgspec.json.Decoder(Union[tuple(s for s, _ in _WIRE.values())]).decode  # noqa: UP007
-_WIRE_CONVERT = {struct: convert for struct, convert in _WIRE.values()}
-FAST_KINDS = tuple(_WIRE)
+_WIRE_SPECS = {kind: found for kind in _EVENTS if (found := _wire_spec(kind)) is not None}
+FAST_KINDS = tuple(_WIRE_SPECS)
 """The input types the fast path takes."""
+
+
+class _Wire(NamedTuple):
+    structs: dict[str, type[msgspec.Struct]]
+    """Each fast kind's Struct."""
+    decode: Callable[[str], Any]
+    convert: dict[type, Callable[[Any], ev.Event]]
+    """A decoded Struct's class to the function making its event."""
+
+
+@cache
+def _wire_path() -> _Wire:
+    """The fast path's Structs and decoder, made on first use: msgspec (about 15 ms to
+    import) is only needed where drill lines are read, never on the terminal's way to its
+    first frame."""
+    import msgspec
+
+    ts = Annotated[int, msgspec.Meta(ge=MIN_TS_MS, le=MAX_TS_MS)]
+
+    def typed(field: tuple[Any, ...]) -> tuple[Any, ...]:
+        kind = ts if field[1] is _WIRE_TS else field[1]
+        return (field[0], kind) if len(field) == 2 else (field[0], kind | None, None)
+
+    structs = {
+        kind: msgspec.defstruct(
+            f"_{kind.title()}Line",
+            [typed(f) for f in found.spec],
+            tag_field="type",
+            tag=kind,
+            forbid_unknown_fields=True,
+        )
+        for kind, found in _WIRE_SPECS.items()
+    }
+    decode = msgspec.json.Decoder(Union[tuple(structs.values())]).decode  # noqa: UP007
+    convert = {structs[kind]: found.convert for kind, found in _WIRE_SPECS.items()}
+    return _Wire(structs, decode, convert)
 
 
 def _quick(text: str) -> ev.Event | None:
@@ -930,10 +970,11 @@ def _quick(text: str) -> ev.Event | None:
     else None: the line then goes the way every other line goes."""
     if len(text) > MAX_LINE_CHARS:
         return None
+    wire = _wire_path()
     try:
-        wire = _WIRE_DECODE(text)
-        return _WIRE_CONVERT[wire.__class__](wire)
-    except (msgspec.DecodeError, ValueError, _Doubt):
+        decoded = wire.decode(text)
+        return wire.convert[decoded.__class__](decoded)
+    except (ValueError, _Doubt):  # msgspec.DecodeError is a ValueError
         return None
 
 
@@ -993,7 +1034,7 @@ def stream(lines: Iterable[str]) -> Iterator[ev.SessionSettings | ev.Event]:
     """
     settings_given = False
     last_ts = -1
-    decode, converts = _WIRE_DECODE, _WIRE_CONVERT
+    _, decode, converts = _wire_path()
     for number, raw in enumerate(lines, start=1):
         event: ev.Event | None = None
         if len(raw) <= MAX_LINE_CHARS:

@@ -196,7 +196,7 @@ def test_the_fast_path_is_made_from_the_format_table() -> None:
     of them comes along); the others are not."""
     assert set(codec.FAST_KINDS) == {"mark", "quote", "trade", "funding", "snapshot"}
     for kind in codec.FAST_KINDS:
-        struct = codec._WIRE[kind][0]
+        struct = codec._wire_path().structs[kind]
         assert set(struct.__struct_fields__) == set(codec.field_kinds(kind))
 
 

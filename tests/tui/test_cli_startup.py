@@ -116,3 +116,5 @@ def test_the_terminal_imports_without_plotext_or_the_dialogs() -> None:
     later = ("papertrade.feeds.file", "papertrade.tui.service.recorded", "tomllib")
     tabs = ("textual.widgets._tabbed_content", "papertrade.tui.widgets.history")
     assert loaded(modules, *later, *tabs) == []
+    # nor msgspec (~15 ms): it decodes drill lines, made on first use by `core.codec`
+    assert "papertrade.core.codec" in modules and loaded(modules, "msgspec") == []
