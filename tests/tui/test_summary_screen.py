@@ -102,37 +102,25 @@ async def test_summary_from_ready_stats_shows_wins_losses_and_a_curve() -> None:
         assert not isinstance(app.screen, SummaryScreen)
 
 
-async def test_a_flat_equity_curve_is_drawn_on_a_narrow_axis_not_half_either_side() -> None:
-    """A session that never traded: equity 10,000 throughout. Left to plotext the axis was
-    5,000 .. 15,000; the floor pad is 10,000 x 0.05 % = 5: 9,995 .. 10,005."""
-    flat = ((0, Decimal("10000")), (60_000, Decimal("10000")), (120_000, Decimal("10000")))
-    stats = SessionStats(
-        start_ts=0,
-        end_ts=120_000,
-        starting_balance=Decimal("10000"),
-        final_equity=Decimal("10000"),
-        realized_pnl=Decimal("0"),
-        fees=Decimal("0"),
-        funding=Decimal("0"),
-        liquidation_losses=Decimal("0"),
-        net_pnl=Decimal("0"),
-        trades=0,
-        closing_trades=0,
-        wins=0,
-        losses=0,
-        win_rate=None,
-        average_win=None,
-        average_loss=None,
-        largest_loss=None,
-        max_drawdown=Decimal("0"),
-        max_drawdown_pct=Decimal("0"),
-        liquidations=0,
-        time_in_market_ms=0,
-        time_in_market_pct=Decimal("0"),
-        equity_curve=flat,
-    )
-    app = Host(lambda: SummaryScreen(stats, title="flat"))
+async def test_a_flat_equity_curve_is_drawn_on_a_narrow_axis_not_half_either_side(
+    tmp_path: Path,
+) -> None:
+    """A session that never traded: marks only, equity 10,000 throughout. Left to plotext the
+    axis was 5,000 .. 15,000; the floor pad is 10,000 x 0.05 % = 5: 9,995 .. 10,005."""
+    lines = [
+        '{"type":"session","balance":"10000"}',
+        *(
+            f'{{"type":"mark","ts":{1767225600000 + 60_000 * i},"symbol":"BTCUSDT",'
+            f'"price":"{95000 + i}"}}'
+            for i in range(3)
+        ),
+    ]
+    settings, events = codec.parse_lines(lines)
+    with Store.open(tmp_path / "quiet.db") as store:
+        store.import_session(settings, events, name="quiet")
+    app = Host(lambda: SummaryScreen(db_path=tmp_path / "quiet.db", session="quiet", title="flat"))
     async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, SummaryScreen) and screen.equity_axis is not None
