@@ -90,11 +90,7 @@ class ConditionalDesk:
 
     def _watched_price(self, symbol: str, working: ev.WorkingType) -> Decimal | None:
         m = self.markets.get(symbol)
-        if m is None:
-            return None
-        if working == "mark":
-            return m.mark if m.has_mark else None
-        return m.last
+        return None if m is None else m.watched(working)
 
     def _place_conditional(
         self, c: ev.PlaceOrder, inst: Instrument, reissue: bool

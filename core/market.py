@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from papertrade.core.events import WorkingType
 
 
 class MarketState:
@@ -45,6 +49,13 @@ class MarketState:
         self.bids: tuple[tuple[Decimal, Decimal], ...] = ()
         self.asks: tuple[tuple[Decimal, Decimal], ...] = ()
         """The latest `book` event's levels, best first (empty: no book seen)."""
+
+    def watched(self, working: WorkingType) -> Decimal | None:
+        """The price a trigger on `working` watches: the last trade, or the mark of a mark
+        stream (a mark made from a quote's mid does not fire mark-price triggers)."""
+        if working == "mark":
+            return self.mark if self.has_mark else None
+        return self.last
 
     def to_state(self) -> dict[str, object]:
         def s(v: Decimal | None) -> str | None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from papertrade.core.events import MarginMode, PositionSide, PositionSlot
 from papertrade.core.instruments import Instrument
-from papertrade.core.margin import INFINITY, BandLine
+from papertrade.core.margin import INFINITY, BandLine, maintenance_margin, unrealized_pnl
 from papertrade.core.numbers import ZERO
 
 ENTRY_QUANTUM = Decimal("1E-10")
@@ -88,18 +88,19 @@ class Position:
         None when not banded or once its band is worked out."""
 
     def figures_at(self, price: Decimal) -> tuple[Decimal, Decimal]:
-        """(uPnL, maintenance margin) at `price`: `margin.unrealized_pnl` and
-        `margin.maintenance_margin` written out, as the engine's re-mark does."""
+        """(uPnL, maintenance margin) at `price`: the same arithmetic as the engine's re-mark
+        (which writes it out on its hot path)."""
         size = self.size
-        notional = abs(size) * price
-        bracket = self.instrument.bracket_for(notional)
-        return size * (price - self.entry), notional * bracket.mmr - bracket.cum
+        return (
+            unrealized_pnl(size, self.entry, price),
+            maintenance_margin(self.instrument, abs(size) * price),
+        )
 
     @property
     def upnl(self) -> Decimal:
         if self._at is self.mark:
             return self._upnl
-        return self.size * (self.mark - self.entry)
+        return unrealized_pnl(self.size, self.entry, self.mark)
 
     @upnl.setter
     def upnl(self, value: Decimal) -> None:

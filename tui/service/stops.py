@@ -118,10 +118,9 @@ class LegPreview:
 
 
 def watched_price(market: MarketState | None, working: ev.WorkingType) -> Decimal | None:
-    """The price a trigger with `working` watches: the mark, or the last trade."""
-    if market is None:
-        return None
-    return market.mark if working == "mark" else market.last
+    """The price a trigger with `working` watches, as the engine judges it
+    (`MarketState.watched`); None before the first."""
+    return None if market is None else market.watched(working)
 
 
 def leg_preview(pos: Position, leg: Leg, trigger: Decimal, watched: Decimal | None) -> LegPreview:
