@@ -55,7 +55,12 @@ def test_replay_paused(snap_compare, db, size, steps):
         symbol = screen.chart_symbol()
         history = list(screen.player.history.get(symbol or "", ()))
         screen.chart.update_from(screen.player.engine, symbol, history)
+        # The log scrolls to its newest line after a refresh: done here, not left to race the
+        # screenshot (under load it had, and the 120x40 still showed one line more).
+        log = screen.log_view
+        log.scroll_end(animate=False, immediate=True)
         await pilot.pause()
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y, "the log at its end")
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
