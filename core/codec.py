@@ -48,6 +48,7 @@ from papertrade.core.numbers import (
     plain,
     timestamp,
 )
+from papertrade.core.records import Value
 
 if TYPE_CHECKING:
     import msgspec
@@ -209,8 +210,8 @@ else:
 # equal events. So pydantic is not imported at all while every line is good.
 
 
-@dataclass(frozen=True, slots=True)
-class _Kind:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class _Kind(Value):
     """How one field is checked: a converting check, a set of literal words, or a strict
     bool; `py` is the Python type the check returns (for the error models)."""
 
@@ -301,8 +302,10 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
-@dataclass(frozen=True, slots=True)
-class _Field:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class _Field(Value):
+    """One field of a line: its name, how it is checked, and its default (or `REQUIRED`)."""
+
     name: str
     kind: _Kind
     default: Any = REQUIRED
@@ -513,8 +516,8 @@ def _memo_of(kind: _Kind) -> dict[str, Any]:
     return _MEMOS.setdefault(kind, {w: w for w in kind.words})
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class _Plan(Value):
     """A type's fields as the accept path walks them: the line's own keys, each to its memo
     (strings already checked) and its check."""
 
