@@ -960,6 +960,7 @@ def _wire_path() -> _Wire:
             tag_field="type",
             tag=kind,
             forbid_unknown_fields=True,
+            gc=False,  # texts, ints and None only: no cycle, so never tracked (cheaper lines)
         )
         for kind, found in _WIRE_SPECS.items()
     }
