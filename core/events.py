@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar, Literal
 
+from papertrade.core.records import Record, Value
+
 Side = Literal["buy", "sell"]
 PositionSide = Literal["long", "short"]
 PositionSlot = Literal["both", "long", "short"]
@@ -58,8 +60,8 @@ FILL_MODELS: tuple[FillModel, ...] = ("touch", "book", "queue")
 # --- market events -------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class MarkPrice:
+@dataclass(slots=True, eq=False, repr=False)
+class MarkPrice(Record):
     """Mark price (drives uPnL, margin ratio and liquidation), with the venue's funding info."""
 
     ts: int
@@ -71,8 +73,8 @@ class MarkPrice:
     type: ClassVar[str] = "mark"
 
 
-@dataclass(slots=True)
-class Quote:
+@dataclass(slots=True, eq=False, repr=False)
+class Quote(Record):
     """Best bid and ask: market orders take them, resting limit orders fill against them."""
 
     ts: int
@@ -84,8 +86,8 @@ class Quote:
     type: ClassVar[str] = "quote"
 
 
-@dataclass(slots=True)
-class Trade:
+@dataclass(slots=True, eq=False, repr=False)
+class Trade(Record):
     """A public trade: sets the last price; resting limit orders fill when it reaches them."""
 
     ts: int
@@ -99,8 +101,8 @@ Level = tuple[Decimal, Decimal]
 """One price level of a book: `(price, qty)`."""
 
 
-@dataclass(slots=True)
-class Book:
+@dataclass(slots=True, eq=False, repr=False)
+class Book(Record):
     """The top of a symbol's order book, replacing whatever book the symbol had: `bids` best
     (highest) first, `asks` best (lowest) first, each level `(price, qty)`. The validating edge
     guarantees the order, positive quantities and a book that is not crossed."""
@@ -112,8 +114,8 @@ class Book:
     type: ClassVar[str] = "book"
 
 
-@dataclass(slots=True)
-class Funding:
+@dataclass(slots=True, eq=False, repr=False)
+class Funding(Record):
     """A funding settlement: every open position of the symbol pays or receives now."""
 
     ts: int
@@ -125,8 +127,11 @@ class Funding:
 # --- user commands ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class PlaceOrder:
+@dataclass(slots=True, eq=False, repr=False)
+class PlaceOrder(Record):
+    """A new order: market, limit or conditional (the fields below the first six are
+    optional, each None or false when unused)."""
+
     ts: int
     id: str
     symbol: str
@@ -158,15 +163,17 @@ class PlaceOrder:
     engine when the entry fills (README "Stop loss with the entry")."""
 
 
-@dataclass(slots=True)
-class CancelOrder:
+@dataclass(slots=True, eq=False, repr=False)
+class CancelOrder(Record):
+    """Cancel an open or waiting order by its id."""
+
     ts: int
     id: str
     type: ClassVar[str] = "cancel"
 
 
-@dataclass(slots=True)
-class AmendOrder:
+@dataclass(slots=True, eq=False, repr=False)
+class AmendOrder(Record):
     """Change an open order's quantity, limit price or trigger price, keeping its id (a trader
     moving a stop); the fields left None stay as they are."""
 
@@ -178,8 +185,8 @@ class AmendOrder:
     type: ClassVar[str] = "amend"
 
 
-@dataclass(slots=True)
-class ClosePosition:
+@dataclass(slots=True, eq=False, repr=False)
+class ClosePosition(Record):
     """Close a position at the market; in hedge mode `position_side` says which one (it may
     be left out while only one side of the symbol is open)."""
 
@@ -189,8 +196,8 @@ class ClosePosition:
     type: ClassVar[str] = "close"
 
 
-@dataclass(slots=True)
-class AdjustMargin:
+@dataclass(slots=True, eq=False, repr=False)
+class AdjustMargin(Record):
     """Move margin into (+) or out of (−) an isolated position."""
 
     ts: int
@@ -200,24 +207,30 @@ class AdjustMargin:
     type: ClassVar[str] = "adjust_margin"
 
 
-@dataclass(slots=True)
-class SetLeverage:
+@dataclass(slots=True, eq=False, repr=False)
+class SetLeverage(Record):
+    """Change a symbol's leverage (refused outside the instrument's brackets, and a cut
+    under an open isolated position)."""
+
     ts: int
     symbol: str
     leverage: int
     type: ClassVar[str] = "set_leverage"
 
 
-@dataclass(slots=True)
-class SetMarginMode:
+@dataclass(slots=True, eq=False, repr=False)
+class SetMarginMode(Record):
+    """Switch a symbol between isolated and cross margin (refused while it has a
+    position or orders)."""
+
     ts: int
     symbol: str
     margin_mode: MarginMode
     type: ClassVar[str] = "set_margin_mode"
 
 
-@dataclass(slots=True)
-class SetPositionMode:
+@dataclass(slots=True, eq=False, repr=False)
+class SetPositionMode(Record):
     """One-way or hedge (Binance `dualSidePosition`): account-wide, refused while any
     position or open order exists."""
 
@@ -226,8 +239,8 @@ class SetPositionMode:
     type: ClassVar[str] = "set_position_mode"
 
 
-@dataclass(slots=True)
-class Snapshot:
+@dataclass(slots=True, eq=False, repr=False)
+class Snapshot(Record):
     """Ask for an `AccountState` outcome at this point of the stream."""
 
     ts: int
@@ -262,8 +275,8 @@ COMMAND_TYPES = frozenset(
 )
 
 
-@dataclass(slots=True, frozen=True)
-class SessionSettings:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class SessionSettings(Value):
     """Starting conditions of an account: the optional first line of a drill file."""
 
     balance: Decimal = Decimal("10000")
@@ -297,8 +310,8 @@ class SessionSettings:
         )
 
 
-@dataclass(slots=True, frozen=True)
-class Limit:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class Limit(Value):
     """A loss limit in USDT, or in percent of the equity it is measured from (`percent`)."""
 
     value: Decimal
@@ -316,8 +329,10 @@ class Limit:
 # --- outcomes --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True, frozen=True)
-class Fill:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class Fill(Value):
+    """An order (or part of one) traded: the price, the fee and the PnL it realised."""
+
     ts: int
     order_id: str
     symbol: str
@@ -339,8 +354,10 @@ class Fill:
     type: ClassVar[str] = "fill"
 
 
-@dataclass(slots=True, frozen=True)
-class Rejected:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class Rejected(Value):
+    """A command the engine refused, and why: the state is as if it had never come."""
+
     ts: int
     command: str
     order_id: str | None
@@ -348,8 +365,8 @@ class Rejected:
     type: ClassVar[str] = "rejected"
 
 
-@dataclass(slots=True, frozen=True)
-class Liquidation:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class Liquidation(Value):
     """One liquidated part of a position (README "Liquidation as executed").
 
     A partial liquidation leaves `remaining_qty` of the position open. `loss` is what the line
@@ -383,24 +400,28 @@ class Liquidation:
         return self.clearance_fee - self.insurance_covered - self.loss
 
 
-@dataclass(slots=True, frozen=True)
-class FundingPaid:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class FundingPaid(Value):
+    """A funding settlement of one position in USDT: received when `amount` ≥ 0, else paid."""
+
     ts: int
     symbol: str
     amount: Decimal
     type: ClassVar[str] = "funding_paid"
 
 
-@dataclass(slots=True, frozen=True)
-class OrderCancelled:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class OrderCancelled(Value):
+    """An order taken off the book: by the trader, or by the engine, which says why."""
+
     ts: int
     order_id: str
     reason: str
     type: ClassVar[str] = "order_cancelled"
 
 
-@dataclass(slots=True, frozen=True)
-class OrderTriggered:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class OrderTriggered(Value):
     """A conditional order's trigger condition held at `watched_price`; the fill, resting
     order or rejection of the order it became follows."""
 
@@ -417,8 +438,8 @@ class OrderTriggered:
     type: ClassVar[str] = "order_triggered"
 
 
-@dataclass(slots=True, frozen=True)
-class RuleBreached:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class RuleBreached(Value):
     """A challenge loss rule was reached (`core.challenge`): `limit` and `value` in USDT.
     From here new opening orders are refused: until the next UTC day for `max_daily_loss`,
     for the rest of the session for `max_drawdown`."""
@@ -430,8 +451,8 @@ class RuleBreached:
     type: ClassVar[str] = "rule_breached"
 
 
-@dataclass(slots=True, frozen=True)
-class Refill:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class Refill(Value):
     """A wiped account (wallet at or below 0, nothing open) refilled to the starting balance."""
 
     ts: int
@@ -439,8 +460,8 @@ class Refill:
     type: ClassVar[str] = "refill"
 
 
-@dataclass(slots=True, frozen=True)
-class ReduceOnlyCut:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class ReduceOnlyCut(Value):
     """A reduce-only order larger than the position it reduces, cut to the position's size
     (as Binance does); emitted before the fill or the resting order it cut."""
 
@@ -452,8 +473,10 @@ class ReduceOnlyCut:
     type: ClassVar[str] = "reduce_only_cut"
 
 
-@dataclass(slots=True, frozen=True)
-class PositionState:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class PositionState(Value):
+    """One open position as the account state reports it, its figures at the current mark."""
+
     symbol: str
     side: PositionSide
     qty: Decimal
@@ -469,8 +492,10 @@ class PositionState:
     position_side: PositionSlot = "both"
 
 
-@dataclass(slots=True, frozen=True)
-class OrderState:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class OrderState(Value):
+    """One open or waiting order as the account state reports it."""
+
     id: str
     symbol: str
     side: Side
@@ -500,8 +525,11 @@ class OrderState:
     the other models)."""
 
 
-@dataclass(slots=True, frozen=True)
-class AccountState:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class AccountState(Value):
+    """The account at `ts`: balances, positions and open orders (a `snapshot`'s answer,
+    and the last line of every run)."""
+
     ts: int
     wallet_balance: Decimal
     margin_balance: Decimal

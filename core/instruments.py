@@ -12,21 +12,22 @@ network.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from itertools import pairwise
 from typing import Any
 
 from papertrade.core.numbers import MAX_QTY, BadNumber, dec
+from papertrade.core.records import Value
 
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
 
 
-@dataclass(slots=True, frozen=True)
-class Bracket:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class Bracket(Value):
     """One maintenance-margin tier: notional in [floor, cap) pays `mmr` minus `cum`."""
 
     floor: Decimal
@@ -57,8 +58,8 @@ RULE_FIELDS = (
 )
 
 
-@dataclass(slots=True, frozen=True)
-class Instrument:
+@dataclass(slots=True, frozen=True, eq=False, repr=False)
+class Instrument(Value):
     """One contract and its exchange rules.
 
     The rule fields mirror Binance `GET /fapi/v1/exchangeInfo`:
@@ -151,14 +152,16 @@ class InstrumentBook(Mapping[str, Instrument]):
         return InstrumentBook(self.venue, merged.values(), self.as_of, self.default_rules)
 
 
-def parse_brackets(rows: Iterable[Mapping[str, Any]]) -> tuple[Bracket, ...]:
+def parse_brackets(
+    rows: Iterable[Mapping[str, Any]], number: Callable[[Any], Decimal] = dec
+) -> tuple[Bracket, ...]:
     brackets = tuple(
         Bracket(
-            floor=dec(r["floor"]),
-            cap=dec(r["cap"]),
+            floor=number(r["floor"]),
+            cap=number(r["cap"]),
             max_leverage=int(r["max_leverage"]),
-            mmr=dec(r["mmr"]),
-            cum=dec(r["cum"]),
+            mmr=number(r["mmr"]),
+            cum=number(r["cum"]),
         )
         for r in rows
     )
@@ -189,14 +192,17 @@ def check_rules(symbol: str, rules: Mapping[str, Decimal]) -> None:
 
 
 def parse_rules(
-    symbol: str, row: Mapping[str, Any], defaults: Mapping[str, Decimal]
+    symbol: str,
+    row: Mapping[str, Any],
+    defaults: Mapping[str, Decimal],
+    number: Callable[[Any], Decimal] = dec,
 ) -> dict[str, Decimal]:
     """The rule fields of one JSON row, each falling back to `defaults`; checked."""
     rules: dict[str, Decimal] = {}
     for name in RULE_FIELDS:
         raw = row.get(name)
         try:
-            rules[name] = defaults[name] if raw is None else dec(raw)
+            rules[name] = defaults[name] if raw is None else number(raw)
         except BadNumber as exc:
             raise BadNumber(f"{symbol}: {name}: {exc}") from exc
     check_rules(symbol, rules)
@@ -219,25 +225,28 @@ def parse_book(data: Mapping[str, Any]) -> InstrumentBook:
 
     Rule fields (`RULE_FIELDS`) may be given per instrument or once in a top-level
     `default_rules` object; a missing one takes the built-in default."""
-    rule_defaults = parse_rules("default_rules", data.get("default_rules") or {}, _BUILTIN_RULES)
+    number = _remembered()
+    rule_defaults = parse_rules(
+        "default_rules", data.get("default_rules") or {}, _BUILTIN_RULES, number
+    )
     default = data.get("default_brackets")
-    default_brackets = parse_brackets(default) if default else None
+    default_brackets = parse_brackets(default, number) if default else None
     instruments = []
     for row in data["instruments"]:
         rows = row.get("brackets")
-        brackets = parse_brackets(rows) if rows else default_brackets
+        brackets = parse_brackets(rows, number) if rows else default_brackets
         if brackets is None:
             raise ValueError(f"{row['symbol']}: no brackets and no default table")
-        rules = parse_rules(str(row["symbol"]), row, rule_defaults)
+        rules = parse_rules(str(row["symbol"]), row, rule_defaults, number)
         instruments.append(
             Instrument(
                 symbol=row["symbol"],
                 base=row["base"],
                 quote=row.get("quote", "USDT"),
-                tick_size=dec(row["tick_size"]),
-                step_size=dec(row["step_size"]),
-                min_qty=dec(row.get("min_qty", row["step_size"])),
-                min_notional=dec(row.get("min_notional", "0")),
+                tick_size=number(row["tick_size"]),
+                step_size=number(row["step_size"]),
+                min_qty=number(row.get("min_qty", row["step_size"])),
+                min_notional=number(row.get("min_notional", "0")),
                 brackets=brackets,
                 liquidation_fee=rules["liquidation_fee"],
                 trigger_protect=rules["trigger_protect"],
@@ -253,6 +262,23 @@ def parse_book(data: Mapping[str, Any]) -> InstrumentBook:
     )
 
 
+def _remembered() -> Callable[[Any], Decimal]:
+    """`dec`, each text parsed once: a venue's file repeats the same few numbers ("0",
+    "0.0125", its bracket tiers) across all its instruments, and `dec` was most of the
+    time `papertrade simulate` spent loading them (issue 14)."""
+    seen: dict[str, Decimal] = {}
+
+    def number(value: Any) -> Decimal:
+        if value.__class__ is not str:  # (True == 1: only texts share an entry)
+            return dec(value)
+        got = seen.get(value)
+        if got is None:
+            got = seen[value] = dec(value)
+        return got
+
+    return number
+
+
 _FILES = {
     "binance": "binance_usdm.json",
     "bybit": "bybit_linear.json",
@@ -261,14 +287,24 @@ _FILES = {
 }
 
 
+def _package_data(name: str) -> bytes:
+    """A file of `papertrade.core.data`, through the package's own loader (a wheel, a zip):
+    `pkgutil.get_data`, where `importlib.resources` cost `simulate` ~25M instructions of
+    imports (its readers, `zipfile`) on its way to the first line (issue 14)."""
+    data = pkgutil.get_data("papertrade.core.data", name)
+    if data is None:  # a loader that cannot read data files
+        raise FileNotFoundError(f"papertrade.core.data/{name}")
+    return data
+
+
 @cache
 def bundled(venue: str = "binance") -> InstrumentBook:
     """The instruments shipped with papertrade for `venue` (Binance's when a venue has none)."""
-    name = _FILES.get(venue, _FILES["binance"])
-    source = resources.files("papertrade.core.data").joinpath(name)
-    if not source.is_file():
-        source = resources.files("papertrade.core.data").joinpath(_FILES["binance"])
-    book = parse_book(json.loads(source.read_text(encoding="utf-8")))
+    try:
+        data = _package_data(_FILES.get(venue, _FILES["binance"]))
+    except FileNotFoundError:
+        data = _package_data(_FILES["binance"])
+    book = parse_book(json.loads(data.decode("utf-8")))
     book.venue = venue
     return book
 
