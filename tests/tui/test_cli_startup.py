@@ -8,6 +8,7 @@ the old 0.75 s `--help`; a later import that pulls one of them back in fails her
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import subprocess
@@ -35,14 +36,30 @@ print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.mod
 """
 
 
+@functools.cache
+def interpreter_start() -> frozenset[str]:
+    """The modules a bare interpreter of this environment has loaded before any code of
+    ours runs: what its site's `.pth` files import (a sandbox's certificate hook pulls in
+    `importlib.resources` and `zipfile`, for one) is not the command's doing."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    return frozenset(json.loads(done.stdout))
+
+
 def run_and_list(*argv: str) -> tuple[int, str, set[str]]:
-    """Exit status, output and every module loaded by `papertrade ARGV` in a fresh process."""
+    """Exit status, output and every module `papertrade ARGV` loaded in a fresh process,
+    beyond those the interpreter itself started with (`interpreter_start`)."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout.splitlines()[-1])
-    return got["code"], got["out"], set(got["modules"])
+    return got["code"], got["out"], set(got["modules"]) - interpreter_start()
 
 
 def loaded(modules: set[str], *names: str) -> list[str]:
