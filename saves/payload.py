@@ -41,7 +41,7 @@ from typing import Any
 
 from papertrade.core import codec
 from papertrade.core import events as ev
-from papertrade.core.numbers import CONTEXT, MAX_DIGITS
+from papertrade.core.numbers import CONTEXT, MAX_DIGITS, QTY
 from papertrade.saves.errors import CorruptStoreError
 
 _CLASSES: tuple[type, ...] = (
@@ -298,8 +298,12 @@ def _field(kind: str, name: str) -> _Field:
     how = codec.field_kinds(kind)[name]
     default = plan.defaults.get(name, _REQUIRED)
     key = (how, default)
+    # An order's qty is checked by `_bounded(QTY)` unless it is the text "0" (a close_position
+    # order's), which is zero and so never taken by `admit_decimal`: its plain texts take
+    # the decimal path of the quantity bound.
+    bound = QTY if how is codec.CLOSE_QTY_K else how.bound
     if key not in _FIELDS:
-        _FIELDS[key] = _Field(plan.checks[name][1], default, how.bound)
+        _FIELDS[key] = _Field(plan.checks[name][1], default, bound)
     return _FIELDS[key]
 
 
@@ -523,6 +527,108 @@ def _walk_row(kind: str, plan: _Plan, ts: int, payload: str) -> ev.Event | None:
         return None
     return _walk(kind, plan, ts, payload[1:-1].split(",") if len(payload) > 2 else [])
 
+
+# --- the usual order: a market or limit order of ten values --------------------------------
+#
+# `encode` writes a plain order (no conditional field, no stop loss) as its first ten values,
+# `reduce_only` and `post_only` being `false` rather than null. `_order` reads such a row
+# token by token through the same memos and checks as `_walk` (unrolled: an order row is the
+# costliest command to read) and asks the rule across an order's fields in the form it takes
+# when every field after `post_only` has its default (None, `tails[10]`): `order_problem` then
+# says nothing for a `limit` order with a price and a non-zero qty, and nothing for a `market`
+# order without a price, with a non-zero qty and not `post_only` (`shape_error`'s checks of
+# the later fields all pass on their defaults). Every other order, and any token it doubts,
+# goes through `_walk` as before.
+
+_ORDER = _PLANS["order"]
+assert _ORDER.names[1:11] == (
+    "id", "symbol", "side", "qty", "order_type", "price",
+    "margin_mode", "leverage", "reduce_only", "post_only",
+)  # fmt: skip
+assert _ORDER.tails[10] is not None and not any(_ORDER.tails[10])
+(
+    (_, _id_admit),
+    (_symbol_memo, _symbol_admit),
+    (_side_memo, _side_admit),
+    (_qty_memo, _qty_admit),
+    (_type_memo, _type_admit),
+    (_price_memo, _price_admit),
+    (_mode_memo, _mode_admit),
+    (_leverage_memo, _leverage_admit),
+    (_reduce_memo, _reduce_admit),
+    (_post_memo, _post_admit),
+) = [(f.memo.get, f.admit) for f in _ORDER.fields[:10]]
+_PlaceOrder = ev.PlaceOrder
+
+
+def _order(ts: int, text: str) -> ev.Event | None:
+    tokens = text[1:-1].split(",")
+    if len(tokens) != 10 or text[:1] != "[" or text[-1:] != "]":
+        return _walk_row("order", _ORDER, ts, text)
+    i, s, sd, q, ot, pr, mm, lv, ro, po = tokens
+    order_id = i[1:-1]  # an id is new on every order: remembering it would not pay
+    if not (i[:1] == '"' and i[-1:] == '"' and order_id.isalnum() and len(order_id) <= 64):
+        order_id = _id_admit(i)
+        if order_id is _UNSEEN:
+            return None
+    symbol = _symbol_memo(s, _UNSEEN)
+    if symbol is _UNSEEN:
+        symbol = _symbol_admit(s)
+        if symbol is _UNSEEN:
+            return None
+    side = _side_memo(sd, _UNSEEN)
+    if side is _UNSEEN:
+        side = _side_admit(sd)
+        if side is _UNSEEN:
+            return None
+    qty = _qty_memo(q, _UNSEEN)
+    if qty is _UNSEEN:
+        qty = _qty_admit(q)
+        if qty is _UNSEEN:
+            return None
+    order_type = _type_memo(ot, _UNSEEN)
+    if order_type is _UNSEEN:
+        order_type = _type_admit(ot)
+        if order_type is _UNSEEN:
+            return None
+    price = _price_memo(pr, _UNSEEN)
+    if price is _UNSEEN:
+        price = _price_admit(pr)
+        if price is _UNSEEN:
+            return None
+    mode = _mode_memo(mm, _UNSEEN)
+    if mode is _UNSEEN:
+        mode = _mode_admit(mm)
+        if mode is _UNSEEN:
+            return None
+    leverage = _leverage_memo(lv, _UNSEEN)
+    if leverage is _UNSEEN:
+        leverage = _leverage_admit(lv)
+        if leverage is _UNSEEN:
+            return None
+    reduce_only = _reduce_memo(ro, _UNSEEN)
+    if reduce_only is _UNSEEN:
+        reduce_only = _reduce_admit(ro)
+        if reduce_only is _UNSEEN:
+            return None
+    post_only = _post_memo(po, _UNSEEN)
+    if post_only is _UNSEEN:
+        post_only = _post_admit(po)
+        if post_only is _UNSEEN:
+            return None
+    if qty and (  # neither None (a close_position order's, the codec fills it) nor zero
+        (order_type == "limit" and price is not None)
+        or (order_type == "market" and price is None and not post_only)
+    ):
+        order: ev.Event = _PlaceOrder(
+            ts, order_id, symbol, side, qty, order_type, price, mode, leverage, reduce_only,
+            post_only,
+        )  # fmt: skip
+        return order
+    return _walk_row("order", _ORDER, ts, text)
+
+
+READERS["order"] = _order
 
 for _kind, _plan in _PLANS.items():
     READERS.setdefault(_kind, functools.partial(_walk_row, _kind, _plan))

@@ -53,8 +53,19 @@ def _reprs(event: ev.Event) -> tuple[str, ...]:
     return tuple(repr(getattr(event, f.name)) for f in dataclasses.fields(event))
 
 
+def read(kind: str, ts: int, text: str) -> ev.Event:
+    """The row as a journal's hot loop reads it: its kind's reader (`payload.READERS`, for a
+    ts the loop has already checked), then `payload.decode` when the reader doubts it."""
+    reader = payload.READERS.get(kind)
+    in_range = 0 <= ts <= 253_402_300_799_999
+    taken = reader(ts, text) if reader is not None and in_range else None
+    return taken if taken is not None else payload.decode(kind, ts, text)
+
+
 def assert_same(kind: str, ts: int, text: str) -> None:
-    assert verdict(kind, ts, text, payload.decode) == verdict(kind, ts, text, strict), text
+    expected = verdict(kind, ts, text, strict)
+    assert verdict(kind, ts, text, payload.decode) == expected, text
+    assert verdict(kind, ts, text, read) == expected, text
 
 
 # Values a row might hold, good and bad: canonical decimals, the edges of every bound, texts
@@ -129,8 +140,9 @@ def test_a_damaged_recorded_row_gets_the_strict_paths_verdict(row: tuple[str, in
 def test_recorded_rows_decode_to_their_events_on_both_paths() -> None:
     for event in random_stream(12, 3000):
         kind, ts, text = payload.encode(event)
-        assert verdict(kind, ts, text, payload.decode) == verdict(kind, ts, text, strict)
+        assert_same(kind, ts, text)
         assert payload.decode(kind, ts, text) == event
+        assert read(kind, ts, text) == event
 
 
 # Market rows as the pattern readers (`payload.READERS`) see them: texts they take (with
@@ -283,3 +295,55 @@ def test_market_and_command_rows_take_the_trusted_path() -> None:
     for kind, ts, text in RECORDED:
         if kind != "book":
             assert payload.trusted(kind, ts, text) == payload.decode(kind, ts, text), text
+
+
+# Orders of ten values (`payload._order`, the usual market and limit order unrolled): rows it
+# takes with the strict path's event, and rows it must leave (to `_walk`, then the strict path).
+ORDERS_TAKEN = [
+    '["o1","BTCUSDT","buy","0.104","limit","60034.0",null,null,false,false]',
+    '["o2","ETHUSDT","sell","1.928","market",null,"cross",20,false,false]',
+    '["o3","ETHUSDT","sell","1.928","limit","3001.73",null,10,true,true]',
+    '["o-4:x","BTCUSDT","buy",".5","market",null,"isolated",null,true,false]',  # id via its check
+    '["\\u00e9","BTCUSDT","buy","007","limit","1E+2",null,null,false,false]',
+]
+ORDERS_DOUBTED = [
+    '["o1","BTCUSDT","buy","0.5","market",null,null,null,false,true]',  # post_only market
+    '["o1","BTCUSDT","buy","0.5","market","60000",null,null,false,false]',  # market, price
+    '["o1","BTCUSDT","buy","0.5","limit",null,null,null,false,false]',  # limit, no price
+    '["o1","BTCUSDT","buy","0","limit","1",null,null,false,false]',  # zero qty
+    '["o1","BTCUSDT","buy",null,"limit","1",null,null,false,false]',  # no qty
+    '["o1","BTCUSDT","buy","0.5","stop_market",null,null,null,false,false]',  # no trigger
+    '["","BTCUSDT","buy","0.5","limit","1",null,null,false,false]',  # empty id
+    '[" ","BTCUSDT","buy","0.5","limit","1",null,null,false,false]',
+    '["o1","BTCUSDT","buy","-0.5","limit","1",null,null,false,false]',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false,0]',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false,false',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false,false,null,null,null,"x"]',
+    '["o1","BTCUSDT","hold","0.5","limit","1",null,null,false,false]',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false, false]',
+    '["' + "x" * 65 + '","BTCUSDT","buy","0.5","limit","1",null,null,false,false]',
+]
+
+
+@pytest.mark.parametrize("text", ORDERS_TAKEN)
+def test_the_order_reader_takes_usual_orders_with_the_strict_paths_values(text: str) -> None:
+    taken = payload.READERS["order"](7, text)
+    assert isinstance(taken, ev.PlaceOrder)
+    assert verdict("order", 7, text, lambda *_: taken) == verdict("order", 7, text, strict)
+
+
+@pytest.mark.parametrize("text", ORDERS_DOUBTED)
+def test_the_order_reader_leaves_anything_else_to_the_strict_path(text: str) -> None:
+    assert payload.READERS["order"](7, text) is None
+    assert_same("order", 7, text)
+
+
+def test_an_order_of_ten_values_leaves_the_later_fields_at_the_codecs_defaults() -> None:
+    # `_order` builds the order from its first ten values alone: the event class's defaults
+    # for the fields after post_only must be what the codec fills in for them.
+    plan = codec.plan_of("order")
+    later = payload.FIELDS["order"][10:]
+    built = ev.PlaceOrder(0, "o", "S", "buy", Decimal(1), "limit", Decimal(1))
+    assert {name: getattr(built, name) for name in later} == {
+        name: plan.defaults[name] for name in later
+    }
