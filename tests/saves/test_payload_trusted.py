@@ -347,3 +347,29 @@ def test_an_order_of_ten_values_leaves_the_later_fields_at_the_codecs_defaults()
     assert {name: getattr(built, name) for name in later} == {
         name: plan.defaults[name] for name in later
     }
+
+
+def test_a_remembered_size_or_rate_is_the_strict_paths_value_each_time() -> None:
+    # The market readers remember sizes and rates by their text: a text read again (and
+    # again after its memo started afresh) keeps its own digits, "1.50" never becomes the
+    # "1.5" read before it; a refused text is never remembered.
+    rows = [
+        ("quote", '["BTCUSDT","1","2","1.5","1.50"]'),
+        ("quote", '["BTCUSDT","1","2","1.50","1.5"]'),
+        ("trade", '["BTCUSDT","1","1.50"]'),
+        ("mark", '["BTCUSDT","5",null,"-0.00010"]'),
+        ("funding", '["BTCUSDT","-0.00010"]'),
+        ("funding", '["BTCUSDT","-0.0001"]'),
+        ("quote", '["BTCUSDT","1","2","0.00","1"]'),  # zero: the strict path's Decimal(0)
+        ("quote", '["BTCUSDT","1","2","0.00","1"]'),
+        ("funding", '["BTCUSDT","-1"]'),  # the low edge: the strict path words it
+        ("funding", '["BTCUSDT","-1"]'),
+    ]
+    for _ in range(2):
+        for kind, text in rows:
+            assert_same(kind, 7, text)
+        for n in range(payload.NUMBER_MEMO_SIZE + 1):  # every memo starts afresh once
+            payload.READERS["trade"](7, f'["BTCUSDT","1","{n + 1}"]')
+            payload.READERS["funding"](7, f'["BTCUSDT","0.{n + 1:06d}"]')
+    assert len(payload._SIZES) < payload.NUMBER_MEMO_SIZE
+    assert "0.00" not in payload._SIZES and "-1" not in payload._RATES
