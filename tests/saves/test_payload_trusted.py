@@ -245,6 +245,23 @@ def test_each_market_pattern_has_one_group_per_stored_field() -> None:
         assert payload._PATTERNS[kind].groups == len(payload.FIELDS[kind])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [text for kind, _, text in RECORDED if kind == "quote"]
+    + [text for kind, text in TAKEN + DOUBTED if kind == "quote"]
+    + ['["BTCUSDT","1","2",null,null]', '["BTCUSDT","1","2","3"]', '["BTCUSDT","1","2","3","4",]'],
+)
+def test_the_whole_quote_pattern_matches_a_subset_of_the_general_one_alike(text: str) -> None:
+    # `_quote` tries the pattern of a quote with both sizes first: whatever it matches, the
+    # general pattern matches with the same groups (so the checks after it are the same).
+    whole = payload._WHOLE_QUOTE(text)
+    general = payload._QUOTE(text)
+    if whole is not None:
+        assert general is not None and whole.groups() == general.groups()
+    elif general is not None:
+        assert None in general.groups()  # a quote without both sizes
+
+
 # An order row from values each field accepts alone, in every combination the rule across an
 # order's fields (`core.codec.order_problem`) looks at: the trusted path
 # asks that rule on the built order, and must refuse exactly what the strict path refuses.
