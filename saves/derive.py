@@ -78,8 +78,8 @@ class Derivation:
         target = info.last_seq if seq is None else min(seq, info.last_seq)
         engine, done = self.start_engine(info, target, book)
         apply = engine.apply
-        for chunk in self.journal.event_chunks(info.id, done + 1, target):
-            for _, event in chunk:
+        for _, events in self.journal.event_chunks(info.id, done + 1, target):
+            for event in events:
                 apply(event)
         return engine
 
@@ -88,9 +88,9 @@ class Derivation:
     ) -> Iterator[tuple[int, ev.Event, list[ev.Outcome]]]:
         """Feed the whole journal to a fresh engine: `(seq, event, outcomes)` for each input."""
         apply = new_engine(info.settings, book).apply
-        for chunk in self.journal.event_chunks(info.id):
-            for seq, event in chunk:
-                yield seq, event, apply(event)
+        for rows, events in self.journal.event_chunks(info.id):
+            for row, event in zip(rows, events, strict=True):
+                yield row[0], event, apply(event)
 
     def derive(
         self, info: SessionInfo, instruments: InstrumentBook | None, every: int
