@@ -692,6 +692,25 @@ def _order(ts: int, text: str) -> ev.Event | None:
 
 READERS["order"] = _order
 
+_CANCEL = _PLANS["cancel"]
+assert (
+    _CANCEL.names == ("ts", "id") and _CANCEL.cross is None and _CANCEL.fields[0].admit is _id_admit
+)
+_CancelOrder = ev.CancelOrder
+
+
+def _cancel(ts: int, text: str) -> ev.Event | None:
+    """A cancel, `["<id>"]`: an id of letters and digits as `_order` takes it (any other
+    through `_walk`)."""
+    order_id = text[2:-2]
+    if text[:2] == '["' and text[-2:] == '"]' and order_id.isalnum() and len(order_id) <= 64:
+        cancel: ev.Event = _CancelOrder(ts, order_id)
+        return cancel
+    return _walk_row("cancel", _CANCEL, ts, text)
+
+
+READERS["cancel"] = _cancel
+
 for _kind, _plan in _PLANS.items():
     READERS.setdefault(_kind, functools.partial(_walk_row, _kind, _plan))
 

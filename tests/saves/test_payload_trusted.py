@@ -390,3 +390,29 @@ def test_a_remembered_size_or_rate_is_the_strict_paths_value_each_time() -> None
             payload.READERS["funding"](7, f'["BTCUSDT","0.{n + 1:06d}"]')
     assert len(payload._SIZES) < payload.NUMBER_MEMO_SIZE
     assert "0.00" not in payload._SIZES and "-1" not in payload._RATES
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ('["o1"]', True),
+        ('["\u00e9t\u00e91"]', True),
+        ('["' + "x" * 64 + '"]', True),
+        ('["o-1"]', True),  # by the walk
+        ('["' + "x" * 65 + '"]', False),
+        ('[""]', False),
+        ('[" "]', False),
+        ('["o1","o2"]', False),
+        ('["o1"]]', False),
+        ('["o\\u0031"]', True),  # by the walk
+        ("[o1]", False),
+        ("[]", False),
+    ],
+)
+def test_the_cancel_reader_takes_plain_ids_with_the_strict_paths_values(
+    text: str, taken: bool
+) -> None:
+    # `_cancel` takes an id of letters and digits itself and leaves the rest to `_walk`: the
+    # reader (either way) takes exactly these, and always with the strict path's event.
+    assert (payload.READERS["cancel"](7, text) is not None) is taken
+    assert_same("cancel", 7, text)
