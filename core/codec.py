@@ -762,12 +762,16 @@ _TOKEN_SYMBOL = r'"([A-Z0-9._-]{1,40})"'
 _TOKEN_TS = r"(0|[1-9][0-9]{0,13})"  # below 10**14: inside the ts bound
 
 
-def row_pattern(kind: str, names: tuple[str, ...]) -> re.Pattern[str] | None:
+def row_pattern(
+    kind: str, names: tuple[str, ...], *, whole: bool = False
+) -> re.Pattern[str] | None:
     """The pattern of a journal row of `kind`: the array of `names`' values (trailing nulls
     dropped; the row's ts is kept beside it), one group per name, in order, an absent one
     None. None for a kind it cannot match (a cross-field rule other than a quote's: the
     reader checks that one, a field that is not a symbol, a decimal or a time, an optional
-    field whose default is not None, a required field after an optional one).
+    field whose default is not None, a required field after an optional one). `whole`: only
+    the rows that hold every one of `names` (no null, none left out), whose pattern has no
+    optional part and matches in three quarters of the time.
 
     A decimal group's text is a number only once `Decimal` takes it and it lies inside its
     field's bound (`field_kinds`)."""
@@ -776,6 +780,7 @@ def row_pattern(kind: str, names: tuple[str, ...]) -> re.Pattern[str] | None:
         return None
     kinds = {f.name: f for f in fields}
     tokens: list[tuple[str, bool]] = []
+    values: list[str] = []  # each value's token, for a `whole` row
     for name in names:
         f = kinds[name]
         token = _decimal_token(f.kind.bound) if f.kind.bound is not None else None
@@ -789,6 +794,9 @@ def row_pattern(kind: str, names: tuple[str, ...]) -> re.Pattern[str] | None:
         if tokens and required and not tokens[-1][1]:
             return None  # a required value after an optional one: not a trailing-null shape
         tokens.append((token if required else f"(?:null|{token})", required))
+        values.append(token)
+    if whole:
+        return re.compile(rf"\[{','.join(values)}\]")
     text = ""
     for token, required in reversed(tokens):
         text = f",{token}{text}" if required else f"(?:,{token}{text})?"

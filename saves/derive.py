@@ -77,17 +77,20 @@ class Derivation:
         """The engine state after event `seq` (default: the end), from the nearest snapshot."""
         target = info.last_seq if seq is None else min(seq, info.last_seq)
         engine, done = self.start_engine(info, target, book)
-        for _, event in self.journal.events(info.id, done + 1, target):
-            engine.apply(event)
+        apply = engine.apply
+        for _, events in self.journal.event_chunks(info.id, done + 1, target):
+            for event in events:
+                apply(event)
         return engine
 
     def replay(
         self, info: SessionInfo, book: InstrumentBook
     ) -> Iterator[tuple[int, ev.Event, list[ev.Outcome]]]:
         """Feed the whole journal to a fresh engine: `(seq, event, outcomes)` for each input."""
-        engine = new_engine(info.settings, book)
-        for seq, event in self.journal.events(info.id):
-            yield seq, event, engine.apply(event)
+        apply = new_engine(info.settings, book).apply
+        for rows, events in self.journal.event_chunks(info.id):
+            for row, event in zip(rows, events, strict=True):
+                yield row[0], event, apply(event)
 
     def derive(
         self, info: SessionInfo, instruments: InstrumentBook | None, every: int

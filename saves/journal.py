@@ -113,36 +113,51 @@ class Journal:
     def events(
         self, sid: int, start_seq: int = 1, end_seq: int | None = None
     ) -> Iterator[tuple[int, ev.Event]]:
-        """The session's inputs `(seq, event)` from `start_seq` to `end_seq` inclusive.
+        """The session's inputs `(seq, event)` from `start_seq` to `end_seq` inclusive."""
+        for rows, events in self.event_chunks(sid, start_seq, end_seq):
+            for row, event in zip(rows, events, strict=True):
+                yield row[0], event
+
+    def event_chunks(
+        self, sid: int, start_seq: int = 1, end_seq: int | None = None
+    ) -> Iterator[tuple[list[tuple[int, int, str, str]], list[ev.Event]]]:
+        """`events` a chunk at a time, `(rows, events)`: the raw rows `(seq, ts, kind,
+        payload)` and their events, one for one. What a replay loops over: one generator
+        step per chunk of rows between the journal and the engine, not one per event, and
+        no `(seq, event)` pair built per row.
 
         `rows` and `decode` written out in one loop: this is a replay's cost per row beside
         the engine's (issue 14: replay at least half the engine's speed): a row goes through
         its kind's cheapest reader (`payload.READERS`), and on any doubt through
         `payload.decode`, whose strict path words what is wrong. A chunk of rows is decoded
         whole before its events are handed on (see `_CHUNK`); a damaged row still comes
-        after every event before it."""
+        after every event before it (the rows of its chunk before it come with their events,
+        then the error)."""
         lowest, highest = bounds.TS_MIN, bounds.TS_MAX
         readers = payload.READERS
         decode = payload.decode
         for holder, chunk in self._chunks(sid, start_seq, end_seq):
-            decoded: list[tuple[int, ev.Event]] = []
+            decoded: list[ev.Event] = []
             append = decoded.append
             try:
                 for seq, ts, kind, text in chunk:
                     if not lowest <= ts <= highest:  # STRICT: ts is an int; only range to check
                         raise self._bad_ts(holder, seq, ts)
-                    reader = readers.get(kind)
-                    event = None if reader is None else reader(ts, text)
+                    try:
+                        event = readers[kind](ts, text)
+                    except KeyError:  # a kind without a reader (a book): the strict path
+                        event = None
                     if event is None:
                         try:
                             event = decode(kind, ts, text, seq)
                         except CorruptStoreError as exc:
                             raise self._damaged(sid, f"event {seq}: {exc}", seq) from None
-                    append((seq, event))
+                    append(event)
             except DamagedSession:
-                yield from decoded  # every event before the damaged row, as row by row
+                if decoded:
+                    yield chunk[: len(decoded)], decoded  # every event before the damaged row
                 raise
-            yield from decoded
+            yield chunk, decoded
 
     def market_events_after(self, sid: int, seq: int) -> Iterator[tuple[int, ev.MarketEvent]]:
         """The market data of `sid` after `seq`, commands left out."""

@@ -53,8 +53,19 @@ def _reprs(event: ev.Event) -> tuple[str, ...]:
     return tuple(repr(getattr(event, f.name)) for f in dataclasses.fields(event))
 
 
+def read(kind: str, ts: int, text: str) -> ev.Event:
+    """The row as a journal's hot loop reads it: its kind's reader (`payload.READERS`, for a
+    ts the loop has already checked), then `payload.decode` when the reader doubts it."""
+    reader = payload.READERS.get(kind)
+    in_range = 0 <= ts <= 253_402_300_799_999
+    taken = reader(ts, text) if reader is not None and in_range else None
+    return taken if taken is not None else payload.decode(kind, ts, text)
+
+
 def assert_same(kind: str, ts: int, text: str) -> None:
-    assert verdict(kind, ts, text, payload.decode) == verdict(kind, ts, text, strict), text
+    expected = verdict(kind, ts, text, strict)
+    assert verdict(kind, ts, text, payload.decode) == expected, text
+    assert verdict(kind, ts, text, read) == expected, text
 
 
 # Values a row might hold, good and bad: canonical decimals, the edges of every bound, texts
@@ -129,8 +140,9 @@ def test_a_damaged_recorded_row_gets_the_strict_paths_verdict(row: tuple[str, in
 def test_recorded_rows_decode_to_their_events_on_both_paths() -> None:
     for event in random_stream(12, 3000):
         kind, ts, text = payload.encode(event)
-        assert verdict(kind, ts, text, payload.decode) == verdict(kind, ts, text, strict)
+        assert_same(kind, ts, text)
         assert payload.decode(kind, ts, text) == event
+        assert read(kind, ts, text) == event
 
 
 # Market rows as the pattern readers (`payload.READERS`) see them: texts they take (with
@@ -233,6 +245,23 @@ def test_each_market_pattern_has_one_group_per_stored_field() -> None:
         assert payload._PATTERNS[kind].groups == len(payload.FIELDS[kind])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [text for kind, _, text in RECORDED if kind == "quote"]
+    + [text for kind, text in TAKEN + DOUBTED if kind == "quote"]
+    + ['["BTCUSDT","1","2",null,null]', '["BTCUSDT","1","2","3"]', '["BTCUSDT","1","2","3","4",]'],
+)
+def test_the_whole_quote_pattern_matches_a_subset_of_the_general_one_alike(text: str) -> None:
+    # `_quote` tries the pattern of a quote with both sizes first: whatever it matches, the
+    # general pattern matches with the same groups (so the checks after it are the same).
+    whole = payload._WHOLE_QUOTE(text)
+    general = payload._QUOTE(text)
+    if whole is not None:
+        assert general is not None and whole.groups() == general.groups()
+    elif general is not None:
+        assert None in general.groups()  # a quote without both sizes
+
+
 # An order row from values each field accepts alone, in every combination the rule across an
 # order's fields (`core.codec.order_problem`) looks at: the trusted path
 # asks that rule on the built order, and must refuse exactly what the strict path refuses.
@@ -283,3 +312,107 @@ def test_market_and_command_rows_take_the_trusted_path() -> None:
     for kind, ts, text in RECORDED:
         if kind != "book":
             assert payload.trusted(kind, ts, text) == payload.decode(kind, ts, text), text
+
+
+# Orders of ten values (`payload._order`, the usual market and limit order unrolled): rows it
+# takes with the strict path's event, and rows it must leave (to `_walk`, then the strict path).
+ORDERS_TAKEN = [
+    '["o1","BTCUSDT","buy","0.104","limit","60034.0",null,null,false,false]',
+    '["o2","ETHUSDT","sell","1.928","market",null,"cross",20,false,false]',
+    '["o3","ETHUSDT","sell","1.928","limit","3001.73",null,10,true,true]',
+    '["o-4:x","BTCUSDT","buy",".5","market",null,"isolated",null,true,false]',  # id via its check
+    '["\\u00e9","BTCUSDT","buy","007","limit","1E+2",null,null,false,false]',
+]
+ORDERS_DOUBTED = [
+    '["o1","BTCUSDT","buy","0.5","market",null,null,null,false,true]',  # post_only market
+    '["o1","BTCUSDT","buy","0.5","market","60000",null,null,false,false]',  # market, price
+    '["o1","BTCUSDT","buy","0.5","limit",null,null,null,false,false]',  # limit, no price
+    '["o1","BTCUSDT","buy","0","limit","1",null,null,false,false]',  # zero qty
+    '["o1","BTCUSDT","buy",null,"limit","1",null,null,false,false]',  # no qty
+    '["o1","BTCUSDT","buy","0.5","stop_market",null,null,null,false,false]',  # no trigger
+    '["","BTCUSDT","buy","0.5","limit","1",null,null,false,false]',  # empty id
+    '[" ","BTCUSDT","buy","0.5","limit","1",null,null,false,false]',
+    '["o1","BTCUSDT","buy","-0.5","limit","1",null,null,false,false]',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false,0]',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false,false',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false,false,null,null,null,"x"]',
+    '["o1","BTCUSDT","hold","0.5","limit","1",null,null,false,false]',
+    '["o1","BTCUSDT","buy","0.5","limit","1",null,null,false, false]',
+    '["' + "x" * 65 + '","BTCUSDT","buy","0.5","limit","1",null,null,false,false]',
+]
+
+
+@pytest.mark.parametrize("text", ORDERS_TAKEN)
+def test_the_order_reader_takes_usual_orders_with_the_strict_paths_values(text: str) -> None:
+    taken = payload.READERS["order"](7, text)
+    assert isinstance(taken, ev.PlaceOrder)
+    assert verdict("order", 7, text, lambda *_: taken) == verdict("order", 7, text, strict)
+
+
+@pytest.mark.parametrize("text", ORDERS_DOUBTED)
+def test_the_order_reader_leaves_anything_else_to_the_strict_path(text: str) -> None:
+    assert payload.READERS["order"](7, text) is None
+    assert_same("order", 7, text)
+
+
+def test_an_order_of_ten_values_leaves_the_later_fields_at_the_codecs_defaults() -> None:
+    # `_order` builds the order from its first ten values alone: the event class's defaults
+    # for the fields after post_only must be what the codec fills in for them.
+    plan = codec.plan_of("order")
+    later = payload.FIELDS["order"][10:]
+    built = ev.PlaceOrder(0, "o", "S", "buy", Decimal(1), "limit", Decimal(1))
+    assert {name: getattr(built, name) for name in later} == {
+        name: plan.defaults[name] for name in later
+    }
+
+
+def test_a_remembered_size_or_rate_is_the_strict_paths_value_each_time() -> None:
+    # The market readers remember sizes and rates by their text: a text read again (and
+    # again after its memo started afresh) keeps its own digits, "1.50" never becomes the
+    # "1.5" read before it; a refused text is never remembered.
+    rows = [
+        ("quote", '["BTCUSDT","1","2","1.5","1.50"]'),
+        ("quote", '["BTCUSDT","1","2","1.50","1.5"]'),
+        ("trade", '["BTCUSDT","1","1.50"]'),
+        ("mark", '["BTCUSDT","5",null,"-0.00010"]'),
+        ("funding", '["BTCUSDT","-0.00010"]'),
+        ("funding", '["BTCUSDT","-0.0001"]'),
+        ("quote", '["BTCUSDT","1","2","0.00","1"]'),  # zero: the strict path's Decimal(0)
+        ("quote", '["BTCUSDT","1","2","0.00","1"]'),
+        ("funding", '["BTCUSDT","-1"]'),  # the low edge: the strict path words it
+        ("funding", '["BTCUSDT","-1"]'),
+    ]
+    for _ in range(2):
+        for kind, text in rows:
+            assert_same(kind, 7, text)
+        for n in range(payload.NUMBER_MEMO_SIZE + 1):  # every memo starts afresh once
+            payload.READERS["trade"](7, f'["BTCUSDT","1","{n + 1}"]')
+            payload.READERS["funding"](7, f'["BTCUSDT","0.{n + 1:06d}"]')
+    assert len(payload._SIZES) < payload.NUMBER_MEMO_SIZE
+    assert "0.00" not in payload._SIZES and "-1" not in payload._RATES
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ('["o1"]', True),
+        ('["\u00e9t\u00e91"]', True),
+        ('["' + "x" * 64 + '"]', True),
+        ('["o-1"]', True),  # by the walk
+        ('["' + "x" * 65 + '"]', False),
+        ('[""]', False),
+        ('[" "]', False),
+        ('["o1","o2"]', False),
+        ('["o1"]]', False),
+        ('["o\\u0031"]', True),  # by the walk
+        ("[o1]", False),
+        ("[]", False),
+    ],
+)
+def test_the_cancel_reader_takes_plain_ids_with_the_strict_paths_values(
+    text: str, taken: bool
+) -> None:
+    # `_cancel` takes an id of letters and digits itself and leaves the rest to `_walk`: the
+    # reader (either way) takes exactly these, and always with the strict path's event.
+    assert (payload.READERS["cancel"](7, text) is not None) is taken
+    assert_same("cancel", 7, text)
