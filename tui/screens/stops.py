@@ -24,13 +24,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from papertrade.core import events as ev
-from papertrade.core.conditional import condition_holds
 from papertrade.core.instruments import Instrument
 from papertrade.core.market import MarketState
 from papertrade.core.positions import Position
 from papertrade.tui.screens.modals import _Dialog
 from papertrade.tui.service.stops import (
     LegPreview,
+    amend_preview,
     leg_preview,
     price_for_roe,
     to_tick,
@@ -247,16 +247,12 @@ class AmendModal(_Dialog):
                 value = parse_decimal(field.value, f"{field.id} price")
             except ValueError:
                 continue
-            trigger = field.id == "trigger"
-            working: ev.WorkingType = (o.working_type or "contract") if trigger else "contract"
-            watched = watched_price(market, working)
-            if not watched:
+            seen = amend_preview(o, market, field.id == "trigger", value)
+            if seen is None:
                 continue
-            on = "mark" if working == "mark" else "last"
-            what = "trigger" if trigger else "limit"
-            text.append(f"\n{what} {fmt.pct((value - watched) / watched)} from {on}")
-            if trigger and condition_holds(o.order_type, o.side, value, watched):
-                text.append(f" · {on} is past it: refused (fires at once)", "bold red")
+            text.append(f"\n{seen.what} {fmt.pct(seen.away)} from {seen.on}")
+            if seen.at_once:
+                text.append(f" · {seen.on} is past it: refused (fires at once)", "bold red")
         self.query_one("#amend-market", Static).update(text)
 
     @on(Input.Submitted)

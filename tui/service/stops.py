@@ -129,7 +129,46 @@ def leg_preview(pos: Position, leg: Leg, trigger: Decimal, watched: Decimal | No
     side: ev.Side = "sell" if pos.side == "long" else "buy"
     order_type: ev.OrderType = "stop_market" if leg == "sl" else "take_profit_market"
     at_once = watched is not None and condition_holds(order_type, side, trigger, watched)
-    away = (trigger - watched) / watched if watched else None
     return LegPreview(
-        leg, trigger, watched, away, unrealized_pnl(pos.size, pos.entry, trigger), at_once
+        leg,
+        trigger,
+        watched,
+        away_from(trigger, watched),
+        unrealized_pnl(pos.size, pos.entry, trigger),
+        at_once,
     )
+
+
+def away_from(price: Decimal, watched: Decimal | None) -> Decimal | None:
+    """(price - watched) / watched: the move the market still has to make, signed; None
+    before the first price."""
+    return (price - watched) / watched if watched else None
+
+
+@dataclass(frozen=True, slots=True)
+class AmendPreview:
+    """One price of the `e` dialog against the market: a limit against the last trade, a
+    trigger against what it watches, and whether the engine would refuse that trigger for
+    firing at once (-2021)."""
+
+    what: str
+    """"limit" or "trigger"."""
+    on: str
+    """The price it is compared with: "last" or "mark"."""
+    away: Decimal
+    at_once: bool
+
+
+def amend_preview(
+    order: ev.OrderState, market: MarketState, trigger: bool, value: Decimal
+) -> AmendPreview | None:
+    """How `value`, typed as the order's new limit price or trigger (`trigger`), stands
+    against the market; None before the price it is compared with has come."""
+    working: ev.WorkingType = (order.working_type or "contract") if trigger else "contract"
+    watched = market.watched(working)
+    away = away_from(value, watched)
+    if watched is None or away is None:
+        return None
+    at_once = trigger and condition_holds(order.order_type, order.side, value, watched)
+    on = "mark" if working == "mark" else "last"
+    return AmendPreview("trigger" if trigger else "limit", on, away, at_once)
